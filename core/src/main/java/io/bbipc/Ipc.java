@@ -1,0 +1,320 @@
+package io.bbipc;
+
+import io.bbipc.internal.IpcRuntime;
+import io.bbipc.internal.Transports;
+import io.bbipc.spi.TransportProvider;
+import io.netty.channel.EventLoopGroup;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * A bbipc runtime: one Netty event loop group and transport, and every socket and poller made
+ * with it. Sockets of different runtimes may be polled together.
+ */
+public final class Ipc implements AutoCloseable {
+  /** The default bound of each stream's inbound and outbound buffers: 1 MiB. */
+  public static final int DEFAULT_BUFFER_LIMIT = 1 << 20;
+
+  private final IpcRuntime runtime;
+  private final boolean shared;
+
+  private Ipc(IpcRuntime runtime, boolean shared) {
+    this.runtime = runtime;
+    this.shared = shared;
+  }
+
+  /** Holds the process-wide runtime, made on first use. */
+  private static final class Shared {
+    static final Ipc INSTANCE = new Ipc(IpcRuntime.create(Transports.fromPropertyOrBest(),
+        defaultIoThreads(), DEFAULT_BUFFER_LIMIT, DEFAULT_BUFFER_LIMIT), true);
+  }
+
+  /**
+   * Returns the process-wide runtime that {@link BasicBinaryIpc} uses, made on first use with
+   * daemon threads and the transport {@code Ipc.create()} would pick.
+   *
+   * @return the shared runtime; its {@link #close()} does nothing
+   * @throws IllegalArgumentException if the {@code bbipc.transport} property names a transport
+   *     that is unknown or unavailable
+   */
+  public static Ipc shared() {
+    return Shared.INSTANCE;
+  }
+
+  /**
+   * Returns a new runtime with its own event loop group on the best available transport, or
+   * on the one the {@code bbipc.transport} system property names.
+   *
+   * @return the runtime, to be closed by the caller
+   * @throws IllegalArgumentException if the {@code bbipc.transport} property names a transport
+   *     that is unknown or unavailable
+   */
+  public static Ipc create() {
+    return builder().build();
+  }
+
+  /**
+   * Returns a builder for a runtime with chosen transport, threads and buffer limits.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  private static int defaultIoThreads() {
+    return Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 4));
+  }
+
+  /**
+   * Returns the name of the transport this runtime runs on.
+   *
+   * @return {@code "epoll"}, {@code "kqueue"}, {@code "io_uring"} or {@code "nio"}
+   */
+  public String transportName() {
+    return runtime.transportName();
+  }
+
+  /**
+   * Returns the event loop group this runtime's sockets run on.
+   *
+   * @return the group, owned by this runtime unless it was borrowed through the builder
+   */
+  public EventLoopGroup eventLoopGroup() {
+    return runtime.eventLoopGroup();
+  }
+
+  /**
+   * Makes a TCP server listening on an IPv4 address.
+   *
+   * @param hostAddress a dotted quad, such as {@link BasicBinaryIpc#IPV4_LOOPBACK}
+   * @param port 0 to 65535; 0 lets the system pick a free port
+   * @return the listening server
+   * @throws IpcException if the address cannot be bound, e.g. the port is in use
+   * @throws IllegalArgumentException if the address or port is malformed
+   */
+  public Ipv4TcpServer makeIpv4TcpServer(String hostAddress, int port) throws IpcException {
+    return runtime.makeIpv4TcpServer(hostAddress, port, ServerOptions.defaults());
+  }
+
+  /**
+   * Makes a TCP server listening on an IPv4 address, with options.
+   *
+   * @param hostAddress a dotted quad, such as {@link BasicBinaryIpc#IPV4_LOOPBACK}
+   * @param port 0 to 65535; 0 lets the system pick a free port
+   * @param options reuse-address and backlog
+   * @return the listening server
+   * @throws IpcException if the address cannot be bound, e.g. the port is in use
+   * @throws IllegalArgumentException if the address or port is malformed
+   */
+  public Ipv4TcpServer makeIpv4TcpServer(String hostAddress, int port, ServerOptions options)
+      throws IpcException {
+    return runtime.makeIpv4TcpServer(hostAddress, port, options);
+  }
+
+  /**
+   * Starts connecting to a TCP server; the outcome is reported by the stream's events.
+   *
+   * @param hostAddress the server's dotted quad
+   * @param port the server's port, 0 to 65535
+   * @return the connecting stream
+   * @throws IpcException if the runtime is closed
+   * @throws IllegalArgumentException if the address or port is malformed
+   */
+  public Ipv4TcpStream connectToIpv4TcpServer(String hostAddress, int port) throws IpcException {
+    return runtime.connectToIpv4TcpServer(hostAddress, port, null, 0);
+  }
+
+  /**
+   * Starts connecting to a TCP server from a chosen local address and port; a local address
+   * that cannot be bound makes the connection fail.
+   *
+   * @param hostAddress the server's dotted quad
+   * @param port the server's port, 0 to 65535
+   * @param localHostAddress the local dotted quad, or null for any
+   * @param localPort the local port, or 0 for any
+   * @return the connecting stream
+   * @throws IpcException if the runtime is closed
+   * @throws IllegalArgumentException if an address or port is malformed
+   */
+  public Ipv4TcpStream connectToIpv4TcpServer(String hostAddress, int port, String localHostAddress,
+                                              int localPort) throws IpcException {
+    return runtime.connectToIpv4TcpServer(hostAddress, port, localHostAddress, localPort);
+  }
+
+  /**
+   * Makes a server on a new local socket file, private to its owner (mode 0600).
+   *
+   * @param pathname where the socket file goes; nothing may exist there yet
+   * @return the listening server
+   * @throws IpcException if anything exists at {@code pathname} or it cannot be bound
+   * @throws IllegalArgumentException if the path is longer than local sockets allow
+   */
+  public LocalServer makeLocalServer(Path pathname) throws IpcException {
+    return runtime.makeLocalServer(pathname, ServerOptions.defaults());
+  }
+
+  /**
+   * Makes a server on a new local socket file, with options.
+   *
+   * @param pathname where the socket file goes; nothing may exist there yet
+   * @param options backlog and delete-on-close
+   * @return the listening server
+   * @throws IpcException if anything exists at {@code pathname} or it cannot be bound
+   * @throws IllegalArgumentException if the path is longer than local sockets allow
+   */
+  public LocalServer makeLocalServer(Path pathname, ServerOptions options) throws IpcException {
+    return runtime.makeLocalServer(pathname, options);
+  }
+
+  /**
+   * Connects to a local server.
+   *
+   * @param pathname the server's socket file
+   * @return the stream, connected unless the server's backlog was full
+   * @throws NoLocalServerException if no server listens at {@code pathname}
+   * @throws IpcException if the connection is refused for another reason, e.g. permissions
+   * @throws IllegalArgumentException if the path is longer than local sockets allow
+   */
+  public LocalStream connectToLocalServer(Path pathname) throws IpcException {
+    return runtime.connectToLocalServer(pathname);
+  }
+
+  /**
+   * Makes a poller.
+   *
+   * @return a new poller, to be closed by the caller
+   * @throws IpcException if the runtime is closed
+   */
+  public Poller makePoller() throws IpcException {
+    return runtime.makePoller();
+  }
+
+  /**
+   * Closes every socket and poller this runtime made, then its event loop group unless it was
+   * borrowed; idempotent, and a no-op on {@link #shared()}.
+   */
+  @Override
+  public void close() {
+    if (!shared) {
+      runtime.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Ipc[" + runtime.transportName() + (shared ? ", shared]" : "]");
+  }
+
+  /** Chooses a runtime's transport, event loop group, threads and buffer limits. */
+  public static final class Builder {
+    private String transport;
+    private EventLoopGroup group;
+    private int ioThreads = defaultIoThreads();
+    private int inboundBufferLimit = DEFAULT_BUFFER_LIMIT;
+    private int outboundBufferLimit = DEFAULT_BUFFER_LIMIT;
+
+    private Builder() {
+    }
+
+    /**
+     * Names the transport to run on, instead of the best available one.
+     *
+     * @param name {@code "epoll"}, {@code "kqueue"}, {@code "io_uring"}, {@code "nio"} or another
+     *     provider's name
+     * @return this builder
+     * @throws IllegalArgumentException if no available provider has that name; the message lists
+     *     every provider and why it is or is not available
+     */
+    public Builder transport(String name) {
+      Objects.requireNonNull(name, "name");
+      Transports.named(name);
+      this.transport = name;
+      return this;
+    }
+
+    /**
+     * Runs the runtime on an application's event loop group, which {@link Ipc#close()} leaves
+     * running; the transport follows from the group's I/O handler.
+     *
+     * @param group a group made with an available transport's I/O handler
+     * @return this builder
+     * @throws IllegalArgumentException if the group runs no available transport
+     */
+    public Builder eventLoopGroup(EventLoopGroup group) {
+      Objects.requireNonNull(group, "group");
+      Transports.forGroup(group);
+      this.group = group;
+      return this;
+    }
+
+    /**
+     * Sets the number of event loop threads of a runtime's own group.
+     *
+     * @param threads 1 or more
+     * @return this builder
+     * @throws IllegalArgumentException if {@code threads} is less than 1
+     */
+    public Builder ioThreads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("ioThreads must be at least 1, was " + threads);
+      }
+      this.ioThreads = threads;
+      return this;
+    }
+
+    /**
+     * Sets how many received bytes a stream buffers before it stops reading from its socket.
+     *
+     * @param bytes 1 or more; the default is 1 MiB
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is less than 1
+     */
+    public Builder inboundBufferLimit(int bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("inboundBufferLimit must be at least 1 byte, was " + bytes);
+      }
+      this.inboundBufferLimit = bytes;
+      return this;
+    }
+
+    /**
+     * Sets how many written bytes a stream queues before {@code writeToStream} returns 0.
+     *
+     * @param bytes 1 or more; the default is 1 MiB
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is less than 1
+     */
+    public Builder outboundBufferLimit(int bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("outboundBufferLimit must be at least 1 byte, was " + bytes);
+      }
+      this.outboundBufferLimit = bytes;
+      return this;
+    }
+
+    /**
+     * Makes the runtime.
+     *
+     * @return the new runtime
+     * @throws IllegalArgumentException if the named transport contradicts the borrowed group's, or
+     *     the {@code bbipc.transport} property names an unknown or unavailable transport
+     */
+    public Ipc build() {
+      IpcRuntime runtime;
+      if (group != null) {
+        TransportProvider fromGroup = Transports.forGroup(group);
+        if (transport != null && !transport.equals(fromGroup.name())) {
+          throw new IllegalArgumentException("transport \"" + transport + "\" contradicts the "
+              + "borrowed event loop group, which runs \"" + fromGroup.name() + "\"");
+        }
+        runtime = IpcRuntime.borrow(fromGroup, group, inboundBufferLimit, outboundBufferLimit);
+      } else {
+        TransportProvider provider = transport != null ? Transports.named(transport)
+            : Transports.fromPropertyOrBest();
+        runtime = IpcRuntime.create(provider, ioThreads, inboundBufferLimit, outboundBufferLimit);
+      }
+      return new Ipc(runtime, false);
+    }
+  }
+}

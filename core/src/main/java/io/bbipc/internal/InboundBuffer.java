@@ -1,0 +1,95 @@
+package io.bbipc.internal;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+
+/**
+ * The one inbound buffer of a stream: the ByteBufs the event loop read, kept as they are (no
+ * copy on the event loop) until a reader copies them out.
+ *
+ * <p>The event loop appends, any thread reads; a monitor serialises them. {@link #readable()} is
+ * volatile so predicates and polls read it without the lock.
+ */
+final class InboundBuffer {
+  private final ArrayDeque<ByteBuf> chunks = new ArrayDeque<>();
+  private volatile int readable;
+  private boolean released;
+
+  /**
+   * Takes ownership of {@code chunk}.
+   *
+   * @return the number of bytes buffered afterwards
+   */
+  synchronized int add(ByteBuf chunk) {
+    int n = chunk.readableBytes();
+    if (released || n == 0) {
+      chunk.release();
+      return readable;
+    }
+    chunks.addLast(chunk);
+    readable += n;
+    return readable;
+  }
+
+  int readable() {
+    return readable;
+  }
+
+  /** Copies up to {@code length} bytes into {@code dst[offset..]}; consumes them unless peeking. */
+  synchronized int read(byte[] dst, int offset, int length, boolean peek) {
+    int copied = 0;
+    Iterator<ByteBuf> it = chunks.iterator();
+    while (copied < length && it.hasNext()) {
+      ByteBuf chunk = it.next();
+      int n = Math.min(length - copied, chunk.readableBytes());
+      chunk.getBytes(chunk.readerIndex(), dst, offset + copied, n);
+      copied += n;
+      if (!peek) {
+        consume(it, chunk, n);
+      }
+    }
+    if (!peek) {
+      readable -= copied;
+    }
+    return copied;
+  }
+
+  /** Copies into {@code dst} from its position to its limit, advancing the position. */
+  synchronized int read(ByteBuffer dst) {
+    int copied = 0;
+    Iterator<ByteBuf> it = chunks.iterator();
+    while (dst.hasRemaining() && it.hasNext()) {
+      ByteBuf chunk = it.next();
+      int n = Math.min(dst.remaining(), chunk.readableBytes());
+      int limit = dst.limit();
+      dst.limit(dst.position() + n);
+      chunk.getBytes(chunk.readerIndex(), dst);
+      dst.limit(limit);
+      copied += n;
+      consume(it, chunk, n);
+    }
+    readable -= copied;
+    return copied;
+  }
+
+  private static void consume(Iterator<ByteBuf> it, ByteBuf chunk, int n) {
+    if (n == chunk.readableBytes()) {
+      it.remove();
+      chunk.release();
+    } else {
+      chunk.skipBytes(n);
+    }
+  }
+
+  /** Releases every chunk; later {@link #add}s release at once. Idempotent. */
+  synchronized void release() {
+    released = true;
+    ByteBuf chunk;
+    while ((chunk = chunks.pollFirst()) != null) {
+      chunk.release();
+    }
+    readable = 0;
+  }
+}

@@ -1,0 +1,302 @@
+package io.bbipc.internal;
+
+import io.bbipc.IpcException;
+import io.bbipc.Ipv4TcpServer;
+import io.bbipc.Ipv4TcpStream;
+import io.bbipc.LocalServer;
+import io.bbipc.LocalStream;
+import io.bbipc.NoLocalServerException;
+import io.bbipc.Poller;
+import io.bbipc.ServerOptions;
+import io.bbipc.spi.TransportProvider;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One event loop group and transport, and the sockets and pollers made on it. The public
+ * {@code Ipc} class is a thin face over this.
+ */
+public final class IpcRuntime {
+  /** How long making a server may wait for its event loop to bind. */
+  private static final long BIND_WAIT_SECONDS = 30;
+  /** How long {@link #close()} lets streams deliver what was written before the loops stop. */
+  private static final long CLOSE_FLUSH_MILLIS = 2000;
+
+  private final TransportProvider transport;
+  private final EventLoopGroup group;
+  private final boolean ownsGroup;
+  private final int inboundBufferLimit;
+  private final int outboundBufferLimit;
+  private final Set<AbstractSocket> sockets = ConcurrentHashMap.newKeySet();
+  private final Set<RealPoller> pollers = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private IpcRuntime(TransportProvider transport, EventLoopGroup group, boolean ownsGroup,
+                     int inboundBufferLimit, int outboundBufferLimit) {
+    this.transport = transport;
+    this.group = group;
+    this.ownsGroup = ownsGroup;
+    this.inboundBufferLimit = inboundBufferLimit;
+    this.outboundBufferLimit = outboundBufferLimit;
+  }
+
+  /** A runtime with its own event loop group of daemon threads. */
+  public static IpcRuntime create(TransportProvider transport, int ioThreads,
+                                  int inboundBufferLimit, int outboundBufferLimit) {
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(ioThreads,
+        new DefaultThreadFactory("bbipc-" + transport.name(), true), transport.ioHandlerFactory());
+    return new IpcRuntime(transport, group, true, inboundBufferLimit, outboundBufferLimit);
+  }
+
+  /** A runtime on an application's group, which {@link #close()} leaves running. */
+  public static IpcRuntime borrow(TransportProvider transport, EventLoopGroup group,
+                                  int inboundBufferLimit, int outboundBufferLimit) {
+    return new IpcRuntime(transport, group, false, inboundBufferLimit, outboundBufferLimit);
+  }
+
+  public String transportName() {
+    return transport.name();
+  }
+
+  public TransportProvider transport() {
+    return transport;
+  }
+
+  public EventLoopGroup eventLoopGroup() {
+    return group;
+  }
+
+  int inboundBufferLimit() {
+    return inboundBufferLimit;
+  }
+
+  // ---------------------------------------------------------------- TCP
+
+  public Ipv4TcpServer makeIpv4TcpServer(String hostAddress, int port, ServerOptions options)
+      throws IpcException {
+    InetAddress host = Addresses.parseIpv4(hostAddress, "hostAddress");
+    Addresses.checkPort(port, "port");
+    Objects.requireNonNull(options, "options");
+    checkOpen();
+    RealIpv4TcpServer server = new RealIpv4TcpServer(this, hostAddress, options.backlog());
+    ServerBootstrap b = serverBootstrap(transport.tcpServerChannelType(), options)
+        .option(ChannelOption.SO_REUSEADDR, options.reuseAddress())
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            new RealIpv4TcpStream(IpcRuntime.this, ch, server);
+          }
+        });
+    bind(server, b, new InetSocketAddress(host, port), hostAddress + ":" + port);
+    server.bound();
+    return server;
+  }
+
+  public Ipv4TcpStream connectToIpv4TcpServer(String hostAddress, int port, String localHostAddress,
+                                              int localPort) throws IpcException {
+    InetAddress remote = Addresses.parseIpv4(hostAddress, "hostAddress");
+    Addresses.checkPort(port, "port");
+    InetAddress local = localHostAddress == null ? null
+        : Addresses.parseIpv4(localHostAddress, "localHostAddress");
+    Addresses.checkPort(localPort, "localPort");
+    checkOpen();
+    Channel ch = newChannel(transport.tcpChannelType());
+    RealIpv4TcpStream stream = new RealIpv4TcpStream(this, ch, hostAddress, port, localHostAddress, localPort);
+    SocketAddress localAddress = local == null && localPort == 0 ? null
+        : new InetSocketAddress(local == null ? Addresses.parseIpv4(Addresses.IPV4_ANY, "any") : local, localPort);
+    connect(stream, new InetSocketAddress(remote, port), localAddress);
+    return stream;
+  }
+
+  // ---------------------------------------------------------------- local
+
+  public LocalServer makeLocalServer(Path pathname, ServerOptions options) throws IpcException {
+    Objects.requireNonNull(pathname, "pathname");
+    Objects.requireNonNull(options, "options");
+    SocketFiles.checkLength(pathname);
+    Path temporary = SocketFiles.temporarySibling(pathname);
+    checkOpen();
+    SocketFiles.checkAbsent(pathname);
+    RealLocalServer server = new RealLocalServer(this, pathname, options.backlog(), options.deleteOnClose());
+    ServerBootstrap b = serverBootstrap(transport.localServerChannelType(), options)
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            new RealLocalStream(IpcRuntime.this, ch, pathname, server);
+          }
+        });
+    bind(server, b, transport.localAddress(temporary), pathname.toString());
+    try {
+      server.fileKey = SocketFiles.publish(temporary, pathname);
+    } catch (IpcException e) {
+      server.close();
+      throw e;
+    }
+    return server;
+  }
+
+  public LocalStream connectToLocalServer(Path pathname) throws IpcException {
+    Objects.requireNonNull(pathname, "pathname");
+    SocketFiles.checkLength(pathname);
+    checkOpen();
+    if (!Files.exists(pathname)) {
+      throw new NoLocalServerException(pathname, null);
+    }
+    Channel ch = newChannel(transport.localChannelType());
+    RealLocalStream stream = new RealLocalStream(this, ch, pathname, null);
+    ChannelFuture connecting = connect(stream, transport.localAddress(pathname), null);
+    if (!ch.eventLoop().inEventLoop()) {
+      // A local connect ends at once unless the backlog is full; wait for the attempt so a
+      // missing server is an exception here, as the original signals it.
+      ch.eventLoop().submit(() -> null).awaitUninterruptibly(BIND_WAIT_SECONDS, TimeUnit.SECONDS);
+      if (connecting.isDone() && !connecting.isSuccess()) {
+        stream.close();
+        Throwable cause = connecting.cause();
+        String message = String.valueOf(cause == null ? null : cause.getMessage());
+        if (message.contains("ermission denied") || message.contains("ccess denied")) {
+          throw new IpcException("cannot connect to " + pathname + ": " + message, null, cause);
+        }
+        throw new NoLocalServerException(pathname, cause);
+      }
+    }
+    return stream;
+  }
+
+  // ---------------------------------------------------------------- pollers and lifecycle
+
+  public Poller makePoller() throws IpcException {
+    checkOpen();
+    RealPoller poller = new RealPoller(this);
+    pollers.add(poller);
+    return poller;
+  }
+
+  void forgetPoller(RealPoller poller) {
+    pollers.remove(poller);
+  }
+
+  /** Called when a socket is handed to the user, so that {@link #close()} closes it. */
+  void adopt(AbstractSocket socket) {
+    sockets.add(socket);
+    if (closed.get()) {
+      socket.close();
+    }
+  }
+
+  void forget(AbstractSocket socket) {
+    sockets.remove(socket);
+  }
+
+  public boolean isClosed() {
+    return closed.get();
+  }
+
+  /** Closes every socket and poller, then the event loop group if this runtime made it. */
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    List<ChannelFuture> closing = new ArrayList<>();
+    for (AbstractSocket socket : sockets) {
+      if (socket instanceof RealStream) {
+        closing.add(((RealStream) socket).closeFuture());
+      }
+      socket.close();
+    }
+    for (RealPoller poller : pollers) {
+      poller.close();
+    }
+    if (ownsGroup) {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_FLUSH_MILLIS);
+      for (ChannelFuture f : closing) {
+        long left = deadline - System.nanoTime();
+        if (left > 0) {
+          f.awaitUninterruptibly(left, TimeUnit.NANOSECONDS);
+        }
+      }
+      group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private void checkOpen() throws IpcException {
+    if (closed.get()) {
+      throw new IpcException("this bbipc runtime (" + transport.name() + ") is closed", null);
+    }
+  }
+
+  // ---------------------------------------------------------------- channels
+
+  /** Options every stream channel gets, connecting or accepted. */
+  void configureStream(Channel ch) {
+    ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(outboundBufferLimit / 2, outboundBufferLimit));
+    if (ch instanceof SocketChannel) {
+      ch.config().setOption(ChannelOption.TCP_NODELAY, true);
+    }
+  }
+
+  private static <C extends Channel> C newChannel(Class<C> type) {
+    return new ReflectiveChannelFactory<>(type).newChannel();
+  }
+
+  private ServerBootstrap serverBootstrap(Class<? extends ServerChannel> type, ServerOptions options) {
+    return new ServerBootstrap()
+        .group(group)
+        .channelFactory(new ReflectiveChannelFactory<>(type))
+        .option(ChannelOption.SO_BACKLOG, options.backlog());
+  }
+
+  private void bind(RealServer<?> server, ServerBootstrap b, SocketAddress address, String where)
+      throws IpcException {
+    ChannelFuture bound = b.bind(address);
+    server.channel = bound.channel();
+    if (!bound.awaitUninterruptibly(BIND_WAIT_SECONDS, TimeUnit.SECONDS)) {
+      bound.channel().close();
+      throw new IpcException("cannot listen on " + where + ": the event loop did not bind within "
+          + BIND_WAIT_SECONDS + " s", null);
+    }
+    if (!bound.isSuccess()) {
+      bound.channel().close();
+      Throwable cause = bound.cause();
+      throw new IpcException("cannot listen on " + where + ": " + cause.getMessage(), null, cause);
+    }
+    adopt(server);
+  }
+
+  /** Registers a stream's channel and starts connecting; the outcome arrives as stream state. */
+  private ChannelFuture connect(RealStream stream, SocketAddress remote, SocketAddress local) {
+    Channel ch = stream.channel;
+    adopt(stream);
+    // register() sets the channel's event loop before it returns, so the connect queues behind it
+    group.register(ch);
+    ChannelFuture connecting = ch.connect(remote, local);
+    connecting.addListener((ChannelFuture f) -> {
+      if (!f.isSuccess()) {
+        stream.connectFailed(f.cause());
+        f.channel().close();
+      }
+    });
+    return connecting;
+  }
+}

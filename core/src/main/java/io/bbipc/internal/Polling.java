@@ -1,0 +1,97 @@
+package io.bbipc.internal;
+
+import io.bbipc.IpcException;
+import io.bbipc.IpcSocket;
+import io.bbipc.SocketEvent;
+import io.bbipc.Timeout;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/** {@code pollSockets}: one waiting thread, listening on every socket in the list. */
+public final class Polling {
+  private Polling() {
+  }
+
+  static AbstractSocket own(IpcSocket socket) {
+    Objects.requireNonNull(socket, "socket");
+    if (!(socket instanceof AbstractSocket)) {
+      throw new IllegalArgumentException(socket + " is not a bbipc socket");
+    }
+    return (AbstractSocket) socket;
+  }
+
+  public static List<Set<SocketEvent>> pollSockets(List<? extends IpcSocket> sockets,
+                                                   List<Set<SocketEvent>> events, Timeout timeout)
+      throws IpcException {
+    Objects.requireNonNull(sockets, "sockets");
+    Objects.requireNonNull(events, "events");
+    Objects.requireNonNull(timeout, "timeout");
+    if (sockets.size() != events.size()) {
+      throw new IllegalArgumentException("pollSockets needs one event set per socket: "
+          + sockets.size() + " sockets, " + events.size() + " event sets");
+    }
+    int n = sockets.size();
+    AbstractSocket[] own = new AbstractSocket[n];
+    int[] masks = new int[n];
+    for (int i = 0; i < n; i++) {
+      own[i] = own(sockets.get(i));
+      masks[i] = Events.toMask(events.get(i), own[i].supportedMask(), own[i]);
+    }
+    for (AbstractSocket s : own) {
+      s.checkOpen();
+    }
+    int[] found = new int[n];
+    if (scan(own, masks, found) || timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
+      return toList(found);
+    }
+    long deadline = Waiter.deadline(timeout.toNanos());
+    Waiter waiter = new Waiter();
+    for (AbstractSocket s : own) {
+      s.addListener(waiter);
+    }
+    try {
+      while (true) {
+        if (scan(own, masks, found)) {
+          return toList(found);
+        }
+        for (AbstractSocket s : own) {
+          s.checkOpen();
+        }
+        if (Thread.currentThread().isInterrupted()) {
+          return toList(found);
+        }
+        if (!waiter.await(deadline)) {
+          for (AbstractSocket s : own) {
+            s.checkOpen();
+          }
+          scan(own, masks, found);
+          return toList(found);
+        }
+      }
+    } finally {
+      for (AbstractSocket s : own) {
+        s.removeListener(waiter);
+      }
+    }
+  }
+
+  private static boolean scan(AbstractSocket[] sockets, int[] masks, int[] found) {
+    boolean any = false;
+    for (int i = 0; i < sockets.length; i++) {
+      found[i] = sockets[i].currentEvents() & masks[i];
+      any |= found[i] != 0;
+    }
+    return any;
+  }
+
+  private static List<Set<SocketEvent>> toList(int[] found) {
+    List<Set<SocketEvent>> list = new ArrayList<>(found.length);
+    for (int mask : found) {
+      list.add(Events.toSet(mask));
+    }
+    return Collections.unmodifiableList(list);
+  }
+}

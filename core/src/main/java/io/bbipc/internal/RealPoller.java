@@ -1,0 +1,219 @@
+package io.bbipc.internal;
+
+import io.bbipc.IpcException;
+import io.bbipc.IpcSocket;
+import io.bbipc.PollResult;
+import io.bbipc.Poller;
+import io.bbipc.SocketEvent;
+import io.bbipc.Timeout;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A poller whose sockets put themselves on its ready queue when their state changes, so one
+ * {@link #waitForEvents} looks only at sockets that changed or were ready last time.
+ */
+final class RealPoller implements Poller {
+  private final IpcRuntime runtime;
+  private final Map<IpcSocket, Registration> registrations = new ConcurrentHashMap<>();
+  private final ConcurrentLinkedQueue<Registration> ready = new ConcurrentLinkedQueue<>();
+  private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  RealPoller(IpcRuntime runtime) {
+    this.runtime = runtime;
+  }
+
+  /** One monitored socket; its listener queues it when the socket's state changes. */
+  private final class Registration implements Listener {
+    final AbstractSocket socket;
+    volatile int mask;
+    volatile boolean active = true;
+    /** True while on the ready queue, so a busy socket is queued once, not once per change. */
+    final AtomicBoolean queued = new AtomicBoolean();
+
+    Registration(AbstractSocket socket, int mask) {
+      this.socket = socket;
+      this.mask = mask;
+    }
+
+    @Override
+    public boolean stateChanged(AbstractSocket s) {
+      if (!active) {
+        return false;
+      }
+      if (queued.compareAndSet(false, true)) {
+        ready.add(this);
+        for (Waiter w : waiters) {
+          w.stateChanged(s);
+        }
+      }
+      return true;
+    }
+  }
+
+  @Override
+  public void monitorSocket(IpcSocket socket, Set<SocketEvent> events) throws IpcException {
+    AbstractSocket s = Polling.own(socket);
+    int mask = Events.toMask(events, s.supportedMask(), s);
+    checkOpen();
+    s.checkOpen();
+    Registration fresh = new Registration(s, mask);
+    Registration old = registrations.put(s, fresh);
+    if (old != null) {
+      old.active = false;
+      s.removeListener(old);
+    }
+    s.addListener(fresh);
+    fresh.stateChanged(s);
+  }
+
+  @Override
+  public void unmonitorSocket(IpcSocket socket) {
+    Registration r = registrations.remove(socket);
+    if (r != null) {
+      r.active = false;
+      r.socket.removeListener(r);
+    }
+  }
+
+  @Override
+  public boolean isMonitored(IpcSocket socket) {
+    Registration r = registrations.get(socket);
+    return r != null && !r.socket.isClosed();
+  }
+
+  @Override
+  public Set<SocketEvent> monitoredEvents(IpcSocket socket) {
+    Registration r = registrations.get(socket);
+    return r == null || r.socket.isClosed() ? Events.toSet(0) : Events.toSet(r.mask);
+  }
+
+  @Override
+  public void setMonitoredEvents(IpcSocket socket, Set<SocketEvent> events) throws IpcException {
+    AbstractSocket s = Polling.own(socket);
+    int mask = Events.toMask(events, s.supportedMask(), s);
+    checkOpen();
+    s.checkOpen();
+    Registration r = registrations.get(s);
+    if (r == null) {
+      throw new IpcException(s + " is not monitored by this poller", s);
+    }
+    r.mask = mask;
+    r.stateChanged(s);
+  }
+
+  @Override
+  public Set<IpcSocket> monitoredSockets() {
+    Set<IpcSocket> sockets = new HashSet<>();
+    for (Registration r : registrations.values()) {
+      if (!r.socket.isClosed()) {
+        sockets.add(r.socket);
+      }
+    }
+    return Collections.unmodifiableSet(sockets);
+  }
+
+  @Override
+  public List<PollResult> waitForEvents(Timeout timeout) throws IpcException {
+    Objects.requireNonNull(timeout, "timeout");
+    checkOpen();
+    List<PollResult> results = collect();
+    if (!results.isEmpty() || timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
+      return results;
+    }
+    long deadline = Waiter.deadline(timeout.toNanos());
+    Waiter waiter = new Waiter();
+    waiters.add(waiter);
+    try {
+      while (true) {
+        results = collect();
+        if (!results.isEmpty()) {
+          return results;
+        }
+        checkOpen();
+        if (Thread.currentThread().isInterrupted()) {
+          return results;
+        }
+        if (!waiter.await(deadline)) {
+          checkOpen();
+          return collect();
+        }
+      }
+    } finally {
+      waiters.remove(waiter);
+    }
+  }
+
+  /** Looks at the queued sockets only; those still ready go back on the queue for next time. */
+  private synchronized List<PollResult> collect() {
+    List<Registration> batch = new ArrayList<>();
+    Registration r;
+    while ((r = ready.poll()) != null) {
+      batch.add(r);
+    }
+    List<PollResult> results = new ArrayList<>();
+    for (Registration reg : batch) {
+      // cleared before the look, so a change from now on queues it again
+      reg.queued.set(false);
+      if (!reg.active) {
+        continue;
+      }
+      if (reg.socket.isClosed()) {
+        registrations.remove(reg.socket, reg);
+        reg.active = false;
+        reg.socket.removeListener(reg);
+        continue;
+      }
+      int events = reg.socket.currentEvents() & reg.mask;
+      if (events != 0) {
+        results.add(new PollResult(reg.socket, Events.toSet(events)));
+        if (reg.queued.compareAndSet(false, true)) {
+          ready.add(reg);
+        }
+      }
+    }
+    return results;
+  }
+
+  private void checkOpen() throws IpcException {
+    if (closed.get()) {
+      throw new IpcException("the poller is closed", null);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    for (Registration r : registrations.values()) {
+      r.active = false;
+      r.socket.removeListener(r);
+    }
+    registrations.clear();
+    ready.clear();
+    for (Waiter w : waiters) {
+      w.stateChanged(null);
+    }
+    runtime.forgetPoller(this);
+  }
+
+  @Override
+  public boolean isClosed() {
+    return closed.get();
+  }
+
+  @Override
+  public String toString() {
+    return "Poller[" + registrations.size() + " monitored" + (closed.get() ? ", closed]" : "]");
+  }
+}

@@ -1,0 +1,116 @@
+package io.bbipc.internal;
+
+import io.bbipc.IpcException;
+import io.bbipc.NoConnectionAvailableException;
+import io.bbipc.StreamServer;
+import io.netty.channel.Channel;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A listening channel and the queue of connections it accepted that the user has not yet taken.
+ * Accepted channels start reading at once, so bytes sent before {@code acceptConnection} wait in
+ * the stream's buffer.
+ *
+ * @param <S> the kind of stream it accepts
+ */
+abstract class RealServer<S extends RealStream> extends AbstractSocket implements StreamServer {
+  private final ConcurrentLinkedQueue<S> waiting = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger waitingCount = new AtomicInteger();
+  /** How many accepted streams may wait before the server stops accepting (the kernel queues the rest). */
+  private final int waitingLimit;
+  private final AtomicBoolean resumeQueued = new AtomicBoolean();
+  private volatile boolean acceptPaused;
+  /** Set once bound; the server is handed to the user only after that. */
+  volatile Channel channel;
+
+  RealServer(IpcRuntime runtime, int backlog) {
+    super(runtime);
+    this.waitingLimit = backlog;
+  }
+
+  @Override
+  final int supportedMask() {
+    return Events.SERVER_EVENTS;
+  }
+
+  @Override
+  final int currentEvents() {
+    return !isClosed() && waitingCount.get() > 0 ? Events.CONNECTION_AVAILABLE : 0;
+  }
+
+  @Override
+  public final boolean connectionAvailable() {
+    return currentEvents() != 0;
+  }
+
+  /** Takes the oldest waiting stream. */
+  final S take() throws IpcException {
+    checkOpen();
+    S stream = waiting.poll();
+    if (stream == null) {
+      throw new NoConnectionAvailableException("no connection is waiting on " + this, this);
+    }
+    waitingCount.decrementAndGet();
+    runtime.adopt(stream);
+    if (acceptPaused && resumeQueued.compareAndSet(false, true)) {
+      try {
+        channel.eventLoop().execute(this::resumeIfRoom);
+      } catch (RejectedExecutionException shutDown) {
+        resumeQueued.set(false);
+      }
+    }
+    return stream;
+  }
+
+  private void resumeIfRoom() {
+    resumeQueued.set(false);
+    if (acceptPaused && waitingCount.get() < waitingLimit) {
+      acceptPaused = false;
+      channel.config().setAutoRead(true);
+    }
+  }
+
+  /** Event loop: an accepted connection became active. */
+  final void offer(RealStream stream) {
+    @SuppressWarnings("unchecked")
+    S s = (S) stream;
+    waiting.add(s);
+    int count = waitingCount.incrementAndGet();
+    if (isClosed()) {
+      // close() may have drained the queue before this stream arrived
+      closeWaiting();
+      return;
+    }
+    if (count >= waitingLimit && !acceptPaused) {
+      acceptPaused = true;
+      channel.config().setAutoRead(false);
+      resumeIfRoom();
+    }
+    stateChanged();
+  }
+
+  private void closeWaiting() {
+    S stream;
+    while ((stream = waiting.poll()) != null) {
+      waitingCount.decrementAndGet();
+      stream.close();
+    }
+  }
+
+  @Override
+  final void closeOnce() {
+    beforeChannelClose();
+    Channel ch = channel;
+    if (ch != null) {
+      ch.close();
+    }
+    closeWaiting();
+  }
+
+  /** Runs before the listening channel is closed (a local server removes its socket file here). */
+  void beforeChannelClose() {
+  }
+}

@@ -1,0 +1,406 @@
+package io.bbipc.internal;
+
+import io.bbipc.IpcException;
+import io.bbipc.SocketEvent;
+import io.bbipc.StreamSocket;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.ByteBuffer;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A stream on one Netty channel. Its {@link Tail} handler, last in the pipeline, keeps the
+ * inbound bytes and turns channel events into stream state; user threads read, write and poll.
+ */
+abstract class RealStream extends AbstractSocket implements StreamSocket {
+  /** How long a closed stream may keep trying to deliver what was written before it is dropped. */
+  static final long CLOSE_LINGER_SECONDS = 30;
+
+  final Channel channel;
+  private final InboundBuffer inbound = new InboundBuffer();
+  private final int inboundLimit;
+  /** The server that accepted this stream, or null for a connecting stream. */
+  private final RealServer<?> acceptedBy;
+  /** A mask of DETERMINED, CONNECTION_SUCCEEDED, CONNECTION_FAILED and REMOTE_DISCONNECTED. */
+  private volatile int state;
+  /** Written on the event loop only; volatile so readers know to ask for a resume. */
+  private volatile boolean readPaused;
+  private final AtomicBoolean resumeQueued = new AtomicBoolean();
+  private volatile Throwable failure;
+
+  RealStream(IpcRuntime runtime, Channel channel, RealServer<?> acceptedBy) {
+    super(runtime);
+    this.channel = channel;
+    this.acceptedBy = acceptedBy;
+    this.inboundLimit = runtime.inboundBufferLimit();
+    runtime.configureStream(channel);
+    channel.pipeline().addLast("bbipc", new Tail());
+  }
+
+  @Override
+  final int supportedMask() {
+    return Events.STREAM_EVENTS;
+  }
+
+  @Override
+  final int currentEvents() {
+    if (isClosed()) {
+      return 0;
+    }
+    int events = state;
+    if (inbound.readable() > 0) {
+      events |= Events.DATA_AVAILABLE;
+    }
+    if ((events & Events.CONNECTION_SUCCEEDED) != 0 && channel.isWritable()) {
+      events |= Events.READY_TO_WRITE;
+    }
+    return events;
+  }
+
+  @Override
+  public final boolean determined() {
+    return (currentEvents() & Events.DETERMINED) != 0;
+  }
+
+  @Override
+  public final boolean connectionSucceeded() {
+    return (currentEvents() & Events.CONNECTION_SUCCEEDED) != 0;
+  }
+
+  @Override
+  public final boolean connectionFailed() {
+    return (currentEvents() & Events.CONNECTION_FAILED) != 0;
+  }
+
+  @Override
+  public final boolean dataAvailable() {
+    return (currentEvents() & Events.DATA_AVAILABLE) != 0;
+  }
+
+  @Override
+  public final boolean readyToWrite() {
+    return (currentEvents() & Events.READY_TO_WRITE) != 0;
+  }
+
+  @Override
+  public final boolean remoteDisconnected() {
+    return (currentEvents() & Events.REMOTE_DISCONNECTED) != 0;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  @Override
+  public final int readFromStream(byte[] buffer) throws IpcException {
+    return readFromStream(buffer, 0, Objects.requireNonNull(buffer, "buffer").length, false);
+  }
+
+  @Override
+  public final int readFromStream(byte[] buffer, int start, int end) throws IpcException {
+    return readFromStream(buffer, start, end, false);
+  }
+
+  @Override
+  public final int readFromStream(byte[] buffer, int start, int end, boolean peek) throws IpcException {
+    checkRange(buffer, start, end);
+    checkOpen();
+    int n = inbound.read(buffer, start, end - start, peek);
+    if (n > 0 && !peek) {
+      afterRead();
+    }
+    return n;
+  }
+
+  @Override
+  public final int readFromStream(ByteBuffer destination) throws IpcException {
+    Objects.requireNonNull(destination, "destination");
+    if (destination.isReadOnly()) {
+      throw new java.nio.ReadOnlyBufferException();
+    }
+    checkOpen();
+    int n = inbound.read(destination);
+    if (n > 0) {
+      afterRead();
+    }
+    return n;
+  }
+
+  /** Resumes reading from the socket once readers have drained the buffer below half its limit. */
+  private void afterRead() {
+    if (readPaused && inbound.readable() <= inboundLimit / 2 && resumeQueued.compareAndSet(false, true)) {
+      try {
+        channel.eventLoop().execute(this::resumeIfDrained);
+      } catch (RejectedExecutionException shutDown) {
+        resumeQueued.set(false);
+      }
+    }
+  }
+
+  private void resumeIfDrained() {
+    resumeQueued.set(false);
+    if (readPaused && inbound.readable() <= inboundLimit / 2) {
+      readPaused = false;
+      channel.config().setAutoRead(true);
+    }
+  }
+
+  /** Event loop: keeps a chunk and pauses reading while the buffer is over its limit. */
+  private void received(ByteBuf chunk) {
+    int buffered = inbound.add(chunk);
+    if (buffered >= inboundLimit && !readPaused) {
+      readPaused = true;
+      channel.config().setAutoRead(false);
+      // A reader may have drained everything between add() and the pause, and seen no pause
+      // to undo; check again so that neither side waits for the other forever.
+      resumeIfDrained();
+    }
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  @Override
+  public final int writeToStream(byte[] buffer) throws IpcException {
+    return writeToStream(buffer, 0, Objects.requireNonNull(buffer, "buffer").length);
+  }
+
+  @Override
+  public final int writeToStream(byte[] buffer, int start, int end) throws IpcException {
+    checkRange(buffer, start, end);
+    int n = writable(end - start);
+    if (n > 0) {
+      ByteBuf chunk = channel.alloc().ioBuffer(n);
+      chunk.writeBytes(buffer, start, n);
+      channel.writeAndFlush(chunk, channel.voidPromise());
+    }
+    return n;
+  }
+
+  @Override
+  public final int writeToStream(ByteBuffer source) throws IpcException {
+    Objects.requireNonNull(source, "source");
+    int n = writable(source.remaining());
+    if (n > 0) {
+      ByteBuf chunk = channel.alloc().ioBuffer(n);
+      int limit = source.limit();
+      source.limit(source.position() + n);
+      chunk.writeBytes(source);
+      source.limit(limit);
+      channel.writeAndFlush(chunk, channel.voidPromise());
+    }
+    return n;
+  }
+
+  /** How many of {@code wanted} bytes the outbound buffer takes now. */
+  private int writable(int wanted) throws IpcException {
+    checkOpen();
+    int s = state;
+    if ((s & Events.REMOTE_DISCONNECTED) != 0) {
+      throw new IpcException("cannot write to " + this + ": the peer has disconnected", this, failure);
+    }
+    if ((s & Events.CONNECTION_FAILED) != 0) {
+      throw new IpcException("cannot write to " + this + ": the connection failed", this, failure);
+    }
+    if ((s & Events.CONNECTION_SUCCEEDED) == 0 || wanted == 0 || !channel.isWritable()) {
+      return 0;
+    }
+    long room = channel.bytesBeforeUnwritable();
+    return (int) Math.max(0, Math.min(wanted, room));
+  }
+
+  static void checkRange(byte[] buffer, int start, int end) {
+    Objects.requireNonNull(buffer, "buffer");
+    if (start < 0 || end < 0 || start > end || end > buffer.length) {
+      throw new IndexOutOfBoundsException("start " + start + " and end " + end
+          + " must satisfy 0 <= start <= end <= buffer length " + buffer.length);
+    }
+  }
+
+  // ---------------------------------------------------------------- asynchronous use
+
+  @Override
+  public final CompletableFuture<Set<SocketEvent>> whenReady(Set<SocketEvent> events) {
+    int mask = Events.toMask(events, supportedMask(), this);
+    CompletableFuture<Set<SocketEvent>> future = new CompletableFuture<>();
+    if (isClosed()) {
+      future.completeExceptionally(new IpcException(this + " is closed", this));
+      return future;
+    }
+    ReadyListener listener = new ReadyListener(mask, future);
+    addListener(listener);
+    future.whenComplete((r, e) -> {
+      if (future.isCancelled()) {
+        removeListener(listener);
+      }
+    });
+    // The first check runs on the event loop too, so that the future always completes there.
+    if (!listener.stateChanged(this)) {
+      removeListener(listener);
+    }
+    return future;
+  }
+
+  /** Completes a {@code whenReady} future on the event loop. */
+  private final class ReadyListener implements Listener {
+    private final int mask;
+    private final CompletableFuture<Set<SocketEvent>> future;
+
+    ReadyListener(int mask, CompletableFuture<Set<SocketEvent>> future) {
+      this.mask = mask;
+      this.future = future;
+    }
+
+    @Override
+    public boolean stateChanged(AbstractSocket socket) {
+      if (future.isDone()) {
+        return false;
+      }
+      EventLoop loop = channel.eventLoop();
+      if (!loop.inEventLoop()) {
+        try {
+          loop.execute(() -> {
+            if (!stateChanged(socket)) {
+              removeListener(this);
+            }
+          });
+          return true;
+        } catch (RejectedExecutionException shutDown) {
+          // the loop is gone; complete here rather than never
+        }
+      }
+      if (isClosed()) {
+        future.completeExceptionally(new IpcException(RealStream.this + " is closed", RealStream.this));
+        return false;
+      }
+      int ready = currentEvents() & mask;
+      if (ready != 0) {
+        future.complete(Events.toSet(ready));
+        return false;
+      }
+      return true;
+    }
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  @Override
+  final void closeOnce() {
+    inbound.release();
+    try {
+      // Queued behind every write this thread made, so accepted bytes are flushed before the close.
+      channel.eventLoop().execute(this::flushAndClose);
+    } catch (RejectedExecutionException shutDown) {
+      channel.close();
+    }
+  }
+
+  private void flushAndClose() {
+    if (!channel.isOpen()) {
+      return;
+    }
+    ChannelFuture flushed = channel.writeAndFlush(Unpooled.EMPTY_BUFFER);
+    if (flushed.isDone()) {
+      channel.close();
+    } else {
+      flushed.addListener(ChannelFutureListener.CLOSE);
+      channel.eventLoop().schedule(() -> {
+        channel.close();
+      }, CLOSE_LINGER_SECONDS, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The future that completes once the channel is closed. */
+  final ChannelFuture closeFuture() {
+    return channel.closeFuture();
+  }
+
+  // ---------------------------------------------------------------- event loop side
+
+  /** Event loop: the connect attempt failed. */
+  final void connectFailed(Throwable cause) {
+    failure = cause;
+    state = Events.DETERMINED | Events.CONNECTION_FAILED;
+    stateChanged();
+  }
+
+  /** Called on the event loop when the stream becomes connected, before any byte is read. */
+  void connected() {
+  }
+
+  /** The handler at the tail of the pipeline: the one place channel events become stream state. */
+  private final class Tail extends ChannelInboundHandlerAdapter {
+    private boolean readSinceComplete;
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      connected();
+      state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED;
+      if (acceptedBy != null) {
+        acceptedBy.offer(RealStream.this);
+      }
+      stateChanged();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof ByteBuf) {
+        received((ByteBuf) msg);
+        readSinceComplete = true;
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      // One wake-up per batch of reads, not one per chunk.
+      if (readSinceComplete) {
+        readSinceComplete = false;
+        stateChanged();
+      }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      stateChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      readSinceComplete = false;
+      int s = state;
+      if ((s & Events.CONNECTION_SUCCEEDED) != 0) {
+        state = Events.DETERMINED | Events.CONNECTION_FAILED | Events.REMOTE_DISCONNECTED;
+      } else if ((s & Events.DETERMINED) == 0) {
+        state = Events.DETERMINED | Events.CONNECTION_FAILED;
+      }
+      stateChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      // Resets and failed writes end here; Netty closes the channel itself for I/O errors,
+      // which channelInactive turns into REMOTE_DISCONNECTED. Anything else is a fault we
+      // cannot recover from, so the connection goes rather than hangs.
+      failure = cause;
+      if (!(cause instanceof java.io.IOException)) {
+        ctx.close();
+      }
+    }
+  }
+}

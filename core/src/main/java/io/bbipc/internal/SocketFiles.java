@@ -1,0 +1,152 @@
+package io.bbipc.internal;
+
+import io.bbipc.IpcException;
+import java.io.IOException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.SecureRandom;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Socket files that never clobber and are never wider than their owner: a server binds under a
+ * fresh random name beside the requested path, restricts it, then hard-links it into place,
+ * which fails rather than replaces when anything is already there.
+ */
+final class SocketFiles {
+  /** The longest path, in bytes, that every transport binds on this OS (the JDK's limit is the lowest). */
+  static final int MAX_PATH_BYTES = maxPathBytes();
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final char[] NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
+
+  private SocketFiles() {
+  }
+
+  private static int maxPathBytes() {
+    String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+    // sun_path is 104 bytes on macOS and the BSDs, 108 on Linux; the JDK keeps one for the NUL
+    // and refuses one more on Linux (measured: 106 binds, 107 does not).
+    return os.contains("mac") || os.contains("bsd") ? 103 : 106;
+  }
+
+  /** Refuses a path the socket layer cannot bind, before any I/O. */
+  static void checkLength(Path path) {
+    int bytes = encodedLength(path);
+    if (bytes > MAX_PATH_BYTES) {
+      throw new IllegalArgumentException("local socket path is " + bytes
+          + " bytes long, over the limit of " + MAX_PATH_BYTES + " bytes: " + path);
+    }
+    if (bytes == 0) {
+      throw new IllegalArgumentException("local socket path is empty");
+    }
+  }
+
+  static int encodedLength(Path path) {
+    Charset charset;
+    try {
+      charset = Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
+    } catch (RuntimeException unknown) {
+      charset = StandardCharsets.UTF_8;
+    }
+    return path.toString().getBytes(charset).length;
+  }
+
+  /** Throws unless nothing at all, not even a dangling link, is at {@code path}. */
+  static void checkAbsent(Path path) throws IpcException {
+    if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+      throw new IpcException("cannot make a local server at " + path + ": " + describe(path)
+          + " already exists there", null);
+    }
+  }
+
+  private static String describe(Path path) {
+    try {
+      BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      return a.isSymbolicLink() ? "a link" : a.isDirectory() ? "a directory"
+          : a.isRegularFile() ? "a regular file" : "a socket or other special file";
+    } catch (IOException e) {
+      return "a file";
+    }
+  }
+
+  /** A random name beside {@code path}, no longer than its own name where possible. */
+  static Path temporarySibling(Path path) {
+    String name = path.getFileName().toString();
+    int length = Math.max(4, name.length() - 1);
+    StringBuilder b = new StringBuilder(length + 1).append('.');
+    for (int i = 0; i < length; i++) {
+      b.append(NAME_CHARS[RANDOM.nextInt(NAME_CHARS.length)]);
+    }
+    Path sibling = path.resolveSibling(b.toString());
+    if (encodedLength(sibling) > MAX_PATH_BYTES) {
+      throw new IllegalArgumentException("local socket path " + path + " leaves no room for the "
+          + "temporary name bbipc binds first; the limit is " + MAX_PATH_BYTES + " bytes");
+    }
+    return sibling;
+  }
+
+  /**
+   * Gives the freshly bound {@code temporary} owner-only permissions and links it in at
+   * {@code path}; the temporary name is removed either way.
+   *
+   * @return the file key of the socket file now at {@code path}
+   */
+  static Object publish(Path temporary, Path path) throws IpcException {
+    try {
+      try {
+        Files.setPosixFilePermissions(temporary, OWNER_ONLY);
+      } catch (UnsupportedOperationException noPosix) {
+        // Windows: the file's ACL is inherited from the directory; nothing to narrow here
+      }
+      try {
+        Files.createLink(path, temporary);
+      } catch (FileAlreadyExistsException taken) {
+        throw new IpcException("cannot make a local server at " + path + ": " + describe(path)
+            + " already exists there", null, taken);
+      } catch (UnsupportedOperationException | FileSystemException noLinks) {
+        // no hard links for sockets here: a move, which checks for an existing target first
+        Files.move(temporary, path);
+      }
+      return fileKey(path);
+    } catch (IOException e) {
+      throw new IpcException("cannot make a local server at " + path + ": " + e, null, e);
+    } finally {
+      try {
+        Files.deleteIfExists(temporary);
+      } catch (IOException ignored) {
+        // the random name harms nobody; nothing else to do
+      }
+    }
+  }
+
+  static Object fileKey(Path path) throws IOException {
+    Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+    // Without file keys (some Windows file systems) the time of creation has to do.
+    return key != null ? key : Files.readAttributes(path, BasicFileAttributes.class,
+        LinkOption.NOFOLLOW_LINKS).creationTime();
+  }
+
+  /** Deletes {@code path} only if it is still the file with {@code key}. */
+  static void deleteIfOwn(Path path, Object key) {
+    try {
+      if (key.equals(fileKey(path))) {
+        Files.delete(path);
+      }
+    } catch (NoSuchFileException gone) {
+      // someone removed it already
+    } catch (IOException e) {
+      // leaving a socket file behind is the lesser harm than failing close()
+    }
+  }
+}

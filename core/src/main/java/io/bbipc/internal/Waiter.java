@@ -1,0 +1,47 @@
+package io.bbipc.internal;
+
+import java.util.concurrent.locks.LockSupport;
+
+/** A thread parked in {@code poll} or {@code pollSockets}, woken by any watched socket. */
+final class Waiter implements Listener {
+  private final Thread thread = Thread.currentThread();
+  private volatile boolean signalled;
+
+  @Override
+  public boolean stateChanged(AbstractSocket socket) {
+    signalled = true;
+    LockSupport.unpark(thread);
+    return true;
+  }
+
+  /**
+   * Parks until signalled, the deadline or an interrupt; clears the signal.
+   *
+   * @param deadline a {@link System#nanoTime()} deadline, or {@link Long#MAX_VALUE} for none
+   * @return false if the deadline has passed
+   */
+  boolean await(long deadline) {
+    if (!signalled) {
+      if (deadline == Long.MAX_VALUE) {
+        LockSupport.park(this);
+      } else {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        LockSupport.parkNanos(this, left);
+      }
+    }
+    signalled = false;
+    return deadline == Long.MAX_VALUE || deadline - System.nanoTime() > 0;
+  }
+
+  static long deadline(long timeoutNanos) {
+    if (timeoutNanos == Long.MAX_VALUE) {
+      return Long.MAX_VALUE;
+    }
+    long deadline = System.nanoTime() + timeoutNanos;
+    // an overflowing deadline is as good as none
+    return deadline - System.nanoTime() < 0 ? Long.MAX_VALUE : deadline;
+  }
+}

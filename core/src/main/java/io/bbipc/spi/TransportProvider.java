@@ -1,0 +1,110 @@
+package io.bbipc.spi;
+
+import io.netty.channel.Channel;
+import io.netty.channel.IoHandler;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
+import io.bbipc.PeerCredentials;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * A Netty transport that bbipc can run on, found with {@link java.util.ServiceLoader}.
+ *
+ * <p>An implementation must be cheap to construct and must not throw when its native library is
+ * missing: it reports that through {@link #isAvailable()} and {@link #unavailabilityCause()}.
+ */
+public interface TransportProvider {
+  /**
+   * Returns the transport's name, as given to {@code Ipc.Builder.transport}.
+   *
+   * @return a short lower-case name such as {@code "epoll"}
+   */
+  String name();
+
+  /**
+   * Returns the rank used when no transport is named; the available provider with the highest
+   * priority wins.
+   *
+   * @return the priority
+   */
+  int priority();
+
+  /**
+   * Tells whether the transport can run on this machine.
+   *
+   * @return true if usable
+   */
+  boolean isAvailable();
+
+  /**
+   * Returns why the transport cannot run here.
+   *
+   * @return the cause, or null when available
+   */
+  Throwable unavailabilityCause();
+
+  /**
+   * Returns a factory for the I/O handlers of a new event loop group.
+   *
+   * @return the factory
+   */
+  IoHandlerFactory ioHandlerFactory();
+
+  /**
+   * Returns the I/O handler type, to recognise a borrowed event loop group of this transport.
+   *
+   * @return the handler class
+   */
+  Class<? extends IoHandler> ioHandlerType();
+
+  /**
+   * Returns the TCP stream channel class.
+   *
+   * @return the class, with a public no-argument constructor
+   */
+  Class<? extends Channel> tcpChannelType();
+
+  /**
+   * Returns the TCP server channel class.
+   *
+   * @return the class, with a public no-argument constructor
+   */
+  Class<? extends ServerChannel> tcpServerChannelType();
+
+  /**
+   * Returns the local (Unix domain) stream channel class.
+   *
+   * @return the class, with a public no-argument constructor
+   */
+  Class<? extends Channel> localChannelType();
+
+  /**
+   * Returns the local (Unix domain) server channel class.
+   *
+   * @return the class, with a public no-argument constructor
+   */
+  Class<? extends ServerChannel> localServerChannelType();
+
+  /**
+   * Returns the address that this transport's local channels bind or connect to for a path.
+   *
+   * @param path the socket file's path
+   * @return the address; by default a {@link UnixDomainSocketAddress}
+   */
+  default SocketAddress localAddress(Path path) {
+    return UnixDomainSocketAddress.of(path);
+  }
+
+  /**
+   * Returns the credentials of the process at the other end of a local stream channel.
+   *
+   * @param channel a connected local stream channel of this transport
+   * @return the credentials, or empty where the transport cannot tell
+   */
+  default Optional<PeerCredentials> peerCredentials(Channel channel) {
+    return Optional.empty();
+  }
+}
