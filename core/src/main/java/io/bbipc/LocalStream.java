@@ -1,6 +1,7 @@
 package io.bbipc;
 
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** A stream over a local (Unix domain) socket. */
 public interface LocalStream extends StreamSocket {
@@ -10,4 +11,12 @@ public interface LocalStream extends StreamSocket {
    * @return the socket file's path
    */
   Path localPathname();
+
+  /**
+   * Returns the identity of the process at the other end, as the kernel reported it when the
+   * connection was made.
+   *
+   * @return the credentials; empty on transports that cannot tell (NIO) or before connecting
+   */
+  Optional<PeerCredentials> peerCredentials();
 }

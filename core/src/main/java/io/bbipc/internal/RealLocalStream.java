@@ -1,16 +1,33 @@
 package io.bbipc.internal;
 
 import io.bbipc.LocalStream;
+import io.bbipc.PeerCredentials;
 import io.netty.channel.Channel;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** A stream over a local socket; both ends name the server's path. */
 final class RealLocalStream extends RealStream implements LocalStream {
   private final Path pathname;
+  private volatile Optional<PeerCredentials> peer = Optional.empty();
 
   RealLocalStream(IpcRuntime runtime, Channel channel, Path pathname, RealLocalServer server) {
     super(runtime, channel, server);
     this.pathname = pathname;
+  }
+
+  @Override
+  void connected() {
+    try {
+      peer = runtime.transport().peerCredentials(channel);
+    } catch (RuntimeException unsupported) {
+      peer = Optional.empty();
+    }
+  }
+
+  @Override
+  public Optional<PeerCredentials> peerCredentials() {
+    return peer;
   }
 
   @Override
