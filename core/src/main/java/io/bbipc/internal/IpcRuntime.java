@@ -178,6 +178,11 @@ public final class IpcRuntime {
         if (message.contains("ermission denied") || message.contains("ccess denied")) {
           throw new IpcException("cannot connect to " + pathname + ": " + message, null, cause);
         }
+        if (message.contains("emporarily unavailable")) {
+          // Linux answers EAGAIN, not "in progress", when a local server's backlog is full
+          throw new IpcException("cannot connect to " + pathname + ": the server's backlog is full ("
+              + message + ")", null, cause);
+        }
         throw new NoLocalServerException(pathname, cause);
       }
     }

@@ -1,0 +1,128 @@
+package io.bbipc.testsuite;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bbipc.Ipc;
+import io.bbipc.IpcException;
+import io.bbipc.Ipv4TcpServer;
+import io.bbipc.LocalServer;
+import io.bbipc.SocketEvent;
+import io.bbipc.StreamServer;
+import io.bbipc.StreamSocket;
+import io.bbipc.Timeout;
+import io.bbipc.internal.Transports;
+import io.bbipc.spi.TransportProvider;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * One way to run a conformance test: a kind of stream (TCP or local) and the transports of its
+ * server and client ends, which may differ (an NIO client to an epoll server, say).
+ */
+public record Fixture(Kind kind, String serverTransport, String clientTransport) {
+  /** How long any single wait in the suite may take before the test fails. */
+  public static final Timeout WAIT = Timeout.seconds(10);
+
+  /** The address strategy. */
+  public enum Kind { TCP, LOCAL }
+
+  private static final Map<String, Ipc> RUNTIMES = new ConcurrentHashMap<>();
+
+  /** Every kind over every pair of transports found on the class path, available or not. */
+  public static List<Fixture> all() {
+    List<Fixture> all = new ArrayList<>();
+    List<TransportProvider> providers = Transports.all();
+    for (Kind kind : Kind.values()) {
+      for (TransportProvider server : providers) {
+        for (TransportProvider client : providers) {
+          all.add(new Fixture(kind, server.name(), client.name()));
+        }
+      }
+    }
+    return all;
+  }
+
+  /** One fixture per kind with both ends on the same transport. */
+  public static List<Fixture> sameTransport() {
+    List<Fixture> same = new ArrayList<>();
+    for (Fixture f : all()) {
+      if (f.serverTransport.equals(f.clientTransport)) {
+        same.add(f);
+      }
+    }
+    return same;
+  }
+
+  /** Skips the test, with the reason, when either transport cannot run here. */
+  public void assumeAvailable() {
+    for (String name : List.of(serverTransport, clientTransport)) {
+      for (TransportProvider p : Transports.all()) {
+        if (p.name().equals(name) && !p.isAvailable()) {
+          Assumptions.assumeTrue(false, "transport " + name + " is unavailable here: "
+              + p.unavailabilityCause());
+        }
+      }
+    }
+  }
+
+  /** A runtime per transport, shared by the whole suite; its threads are daemons. */
+  public static Ipc runtime(String transport) {
+    return RUNTIMES.computeIfAbsent(transport, t -> Ipc.builder().transport(t).build());
+  }
+
+  public Ipc serverIpc() {
+    assumeAvailable();
+    return runtime(serverTransport);
+  }
+
+  public Ipc clientIpc() {
+    assumeAvailable();
+    return runtime(clientTransport);
+  }
+
+  public StreamServer makeServer(Path dir) throws IpcException {
+    return kind == Kind.TCP ? serverIpc().makeIpv4TcpServer("127.0.0.1", 0)
+        : serverIpc().makeLocalServer(dir.resolve("s.sock"));
+  }
+
+  public StreamSocket connect(StreamServer server) throws IpcException {
+    return kind == Kind.TCP
+        ? clientIpc().connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) server).port())
+        : clientIpc().connectToLocalServer(((LocalServer) server).localPathname());
+  }
+
+  /** A server, a connected client and the accepted end, closed together. */
+  public Connection connection(Path dir) throws IpcException {
+    StreamServer server = makeServer(dir);
+    try {
+      StreamSocket client = connect(server);
+      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
+      StreamSocket accepted = server.acceptConnection();
+      assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "client did not connect");
+      return new Connection(server, client, accepted);
+    } catch (IpcException | RuntimeException | Error e) {
+      server.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return kind + " " + clientTransport + "->" + serverTransport;
+  }
+
+  /** The three sockets of one connection. */
+  public record Connection(StreamServer server, StreamSocket client, StreamSocket accepted)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      client.close();
+      accepted.close();
+      server.close();
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package io.bbipc.testsuite;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.bbipc.IpcException;
+import io.bbipc.SocketEvent;
+import io.bbipc.StreamSocket;
+import io.bbipc.Timeout;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.zip.CRC32C;
+
+/** Bounded helpers to move bytes in tests; every loop ends by a deadline. */
+public final class Streams {
+  private Streams() {
+  }
+
+  public static long deadline(long seconds) {
+    return System.nanoTime() + seconds * 1_000_000_000L;
+  }
+
+  public static void checkDeadline(long deadline, String what) {
+    if (System.nanoTime() - deadline > 0) {
+      fail("timed out: " + what);
+    }
+  }
+
+  /** Writes all of {@code data}, waiting for READY_TO_WRITE whenever the stream is full. */
+  public static void writeFully(StreamSocket s, byte[] data, long deadline) throws IpcException {
+    int off = 0;
+    while (off < data.length) {
+      int n = s.writeToStream(data, off, data.length);
+      off += n;
+      if (n == 0) {
+        checkDeadline(deadline, "writing, " + off + " of " + data.length + " written");
+        s.poll(SocketEvent.READY_TO_WRITE, Timeout.seconds(1));
+      }
+    }
+  }
+
+  /** Reads exactly {@code n} bytes. */
+  public static byte[] readFully(StreamSocket s, int n, long deadline) throws IpcException {
+    byte[] out = new byte[n];
+    int off = 0;
+    while (off < n) {
+      int got = s.readFromStream(out, off, n);
+      off += got;
+      if (got == 0) {
+        checkDeadline(deadline, "reading, " + off + " of " + n + " read");
+        s.poll(SocketEvent.DATA_AVAILABLE, Timeout.seconds(1));
+      }
+    }
+    return out;
+  }
+
+  /** Reads until the peer has gone and nothing is left. */
+  public static byte[] readToDisconnect(StreamSocket s, long deadline) throws IpcException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    byte[] buf = new byte[65536];
+    while (true) {
+      int n = s.readFromStream(buf);
+      if (n > 0) {
+        out.write(buf, 0, n);
+        continue;
+      }
+      if (s.remoteDisconnected() && !s.dataAvailable()) {
+        return out.toByteArray();
+      }
+      checkDeadline(deadline, "reading to disconnect, " + out.size() + " bytes so far");
+      s.poll(java.util.EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED),
+          Timeout.seconds(1));
+    }
+  }
+
+  public static byte[] randomBytes(Random random, int n) {
+    byte[] b = new byte[n];
+    random.nextBytes(b);
+    return b;
+  }
+
+  public static long crc(byte[] data) {
+    CRC32C c = new CRC32C();
+    c.update(data);
+    return c.getValue();
+  }
+
+  public static void assertSameBytes(byte[] expected, byte[] actual) {
+    if (!Arrays.equals(expected, actual)) {
+      int i = Arrays.mismatch(expected, actual);
+      fail("bytes differ at index " + i + " (expected " + expected.length + " bytes, got "
+          + actual.length + ")");
+    }
+  }
+}
