@@ -62,6 +62,33 @@ public final class Ipc implements AutoCloseable {
     return new Builder();
   }
 
+  /**
+   * Describes every transport provider on the class path: its priority, whether it can run here
+   * and why not, and which one {@link #create()} would pick.
+   *
+   * @return a multi-line report, one provider per line, best first
+   */
+  public static String transportReport() {
+    StringBuilder b = new StringBuilder();
+    for (TransportProvider p : Transports.all()) {
+      b.append(String.format("%-9s priority %3d  ", p.name(), p.priority()));
+      if (p.isAvailable()) {
+        b.append("available");
+      } else {
+        Throwable cause = p.unavailabilityCause();
+        b.append("unavailable: ").append(cause == null ? "no reason given" : cause.toString());
+      }
+      b.append(System.lineSeparator());
+    }
+    String picked;
+    try {
+      picked = Transports.fromPropertyOrBest().name();
+    } catch (IllegalArgumentException e) {
+      picked = "none: " + e.getMessage();
+    }
+    return b.append("Ipc.create() picks: ").append(picked).append(System.lineSeparator()).toString();
+  }
+
   private static int defaultIoThreads() {
     return Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 4));
   }

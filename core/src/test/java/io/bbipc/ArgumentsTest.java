@@ -192,6 +192,15 @@ class ArgumentsTest {
   }
 
   @Test
+  void theTransportReportListsNioAndThePick() {
+    String report = Ipc.transportReport();
+    assertTrue(report.contains("nio") && report.contains("available"), report);
+    try (Ipc picked = Ipc.create()) {
+      assertTrue(report.contains("Ipc.create() picks: " + picked.transportName()), report);
+    }
+  }
+
+  @Test
   void builderLimitsAndThreads() {
     assertMessageNames(assertThrows(IllegalArgumentException.class, () -> Ipc.builder().ioThreads(0)), "0");
     assertMessageNames(assertThrows(IllegalArgumentException.class, () -> Ipc.builder().inboundBufferLimit(-5)), "-5");
