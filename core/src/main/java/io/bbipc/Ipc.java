@@ -3,9 +3,12 @@ package io.bbipc;
 import io.bbipc.internal.IpcRuntime;
 import io.bbipc.internal.Transports;
 import io.bbipc.spi.TransportProvider;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * A bbipc runtime: one Netty event loop group and transport, and every socket and poller made
@@ -14,6 +17,8 @@ import java.util.Objects;
 public final class Ipc implements AutoCloseable {
   /** The default bound of each stream's inbound and outbound buffers: 1 MiB. */
   public static final int DEFAULT_BUFFER_LIMIT = 1 << 20;
+  /** The default time a TCP connect may take before it fails: 30 s. */
+  public static final int DEFAULT_CONNECT_TIMEOUT_MILLIS = 30_000;
 
   private final IpcRuntime runtime;
   private final boolean shared;
@@ -26,7 +31,8 @@ public final class Ipc implements AutoCloseable {
   /** Holds the process-wide runtime, made on first use. */
   private static final class Shared {
     static final Ipc INSTANCE = new Ipc(IpcRuntime.create(Transports.fromPropertyOrBest(),
-        defaultIoThreads(), DEFAULT_BUFFER_LIMIT, DEFAULT_BUFFER_LIMIT), true);
+        defaultIoThreads(), DEFAULT_BUFFER_LIMIT, DEFAULT_BUFFER_LIMIT, p -> { },
+        DEFAULT_CONNECT_TIMEOUT_MILLIS), true);
   }
 
   /**
@@ -240,8 +246,42 @@ public final class Ipc implements AutoCloseable {
     private int ioThreads = defaultIoThreads();
     private int inboundBufferLimit = DEFAULT_BUFFER_LIMIT;
     private int outboundBufferLimit = DEFAULT_BUFFER_LIMIT;
+    private Consumer<ChannelPipeline> pipeline = p -> { };
+    private int connectTimeoutMillis = DEFAULT_CONNECT_TIMEOUT_MILLIS;
 
     private Builder() {
+    }
+
+    /**
+     * Sets handlers to install in every stream channel the runtime makes, connecting or
+     * accepted, before bbipc's own buffering handler (TLS, compression, logging).
+     *
+     * @param initializer adds handlers with {@code addLast}; runs on the event loop, must not block
+     * @return this builder
+     */
+    public Builder pipeline(Consumer<ChannelPipeline> initializer) {
+      this.pipeline = Objects.requireNonNull(initializer, "initializer");
+      return this;
+    }
+
+    /**
+     * Sets how long a TCP connect may stay undetermined before it fails with
+     * {@code CONNECTION_FAILED}.
+     *
+     * @param timeout more than zero and at most {@link Integer#MAX_VALUE} milliseconds; the
+     *     default is 30 s
+     * @return this builder
+     * @throws IllegalArgumentException if {@code timeout} is zero, negative or too long
+     */
+    public Builder connectTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero() || timeout.toMillis() > Integer.MAX_VALUE
+          || timeout.toMillis() == 0) {
+        throw new IllegalArgumentException("connectTimeout must be between 1 ms and "
+            + Integer.MAX_VALUE + " ms, was " + timeout);
+      }
+      this.connectTimeoutMillis = (int) timeout.toMillis();
+      return this;
     }
 
     /**
@@ -335,11 +375,13 @@ public final class Ipc implements AutoCloseable {
           throw new IllegalArgumentException("transport \"" + transport + "\" contradicts the "
               + "borrowed event loop group, which runs \"" + fromGroup.name() + "\"");
         }
-        runtime = IpcRuntime.borrow(fromGroup, group, inboundBufferLimit, outboundBufferLimit);
+        runtime = IpcRuntime.borrow(fromGroup, group, inboundBufferLimit, outboundBufferLimit,
+            pipeline, connectTimeoutMillis);
       } else {
         TransportProvider provider = transport != null ? Transports.named(transport)
             : Transports.fromPropertyOrBest();
-        runtime = IpcRuntime.create(provider, ioThreads, inboundBufferLimit, outboundBufferLimit);
+        runtime = IpcRuntime.create(provider, ioThreads, inboundBufferLimit, outboundBufferLimit,
+            pipeline, connectTimeoutMillis);
       }
       return new Ipc(runtime, false);
     }

@@ -1,20 +1,28 @@
 package io.bbipc;
 
+import io.netty.channel.ChannelPipeline;
+import java.util.Objects;
+import java.util.function.Consumer;
+
 /**
  * Immutable options for {@code makeIpv4TcpServer} and {@code makeLocalServer}; each setter
  * returns a new instance.
  */
 public final class ServerOptions {
-  private static final ServerOptions DEFAULTS = new ServerOptions(false, 128, true);
+  private static final Consumer<ChannelPipeline> NO_HANDLERS = p -> { };
+  private static final ServerOptions DEFAULTS = new ServerOptions(false, 128, true, NO_HANDLERS);
 
   private final boolean reuseAddress;
   private final int backlog;
   private final boolean deleteOnClose;
+  private final Consumer<ChannelPipeline> pipeline;
 
-  private ServerOptions(boolean reuseAddress, int backlog, boolean deleteOnClose) {
+  private ServerOptions(boolean reuseAddress, int backlog, boolean deleteOnClose,
+                        Consumer<ChannelPipeline> pipeline) {
     this.reuseAddress = reuseAddress;
     this.backlog = backlog;
     this.deleteOnClose = deleteOnClose;
+    this.pipeline = pipeline;
   }
 
   /**
@@ -33,7 +41,7 @@ public final class ServerOptions {
    * @return the new options
    */
   public ServerOptions reuseAddress(boolean reuse) {
-    return new ServerOptions(reuse, backlog, deleteOnClose);
+    return new ServerOptions(reuse, backlog, deleteOnClose, pipeline);
   }
 
   /**
@@ -47,7 +55,7 @@ public final class ServerOptions {
     if (connections < 1) {
       throw new IllegalArgumentException("backlog must be at least 1, was " + connections);
     }
-    return new ServerOptions(reuseAddress, connections, deleteOnClose);
+    return new ServerOptions(reuseAddress, connections, deleteOnClose, pipeline);
   }
 
   /**
@@ -57,7 +65,29 @@ public final class ServerOptions {
    * @return the new options
    */
   public ServerOptions deleteOnClose(boolean delete) {
-    return new ServerOptions(reuseAddress, backlog, delete);
+    return new ServerOptions(reuseAddress, backlog, delete, pipeline);
+  }
+
+  /**
+   * Returns these options with handlers to install in every accepted connection's pipeline,
+   * before bbipc's own buffering handler (TLS, compression, logging); it runs on the event loop
+   * after the runtime's own pipeline initializer, if any.
+   *
+   * @param initializer adds handlers with {@code addLast}; must not block
+   * @return the new options
+   */
+  public ServerOptions pipeline(Consumer<ChannelPipeline> initializer) {
+    return new ServerOptions(reuseAddress, backlog, deleteOnClose,
+        Objects.requireNonNull(initializer, "initializer"));
+  }
+
+  /**
+   * Returns the pipeline initializer for accepted connections.
+   *
+   * @return the initializer; one that adds nothing by default
+   */
+  public Consumer<ChannelPipeline> pipeline() {
+    return pipeline;
   }
 
   /**

@@ -14,6 +14,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ReflectiveChannelFactory;
@@ -33,6 +34,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * One event loop group and transport, and the sockets and pollers made on it. The public
@@ -49,31 +51,40 @@ public final class IpcRuntime {
   private final boolean ownsGroup;
   private final int inboundBufferLimit;
   private final int outboundBufferLimit;
+  private final Consumer<ChannelPipeline> pipeline;
+  private final int connectTimeoutMillis;
   private final Set<AbstractSocket> sockets = ConcurrentHashMap.newKeySet();
   private final Set<RealPoller> pollers = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private IpcRuntime(TransportProvider transport, EventLoopGroup group, boolean ownsGroup,
-                     int inboundBufferLimit, int outboundBufferLimit) {
+                     int inboundBufferLimit, int outboundBufferLimit,
+                     Consumer<ChannelPipeline> pipeline, int connectTimeoutMillis) {
     this.transport = transport;
     this.group = group;
     this.ownsGroup = ownsGroup;
     this.inboundBufferLimit = inboundBufferLimit;
     this.outboundBufferLimit = outboundBufferLimit;
+    this.pipeline = pipeline;
+    this.connectTimeoutMillis = connectTimeoutMillis;
   }
 
   /** A runtime with its own event loop group of daemon threads. */
   public static IpcRuntime create(TransportProvider transport, int ioThreads,
-                                  int inboundBufferLimit, int outboundBufferLimit) {
+                                  int inboundBufferLimit, int outboundBufferLimit,
+                                  Consumer<ChannelPipeline> pipeline, int connectTimeoutMillis) {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(ioThreads,
         new DefaultThreadFactory("bbipc-" + transport.name(), true), transport.ioHandlerFactory());
-    return new IpcRuntime(transport, group, true, inboundBufferLimit, outboundBufferLimit);
+    return new IpcRuntime(transport, group, true, inboundBufferLimit, outboundBufferLimit,
+        pipeline, connectTimeoutMillis);
   }
 
   /** A runtime on an application's group, which {@link #close()} leaves running. */
   public static IpcRuntime borrow(TransportProvider transport, EventLoopGroup group,
-                                  int inboundBufferLimit, int outboundBufferLimit) {
-    return new IpcRuntime(transport, group, false, inboundBufferLimit, outboundBufferLimit);
+                                  int inboundBufferLimit, int outboundBufferLimit,
+                                  Consumer<ChannelPipeline> pipeline, int connectTimeoutMillis) {
+    return new IpcRuntime(transport, group, false, inboundBufferLimit, outboundBufferLimit,
+        pipeline, connectTimeoutMillis);
   }
 
   public String transportName() {
@@ -100,13 +111,13 @@ public final class IpcRuntime {
     Addresses.checkPort(port, "port");
     Objects.requireNonNull(options, "options");
     checkOpen();
-    RealIpv4TcpServer server = new RealIpv4TcpServer(this, hostAddress, options.backlog());
+    RealIpv4TcpServer server = new RealIpv4TcpServer(this, hostAddress, options);
     ServerBootstrap b = serverBootstrap(transport.tcpServerChannelType(), options)
         .option(ChannelOption.SO_REUSEADDR, options.reuseAddress())
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            new RealIpv4TcpStream(IpcRuntime.this, ch, server);
+            new RealIpv4TcpStream(IpcRuntime.this, ch, server).attach();
           }
         });
     bind(server, b, new InetSocketAddress(host, port), hostAddress + ":" + port);
@@ -124,6 +135,7 @@ public final class IpcRuntime {
     checkOpen();
     Channel ch = newChannel(transport.tcpChannelType());
     RealIpv4TcpStream stream = new RealIpv4TcpStream(this, ch, hostAddress, port, localHostAddress, localPort);
+    stream.attach();
     SocketAddress localAddress = local == null && localPort == 0 ? null
         : new InetSocketAddress(local == null ? Addresses.parseIpv4(Addresses.IPV4_ANY, "any") : local, localPort);
     connect(stream, new InetSocketAddress(remote, port), localAddress);
@@ -139,12 +151,12 @@ public final class IpcRuntime {
     Path temporary = SocketFiles.temporarySibling(pathname);
     checkOpen();
     SocketFiles.checkAbsent(pathname);
-    RealLocalServer server = new RealLocalServer(this, pathname, options.backlog(), options.deleteOnClose());
+    RealLocalServer server = new RealLocalServer(this, pathname, options);
     ServerBootstrap b = serverBootstrap(transport.localServerChannelType(), options)
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            new RealLocalStream(IpcRuntime.this, ch, pathname, server);
+            new RealLocalStream(IpcRuntime.this, ch, pathname, server).attach();
           }
         });
     bind(server, b, transport.localAddress(temporary), pathname.toString());
@@ -166,6 +178,7 @@ public final class IpcRuntime {
     }
     Channel ch = newChannel(transport.localChannelType());
     RealLocalStream stream = new RealLocalStream(this, ch, pathname, null);
+    stream.attach();
     ChannelFuture connecting = connect(stream, transport.localAddress(pathname), null);
     if (!ch.eventLoop().inEventLoop()) {
       // A local connect ends at once unless the backlog is full; wait for the attempt so a
@@ -186,6 +199,38 @@ public final class IpcRuntime {
         throw new NoLocalServerException(pathname, cause);
       }
     }
+    return stream;
+  }
+
+  // ---------------------------------------------------------------- adopted channels
+
+  /**
+   * Makes a stream of an application's own registered channel: a TCP stream when its addresses
+   * are IP addresses, a local stream when they are paths.
+   */
+  public RealStream adopt(Channel ch) throws IpcException {
+    Objects.requireNonNull(ch, "channel");
+    if (!ch.isRegistered()) {
+      throw new IllegalArgumentException("channel " + ch + " is not registered with an event loop");
+    }
+    if (ch instanceof ServerChannel) {
+      throw new IllegalArgumentException("channel " + ch + " is a server channel, not a stream");
+    }
+    if (ch.pipeline().get("bbipc") != null) {
+      throw new IllegalArgumentException("channel " + ch + " is already a bbipc stream");
+    }
+    checkOpen();
+    SocketAddress remote = ch.remoteAddress();
+    SocketAddress local = ch.localAddress();
+    RealStream stream;
+    if (remote instanceof InetSocketAddress || local instanceof InetSocketAddress) {
+      stream = new RealIpv4TcpStream(this, ch);
+    } else {
+      Path path = SocketFiles.pathOf(remote);
+      stream = new RealLocalStream(this, ch, path != null ? path : SocketFiles.pathOf(local));
+    }
+    stream.attach();
+    adopt(stream);
     return stream;
   }
 
@@ -253,11 +298,19 @@ public final class IpcRuntime {
 
   // ---------------------------------------------------------------- channels
 
-  /** Options every stream channel gets, connecting or accepted. */
-  void configureStream(Channel ch) {
+  /**
+   * Options and user handlers every stream channel gets, connecting or accepted; the buffering
+   * handler goes after these.
+   */
+  void configureStream(Channel ch, Consumer<ChannelPipeline> serverPipeline) {
     ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(outboundBufferLimit / 2, outboundBufferLimit));
     if (ch instanceof SocketChannel) {
       ch.config().setOption(ChannelOption.TCP_NODELAY, true);
+      ch.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis);
+    }
+    pipeline.accept(ch.pipeline());
+    if (serverPipeline != null) {
+      serverPipeline.accept(ch.pipeline());
     }
   }
 

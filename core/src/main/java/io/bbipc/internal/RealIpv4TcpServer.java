@@ -3,6 +3,7 @@ package io.bbipc.internal;
 import io.bbipc.IpcException;
 import io.bbipc.Ipv4TcpServer;
 import io.bbipc.Ipv4TcpStream;
+import io.bbipc.ServerOptions;
 import java.net.InetSocketAddress;
 
 /** A TCP server bound to an IPv4 address. */
@@ -10,8 +11,8 @@ final class RealIpv4TcpServer extends RealServer<RealIpv4TcpStream> implements I
   private final String hostAddress;
   private volatile int port;
 
-  RealIpv4TcpServer(IpcRuntime runtime, String hostAddress, int backlog) {
-    super(runtime, backlog);
+  RealIpv4TcpServer(IpcRuntime runtime, String hostAddress, ServerOptions options) {
+    super(runtime, options);
     this.hostAddress = hostAddress;
   }
 

@@ -15,7 +15,7 @@ final class RealIpv4TcpStream extends RealStream implements Ipv4TcpStream {
   /** A connecting stream, addressed as the user asked until it connects. */
   RealIpv4TcpStream(IpcRuntime runtime, Channel channel, String remoteHost, int remotePort,
                     String localHost, int localPort) {
-    super(runtime, channel, null);
+    super(runtime, channel, null, false);
     this.remoteHost = remoteHost;
     this.remotePort = remotePort;
     this.localHost = localHost == null ? Addresses.IPV4_ANY : localHost;
@@ -24,7 +24,12 @@ final class RealIpv4TcpStream extends RealStream implements Ipv4TcpStream {
 
   /** An accepted stream. */
   RealIpv4TcpStream(IpcRuntime runtime, Channel channel, RealIpv4TcpServer server) {
-    super(runtime, channel, server);
+    super(runtime, channel, server, false);
+  }
+
+  /** An application's own channel, adopted. */
+  RealIpv4TcpStream(IpcRuntime runtime, Channel channel) {
+    super(runtime, channel, null, true);
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.bbipc.internal;
 import io.bbipc.IpcException;
 import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
+import io.bbipc.ServerOptions;
 import java.nio.file.Path;
 
 /** A server on a local socket file that it created and, on close, removes only if still its own. */
@@ -12,10 +13,10 @@ final class RealLocalServer extends RealServer<RealLocalStream> implements Local
   /** The identity (device and inode) of the socket file this server created. */
   volatile Object fileKey;
 
-  RealLocalServer(IpcRuntime runtime, Path pathname, int backlog, boolean deleteOnClose) {
-    super(runtime, backlog);
+  RealLocalServer(IpcRuntime runtime, Path pathname, ServerOptions options) {
+    super(runtime, options);
     this.pathname = pathname;
-    this.deleteOnClose = deleteOnClose;
+    this.deleteOnClose = options.deleteOnClose();
   }
 
   @Override

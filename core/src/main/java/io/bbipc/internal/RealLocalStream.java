@@ -12,7 +12,13 @@ final class RealLocalStream extends RealStream implements LocalStream {
   private volatile Optional<PeerCredentials> peer = Optional.empty();
 
   RealLocalStream(IpcRuntime runtime, Channel channel, Path pathname, RealLocalServer server) {
-    super(runtime, channel, server);
+    super(runtime, channel, server, false);
+    this.pathname = pathname;
+  }
+
+  /** An application's own channel, adopted. */
+  RealLocalStream(IpcRuntime runtime, Channel channel, Path pathname) {
+    super(runtime, channel, null, true);
     this.pathname = pathname;
   }
 

@@ -2,12 +2,15 @@ package io.bbipc.internal;
 
 import io.bbipc.IpcException;
 import io.bbipc.NoConnectionAvailableException;
+import io.bbipc.ServerOptions;
 import io.bbipc.StreamServer;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelPipeline;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * A listening channel and the queue of connections it accepted that the user has not yet taken.
@@ -25,10 +28,13 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
   private volatile boolean acceptPaused;
   /** Set once bound; the server is handed to the user only after that. */
   volatile Channel channel;
+  /** The user's handlers for accepted channels. */
+  final Consumer<ChannelPipeline> pipeline;
 
-  RealServer(IpcRuntime runtime, int backlog) {
+  RealServer(IpcRuntime runtime, ServerOptions options) {
     super(runtime);
-    this.waitingLimit = backlog;
+    this.waitingLimit = options.backlog();
+    this.pipeline = options.pipeline();
   }
 
   @Override

@@ -33,6 +33,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private final int inboundLimit;
   /** The server that accepted this stream, or null for a connecting stream. */
   private final RealServer<?> acceptedBy;
+  private final boolean adopted;
   /** A mask of DETERMINED, CONNECTION_SUCCEEDED, CONNECTION_FAILED and REMOTE_DISCONNECTED. */
   private volatile int state;
   /** Written on the event loop only; volatile so readers know to ask for a resume. */
@@ -40,12 +41,30 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private final AtomicBoolean resumeQueued = new AtomicBoolean();
   private volatile Throwable failure;
 
-  RealStream(IpcRuntime runtime, Channel channel, RealServer<?> acceptedBy) {
+  /**
+   * Makes the stream of a channel.
+   *
+   * @param acceptedBy the server that accepted the channel, or null
+   * @param adopted true for a channel an application made and configured itself, perhaps
+   *     already active: bbipc adds its handler and nothing else
+   */
+  RealStream(IpcRuntime runtime, Channel channel, RealServer<?> acceptedBy, boolean adopted) {
     super(runtime);
     this.channel = channel;
     this.acceptedBy = acceptedBy;
+    this.adopted = adopted;
     this.inboundLimit = runtime.inboundBufferLimit();
-    runtime.configureStream(channel);
+    if (!adopted) {
+      runtime.configureStream(channel, acceptedBy == null ? null : acceptedBy.pipeline);
+    }
+  }
+
+  /** Puts the buffering handler last in the pipeline; called once the subclass is constructed. */
+  final void attach() {
+    if (adopted && channel.isActive()) {
+      connected();
+      state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED;
+    }
     channel.pipeline().addLast("bbipc", new Tail());
   }
 
@@ -340,6 +359,15 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   /** The handler at the tail of the pipeline: the one place channel events become stream state. */
   private final class Tail extends ChannelInboundHandlerAdapter {
     private boolean readSinceComplete;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      if (adopted && !ctx.channel().isActive() && (state & Events.CONNECTION_SUCCEEDED) != 0) {
+        // the adopted channel closed before this handler could hear of it
+        state = Events.DETERMINED | Events.CONNECTION_FAILED | Events.REMOTE_DISCONNECTED;
+        stateChanged();
+      }
+    }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {

@@ -130,6 +130,17 @@ final class SocketFiles {
     }
   }
 
+  /** The path of a Unix domain address of the JDK's or Netty's kind; null for an unnamed one. */
+  static Path pathOf(java.net.SocketAddress address) {
+    String path = null;
+    if (address instanceof java.net.UnixDomainSocketAddress) {
+      path = ((java.net.UnixDomainSocketAddress) address).getPath().toString();
+    } else if (address instanceof io.netty.channel.unix.DomainSocketAddress) {
+      path = ((io.netty.channel.unix.DomainSocketAddress) address).path();
+    }
+    return path == null || path.isEmpty() ? null : Path.of(path);
+  }
+
   static Object fileKey(Path path) throws IOException {
     Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
     // Without file keys (some Windows file systems) the time of creation has to do.

@@ -1,0 +1,2 @@
+/** Using bbipc from inside a Netty application: adopting the application's own channels. */
+package io.bbipc.netty;

@@ -1,0 +1,307 @@
+package io.bbipc.testsuite;
+
+import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
+import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
+import static io.bbipc.SocketEvent.DATA_AVAILABLE;
+import static io.bbipc.testsuite.Fixture.WAIT;
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bbipc.Ipc;
+import io.bbipc.IpcException;
+import io.bbipc.Ipv4TcpServer;
+import io.bbipc.Ipv4TcpStream;
+import io.bbipc.LocalServer;
+import io.bbipc.LocalStream;
+import io.bbipc.ServerOptions;
+import io.bbipc.SocketEvent;
+import io.bbipc.StreamServer;
+import io.bbipc.StreamSocket;
+import io.bbipc.internal.AbstractSocket;
+import io.bbipc.internal.Transports;
+import io.bbipc.netty.NettyIpc;
+import io.bbipc.spi.TransportProvider;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** bbipc inside Netty applications: adopted channels, pipeline hooks with TLS, whenReady chains. */
+public class EmbeddingConformanceTest {
+  @TempDir
+  Path dir;
+
+  static List<Fixture> fixtures() {
+    return Fixture.all();
+  }
+
+  // ---------------------------------------------------------------- adopting a channel
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void aChannelAcceptedByNettyIsHandedToPlainCode(Fixture f) throws Exception {
+    f.assumeAvailable();
+    TransportProvider provider = Transports.named(f.serverTransport());
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, provider.ioHandlerFactory());
+    BlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
+    AtomicInteger framesSeenByTheApplication = new AtomicInteger();
+    try {
+      ServerBootstrap b = new ServerBootstrap().group(group)
+          .childHandler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+              ch.pipeline().addLast(new LineBasedFrameDecoder(1024));
+              ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelActive(ChannelHandlerContext ctx) {
+                  accepted.add(ctx.channel());
+                  ctx.fireChannelActive();
+                }
+
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                  framesSeenByTheApplication.incrementAndGet();
+                  ctx.fireChannelRead(msg);
+                }
+              });
+            }
+          });
+      StreamSocket client;
+      Channel listener;
+      if (f.kind() == Fixture.Kind.TCP) {
+        listener = b.channelFactory(new ReflectiveChannelFactory<>(provider.tcpServerChannelType()))
+            .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+        client = f.clientIpc().connectToIpv4TcpServer("127.0.0.1",
+            ((InetSocketAddress) listener.localAddress()).getPort());
+      } else {
+        Path path = dir.resolve("netty.sock");
+        listener = b.channelFactory(new ReflectiveChannelFactory<>(provider.localServerChannelType()))
+            .bind(provider.localAddress(path)).sync().channel();
+        client = f.clientIpc().connectToLocalServer(path);
+      }
+      try (client) {
+        Channel channel = accepted.poll(10, TimeUnit.SECONDS);
+        assertNotNull(channel, "Netty accepted nothing");
+        StreamSocket adopted = NettyIpc.adopt(channel);
+        try (adopted) {
+          Class<?> expectedType = f.kind() == Fixture.Kind.TCP ? Ipv4TcpStream.class : LocalStream.class;
+          assertTrue(expectedType.isInstance(adopted), adopted.getClass().toString());
+          assertTrue(adopted.connectionSucceeded());
+          assertThrows(IllegalArgumentException.class, () -> NettyIpc.adopt(channel));
+          assertTrue(client.poll(CONNECTION_SUCCEEDED, WAIT));
+          assertEquals(12, client.writeToStream("hello\nworld\n".getBytes(US_ASCII)));
+          // the application's decoder took the line ends off; its handler still saw each frame
+          assertEquals("helloworld", new String(Streams.readFully(adopted, 10, Streams.deadline(10)), US_ASCII));
+          assertEquals(2, framesSeenByTheApplication.get());
+          assertEquals(3, adopted.writeToStream(new byte[] {1, 2, 3}));
+          assertEquals(3, Streams.readFully(client, 3, Streams.deadline(10)).length);
+        }
+        assertTrue(channel.closeFuture().await(10, TimeUnit.SECONDS), "closing the stream closes the channel");
+        assertTrue(client.poll(SocketEvent.REMOTE_DISCONNECTED, WAIT));
+      } finally {
+        listener.close().sync();
+      }
+    } finally {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+  }
+
+  // ---------------------------------------------------------------- pipeline hooks: TLS and a codec
+
+  /** A key store made by the JDK's keytool, so the test depends on no test certificate file. */
+  private KeyStore keyStore() throws Exception {
+    Path store = dir.resolve("keys.p12");
+    Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+        "-genkeypair", "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "secret",
+        "-keypass", "secret", "-alias", "bbipc", "-keyalg", "EC", "-groupname", "secp256r1",
+        "-dname", "CN=localhost", "-validity", "2", "-ext", "SAN=ip:127.0.0.1,dns:localhost")
+        .redirectErrorStream(true).start();
+    String output = new String(keytool.getInputStream().readAllBytes(), US_ASCII);
+    assertTrue(keytool.waitFor(60, TimeUnit.SECONDS), "keytool hung");
+    assertEquals(0, keytool.exitValue(), output);
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(store)) {
+      ks.load(in, "secret".toCharArray());
+    }
+    return ks;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void tlsAndALengthCodecSitBetweenTheSocketAndTheFacade(Fixture f) throws Exception {
+    f.assumeAvailable();
+    KeyStore ks = keyStore();
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(ks, "secret".toCharArray());
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(ks);
+    SslContext serverTls = SslContextBuilder.forServer(kmf).build();
+    SslContext clientTls = SslContextBuilder.forClient().trustManager(tmf).build();
+    AtomicReference<ChannelPipeline> clientPipeline = new AtomicReference<>();
+    ServerOptions options = ServerOptions.defaults().pipeline(p -> {
+      p.addLast(serverTls.newHandler(p.channel().alloc()));
+      p.addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4));
+    });
+    try (Ipc server = Ipc.builder().transport(f.serverTransport()).build();
+         Ipc client = Ipc.builder().transport(f.clientTransport()).pipeline(p -> {
+           clientPipeline.set(p);
+           p.addLast(clientTls.newHandler(p.channel().alloc(), "localhost", 0));
+           p.addLast(new LengthFieldPrepender(4));
+         }).build()) {
+      StreamServer listener = f.kind() == Fixture.Kind.TCP
+          ? server.makeIpv4TcpServer("127.0.0.1", 0, options)
+          : server.makeLocalServer(dir.resolve("tls.sock"), options);
+      StreamSocket c = f.kind() == Fixture.Kind.TCP
+          ? client.connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) listener).port())
+          : client.connectToLocalServer(((LocalServer) listener).localPathname());
+      assertTrue(listener.poll(CONNECTION_AVAILABLE, WAIT));
+      StreamSocket a = listener.acceptConnection();
+      assertTrue(c.poll(CONNECTION_SUCCEEDED, WAIT));
+      byte[] data = Streams.randomBytes(new Random(9), 200_000);
+      Streams.writeFully(c, data, Streams.deadline(20));
+      Streams.assertSameBytes(data, Streams.readFully(a, data.length, Streams.deadline(20)));
+      SslHandler tls = clientPipeline.get().get(SslHandler.class);
+      assertTrue(tls.handshakeFuture().isSuccess(), "no TLS handshake happened");
+      assertEquals("localhost", ((java.security.cert.X509Certificate) tls.engine().getSession()
+          .getPeerCertificates()[0]).getSubjectX500Principal().getName().replace("CN=", ""));
+      assertFalse(a.dataAvailable());
+      c.close();
+      a.close();
+      listener.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- whenReady
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void whenReadyChainsEchoWithNoThreadOfTheirOwn(Fixture f) throws Exception {
+    try (Fixture.Connection c = f.connection(dir)) {
+      int messages = 200;
+      CompletableFuture<Void> server = echoForever(c.accepted());
+      byte[] expected = new byte[messages * 100];
+      new Random(1).nextBytes(expected);
+      CompletableFuture<byte[]> done = sendAndCollect(c.client(), expected, messages);
+      Streams.assertSameBytes(expected, done.get(60, TimeUnit.SECONDS));
+      c.client().close();
+      assertFalse(server.isCompletedExceptionally() && !(rootOf(server) instanceof IpcException));
+    }
+  }
+
+  private static Throwable rootOf(CompletableFuture<?> f) {
+    try {
+      f.getNow(null);
+      return null;
+    } catch (java.util.concurrent.CompletionException e) {
+      return e.getCause();
+    }
+  }
+
+  /** Echoes whatever arrives until the stream goes; every step runs on the event loop. */
+  private static CompletableFuture<Void> echoForever(StreamSocket s) {
+    return s.whenReady(EnumSet.of(DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED)).thenCompose(events -> {
+      if (!events.contains(DATA_AVAILABLE)) {
+        return CompletableFuture.completedFuture(null);
+      }
+      try {
+        byte[] b = new byte[4096];
+        int n = s.readFromStream(b);
+        // the bytes are in the buffer when the future completes, never after
+        assertTrue(n > 0, "DATA_AVAILABLE completed with nothing to read");
+        int w = s.writeToStream(b, 0, n);
+        assertEquals(n, w, "the echo is small enough to fit the outbound buffer");
+      } catch (IpcException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+      return echoForever(s);
+    });
+  }
+
+  /** Sends {@code data} in {@code count} pieces, each after the previous echo came back. */
+  private static CompletableFuture<byte[]> sendAndCollect(StreamSocket s, byte[] data, int count) {
+    byte[] got = new byte[data.length];
+    int piece = data.length / count;
+    return step(s, data, got, piece, 0, 0).thenApply(v -> got);
+  }
+
+  private static CompletableFuture<Void> step(StreamSocket s, byte[] data, byte[] got, int piece,
+                                              int sent, int received) {
+    try {
+      if (received == data.length) {
+        return CompletableFuture.completedFuture(null);
+      }
+      int nextSent = sent;
+      if (sent == received && sent < data.length) {
+        nextSent += s.writeToStream(data, sent, sent + piece);
+      }
+      int n = s.readFromStream(got, received, data.length);
+      int nowSent = nextSent;
+      int nowReceived = received + n;
+      if (n > 0 || nowSent != sent) {
+        return step(s, data, got, piece, nowSent, nowReceived);
+      }
+      return s.whenReady(EnumSet.of(DATA_AVAILABLE)).thenCompose(e -> step(s, data, got, piece, nowSent, nowReceived));
+    } catch (IpcException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void cancellingWhenReadyLeavesNoListenerBehind(Fixture f) throws Exception {
+    try (Fixture.Connection c = f.connection(dir)) {
+      AbstractSocket s = (AbstractSocket) c.accepted();
+      int before = s.listenerCount();
+      for (int i = 0; i < 1000; i++) {
+        CompletableFuture<Set<SocketEvent>> pending = c.accepted().whenReady(EnumSet.of(DATA_AVAILABLE));
+        assertTrue(pending.cancel(false));
+      }
+      long deadline = Streams.deadline(10);
+      while (s.listenerCount() != before) {
+        Streams.checkDeadline(deadline, "listeners to go: " + s.listenerCount());
+        Thread.onSpinWait();
+      }
+      assertEquals(before, s.listenerCount());
+      // a cancelled future does not swallow the next event
+      CompletableFuture<Set<SocketEvent>> live = c.accepted().whenReady(EnumSet.of(DATA_AVAILABLE));
+      c.client().writeToStream(new byte[] {1});
+      assertEquals(EnumSet.of(DATA_AVAILABLE), live.get(10, TimeUnit.SECONDS));
+    }
+  }
+}
