@@ -13,4 +13,12 @@ public interface LocalServer extends StreamServer {
 
   @Override
   LocalStream acceptConnection() throws IpcException;
+
+  /**
+   * Returns how many connections were closed unaccepted because their user id was not in
+   * {@link ServerOptions#allowedPeerUids}.
+   *
+   * @return the count since the server was made
+   */
+  long rejectedConnections();
 }

@@ -1,7 +1,12 @@
 package io.bbipc;
 
 import io.netty.channel.ChannelPipeline;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
@@ -10,19 +15,30 @@ import java.util.function.Consumer;
  */
 public final class ServerOptions {
   private static final Consumer<ChannelPipeline> NO_HANDLERS = p -> { };
-  private static final ServerOptions DEFAULTS = new ServerOptions(false, 128, true, NO_HANDLERS);
+  private static final Set<PosixFilePermission> OWNER_ONLY = Collections.unmodifiableSet(
+      EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
+  private static final ServerOptions DEFAULTS =
+      new ServerOptions(false, 128, true, NO_HANDLERS, false, OWNER_ONLY, null);
 
   private final boolean reuseAddress;
   private final int backlog;
   private final boolean deleteOnClose;
   private final Consumer<ChannelPipeline> pipeline;
+  private final boolean reclaimStaleSocket;
+  private final Set<PosixFilePermission> socketFileMode;
+  /** Null when every uid may connect. */
+  private final Set<Integer> allowedPeerUids;
 
   private ServerOptions(boolean reuseAddress, int backlog, boolean deleteOnClose,
-                        Consumer<ChannelPipeline> pipeline) {
+                        Consumer<ChannelPipeline> pipeline, boolean reclaimStaleSocket,
+                        Set<PosixFilePermission> socketFileMode, Set<Integer> allowedPeerUids) {
     this.reuseAddress = reuseAddress;
     this.backlog = backlog;
     this.deleteOnClose = deleteOnClose;
     this.pipeline = pipeline;
+    this.reclaimStaleSocket = reclaimStaleSocket;
+    this.socketFileMode = socketFileMode;
+    this.allowedPeerUids = allowedPeerUids;
   }
 
   /**
@@ -41,7 +57,7 @@ public final class ServerOptions {
    * @return the new options
    */
   public ServerOptions reuseAddress(boolean reuse) {
-    return new ServerOptions(reuse, backlog, deleteOnClose, pipeline);
+    return new ServerOptions(reuse, backlog, deleteOnClose, pipeline, reclaimStaleSocket, socketFileMode, allowedPeerUids);
   }
 
   /**
@@ -55,7 +71,7 @@ public final class ServerOptions {
     if (connections < 1) {
       throw new IllegalArgumentException("backlog must be at least 1, was " + connections);
     }
-    return new ServerOptions(reuseAddress, connections, deleteOnClose, pipeline);
+    return new ServerOptions(reuseAddress, connections, deleteOnClose, pipeline, reclaimStaleSocket, socketFileMode, allowedPeerUids);
   }
 
   /**
@@ -65,7 +81,7 @@ public final class ServerOptions {
    * @return the new options
    */
   public ServerOptions deleteOnClose(boolean delete) {
-    return new ServerOptions(reuseAddress, backlog, delete, pipeline);
+    return new ServerOptions(reuseAddress, backlog, delete, pipeline, reclaimStaleSocket, socketFileMode, allowedPeerUids);
   }
 
   /**
@@ -78,7 +94,88 @@ public final class ServerOptions {
    */
   public ServerOptions pipeline(Consumer<ChannelPipeline> initializer) {
     return new ServerOptions(reuseAddress, backlog, deleteOnClose,
-        Objects.requireNonNull(initializer, "initializer"));
+        Objects.requireNonNull(initializer, "initializer"), reclaimStaleSocket, socketFileMode,
+        allowedPeerUids);
+  }
+
+  /**
+   * Returns these options with a stale socket file at a local server's path removed first: one
+   * that is a socket and refuses a test connection. Anything else there still makes
+   * {@code makeLocalServer} fail.
+   *
+   * @param reclaim whether to remove a stale socket file; false by default
+   * @return the new options
+   */
+  public ServerOptions reclaimStaleSocket(boolean reclaim) {
+    return new ServerOptions(reuseAddress, backlog, deleteOnClose, pipeline, reclaim,
+        socketFileMode, allowedPeerUids);
+  }
+
+  /**
+   * Returns these options with the permissions a local server's socket file is created with;
+   * the file is never wider than this, not even for a moment.
+   *
+   * @param permissions the permissions; owner read and write (0600) by default
+   * @return the new options
+   */
+  public ServerOptions socketFileMode(Set<PosixFilePermission> permissions) {
+    Objects.requireNonNull(permissions, "permissions");
+    Set<PosixFilePermission> copy = permissions.isEmpty() ? EnumSet.noneOf(PosixFilePermission.class)
+        : EnumSet.copyOf(permissions);
+    return new ServerOptions(reuseAddress, backlog, deleteOnClose, pipeline, reclaimStaleSocket,
+        Collections.unmodifiableSet(copy), allowedPeerUids);
+  }
+
+  /**
+   * Returns these options with a local server that closes every connection from a process whose
+   * user id is not listed, before {@code acceptConnection} could return it. It needs a transport
+   * with peer credentials (epoll, kqueue, io_uring): on NIO {@code makeLocalServer} refuses it.
+   *
+   * @param uids the user ids allowed to connect, not empty
+   * @return the new options
+   * @throws IllegalArgumentException if {@code uids} is empty or holds a negative id
+   */
+  public ServerOptions allowedPeerUids(int... uids) {
+    Objects.requireNonNull(uids, "uids");
+    if (uids.length == 0) {
+      throw new IllegalArgumentException("allowedPeerUids needs at least one uid");
+    }
+    Set<Integer> set = new TreeSet<>();
+    for (int uid : uids) {
+      if (uid < 0) {
+        throw new IllegalArgumentException("uid must not be negative, was " + uid);
+      }
+      set.add(uid);
+    }
+    return new ServerOptions(reuseAddress, backlog, deleteOnClose, pipeline, reclaimStaleSocket,
+        socketFileMode, Collections.unmodifiableSet(set));
+  }
+
+  /**
+   * Tells whether a stale socket file is reclaimed.
+   *
+   * @return the reclaim-stale-socket option
+   */
+  public boolean reclaimStaleSocket() {
+    return reclaimStaleSocket;
+  }
+
+  /**
+   * Returns the permissions of a local server's socket file.
+   *
+   * @return an unmodifiable set
+   */
+  public Set<PosixFilePermission> socketFileMode() {
+    return socketFileMode;
+  }
+
+  /**
+   * Returns the user ids allowed to connect to a local server.
+   *
+   * @return an unmodifiable set, or null when any user may connect
+   */
+  public Set<Integer> allowedPeerUids() {
+    return allowedPeerUids;
   }
 
   /**
@@ -120,6 +217,7 @@ public final class ServerOptions {
   @Override
   public String toString() {
     return "ServerOptions[reuseAddress=" + reuseAddress + ", backlog=" + backlog
-        + ", deleteOnClose=" + deleteOnClose + "]";
+        + ", deleteOnClose=" + deleteOnClose + ", reclaimStaleSocket=" + reclaimStaleSocket
+        + ", socketFileMode=" + socketFileMode + ", allowedPeerUids=" + allowedPeerUids + "]";
   }
 }

@@ -151,16 +151,25 @@ class ArgumentsTest {
       java.util.List<LocalStream> streams = new java.util.ArrayList<>();
       try {
         IpcException refused = null;
-        for (int i = 0; i < 20 && refused == null; i++) {
+        LocalStream pending = null;
+        for (int i = 0; i < 20 && refused == null && pending == null; i++) {
           try {
-            streams.add(ipc.connectToLocalServer(path));
+            LocalStream s = ipc.connectToLocalServer(path);
+            streams.add(s);
+            if (!s.poll(SocketEvent.DETERMINED, Timeout.seconds(0.2))) {
+              pending = s;
+            }
+          } catch (NoLocalServerException wrong) {
+            throw new AssertionError("a busy server was reported missing", wrong);
           } catch (IpcException e) {
             refused = e;
           }
         }
-        assertTrue(refused != null, "a full backlog never refused a connect");
-        assertFalse(refused instanceof NoLocalServerException, refused.toString());
-        assertMessageNames(refused, "backlog");
+        // Linux answers a full local backlog with EAGAIN (NIO, epoll); io_uring leaves it pending
+        assertTrue(refused != null || pending != null, "a full backlog neither refused nor delayed a connect");
+        if (refused != null) {
+          assertMessageNames(refused, "backlog");
+        }
       } finally {
         streams.forEach(LocalStream::close);
         Files.deleteIfExists(path);

@@ -77,6 +77,7 @@ public abstract class AbstractSocket implements IpcSocket {
     if (ready != 0 || timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
       return ready;
     }
+    Waiter.checkMayBlock("poll");
     long deadline = Waiter.deadline(timeout.toNanos());
     Waiter waiter = new Waiter();
     addListener(waiter);

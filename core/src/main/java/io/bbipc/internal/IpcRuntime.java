@@ -43,6 +43,8 @@ import java.util.function.Consumer;
 public final class IpcRuntime {
   /** How long making a server may wait for its event loop to bind. */
   private static final long BIND_WAIT_SECONDS = 30;
+  /** How long connecting to a local server waits for the kernel's answer before returning it pending. */
+  private static final long LOCAL_CONNECT_WAIT_MILLIS = 1000;
   /** How long {@link #close()} lets streams deliver what was written before the loops stop. */
   private static final long CLOSE_FLUSH_MILLIS = 2000;
 
@@ -110,6 +112,10 @@ public final class IpcRuntime {
     InetAddress host = Addresses.parseIpv4(hostAddress, "hostAddress");
     Addresses.checkPort(port, "port");
     Objects.requireNonNull(options, "options");
+    if (options.allowedPeerUids() != null) {
+      throw new IllegalArgumentException("allowedPeerUids " + options.allowedPeerUids()
+          + " applies to local servers only: TCP peers have no user id");
+    }
     checkOpen();
     RealIpv4TcpServer server = new RealIpv4TcpServer(this, hostAddress, options);
     ServerBootstrap b = serverBootstrap(transport.tcpServerChannelType(), options)
@@ -150,6 +156,14 @@ public final class IpcRuntime {
     SocketFiles.checkLength(pathname);
     Path temporary = SocketFiles.temporarySibling(pathname);
     checkOpen();
+    if (options.allowedPeerUids() != null && !transport.hasPeerCredentials()) {
+      throw new IpcException("cannot make a local server at " + pathname + " that admits only uids "
+          + options.allowedPeerUids() + ": transport " + transport.name()
+          + " cannot tell who connects; use a native transport (epoll, io_uring, kqueue)", null);
+    }
+    if (options.reclaimStaleSocket()) {
+      SocketFiles.reclaimIfStale(pathname);
+    }
     SocketFiles.checkAbsent(pathname);
     RealLocalServer server = new RealLocalServer(this, pathname, options);
     ServerBootstrap b = serverBootstrap(transport.localServerChannelType(), options)
@@ -161,7 +175,7 @@ public final class IpcRuntime {
         });
     bind(server, b, transport.localAddress(temporary), pathname.toString());
     try {
-      server.fileKey = SocketFiles.publish(temporary, pathname);
+      server.fileKey = SocketFiles.publish(temporary, pathname, options.socketFileMode());
     } catch (IpcException e) {
       server.close();
       throw e;
@@ -180,10 +194,12 @@ public final class IpcRuntime {
     RealLocalStream stream = new RealLocalStream(this, ch, pathname, null);
     stream.attach();
     ChannelFuture connecting = connect(stream, transport.localAddress(pathname), null);
-    if (!ch.eventLoop().inEventLoop()) {
+    if (!Waiter.onEventLoop()) {
       // A local connect ends at once unless the backlog is full; wait for the attempt so a
       // missing server is an exception here, as the original signals it.
       ch.eventLoop().submit(() -> null).awaitUninterruptibly(BIND_WAIT_SECONDS, TimeUnit.SECONDS);
+      // io_uring answers a connect through its completion queue, a moment later
+      connecting.awaitUninterruptibly(LOCAL_CONNECT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
       if (connecting.isDone() && !connecting.isSuccess()) {
         stream.close();
         Throwable cause = connecting.cause();
@@ -278,7 +294,10 @@ public final class IpcRuntime {
     for (RealPoller poller : pollers) {
       poller.close();
     }
-    if (ownsGroup) {
+    if (ownsGroup && Waiter.onEventLoop()) {
+      // waiting here could wait for this very thread: stop without waiting
+      group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    } else if (ownsGroup) {
       long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_FLUSH_MILLIS);
       for (ChannelFuture f : closing) {
         long left = deadline - System.nanoTime();
@@ -327,6 +346,7 @@ public final class IpcRuntime {
 
   private void bind(RealServer<?> server, ServerBootstrap b, SocketAddress address, String where)
       throws IpcException {
+    Waiter.checkMayBlock("making a server");
     ChannelFuture bound = b.bind(address);
     server.channel = bound.channel();
     if (!bound.awaitUninterruptibly(BIND_WAIT_SECONDS, TimeUnit.SECONDS)) {

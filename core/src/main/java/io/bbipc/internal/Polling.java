@@ -47,6 +47,7 @@ public final class Polling {
     if (scan(own, masks, found) || timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
       return toList(found);
     }
+    Waiter.checkMayBlock("pollSockets");
     long deadline = Waiter.deadline(timeout.toNanos());
     Waiter waiter = new Waiter();
     for (AbstractSocket s : own) {

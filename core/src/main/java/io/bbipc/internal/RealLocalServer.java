@@ -4,12 +4,18 @@ import io.bbipc.IpcException;
 import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
 import io.bbipc.ServerOptions;
+import io.bbipc.PeerCredentials;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** A server on a local socket file that it created and, on close, removes only if still its own. */
 final class RealLocalServer extends RealServer<RealLocalStream> implements LocalServer {
   private final Path pathname;
   private final boolean deleteOnClose;
+  private final Set<Integer> allowedUids;
+  private final AtomicLong rejected = new AtomicLong();
   /** The identity (device and inode) of the socket file this server created. */
   volatile Object fileKey;
 
@@ -17,6 +23,25 @@ final class RealLocalServer extends RealServer<RealLocalStream> implements Local
     super(runtime, options);
     this.pathname = pathname;
     this.deleteOnClose = options.deleteOnClose();
+    this.allowedUids = options.allowedPeerUids();
+  }
+
+  @Override
+  boolean admits(RealStream stream) {
+    if (allowedUids == null) {
+      return true;
+    }
+    Optional<PeerCredentials> peer = ((RealLocalStream) stream).peerCredentials();
+    if (peer.isPresent() && allowedUids.contains(peer.get().uid())) {
+      return true;
+    }
+    rejected.incrementAndGet();
+    return false;
+  }
+
+  @Override
+  public long rejectedConnections() {
+    return rejected.get();
   }
 
   @Override

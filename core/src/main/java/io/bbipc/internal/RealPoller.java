@@ -130,6 +130,7 @@ final class RealPoller implements Poller {
     if (!results.isEmpty() || timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
       return results;
     }
+    Waiter.checkMayBlock("waitForEvents");
     long deadline = Waiter.deadline(timeout.toNanos());
     Waiter waiter = new Waiter();
     waiters.add(waiter);

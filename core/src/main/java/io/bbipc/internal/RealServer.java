@@ -5,9 +5,11 @@ import io.bbipc.NoConnectionAvailableException;
 import io.bbipc.ServerOptions;
 import io.bbipc.StreamServer;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelPipeline;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -20,6 +22,9 @@ import java.util.function.Consumer;
  * @param <S> the kind of stream it accepts
  */
 abstract class RealServer<S extends RealStream> extends AbstractSocket implements StreamServer {
+  /** Bounds the wait for the event loop to close the listening channel. */
+  private static final long CLOSE_WAIT_SECONDS = 10;
+
   private final ConcurrentLinkedQueue<S> waiting = new ConcurrentLinkedQueue<>();
   private final AtomicInteger waitingCount = new AtomicInteger();
   /** How many accepted streams may wait before the server stops accepting (the kernel queues the rest). */
@@ -81,6 +86,10 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
 
   /** Event loop: an accepted connection became active. */
   final void offer(RealStream stream) {
+    if (!admits(stream)) {
+      stream.close();
+      return;
+    }
     @SuppressWarnings("unchecked")
     S s = (S) stream;
     waiting.add(s);
@@ -111,9 +120,19 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
     beforeChannelClose();
     Channel ch = channel;
     if (ch != null) {
-      ch.close();
+      ChannelFuture closing = ch.close();
+      if (!Waiter.onEventLoop()) {
+        // the listening socket is gone when close() returns, so the address can be bound again
+        // at once and nobody connects to a closed server; it takes one event loop turn
+        closing.awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+      }
     }
     closeWaiting();
+  }
+
+  /** Event loop: whether a newly connected stream may be offered to the user. */
+  boolean admits(RealStream stream) {
+    return true;
   }
 
   /** Runs before the listening channel is closed (a local server removes its socket file here). */

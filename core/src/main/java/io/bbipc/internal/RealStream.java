@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 abstract class RealStream extends AbstractSocket implements StreamSocket {
   /** How long a closed stream may keep trying to deliver what was written before it is dropped. */
   static final long CLOSE_LINGER_SECONDS = 30;
+  /** Bounds the wait for an adopted channel's event loop to take bbipc's handler. */
+  private static final long ADOPT_WAIT_SECONDS = 10;
 
   final Channel channel;
   private final InboundBuffer inbound = new InboundBuffer();
@@ -61,9 +63,30 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   /** Puts the buffering handler last in the pipeline; called once the subclass is constructed. */
   final void attach() {
-    if (adopted && channel.isActive()) {
+    if (!adopted) {
+      channel.pipeline().addLast("bbipc", new Tail());
+      return;
+    }
+    EventLoop loop = channel.eventLoop();
+    if (loop.inEventLoop()) {
+      attachAdopted();
+      return;
+    }
+    // Added from another thread, the handler would skip the reads the loop handles before it
+    // runs handlerAdded, and those bytes would fall off the pipeline's end: add it on the loop.
+    Waiter.checkMayBlock("adopting a channel of another event loop");
+    io.netty.util.concurrent.Future<?> added = loop.submit(this::attachAdopted);
+    if (!added.awaitUninterruptibly(ADOPT_WAIT_SECONDS, TimeUnit.SECONDS) || !added.isSuccess()) {
+      throw new IllegalStateException("could not add bbipc's handler to " + channel, added.cause());
+    }
+  }
+
+  private void attachAdopted() {
+    if (channel.isActive()) {
       connected();
       state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED;
+    } else {
+      state = Events.DETERMINED | Events.CONNECTION_FAILED;
     }
     channel.pipeline().addLast("bbipc", new Tail());
   }
@@ -359,15 +382,6 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   /** The handler at the tail of the pipeline: the one place channel events become stream state. */
   private final class Tail extends ChannelInboundHandlerAdapter {
     private boolean readSinceComplete;
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-      if (adopted && !ctx.channel().isActive() && (state & Events.CONNECTION_SUCCEEDED) != 0) {
-        // the adopted channel closed before this handler could hear of it
-        state = Events.DETERMINED | Events.CONNECTION_FAILED | Events.REMOTE_DISCONNECTED;
-        stateChanged();
-      }
-    }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {

@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.SecureRandom;
-import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
 
@@ -25,8 +24,6 @@ import java.util.Set;
 final class SocketFiles {
   /** The longest path, in bytes, that every transport binds on this OS (the JDK's limit is the lowest). */
   static final int MAX_PATH_BYTES = maxPathBytes();
-  private static final Set<PosixFilePermission> OWNER_ONLY =
-      EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final char[] NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
 
@@ -80,6 +77,50 @@ final class SocketFiles {
     }
   }
 
+  /**
+   * Removes {@code path} if it is a socket file whose server is gone (a connection to it is
+   * refused); anything else there stays and makes this throw.
+   */
+  static void reclaimIfStale(Path path) throws IpcException {
+    if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    if (!isSocket(path)) {
+      checkAbsent(path);
+    }
+    try (java.nio.channels.SocketChannel probe = java.nio.channels.SocketChannel.open(
+        java.net.StandardProtocolFamily.UNIX)) {
+      probe.connect(java.net.UnixDomainSocketAddress.of(path));
+      throw new IpcException("cannot make a local server at " + path
+          + ": a live server is listening there", null);
+    } catch (java.net.ConnectException refused) {
+      // stale: nobody listens
+    } catch (IOException e) {
+      throw new IpcException("cannot make a local server at " + path
+          + ": cannot tell whether the socket file there is stale: " + e, null, e);
+    }
+    try {
+      Files.delete(path);
+    } catch (NoSuchFileException gone) {
+      // someone else reclaimed it first
+    } catch (IOException e) {
+      throw new IpcException("cannot remove the stale socket file " + path + ": " + e, null, e);
+    }
+  }
+
+  private static boolean isSocket(Path path) {
+    try {
+      Object mode = Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      return mode instanceof Integer && (((Integer) mode) & 0170000) == 0140000;
+    } catch (UnsupportedOperationException | IllegalArgumentException | IOException noUnixView) {
+      try {
+        return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther();
+      } catch (IOException e) {
+        return false;
+      }
+    }
+  }
+
   /** A random name beside {@code path}, no longer than its own name where possible. */
   static Path temporarySibling(Path path) {
     String name = path.getFileName().toString();
@@ -102,10 +143,10 @@ final class SocketFiles {
    *
    * @return the file key of the socket file now at {@code path}
    */
-  static Object publish(Path temporary, Path path) throws IpcException {
+  static Object publish(Path temporary, Path path, Set<PosixFilePermission> mode) throws IpcException {
     try {
       try {
-        Files.setPosixFilePermissions(temporary, OWNER_ONLY);
+        Files.setPosixFilePermissions(temporary, mode);
       } catch (UnsupportedOperationException noPosix) {
         // Windows: the file's ACL is inherited from the directory; nothing to narrow here
       }

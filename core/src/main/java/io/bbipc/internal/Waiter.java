@@ -1,5 +1,6 @@
 package io.bbipc.internal;
 
+import io.netty.util.internal.ThreadExecutorMap;
 import java.util.concurrent.locks.LockSupport;
 
 /** A thread parked in {@code poll} or {@code pollSockets}, woken by any watched socket. */
@@ -34,6 +35,21 @@ final class Waiter implements Listener {
     }
     signalled = false;
     return deadline == Long.MAX_VALUE || deadline - System.nanoTime() > 0;
+  }
+
+  /**
+   * Refuses to wait on an event loop thread: every socket on that loop would stall, and a
+   * wait for its own loop would never end.
+   */
+  static void checkMayBlock(String what) {
+    if (onEventLoop()) {
+      throw new IllegalStateException(what + " would block the event loop thread "
+          + Thread.currentThread().getName() + "; on an event loop use whenReady or Timeout.IMMEDIATE");
+    }
+  }
+
+  static boolean onEventLoop() {
+    return ThreadExecutorMap.currentExecutor() != null;
   }
 
   static long deadline(long timeoutNanos) {

@@ -99,6 +99,15 @@ public interface TransportProvider {
   }
 
   /**
+   * Tells whether {@link #peerCredentials} can report the other end of a local stream.
+   *
+   * @return false by default
+   */
+  default boolean hasPeerCredentials() {
+    return false;
+  }
+
+  /**
    * Returns the credentials of the process at the other end of a local stream channel.
    *
    * @param channel a connected local stream channel of this transport

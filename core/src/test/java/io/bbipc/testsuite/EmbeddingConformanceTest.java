@@ -21,6 +21,7 @@ import io.bbipc.ServerOptions;
 import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
+import io.bbipc.Timeout;
 import io.bbipc.internal.AbstractSocket;
 import io.bbipc.internal.Transports;
 import io.bbipc.netty.NettyIpc;
@@ -212,6 +213,7 @@ public class EmbeddingConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void whenReadyChainsEchoWithNoThreadOfTheirOwn(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       int messages = 200;
       CompletableFuture<Void> server = echoForever(c.accepted());
@@ -285,6 +287,7 @@ public class EmbeddingConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void cancellingWhenReadyLeavesNoListenerBehind(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       AbstractSocket s = (AbstractSocket) c.accepted();
       int before = s.listenerCount();
@@ -302,6 +305,51 @@ public class EmbeddingConformanceTest {
       CompletableFuture<Set<SocketEvent>> live = c.accepted().whenReady(EnumSet.of(DATA_AVAILABLE));
       c.client().writeToStream(new byte[] {1});
       assertEquals(EnumSet.of(DATA_AVAILABLE), live.get(10, TimeUnit.SECONDS));
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void blockingCallsAreRefusedOnAnEventLoop(Fixture f) throws Exception {
+    f.assumeAvailable();
+    try (Fixture.Connection c = f.connection(dir)) {
+      // DATA_AVAILABLE cannot hold before the write below, so the callbacks run on the event loop
+      CompletableFuture<Throwable> onLoop = c.accepted().whenReady(EnumSet.of(DATA_AVAILABLE))
+          .thenApply(events -> {
+            try {
+              c.accepted().poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(5));
+              return null;
+            } catch (Throwable e) {
+              return e;
+            }
+          });
+      CompletableFuture<Throwable> pollSocketsOnLoop = c.client().whenReady(EnumSet.of(DATA_AVAILABLE))
+          .thenApply(events -> {
+            try {
+              io.bbipc.BasicBinaryIpc.pollSockets(List.of(c.client()),
+                  List.of(EnumSet.of(SocketEvent.REMOTE_DISCONNECTED)), Timeout.seconds(5));
+              return null;
+            } catch (Throwable e) {
+              return e;
+            }
+          });
+      assertEquals(1, c.client().writeToStream(new byte[] {1}));
+      assertEquals(1, c.accepted().writeToStream(new byte[] {1}));
+      Throwable e = onLoop.get(10, TimeUnit.SECONDS);
+      Throwable e2 = pollSocketsOnLoop.get(10, TimeUnit.SECONDS);
+      assertTrue(e2 instanceof IllegalStateException, "pollSockets ran on the event loop: " + e2);
+      assertTrue(e instanceof IllegalStateException, "poll with a timeout ran on the event loop: " + e);
+      assertTrue(e.getMessage().contains("event loop"), e.getMessage());
+      // without waiting it is fine
+      CompletableFuture<Set<SocketEvent>> immediate = c.accepted().whenReady(EnumSet.of(SocketEvent.READY_TO_WRITE))
+          .thenApply(events -> {
+            try {
+              return c.accepted().poll(EnumSet.of(SocketEvent.READY_TO_WRITE), Timeout.IMMEDIATE);
+            } catch (IpcException ex) {
+              throw new java.util.concurrent.CompletionException(ex);
+            }
+          });
+      assertEquals(EnumSet.of(SocketEvent.READY_TO_WRITE), immediate.get(10, TimeUnit.SECONDS));
     }
   }
 }

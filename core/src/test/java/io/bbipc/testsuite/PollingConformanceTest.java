@@ -66,6 +66,7 @@ public class PollingConformanceTest {
   void pollSocketsOverATcpAndALocalServer(String serverTransport, String clientTransport) throws Exception {
     Fixture tcp = new Fixture(Fixture.Kind.TCP, serverTransport, clientTransport);
     Fixture local = new Fixture(Fixture.Kind.LOCAL, serverTransport, clientTransport);
+    tcp.assumeAvailable();
     try (Ipv4TcpServer tcpServer = (Ipv4TcpServer) tcp.makeServer(dir);
          LocalServer localServer = (LocalServer) local.makeServer(dir)) {
       List<IpcSocket> sockets = List.of(tcpServer, localServer);
@@ -98,6 +99,7 @@ public class PollingConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void theOriginalPollerSequence(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Poller poller = f.clientIpc().makePoller(); StreamServer server = f.makeServer(dir)) {
       poller.monitorSocket(server, AVAILABLE);
       assertEquals(List.of(), poller.waitForEvents(Timeout.IMMEDIATE));
@@ -175,6 +177,7 @@ public class PollingConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void aConnectToALoopbackPortWithNoListenerFailsThroughAPoller(Fixture f) throws Exception {
+    f.assumeAvailable();
     if (f.kind() == Fixture.Kind.LOCAL) {
       return;
     }
@@ -197,6 +200,7 @@ public class PollingConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void onlyReadySocketsAreReportedAmongMany(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (StreamServer server = f.makeServer(dir); Poller poller = f.serverIpc().makePoller()) {
       List<StreamSocket> clients = new ArrayList<>();
       List<StreamSocket> accepted = new ArrayList<>();
@@ -234,6 +238,7 @@ public class PollingConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void closingAPollerWakesItsWaiterAndLeavesTheSocketsOpen(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       Poller poller = f.clientIpc().makePoller();
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
@@ -267,6 +272,7 @@ public class PollingConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void anInterruptedWaitForEventsReturnsEmptyAndKeepsTheFlag(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir); Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
       CompletableFuture<Object[]> outcome = new CompletableFuture<>();
@@ -304,6 +310,7 @@ public class PollingConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void socketsOfDifferentRuntimesArePolledTogether(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir); io.bbipc.Ipc other = io.bbipc.Ipc.create();
          Poller poller = other.makePoller()) {
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
@@ -318,6 +325,7 @@ public class PollingConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void pollOnAClosedSocketThrowsAndPollSocketsToo(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       c.client().close();
       assertThrows(IpcException.class, () -> BasicBinaryIpc.pollSocket(c.client(), EnumSet.of(DATA_AVAILABLE), WAIT));

@@ -51,6 +51,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("servers")
   void acceptWithNothingWaitingThrowsAndASecondServerOnTheSameAddressFails(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (StreamServer server = f.makeServer(dir)) {
       assertFalse(server.connectionAvailable());
       NoConnectionAvailableException e = assertThrows(NoConnectionAvailableException.class,
@@ -78,6 +79,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void anAcceptedStreamOutlivesItsServer(Fixture f) throws Exception {
+    f.assumeAvailable();
     Fixture.Connection c = f.connection(dir);
     try (c) {
       c.server().close();
@@ -95,6 +97,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("servers")
   void closingAServerClosesConnectionsNobodyAccepted(Fixture f) throws Exception {
+    f.assumeAvailable();
     StreamServer server = f.makeServer(dir);
     StreamSocket client = f.connect(server);
     try (client) {
@@ -107,6 +110,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void connectionsAreAcceptedInOrderAndTheEventIsLevelTriggered(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (StreamServer server = f.makeServer(dir)) {
       StreamSocket a = f.connect(server);
       assertTrue(a.poll(CONNECTION_SUCCEEDED, WAIT));
@@ -144,6 +148,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("tcp")
   void hostAddressesAndPortsWithAnExplicitLocalPort(Fixture f) throws Exception {
+    f.assumeAvailable();
     int clientPort;
     try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
       clientPort = probe.getLocalPort();
@@ -177,6 +182,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("tcp")
   void aServerOnAnyAddressTakesLoopbackClients(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer("0.0.0.0", 0)) {
       assertEquals("0.0.0.0", server.hostAddress());
       try (Ipv4TcpStream client = f.clientIpc().connectToIpv4TcpServer("127.0.0.1", server.port())) {
@@ -189,6 +195,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("tcp")
   void aConnectToALoopbackPortWithNoListenerFails(Fixture f) throws Exception {
+    f.assumeAvailable();
     int port;
     try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
       port = probe.getLocalPort();
@@ -207,6 +214,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("tcp")
   void aLocalPortInUseMakesTheConnectionFail(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0);
          Ipv4TcpServer occupier = f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0);
          Ipv4TcpStream client = f.clientIpc().connectToIpv4TcpServer("127.0.0.1", server.port(),
@@ -221,6 +229,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("local")
   void theSocketFileExistsWhileOpenAndIsPrivateAndGoneAfterClose(Fixture f) throws Exception {
+    f.assumeAvailable();
     Path path = dir.resolve("s.sock");
     LocalServer server = f.serverIpc().makeLocalServer(path);
     try (server) {
@@ -245,6 +254,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("local")
   void deleteOnCloseFalseLeavesTheFileAndClosingAStreamNeverRemovesIt(Fixture f) throws Exception {
+    f.assumeAvailable();
     Path path = dir.resolve("keep.sock");
     try (LocalServer server = f.serverIpc().makeLocalServer(path, ServerOptions.defaults().deleteOnClose(false));
          LocalStream client = f.clientIpc().connectToLocalServer(path)) {
@@ -259,6 +269,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("local")
   void aServerDoesNotDeleteAFileThatIsNoLongerItsOwn(Fixture f) throws Exception {
+    f.assumeAvailable();
     Path path = dir.resolve("moved.sock");
     LocalServer server = f.serverIpc().makeLocalServer(path);
     Files.delete(path);
@@ -270,6 +281,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("local")
   void anythingAlreadyAtThePathIsRefusedAndLeftUntouched(Fixture f) throws Exception {
+    f.assumeAvailable();
     Ipc ipc = f.serverIpc();
     Path file = Files.writeString(dir.resolve("file"), "data");
     Path directory = Files.createDirectory(dir.resolve("dir"));
@@ -292,6 +304,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("local")
   void connectingToAMissingOrDeadServerThrowsNoLocalServer(Fixture f) throws Exception {
+    f.assumeAvailable();
     Path missing = dir.resolve("missing.sock");
     NoLocalServerException e = assertThrows(NoLocalServerException.class,
         () -> f.clientIpc().connectToLocalServer(missing));
@@ -307,6 +320,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("local")
   void pathnamesMatchOnServerClientAndAcceptedStream(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       Path p = ((LocalServer) c.server()).localPathname();
       assertEquals(p, ((LocalStream) c.client()).localPathname());
@@ -318,6 +332,7 @@ public class ServerConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("local")
   void aPathOverTheLimitIsRefusedBeforeAnyIo(Fixture f) throws Exception {
+    f.assumeAvailable();
     Path tooLong = dir.resolve("x".repeat(120));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> f.serverIpc().makeLocalServer(tooLong));

@@ -43,6 +43,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void bothEndsAreDeterminedAndSucceeded(Fixture f) throws Exception {
+    f.assumeAvailable();
     StreamServer server = f.makeServer(dir);
     try (server) {
       assertFalse(server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.IMMEDIATE));
@@ -76,6 +77,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void writeAndReadWithStartAndEnd(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       StreamSocket client = c.client();
       StreamSocket remote = c.accepted();
@@ -110,6 +112,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void readWithNoDataReturnsZero(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       byte[] buffer = new byte[10];
       assertEquals(0, c.client().readFromStream(buffer));
@@ -121,6 +124,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void peekLeavesTheBytesForTheNextRead(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       byte[] data = {10, 20, 30, 40, 50};
       assertEquals(5, c.client().writeToStream(data));
@@ -146,6 +150,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void remoteDisconnect(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       StreamSocket client = c.client();
       StreamSocket remote = c.accepted();
@@ -173,6 +178,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void bytesWrittenJustBeforeThePeerClosedAreReadInFull(Fixture f) throws Exception {
+    f.assumeAvailable();
     byte[] data = Streams.randomBytes(new Random(42), 300_000);
     try (Fixture.Connection c = f.connection(dir)) {
       Streams.writeFully(c.accepted(), data, Streams.deadline(20));
@@ -188,6 +194,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void aConnectionClosedBeforeAcceptIsOfferedWithItsBytes(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (StreamServer server = f.makeServer(dir)) {
       try (StreamSocket client = f.connect(server)) {
         assertTrue(client.poll(CONNECTION_SUCCEEDED, WAIT));
@@ -204,6 +211,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void aPeerThatNeverReadsFillsTheOutboundBuffer(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       byte[] chunk = new byte[100_000];
       long written = 0;
@@ -236,6 +244,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void closeDeliversWhatWasAlreadyAccepted(Fixture f) throws Exception {
+    f.assumeAvailable();
     byte[] data = Streams.randomBytes(new Random(7), 900_000);
     try (Fixture.Connection c = f.connection(dir)) {
       int off = 0;
@@ -258,6 +267,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void aClosedStreamThrowsAndReportsNothing(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       StreamSocket s = c.client();
       s.close();
@@ -280,6 +290,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void byteBufferOverloadsMoveBetweenPositionAndLimit(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       ByteBuffer out = ByteBuffer.allocateDirect(16);
       out.put(new byte[] {1, 2, 3, 4, 5, 6});
@@ -307,6 +318,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void whenReadyCompletesOnTheEventLoop(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       AtomicReference<String> thread = new AtomicReference<>();
       CompletableFuture<Set<SocketEvent>> ready = c.accepted().whenReady(EnumSet.of(DATA_AVAILABLE))
@@ -329,6 +341,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void closingWakesABlockedPoll(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       CompletableFuture<Throwable> outcome = new CompletableFuture<>();
       Thread t = new Thread(() -> {
@@ -355,6 +368,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void anInterruptedPollReturnsEmptyAndKeepsTheFlag(Fixture f) throws Exception {
+    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       CompletableFuture<Object[]> outcome = new CompletableFuture<>();
       Thread t = new Thread(() -> {
@@ -389,6 +403,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void sixtyFourMebibytesEachWayWithRandomChunks(Fixture f) throws Exception {
+    f.assumeAvailable();
     int size = 64 << 20;
     try (Fixture.Connection c = f.connection(dir)) {
       Transfer ab = new Transfer(c.client(), c.accepted(), size, 1);
@@ -410,6 +425,7 @@ public class StreamConformanceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void aReaderOfOneByteAtATimeGetsTheSameStream(Fixture f) throws Exception {
+    f.assumeAvailable();
     byte[] data = Streams.randomBytes(new Random(3), 20_000);
     try (Fixture.Connection c = f.connection(dir)) {
       Streams.writeFully(c.client(), data, Streams.deadline(10));

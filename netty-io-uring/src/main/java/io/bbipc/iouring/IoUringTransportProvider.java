@@ -186,6 +186,16 @@ public final class IoUringTransportProvider implements TransportProvider {
   }
 
   /**
+   * Tells that this transport reports the peer of a local stream.
+   *
+   * @return true
+   */
+  @Override
+  public boolean hasPeerCredentials() {
+    return true;
+  }
+
+  /**
    * Returns the peer's pid, uid and first gid as the kernel reports them ({@code SO_PEERCRED}).
    *
    * @param channel a connected local stream channel

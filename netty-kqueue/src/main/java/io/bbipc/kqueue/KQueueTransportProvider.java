@@ -185,6 +185,16 @@ public final class KQueueTransportProvider implements TransportProvider {
   }
 
   /**
+   * Tells that this transport reports the peer of a local stream.
+   *
+   * @return true
+   */
+  @Override
+  public boolean hasPeerCredentials() {
+    return true;
+  }
+
+  /**
    * Returns the peer's pid, uid and first gid as the kernel reports them ({@code LOCAL_PEERCRED}, and
    * {@code LOCAL_PEERPID} where the system has it).
    *

@@ -1,0 +1,121 @@
+package io.bbipc.testsuite;
+
+import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
+import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
+import static io.bbipc.SocketEvent.REMOTE_DISCONNECTED;
+import static io.bbipc.testsuite.Fixture.WAIT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bbipc.IpcException;
+import io.bbipc.LocalServer;
+import io.bbipc.LocalStream;
+import io.bbipc.ServerOptions;
+import io.bbipc.Timeout;
+import io.bbipc.internal.Transports;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Local socket files: reclaiming stale ones, their mode, and who may connect. */
+public class SecurityConformanceTest {
+  @TempDir
+  Path dir;
+
+  static List<Fixture> local() {
+    return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("local")
+  void aStaleSocketIsReclaimedOnlyWhenAskedAndOnlyIfNobodyListens(Fixture f) throws Exception {
+    f.assumeAvailable();
+    Path path = dir.resolve("stale.sock");
+    ServerOptions keep = ServerOptions.defaults().deleteOnClose(false);
+    f.serverIpc().makeLocalServer(path, keep).close();
+    assertTrue(Files.exists(path, LinkOption.NOFOLLOW_LINKS));
+    assertThrows(IpcException.class, () -> f.serverIpc().makeLocalServer(path));
+    try (LocalServer reclaimed = f.serverIpc().makeLocalServer(path, ServerOptions.defaults().reclaimStaleSocket(true));
+         LocalStream client = f.clientIpc().connectToLocalServer(path)) {
+      assertTrue(client.poll(CONNECTION_SUCCEEDED, WAIT));
+      // a live server is never reclaimed
+      IpcException live = assertThrows(IpcException.class,
+          () -> f.serverIpc().makeLocalServer(path, ServerOptions.defaults().reclaimStaleSocket(true)));
+      assertTrue(live.getMessage().contains("live"), live.getMessage());
+      assertTrue(reclaimed.poll(CONNECTION_AVAILABLE, WAIT));
+    }
+    // nor is anything that is not a socket
+    Path file = Files.writeString(dir.resolve("file"), "x");
+    assertThrows(IpcException.class,
+        () -> f.serverIpc().makeLocalServer(file, ServerOptions.defaults().reclaimStaleSocket(true)));
+    assertEquals("x", Files.readString(file));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("local")
+  void theSocketFileModeCanBeChosen(Fixture f) throws Exception {
+    f.assumeAvailable();
+    Path path = dir.resolve("group.sock");
+    Assumptions.assumeTrue(Files.getFileStore(dir).supportsFileAttributeView("posix"), "no POSIX permissions here");
+    EnumSet<PosixFilePermission> mode = EnumSet.copyOf(PosixFilePermissions.fromString("rw-rw----"));
+    try (LocalServer server = f.serverIpc().makeLocalServer(path, ServerOptions.defaults().socketFileMode(mode))) {
+      assertEquals(mode, Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS));
+    }
+  }
+
+  private static int myUid() throws Exception {
+    return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("local")
+  void onlyAllowedUidsAreAccepted(Fixture f) throws Exception {
+    f.assumeAvailable();
+    Assumptions.assumeTrue(Files.exists(Path.of("/proc/self")), "needs /proc to learn this process's uid");
+    int me = myUid();
+    boolean credentials = Transports.named(f.serverTransport()).hasPeerCredentials();
+    Path refusedPath = dir.resolve("nobody.sock");
+    if (!credentials) {
+      IpcException e = assertThrows(IpcException.class, () -> f.serverIpc().makeLocalServer(refusedPath,
+          ServerOptions.defaults().allowedPeerUids(me)));
+      assertTrue(e.getMessage().contains(f.serverTransport()), e.getMessage());
+      assertFalse(Files.exists(refusedPath, LinkOption.NOFOLLOW_LINKS));
+      return;
+    }
+    try (LocalServer mine = f.serverIpc().makeLocalServer(dir.resolve("me.sock"),
+             ServerOptions.defaults().allowedPeerUids(me));
+         LocalServer others = f.serverIpc().makeLocalServer(refusedPath,
+             ServerOptions.defaults().allowedPeerUids(me + 1));
+         LocalStream welcome = f.clientIpc().connectToLocalServer(mine.localPathname());
+         LocalStream unwelcome = f.clientIpc().connectToLocalServer(others.localPathname())) {
+      assertTrue(mine.poll(CONNECTION_AVAILABLE, WAIT));
+      try (LocalStream accepted = mine.acceptConnection()) {
+        assertEquals(me, accepted.peerCredentials().orElseThrow().uid());
+      }
+      assertTrue(unwelcome.poll(REMOTE_DISCONNECTED, WAIT), "the unwelcome client was not closed");
+      assertEquals(1, others.rejectedConnections());
+      assertFalse(others.poll(CONNECTION_AVAILABLE, Timeout.IMMEDIATE));
+      assertEquals(0, mine.rejectedConnections());
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("local")
+  void allowedPeerUidsIsRefusedForTcpAndForBadIds(Fixture f) {
+    f.assumeAvailable();
+    assertThrows(IllegalArgumentException.class, () -> f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0,
+        ServerOptions.defaults().allowedPeerUids(0)));
+    assertThrows(IllegalArgumentException.class, () -> ServerOptions.defaults().allowedPeerUids(new int[0]));
+    assertThrows(IllegalArgumentException.class, () -> ServerOptions.defaults().allowedPeerUids(-1));
+  }
+}
