@@ -29,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -58,6 +59,8 @@ public final class IpcRuntime {
   private final Set<AbstractSocket> sockets = ConcurrentHashMap.newKeySet();
   private final Set<RealPoller> pollers = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final Map<Class<? extends Channel>, ReflectiveChannelFactory<? extends Channel>> channelFactories =
+      new ConcurrentHashMap<>();
 
   private IpcRuntime(TransportProvider transport, EventLoopGroup group, boolean ownsGroup,
                      int inboundBufferLimit, int outboundBufferLimit,
@@ -333,8 +336,12 @@ public final class IpcRuntime {
     }
   }
 
-  private static <C extends Channel> C newChannel(Class<C> type) {
-    return new ReflectiveChannelFactory<>(type).newChannel();
+  private <C extends Channel> C newChannel(Class<C> type) {
+    // one factory per channel class: building one looks the constructor up reflectively
+    @SuppressWarnings("unchecked")
+    ReflectiveChannelFactory<C> factory = (ReflectiveChannelFactory<C>)
+        channelFactories.computeIfAbsent(type, ReflectiveChannelFactory::new);
+    return factory.newChannel();
   }
 
   private ServerBootstrap serverBootstrap(Class<? extends ServerChannel> type, ServerOptions options) {
