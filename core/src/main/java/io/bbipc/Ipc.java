@@ -201,6 +201,35 @@ public final class Ipc implements AutoCloseable {
   }
 
   /**
+   * Makes a local server on a Linux abstract socket name, which has no file: nothing to create,
+   * clobber or delete, and no file permissions either, so consider
+   * {@link ServerOptions#allowedPeerUids}.
+   *
+   * @param name 1 to 107 bytes of UTF-8, no NUL; the server reports it as the path {@code @name}
+   * @param options backlog and allowed peer uids
+   * @return the listening server
+   * @throws IpcException if the name is taken
+   * @throws IllegalArgumentException if the name is empty, too long or holds NUL
+   * @throws UnsupportedOperationException on a transport without abstract names (NIO, kqueue)
+   */
+  public LocalServer makeAbstractLocalServer(String name, ServerOptions options) throws IpcException {
+    return runtime.makeAbstractLocalServer(name, options);
+  }
+
+  /**
+   * Connects to a local server on a Linux abstract socket name.
+   *
+   * @param name the server's name, without the leading {@code @}
+   * @return the stream, connected unless the server's backlog was full
+   * @throws NoLocalServerException if no server listens on that name
+   * @throws IllegalArgumentException if the name is empty, too long or holds NUL
+   * @throws UnsupportedOperationException on a transport without abstract names (NIO, kqueue)
+   */
+  public LocalStream connectToAbstractLocalServer(String name) throws IpcException {
+    return runtime.connectToAbstractLocalServer(name);
+  }
+
+  /**
    * Connects to a local server.
    *
    * @param pathname the server's socket file

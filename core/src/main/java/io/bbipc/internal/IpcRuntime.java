@@ -159,30 +159,57 @@ public final class IpcRuntime {
     SocketFiles.checkLength(pathname);
     Path temporary = SocketFiles.temporarySibling(pathname);
     checkOpen();
-    if (options.allowedPeerUids() != null && !transport.hasPeerCredentials()) {
-      throw new IpcException("cannot make a local server at " + pathname + " that admits only uids "
-          + options.allowedPeerUids() + ": transport " + transport.name()
-          + " cannot tell who connects; use a native transport (epoll, io_uring, kqueue)", null);
-    }
+    checkPeerUidsPossible(pathname.toString(), options);
     if (options.reclaimStaleSocket()) {
       SocketFiles.reclaimIfStale(pathname);
     }
     SocketFiles.checkAbsent(pathname);
-    RealLocalServer server = new RealLocalServer(this, pathname, options);
-    ServerBootstrap b = serverBootstrap(transport.localServerChannelType(), options)
-        .childHandler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            new RealLocalStream(IpcRuntime.this, ch, pathname, server).attach();
-          }
-        });
-    bind(server, b, transport.localAddress(temporary), pathname.toString());
+    RealLocalServer server = bindLocal(pathname, transport.localAddress(temporary), options);
     try {
       server.fileKey = SocketFiles.publish(temporary, pathname, options.socketFileMode());
     } catch (IpcException e) {
       server.close();
       throw e;
     }
+    return server;
+  }
+
+  /** A server on a Linux abstract socket name: no file, so nothing to create, clobber or delete. */
+  public LocalServer makeAbstractLocalServer(String name, ServerOptions options) throws IpcException {
+    Path shown = AbstractNames.check(name);
+    Objects.requireNonNull(options, "options");
+    checkAbstractNamespace();
+    checkOpen();
+    checkPeerUidsPossible(shown.toString(), options);
+    return bindLocal(shown, transport.abstractAddress(name), options);
+  }
+
+  private void checkPeerUidsPossible(String where, ServerOptions options) throws IpcException {
+    if (options.allowedPeerUids() != null && !transport.hasPeerCredentials()) {
+      throw new IpcException("cannot make a local server at " + where + " that admits only uids "
+          + options.allowedPeerUids() + ": transport " + transport.name()
+          + " cannot tell who connects; use a native transport (epoll, io_uring, kqueue)", null);
+    }
+  }
+
+  private void checkAbstractNamespace() {
+    if (!transport.hasAbstractNamespace()) {
+      throw new UnsupportedOperationException("transport " + transport.name()
+          + " has no abstract socket names; they need Linux and the epoll or io_uring transport");
+    }
+  }
+
+  private RealLocalServer bindLocal(Path shown, SocketAddress address, ServerOptions options)
+      throws IpcException {
+    RealLocalServer server = new RealLocalServer(this, shown, options);
+    ServerBootstrap b = serverBootstrap(transport.localServerChannelType(), options)
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            new RealLocalStream(IpcRuntime.this, ch, shown, server).attach();
+          }
+        });
+    bind(server, b, address, shown.toString());
     return server;
   }
 
@@ -193,10 +220,21 @@ public final class IpcRuntime {
     if (!Files.exists(pathname)) {
       throw new NoLocalServerException(pathname, null);
     }
+    return connectLocal(pathname, transport.localAddress(pathname));
+  }
+
+  public LocalStream connectToAbstractLocalServer(String name) throws IpcException {
+    Path shown = AbstractNames.check(name);
+    checkAbstractNamespace();
+    checkOpen();
+    return connectLocal(shown, transport.abstractAddress(name));
+  }
+
+  private LocalStream connectLocal(Path shown, SocketAddress address) throws IpcException {
     Channel ch = newChannel(transport.localChannelType());
-    RealLocalStream stream = new RealLocalStream(this, ch, pathname, null);
+    RealLocalStream stream = new RealLocalStream(this, ch, shown, null);
     stream.attach();
-    ChannelFuture connecting = connect(stream, transport.localAddress(pathname), null);
+    ChannelFuture connecting = connect(stream, address, null);
     if (!Waiter.onEventLoop()) {
       // A local connect ends at once unless the backlog is full; wait for the attempt so a
       // missing server is an exception here, as the original signals it.
@@ -208,14 +246,14 @@ public final class IpcRuntime {
         Throwable cause = connecting.cause();
         String message = String.valueOf(cause == null ? null : cause.getMessage());
         if (message.contains("ermission denied") || message.contains("ccess denied")) {
-          throw new IpcException("cannot connect to " + pathname + ": " + message, null, cause);
+          throw new IpcException("cannot connect to " + shown + ": " + message, null, cause);
         }
         if (message.contains("emporarily unavailable")) {
           // Linux answers EAGAIN, not "in progress", when a local server's backlog is full
-          throw new IpcException("cannot connect to " + pathname + ": the server's backlog is full ("
+          throw new IpcException("cannot connect to " + shown + ": the server's backlog is full ("
               + message + ")", null, cause);
         }
-        throw new NoLocalServerException(pathname, cause);
+        throw new NoLocalServerException(shown, cause);
       }
     }
     return stream;

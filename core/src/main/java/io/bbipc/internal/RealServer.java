@@ -6,6 +6,8 @@ import io.bbipc.ServerOptions;
 import io.bbipc.StreamServer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Promise;
 import io.netty.channel.ChannelPipeline;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -122,9 +124,19 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
     if (ch != null) {
       ChannelFuture closing = ch.close();
       if (!Waiter.onEventLoop()) {
-        // the listening socket is gone when close() returns, so the address can be bound again
-        // at once and nobody connects to a closed server; it takes one event loop turn
+        // The listening socket is gone when close() returns, so the address can be bound again
+        // at once and nobody connects to a closed server. NIO needs one more turn of the loop:
+        // the JDK closes a registered channel's socket only at the selector's next select, and
+        // a task scheduled from the loop runs only after that select.
         closing.awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+        EventLoop loop = ch.eventLoop();
+        Promise<Void> selected = loop.newPromise();
+        try {
+          loop.execute(() -> loop.schedule(() -> selected.trySuccess(null), 1, TimeUnit.MICROSECONDS));
+          selected.awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (RejectedExecutionException shutDown) {
+          // the loop is gone, and the socket with it
+        }
       }
     }
     closeWaiting();

@@ -88,16 +88,19 @@ final class SocketFiles {
     if (!isSocket(path)) {
       checkAbsent(path);
     }
+    boolean live;
     try (java.nio.channels.SocketChannel probe = java.nio.channels.SocketChannel.open(
         java.net.StandardProtocolFamily.UNIX)) {
-      probe.connect(java.net.UnixDomainSocketAddress.of(path));
-      throw new IpcException("cannot make a local server at " + path
-          + ": a live server is listening there", null);
+      live = probe.connect(java.net.UnixDomainSocketAddress.of(path));
     } catch (java.net.ConnectException refused) {
-      // stale: nobody listens
+      live = false;
     } catch (IOException e) {
       throw new IpcException("cannot make a local server at " + path
           + ": cannot tell whether the socket file there is stale: " + e, null, e);
+    }
+    if (live) {
+      throw new IpcException("cannot make a local server at " + path
+          + ": a live server is listening there", null);
     }
     try {
       Files.delete(path);

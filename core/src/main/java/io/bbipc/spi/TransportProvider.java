@@ -99,6 +99,26 @@ public interface TransportProvider {
   }
 
   /**
+   * Tells whether local sockets may have Linux abstract names (no file).
+   *
+   * @return false by default
+   */
+  default boolean hasAbstractNamespace() {
+    return false;
+  }
+
+  /**
+   * Returns the address of a Linux abstract socket name.
+   *
+   * @param name the name, without the leading NUL byte
+   * @return the address
+   * @throws UnsupportedOperationException if {@link #hasAbstractNamespace()} is false
+   */
+  default SocketAddress abstractAddress(String name) {
+    throw new UnsupportedOperationException("transport " + name() + " has no abstract socket names");
+  }
+
+  /**
    * Tells whether {@link #peerCredentials} can report the other end of a local stream.
    *
    * @return false by default

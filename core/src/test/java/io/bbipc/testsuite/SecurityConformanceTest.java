@@ -118,4 +118,45 @@ public class SecurityConformanceTest {
     assertThrows(IllegalArgumentException.class, () -> ServerOptions.defaults().allowedPeerUids(new int[0]));
     assertThrows(IllegalArgumentException.class, () -> ServerOptions.defaults().allowedPeerUids(-1));
   }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("local")
+  void abstractNamesWhereTheTransportHasThem(Fixture f) throws Exception {
+    f.assumeAvailable();
+    String name = "bbipc-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+    boolean serverHas = Transports.named(f.serverTransport()).hasAbstractNamespace();
+    boolean clientHas = Transports.named(f.clientTransport()).hasAbstractNamespace();
+    if (!serverHas) {
+      UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+          () -> f.serverIpc().makeAbstractLocalServer(name, ServerOptions.defaults()));
+      assertTrue(e.getMessage().contains(f.serverTransport()), e.getMessage());
+      return;
+    }
+    assertThrows(IllegalArgumentException.class, () -> f.serverIpc().makeAbstractLocalServer("", ServerOptions.defaults()));
+    assertThrows(IllegalArgumentException.class, () -> f.serverIpc().makeAbstractLocalServer("a\0b", ServerOptions.defaults()));
+    assertThrows(IllegalArgumentException.class,
+        () -> f.serverIpc().makeAbstractLocalServer("n".repeat(108), ServerOptions.defaults()));
+    try (LocalServer server = f.serverIpc().makeAbstractLocalServer(name, ServerOptions.defaults())) {
+      assertEquals(Path.of("@" + name), server.localPathname());
+      assertThrows(IpcException.class, () -> f.serverIpc().makeAbstractLocalServer(name, ServerOptions.defaults()));
+      if (!clientHas) {
+        assertThrows(UnsupportedOperationException.class, () -> f.clientIpc().connectToAbstractLocalServer(name));
+        return;
+      }
+      try (LocalStream client = f.clientIpc().connectToAbstractLocalServer(name)) {
+        assertTrue(server.poll(CONNECTION_AVAILABLE, WAIT));
+        try (LocalStream accepted = server.acceptConnection()) {
+          assertTrue(client.poll(CONNECTION_SUCCEEDED, WAIT));
+          assertEquals(server.localPathname(), accepted.localPathname());
+          assertEquals(server.localPathname(), client.localPathname());
+          assertEquals(2, client.writeToStream(new byte[] {4, 2}));
+          assertEquals(2, Streams.readFully(accepted, 2, Streams.deadline(10)).length);
+          assertEquals(ProcessHandle.current().pid(), accepted.peerCredentials().orElseThrow().pid());
+        }
+      }
+    }
+    io.bbipc.NoLocalServerException gone = assertThrows(io.bbipc.NoLocalServerException.class,
+        () -> f.clientIpc().connectToAbstractLocalServer(name));
+    assertEquals(Path.of("@" + name), gone.pathname());
+  }
 }

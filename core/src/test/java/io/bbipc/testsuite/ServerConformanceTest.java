@@ -224,6 +224,23 @@ public class ServerConformanceTest {
     }
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("tcp")
+  void aClosedServerFreesItsPortAtOnce(Fixture f) throws Exception {
+    f.assumeAvailable();
+    ServerOptions reuse = ServerOptions.defaults().reuseAddress(true);
+    int port = 0;
+    for (int i = 0; i < 50; i++) {
+      Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer("127.0.0.1", port, reuse);
+      port = server.port();
+      server.close();
+      try (Ipv4TcpStream client = f.clientIpc().connectToIpv4TcpServer("127.0.0.1", port)) {
+        assertTrue(client.poll(io.bbipc.SocketEvent.DETERMINED, WAIT));
+        assertTrue(client.connectionFailed(), "round " + i + ": connected to a closed server");
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- local socket files
 
   @ParameterizedTest(name = "{0}")

@@ -184,6 +184,29 @@ public final class EpollTransportProvider implements TransportProvider {
   }
 
   /**
+   * Tells that local sockets may have Linux abstract names.
+   *
+   * @return true
+   */
+  @Override
+  public boolean hasAbstractNamespace() {
+    return true;
+  }
+
+  /**
+   * Returns the abstract address for a name: Netty's domain address whose first byte is NUL.
+   *
+   * @param name the name without the NUL
+   * @return the address
+   */
+  @Override
+  public SocketAddress abstractAddress(String name) {
+    // an Object first, for the same reason as in localAddress
+    Object address = new DomainSocketAddress("\0" + name);
+    return (SocketAddress) address;
+  }
+
+  /**
    * Tells that this transport reports the peer of a local stream.
    *
    * @return true
