@@ -210,6 +210,32 @@ class ArgumentsTest {
   }
 
   @Test
+  void aSpinningRuntimeStillWaitsAndWakes() throws Exception {
+    assertMessageNames(assertThrows(IllegalArgumentException.class,
+        () -> Ipc.builder().spinBeforePark(Duration.ofMillis(-1))), "-0.001");
+    assertThrows(IllegalArgumentException.class, () -> Ipc.builder().spinBeforePark(Duration.ofSeconds(2)));
+    try (Ipc spinning = Ipc.builder().spinBeforePark(Duration.ofMillis(20)).build();
+         Ipv4TcpServer server = spinning.makeIpv4TcpServer("127.0.0.1", 0);
+         Ipv4TcpStream client = spinning.connectToIpv4TcpServer("127.0.0.1", server.port())) {
+      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.seconds(10)));
+      try (Ipv4TcpStream peer = server.acceptConnection()) {
+        // a wait longer than the spin parks and still returns empty at its deadline
+        long start = System.nanoTime();
+        assertFalse(peer.poll(SocketEvent.DATA_AVAILABLE, Timeout.seconds(0.1)));
+        assertTrue(System.nanoTime() - start >= 100_000_000L, "returned before its deadline");
+        for (int i = 0; i < 100; i++) {
+          assertTrue(client.poll(SocketEvent.READY_TO_WRITE, Timeout.seconds(10)));
+          assertEquals(1, client.writeToStream(new byte[] {(byte) i}));
+          assertTrue(peer.poll(SocketEvent.DATA_AVAILABLE, Timeout.seconds(10)));
+          byte[] one = new byte[1];
+          assertEquals(1, peer.readFromStream(one));
+          assertEquals((byte) i, one[0]);
+        }
+      }
+    }
+  }
+
+  @Test
   void builderLimitsAndThreads() {
     assertMessageNames(assertThrows(IllegalArgumentException.class, () -> Ipc.builder().ioThreads(0)), "0");
     assertMessageNames(assertThrows(IllegalArgumentException.class, () -> Ipc.builder().inboundBufferLimit(-5)), "-5");

@@ -79,7 +79,7 @@ public abstract class AbstractSocket implements IpcSocket {
     }
     Waiter.checkMayBlock("poll");
     long deadline = Waiter.deadline(timeout.toNanos());
-    Waiter waiter = new Waiter();
+    Waiter waiter = new Waiter(runtime.spinNanos());
     addListener(waiter);
     try {
       while (true) {

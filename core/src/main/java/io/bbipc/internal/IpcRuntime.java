@@ -56,6 +56,7 @@ public final class IpcRuntime {
   private final int outboundBufferLimit;
   private final Consumer<ChannelPipeline> pipeline;
   private final int connectTimeoutMillis;
+  private volatile long spinNanos;
   private final Set<AbstractSocket> sockets = ConcurrentHashMap.newKeySet();
   private final Set<RealPoller> pollers = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -102,6 +103,15 @@ public final class IpcRuntime {
 
   public EventLoopGroup eventLoopGroup() {
     return group;
+  }
+
+  /** How long a waiting user thread spins before it parks; 0 parks at once. */
+  long spinNanos() {
+    return spinNanos;
+  }
+
+  public void spinNanos(long nanos) {
+    this.spinNanos = nanos;
   }
 
   int inboundBufferLimit() {

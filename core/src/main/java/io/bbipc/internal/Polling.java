@@ -49,7 +49,11 @@ public final class Polling {
     }
     Waiter.checkMayBlock("pollSockets");
     long deadline = Waiter.deadline(timeout.toNanos());
-    Waiter waiter = new Waiter();
+    long spin = 0;
+    for (AbstractSocket s : own) {
+      spin = Math.max(spin, s.runtime.spinNanos());
+    }
+    Waiter waiter = new Waiter(spin);
     for (AbstractSocket s : own) {
       s.addListener(waiter);
     }

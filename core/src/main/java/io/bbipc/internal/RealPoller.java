@@ -132,7 +132,7 @@ final class RealPoller implements Poller {
     }
     Waiter.checkMayBlock("waitForEvents");
     long deadline = Waiter.deadline(timeout.toNanos());
-    Waiter waiter = new Waiter();
+    Waiter waiter = new Waiter(runtime.spinNanos());
     waiters.add(waiter);
     try {
       while (true) {

@@ -6,7 +6,13 @@ import java.util.concurrent.locks.LockSupport;
 /** A thread parked in {@code poll} or {@code pollSockets}, woken by any watched socket. */
 final class Waiter implements Listener {
   private final Thread thread = Thread.currentThread();
+  /** How long to spin before parking: a wake-up from park costs tens of microseconds. */
+  private final long spinNanos;
   private volatile boolean signalled;
+
+  Waiter(long spinNanos) {
+    this.spinNanos = spinNanos;
+  }
 
   @Override
   public boolean stateChanged(AbstractSocket socket) {
@@ -22,6 +28,13 @@ final class Waiter implements Listener {
    * @return false if the deadline has passed
    */
   boolean await(long deadline) {
+    if (!signalled && spinNanos > 0) {
+      long spinEnd = System.nanoTime() + spinNanos;
+      while (!signalled && System.nanoTime() - spinEnd < 0 && System.nanoTime() - deadline < 0
+          && !thread.isInterrupted()) {
+        Thread.onSpinWait();
+      }
+    }
     if (!signalled) {
       if (deadline == Long.MAX_VALUE) {
         LockSupport.park(this);
