@@ -100,7 +100,7 @@ public final class EchoExample {
   }
 
   /** The original's inner loop: echo what arrives, for at most three idle polls. */
-  private static void echo(StreamSocket client, byte[] buffer) throws IpcException {
+  static void echo(StreamSocket client, byte[] buffer) throws IpcException {
     /*
      * The original counted every poll, so it echoed at most three reads (30000 bytes) per client.
      * Counting only the polls that come back empty lets a long message through, yet a silent

@@ -3,6 +3,7 @@ package io.bbipc.examples;
 import static io.bbipc.BasicBinaryIpc.IPV4_LOOPBACK;
 import static io.bbipc.BasicBinaryIpc.makeIpv4TcpServer;
 
+import io.bbipc.Ipc;
 import io.bbipc.IpcException;
 import io.bbipc.Ipv4TcpServer;
 import io.bbipc.ServerOptions;
@@ -13,7 +14,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The entry point of {@code bbipc-examples.jar}: the echo server, the echo client and a demo. */
+/**
+ * The entry point of {@code bbipc-examples.jar}: the echo server, the echo client, a demo and a
+ * report of the transports.
+ */
 public final class Main {
   /** The exit code for a bad command line. */
   public static final int USAGE_ERROR = 2;
@@ -26,6 +30,7 @@ public final class Main {
       "                                (HOST default 127.0.0.1; PORT 0 picks a free port)",
       "  echo-client MESSAGE HOST PORT send MESSAGE to an echo server and print the reply",
       "  demo                          run a server and a client in this process",
+      "  transports                    list the transports, whether each runs here, and the pick",
       "HOST is an IPv4 dotted quad such as 127.0.0.1; PORT is a number from 0 to 65535.");
 
   private static final List<String> DEMO_MESSAGES =
@@ -94,6 +99,12 @@ public final class Main {
           return usage(err, "demo takes no arguments");
         }
         return demo(out, err);
+      case "transports":
+        if (args.length != 1) {
+          return usage(err, "transports takes no arguments");
+        }
+        out.print(Ipc.transportReport());
+        return 0;
       case "-h":
       case "--help":
       case "help":

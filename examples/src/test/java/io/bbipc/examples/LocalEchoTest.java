@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.bbipc.Ipc;
 import java.io.ByteArrayOutputStream;
@@ -12,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,13 +36,34 @@ class LocalEchoTest {
     assertTrue(lines.contains("sent: Hello World"), lines.toString());
     assertTrue(lines.contains("received: Hello World"), lines.toString());
     // Both ends are this process, so credentials, where the transport has them, name it.
-    String expected = "nio".equals(Ipc.shared().transportName())
-        ? "peer credentials are not available on the nio transport"
-        : "pid " + ProcessHandle.current().pid() + ",";
-    assertTrue(lines.stream().filter(l -> l.startsWith("server sees client: ")
-        || l.startsWith("client sees server: ")).allMatch(l -> l.contains(expected))
-        && lines.stream().anyMatch(l -> l.startsWith("server sees client: ")), lines.toString());
+    String transport = Ipc.shared().transportName();
+    boolean hasCredentials = EchoPipeline.transport(transport).hasPeerCredentials();
+    int uid = (Integer) Files.getAttribute(directory, "unix:uid");
+    Pattern credentials = Pattern.compile("pid (\\d+), uid (\\d+), gid -?\\d+");
+    for (String end : List.of("server sees client: ", "client sees server: ")) {
+      String line = lines.stream().filter(l -> l.startsWith(end)).findFirst()
+          .orElseThrow(() -> new AssertionError("no line starting '" + end + "' in " + lines));
+      String seen = line.substring(end.length());
+      if (hasCredentials) {
+        Matcher m = credentials.matcher(seen);
+        assertTrue(m.matches(), line);
+        assertEquals(ProcessHandle.current().pid(), Long.parseLong(m.group(1)), line);
+        // The test made the directory, so its owner is this process's user.
+        assertEquals(uid, Integer.parseInt(m.group(2)), line);
+      } else {
+        assertEquals("peer credentials are not available on the " + transport + " transport", seen);
+      }
+    }
     assertFalse(Files.exists(directory.resolve("echo.sock")), "socket file left behind");
+  }
+
+  @Test
+  void linuxRunsLocalEchoOnATransportThatKnowsItsPeer() {
+    // The examples depend on the epoll and io_uring modules for exactly this.
+    assumeTrue(System.getProperty("os.name").startsWith("Linux"), "not Linux");
+    assumeTrue(System.getProperty("bbipc.transport") == null, "a transport is forced");
+    assertTrue(EchoPipeline.transport(Ipc.shared().transportName()).hasPeerCredentials(),
+        Ipc.transportReport());
   }
 
   @Test

@@ -6,13 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.bbipc.Ipc;
 import io.bbipc.Ipv4TcpServer;
+import io.bbipc.spi.TransportProvider;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +67,7 @@ class MainTest {
       "",
       "bogus",
       "demo|extra",
+      "transports|extra",
       "echo-server",
       "echo-server|abc",
       "echo-server|-1",
@@ -89,6 +95,41 @@ class MainTest {
   void helpGoesToStandardOutput() {
     assertEquals(0, run("--help"));
     assertTrue(out().startsWith("usage: "), out());
+  }
+
+  @Test
+  void usageNamesEveryCommand() {
+    assertEquals(0, run("--help"));
+    for (String command : List.of("echo-server", "echo-client", "demo", "transports")) {
+      assertTrue(out().contains("  " + command + " "), out());
+    }
+  }
+
+  @Test
+  void transportsListsEveryProviderAndThePick() throws Exception {
+    assertEquals(0, run("transports"), err());
+    assertEquals("", err());
+    List<String> lines = out().lines().toList();
+    Pattern provider = Pattern.compile("(\\S+) +priority +-?\\d+  (available|unavailable: .+)");
+    Map<String, String> status = new HashMap<>();
+    for (String line : lines.subList(0, lines.size() - 1)) {
+      Matcher m = provider.matcher(line);
+      assertTrue(m.matches(), line);
+      status.put(m.group(1), m.group(2));
+    }
+    // The examples depend on every transport module, so the report names them all, here or not.
+    assertEquals(Set.of("epoll", "io_uring", "kqueue", "nio"), status.keySet(), out());
+    assertEquals("available", status.get("nio"));
+    for (TransportProvider p : EchoPipeline.availableTransports()) {
+      assertEquals("available", status.get(p.name()), out());
+    }
+    try (Ipc ipc = Ipc.create()) {
+      assertEquals("Ipc.create() picks: " + ipc.transportName(), lines.get(lines.size() - 1));
+      // On Linux the native transports load from the jars' META-INF/native, so NIO is not the pick.
+      if (System.getProperty("os.name").startsWith("Linux") && System.getProperty("bbipc.transport") == null) {
+        assertTrue(status.get("epoll").equals("available") && !ipc.transportName().equals("nio"), out());
+      }
+    }
   }
 
   @Test
