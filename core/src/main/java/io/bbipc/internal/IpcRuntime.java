@@ -345,17 +345,23 @@ public final class IpcRuntime {
     for (RealPoller poller : pollers) {
       poller.close();
     }
-    if (ownsGroup && Waiter.onEventLoop()) {
+    if (Waiter.onEventLoop()) {
       // waiting here could wait for this very thread: stop without waiting
-      group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-    } else if (ownsGroup) {
-      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_FLUSH_MILLIS);
-      for (ChannelFuture f : closing) {
-        long left = deadline - System.nanoTime();
-        if (left > 0) {
-          f.awaitUninterruptibly(left, TimeUnit.NANOSECONDS);
-        }
+      if (ownsGroup) {
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
       }
+      return;
+    }
+    // Streams flush what was written before they close; a borrowed group's owner may shut it
+    // down as soon as this returns, so wait for that here too (bounded: a peer may not read).
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_FLUSH_MILLIS);
+    for (ChannelFuture f : closing) {
+      long left = deadline - System.nanoTime();
+      if (left > 0) {
+        f.awaitUninterruptibly(left, TimeUnit.NANOSECONDS);
+      }
+    }
+    if (ownsGroup) {
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
     }
   }
@@ -373,7 +379,10 @@ public final class IpcRuntime {
    * handler goes after these.
    */
   void configureStream(Channel ch, Consumer<ChannelPipeline> serverPipeline) {
-    ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(outboundBufferLimit / 2, outboundBufferLimit));
+    // Netty turns a channel unwritable once more than the high mark is pending, and writeToStream
+    // takes up to that point, so a high mark one below the limit caps what waits at the limit.
+    int high = outboundBufferLimit - 1;
+    ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(high / 2, high));
     if (ch instanceof SocketChannel) {
       ch.config().setOption(ChannelOption.TCP_NODELAY, true);
       ch.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis);

@@ -22,8 +22,10 @@ public final class NettyIpc {
    * now on wait in the stream's buffer.
    *
    * <p>The stream is an {@link io.bbipc.Ipv4TcpStream} for a TCP channel and an
-   * {@link io.bbipc.LocalStream} for a Unix domain channel. It uses the default buffer limits;
-   * closing it closes the channel.
+   * {@link io.bbipc.LocalStream} for a Unix domain channel. It buffers at most
+   * {@link Ipc#DEFAULT_BUFFER_LIMIT} received bytes; what {@code writeToStream} accepts is bounded
+   * by the channel's own write-buffer water mark, which bbipc leaves as the application set it.
+   * Closing the stream closes the channel.
    *
    * @param channel a registered, usually active, stream channel that is not yet a bbipc stream
    * @return the stream, connected if the channel is active

@@ -133,4 +133,20 @@ public class BackpressureConformanceTest {
       keep[0].close();
     }
   }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void oneWriteTakesExactlyTheOutboundLimit(Fixture f) throws Exception {
+    f.assumeAvailable();
+    try (Ipc server = small(f.serverTransport(), LIMIT);
+         Ipc client = Ipc.builder().transport(f.clientTransport()).outboundBufferLimit(4096).build()) {
+      StreamServer[] keep = new StreamServer[1];
+      StreamSocket[] ends = connect(f, server, client, keep);
+      assertEquals(4096, ends[0].writeToStream(new byte[8192]));
+      assertEquals(4096, Streams.readFully(ends[1], 4096, Streams.deadline(10)).length);
+      ends[0].close();
+      ends[1].close();
+      keep[0].close();
+    }
+  }
 }
