@@ -1,0 +1,103 @@
+package io.bbipc.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What the figures were measured on. */
+final class Machine {
+  private Machine() {
+  }
+
+  static String cpuModel() {
+    for (String line : lines("/proc/cpuinfo")) {
+      if (line.startsWith("model name")) {
+        return line.substring(line.indexOf(':') + 1).trim();
+      }
+    }
+    return System.getProperty("os.arch");
+  }
+
+  static int cpuinfoProcessors() {
+    int n = 0;
+    for (String line : lines("/proc/cpuinfo")) {
+      if (line.startsWith("processor")) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  static String kernel() {
+    List<String> l = lines("/proc/sys/kernel/osrelease");
+    return System.getProperty("os.name") + " " + (l.isEmpty() ? System.getProperty("os.version") : l.get(0).trim());
+  }
+
+  static String jdk() {
+    return System.getProperty("java.runtime.name") + " " + System.getProperty("java.runtime.version")
+        + " (" + System.getProperty("java.vm.name") + ", " + System.getProperty("java.vendor") + ")";
+  }
+
+  /** The 1-, 5- and 15-minute load averages. */
+  static String load() {
+    List<String> l = lines("/proc/loadavg");
+    if (l.isEmpty()) {
+      return "unknown";
+    }
+    String[] f = l.get(0).split(" ");
+    return f[0] + " / " + f[1] + " / " + f[2];
+  }
+
+  static double load1() {
+    List<String> l = lines("/proc/loadavg");
+    return l.isEmpty() ? Double.NaN : Double.parseDouble(l.get(0).split(" ")[0]);
+  }
+
+  static String memTotal() {
+    for (String line : lines("/proc/meminfo")) {
+      if (line.startsWith("MemTotal:")) {
+        long kib = Long.parseLong(line.replaceAll("[^0-9]", ""));
+        return String.format("%.1f GiB", kib / 1024.0 / 1024.0);
+      }
+    }
+    return "unknown";
+  }
+
+  /** The soft and hard limits on open files, as {@code ulimit -n} / {@code -Hn} report them. */
+  static long[] openFileLimits() {
+    for (String line : lines("/proc/self/limits")) {
+      if (line.startsWith("Max open files")) {
+        String[] f = line.substring("Max open files".length()).trim().split("\\s+");
+        return new long[] {parseLimit(f[0]), parseLimit(f[1])};
+      }
+    }
+    return new long[] {-1, -1};
+  }
+
+  private static long parseLimit(String s) {
+    return s.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(s);
+  }
+
+  static List<String> lines(String file) {
+    try {
+      return Files.readAllLines(Path.of(file), StandardCharsets.UTF_8);
+    } catch (IOException | RuntimeException e) {
+      return new ArrayList<>();
+    }
+  }
+
+  /** The path of {@code taskset} (util-linux), or null. */
+  static Path taskset() {
+    String path = System.getenv("PATH");
+    for (String dir : (path == null ? "/usr/bin:/bin" : path).split(":")) {
+      Path p = Path.of(dir, "taskset");
+      if (Files.isExecutable(p)) {
+        return p;
+      }
+    }
+    return null;
+  }
+}

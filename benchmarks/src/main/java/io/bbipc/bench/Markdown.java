@@ -1,0 +1,437 @@
+package io.bbipc.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Predicate;
+
+/** docs/benchmarks.md: the machine, the targets, every table, and how each figure was taken. */
+final class Markdown {
+  private Markdown() {
+  }
+
+  /** What the report says about the run besides its figures. */
+  static final class Context {
+    String date;
+    String loadAtStart;
+    String loadAtEnd;
+    double seconds;
+    List<String> transports;
+    List<String> unavailable = List.of();
+    Settings settings;
+    String command;
+    String directSource;
+    String pinnedAffinity;
+    List<String> parts = Report.PARTS;
+  }
+
+  /** One target, as a ratio from this run. {@code met} is null when a figure is missing. */
+  record Target(String what, String transport, String connection, String target, String measured,
+                Boolean met, String beside) {
+  }
+
+  static String render(Results r, Context c) {
+    StringBuilder b = new StringBuilder();
+    b.append("# bbipc benchmarks\n\n");
+    if (c.settings.smoke) {
+      b.append("**Smoke run: tiny sizes, to prove the harness works. The figures mean nothing.**\n\n");
+    }
+    b.append(String.format(Locale.ROOT, "Made by `%s` (one run, %.0f s) on %s. ", c.command, c.seconds, c.date))
+        .append("Build and run from the repository root:\n\n```sh\n")
+        .append("mvn -B -q -pl benchmarks -am package -DskipTests && java -jar benchmarks/target/bbipc-benchmarks.jar\n")
+        .append("```\n\n![latency, throughput, polling, memory and connection rate](benchmarks.svg)\n\n");
+
+    machine(b, r, c);
+    targets(b, r, c);
+    method(b, c);
+    if (c.parts.contains("latency")) {
+      latency(b, r, true);
+      latency(b, r, false);
+    }
+    if (c.parts.contains("throughput")) {
+      throughput(b, r, c);
+    }
+    if (c.parts.contains("poller")) {
+      poller(b, r, c);
+    }
+    if (c.parts.contains("memory")) {
+      memory(b, r, c);
+    }
+    if (c.parts.contains("connect")) {
+      connect(b, r);
+    }
+    List<String> failures = r.failures();
+    if (!failures.isEmpty()) {
+      b.append("## Failures\n\n");
+      for (String f : failures) {
+        b.append("* ").append(f).append('\n');
+      }
+      b.append('\n');
+    }
+    if (!r.notes.isEmpty()) {
+      b.append("## Notes\n\n");
+      for (String n : r.notes) {
+        b.append("* ").append(n).append('\n');
+      }
+      b.append('\n');
+    }
+    return b.toString();
+  }
+
+  private static void machine(StringBuilder b, Results r, Context c) {
+    long[] fds = Machine.openFileLimits();
+    b.append("## Machine\n\n| | |\n|---|---|\n");
+    row(b, "nproc", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    row(b, "CPU", Machine.cpuModel() + " (" + Machine.cpuinfoProcessors() + " processors in /proc/cpuinfo)");
+    row(b, "memory", Machine.memTotal());
+    row(b, "kernel", Machine.kernel());
+    row(b, "JDK", Machine.jdk());
+    io.netty.util.Version netty = io.netty.util.Version.identify().get("netty-common");
+    row(b, "Netty", netty == null ? "?" : netty.artifactVersion());
+    row(b, "transports measured", String.join(", ", c.transports));
+    if (!c.unavailable.isEmpty()) {
+      row(b, "transports not available", String.join("; ", c.unavailable));
+    }
+    row(b, "open files limit (ulimit -n / -Hn)", fds[0] + " / " + fds[1]);
+    row(b, "load average 1/5/15 min, at start", c.loadAtStart);
+    row(b, "load average 1/5/15 min, at end", c.loadAtEnd);
+    if (c.pinnedAffinity != null) {
+      row(b, "pinned pass", "taskset -c 0: CPUs allowed " + c.pinnedAffinity);
+    }
+    row(b, "date", c.date);
+    b.append('\n');
+  }
+
+  // ---------------------------------------------------------------- targets
+
+  static List<Target> computeTargets(Results r, Context c) {
+    List<Target> t = new ArrayList<>();
+    for (Family f : Family.values()) {
+      Results.LatencyRow jdk = latency(r, true, Sys.JDK, Sys.NO_TRANSPORT, f);
+      for (String tr : c.transports) {
+        Results.LatencyRow sync = latency(r, true, Sys.BBIPC_SYNC, tr, f);
+        t.add(ratio("sync RTT ≤ 1.3 × JDK blocking RTT (pinned, p50)", tr, f, sync, jdk, 1.3, true));
+      }
+    }
+    for (Family f : Family.values()) {
+      for (String tr : c.transports) {
+        t.add(ratio("async RTT ≤ 1.2 × raw Netty RTT (pinned, p50)", tr, f,
+            latency(r, true, Sys.BBIPC_ASYNC, tr, f), latency(r, true, Sys.NETTY, tr, f), 1.2, true));
+      }
+    }
+    for (Family f : Family.values()) {
+      for (String tr : c.transports) {
+        Results.ThroughputRow sync = find(r.throughput, x -> x.sys() == Sys.BBIPC_SYNC
+            && x.transport().equals(tr) && x.family() == f);
+        Results.ThroughputRow netty = find(r.throughput, x -> x.sys() == Sys.NETTY
+            && x.transport().equals(tr) && x.family() == f);
+        String what = "sync throughput ≥ 0.9 × raw Netty throughput";
+        if (!ok(sync) || !ok(netty)) {
+          t.add(new Target(what, tr, f.label, "≥ 0.90×", "n/a (not measured)", null, ""));
+        } else {
+          double q = sync.gibPerSecond() / netty.gibPerSecond();
+          t.add(new Target(what, tr, f.label, "≥ 0.90×", String.format(Locale.ROOT, "%.2f× (%.2f / %.2f GiB/s)",
+              q, sync.gibPerSecond(), netty.gibPerSecond()), q >= 0.9, ""));
+        }
+      }
+    }
+    for (Family f : Family.values()) {
+      Results.LatencyRow jdk = latency(r, false, Sys.JDK, Sys.NO_TRANSPORT, f);
+      for (String tr : c.transports) {
+        for (Sys sys : List.of(Sys.BBIPC_SYNC, Sys.BBIPC_SYNC_SPIN)) {
+          Results.LatencyRow sync = latency(r, false, sys, tr, f);
+          Target x = ratio("unpinned " + (sys == Sys.BBIPC_SYNC ? "sync (default, no spin)" : "sync + 50 µs spin")
+              + " p50 ≤ 0.5 × JDK blocking p50", tr, f, sync, jdk, 0.5, true);
+          String cpu = ok(sync) && ok(jdk) ? String.format(Locale.ROOT,
+              "CPU per round trip: bbipc %.1f µs, JDK %.1f µs (all Java threads)",
+              sync.cpuPerRtt() / 1e3, jdk.cpuPerRtt() / 1e3) : "";
+          t.add(new Target(x.what(), x.transport(), x.connection(), x.target(), x.measured(), x.met(), cpu));
+        }
+      }
+    }
+    int[] sizes = c.settings.pollerSizes;
+    int small = sizes[0];
+    int big = sizes[sizes.length - 1];
+    for (String tr : c.transports) {
+      Results.PollerRow a = find(r.poller, x -> x.transport().equals(tr) && x.monitored() == small);
+      Results.PollerRow z = find(r.poller, x -> x.transport().equals(tr) && x.monitored() == big);
+      String what = String.format(Locale.ROOT, "waitForEvents with %,d monitored ≤ 1.5 × with %,d", big, small);
+      if (a == null || z == null || a.error() != null || z.error() != null) {
+        t.add(new Target(what, tr, "TCP loopback", "≤ 1.50×", "n/a (not measured)", null, ""));
+      } else {
+        double q = z.nanosPerCall() / a.nanosPerCall();
+        t.add(new Target(what, tr, "TCP loopback", "≤ 1.50×", String.format(Locale.ROOT, "%.2f× (%.2f / %.2f µs)",
+            q, z.nanosPerCall() / 1e3, a.nanosPerCall() / 1e3), q <= 1.5, ""));
+      }
+    }
+    for (String tr : c.transports) {
+      Results.MemoryRow m = find(r.memory, x -> x.sys() == Sys.BBIPC_SYNC && x.transport().equals(tr));
+      String what = "heap + direct per idle connection ≤ 4 KiB";
+      if (m == null || m.error() != null) {
+        t.add(new Target(what, tr, "TCP loopback", "≤ 4,096 B", "n/a (not measured)", null, ""));
+      } else {
+        double bytes = m.heapPerConnection() + m.directPerConnection();
+        t.add(new Target(what, tr, "TCP loopback", "≤ 4,096 B", String.format(Locale.ROOT,
+            "%,.0f B (%,.0f heap + %,.0f direct)", bytes, m.heapPerConnection(), m.directPerConnection()),
+            bytes <= 4096, String.format(Locale.ROOT, "%,d connections", m.connections())));
+      }
+    }
+    return t;
+  }
+
+  private static Target ratio(String what, String transport, Family f, Results.LatencyRow num,
+                              Results.LatencyRow den, double limit, boolean atMost) {
+    String target = (atMost ? "≤ " : "≥ ") + String.format(Locale.ROOT, "%.2f×", limit);
+    if (!ok(num) || !ok(den)) {
+      return new Target(what, transport, f.label, target, "n/a (not measured)", null, "");
+    }
+    double q = (double) num.p50() / den.p50();
+    return new Target(what, transport, f.label, target, String.format(Locale.ROOT, "%.2f× (%.1f / %.1f µs)",
+        q, num.p50() / 1e3, den.p50() / 1e3), atMost ? q <= limit : q >= limit, "");
+  }
+
+  private static void targets(StringBuilder b, Results r, Context c) {
+    List<Target> ts = computeTargets(r, c);
+    long met = ts.stream().filter(t -> Boolean.TRUE.equals(t.met())).count();
+    long missed = ts.stream().filter(t -> Boolean.FALSE.equals(t.met())).count();
+    b.append("## Targets\n\n");
+    b.append(String.format(Locale.ROOT, "%d met, %d missed, %d not measured. Each is a ratio of two figures from "
+        + "this one run; latency ratios compare medians (p50).%n%n", met, missed, ts.size() - met - missed));
+    b.append("| target | transport | connection | target | measured | met? | beside it |\n");
+    b.append("|---|---|---|---|---|---|---|\n");
+    for (Target t : ts) {
+      b.append("| ").append(t.what()).append(" | ").append(t.transport()).append(" | ").append(t.connection())
+          .append(" | ").append(t.target()).append(" | ").append(t.measured()).append(" | ")
+          .append(t.met() == null ? "—" : t.met() ? "**yes**" : "no").append(" | ").append(t.beside())
+          .append(" |\n");
+    }
+    b.append('\n');
+  }
+
+  // ---------------------------------------------------------------- method
+
+  private static void method(StringBuilder b, Context c) {
+    Settings s = c.settings;
+    b.append("## How it was measured\n\n");
+    b.append("Every figure is from the same run of the same build, one measurement after another, so the "
+        + "ratios hold even when the machine is noisy. Each bbipc and raw Netty figure is given for every "
+        + "transport that is available here; the JDK has no transport of its own. TCP is loopback "
+        + "(127.0.0.1, TCP_NODELAY on every stream); local is a Unix domain socket file in a fresh "
+        + "temporary directory.\n\n");
+    b.append("* **Systems.** *bbipc sync*: a client thread does `writeToStream`, then `poll(DATA_AVAILABLE)` "
+        + "and `readFromStream` until the 64 bytes are back; an echo thread does the same the other way. "
+        + "*bbipc async*: both ends are `whenReady(DATA_AVAILABLE)` chains continued with `thenCompose`, with "
+        + "no thread of their own (everything runs on the streams' event loops). *bbipc sync + 50 µs "
+        + "spin* (unpinned only): the sync facade on a runtime made with "
+        + "`Ipc.Builder.spinBeforePark(Duration.ofNanos(50_000))`, so a waiting thread spins that long "
+        + "before it parks (on one CPU a spin only delays the peer, so it is not run pinned). *raw Netty*: a "
+        + "`ChannelInboundHandler` echo server and a client handler that sends the next ping when the echo "
+        + "is in, on the same transport's channels and I/O handler. *JDK blocking*: `SocketChannel`s in "
+        + "blocking mode (`UnixDomainSocketAddress` for local), echo on its own thread. bbipc runs on one "
+        + "`Ipc` per measurement with its default event loop threads (min(nproc, 4)); raw Netty gets a group "
+        + "with as many threads.\n");
+    b.append(String.format(Locale.ROOT, "* **Latency** (hand-written harness, not JMH): %s of warm-up, then "
+        + "%s of round trips, each one's `System.nanoTime()` delta kept in an array (at most %,d) that is "
+        + "sorted for the percentiles (nearest rank). The clock starts before the ping is handed to the "
+        + "system and stops when all 64 echoed bytes are in the client's hands; every echo is checked "
+        + "against its ping. Run twice: *pinned*, in a child JVM started under `taskset -c 0`, so both ends, "
+        + "the event loops, the JIT and the GC share one CPU and the figure is the software's own cost (the "
+        + "JVM sees one processor there, so bbipc and Netty run one event loop thread); and *unpinned*, "
+        + "what a user on this 2-vCPU VM sees, where a wake-up across the two vCPUs costs tens of µs "
+        + "because an idle vCPU halts. *CPU per round trip* is the CPU time (user + system) that the "
+        + "JVM's Java threads used over the measured round trips (`ThreadMXBean` thread CPU time, summed "
+        + "over every thread: both ends, the event loops, the harness; not the JIT or GC threads), divided "
+        + "by their number. Beside a round trip's wall time it shows how much of it was spent spinning or "
+        + "working rather than waiting.%n",
+        duration(s.latencyWarmupNanos), duration(s.latencyMeasureNanos), s.latencyMaxSamples));
+    b.append(String.format(Locale.ROOT, "* **Streaming throughput** (JMH, `ThroughputBench`, single-shot mode): "
+        + "%s one way in 64 KiB writes per operation, %d warm-up and %d measured operations, %s. Bytes start "
+        + "in a `byte[]` and end in a `byte[]` for every system: raw Netty copies into a pooled direct buffer to "
+        + "send and out of each received buffer, as bbipc does inside; the JDK writes from and reads into heap "
+        + "`ByteBuffer`s. Unpinned. GiB/s = bytes / mean time per operation.%n",
+        bytes(s.streamBytes), s.streamWarmups, s.streamMeasurements,
+        s.jmhForks == 0 ? "in-process (smoke)" : s.jmhForks + " forked JVM per combination"));
+    b.append(String.format(Locale.ROOT, "* **Poller** (JMH, `PollerBench`, average time): one "
+        + "`waitForEvents(Timeout.seconds(10))` on a poller monitoring N accepted loopback TCP streams for "
+        + "`DATA_AVAILABLE`, exactly one of which holds an unread byte (level-triggered, so it is ready on "
+        + "every call; the benchmark checks each call returns exactly it). %d warm-up and %d measured "
+        + "iterations of %d ms, %s.%n", s.pollerWarmups, s.pollerIterations, s.pollerIterationMillis,
+        s.jmhForks == 0 ? "in-process (smoke)" : s.jmhForks + " forked JVM per combination"));
+    b.append(String.format(Locale.ROOT, "* **Memory**: %,d idle loopback TCP connections. Only the accepted "
+        + "ends are in the measuring JVM; the connecting ends are in a child process (`PeerProcess`, see "
+        + "Notes for why). So the figure is per accepted stream, one end of one connection. Heap is "
+        + "`MemoryMXBean` heap used after %s, before the connections and after all were accepted, "
+        + "divided by their number; direct is %s. RSS growth (from /proc/self/status) is shown for "
+        + "reference only: it also counts heap pages the collector touched or returned, and native "
+        + "memory neither counter sees.%n",
+        s.idleConnections, s.smoke ? "one `System.gc()`" : "three `System.gc()`s 100 ms apart",
+        c.directSource == null ? "the JDK's direct buffer pool" : c.directSource));
+    b.append(String.format(Locale.ROOT, "* **Connection rate**: one after another, connect, wait until "
+        + "connected, accept, close both ends; after a warm-up, for %s or %,d connections, whichever "
+        + "comes first. bbipc and raw Netty closes are queued on the event loop (as their users would "
+        + "close); the JDK's are synchronous.%n%n", duration(s.connectMeasureNanos), s.connectMaxCount));
+  }
+
+  // ---------------------------------------------------------------- tables
+
+  private static void latency(StringBuilder b, Results r, boolean pinned) {
+    b.append(pinned ? "## Round-trip latency, 64-byte ping-pong, pinned to one CPU\n\n"
+        : "## Round-trip latency, 64-byte ping-pong, unpinned\n\n");
+    List<Results.LatencyRow> rows = r.latency.stream().filter(x -> x.pinned() == pinned).toList();
+    if (rows.isEmpty()) {
+      b.append("Not measured (see Notes).\n\n");
+      return;
+    }
+    b.append("| system | transport | connection | mean µs | p50 µs | p99 µs | p99.9 µs | round trips | CPU µs per round trip |\n");
+    b.append("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for (Family f : Family.values()) {
+      for (Results.LatencyRow x : rows) {
+        if (x.family() != f) {
+          continue;
+        }
+        b.append("| ").append(x.sys().label).append(" | ").append(transportCell(x.sys(), x.transport()))
+            .append(" | ").append(f.label).append(" | ");
+        if (x.error() != null) {
+          b.append("failed: ").append(x.error()).append(" | | | | | |\n");
+        } else {
+          b.append(String.format(Locale.ROOT, "%.1f | %.1f | %.1f | %.1f | %,d | %.1f |%n", x.mean() / 1e3,
+              x.p50() / 1e3, x.p99() / 1e3, x.p999() / 1e3, x.count(), x.cpuPerRtt() / 1e3));
+        }
+      }
+    }
+    b.append('\n');
+  }
+
+  private static void throughput(StringBuilder b, Results r, Context c) {
+    b.append("## Streaming throughput, ").append(bytes(c.settings.streamBytes))
+        .append(" in 64 KiB writes, one direction\n\n");
+    b.append("| system | transport | TCP loopback GiB/s | local socket GiB/s |\n|---|---|---:|---:|\n");
+    for (Sys sys : new Sys[] {Sys.JDK, Sys.BBIPC_SYNC, Sys.BBIPC_ASYNC, Sys.NETTY}) {
+      for (String tr : sys.usesTransport() ? c.transports : List.of(Sys.NO_TRANSPORT)) {
+        b.append("| ").append(sys.label).append(" | ").append(transportCell(sys, tr));
+        for (Family f : Family.values()) {
+          Results.ThroughputRow x = find(r.throughput, y -> y.sys() == sys && y.transport().equals(tr) && y.family() == f);
+          b.append(" | ").append(x == null ? "—" : x.error() != null ? "failed: " + x.error()
+              : String.format(Locale.ROOT, "%.2f", x.gibPerSecond()));
+        }
+        b.append(" |\n");
+      }
+    }
+    b.append('\n');
+  }
+
+  private static void poller(StringBuilder b, Results r, Context c) {
+    int[] sizes = c.settings.pollerSizes;
+    b.append("## Poller: one waitForEvents, 1 ready stream among N monitored\n\n");
+    b.append("µs per call (± JMH's 99.9% error)\n\n| transport |");
+    for (int n : sizes) {
+      b.append(String.format(Locale.ROOT, " N = %,d |", n));
+    }
+    b.append(String.format(Locale.ROOT, " %,d / %,d |%n|---|", sizes[sizes.length - 1], sizes[0]));
+    for (int i = 0; i <= sizes.length; i++) {
+      b.append("---:|");
+    }
+    b.append('\n');
+    for (String tr : c.transports) {
+      b.append("| ").append(tr).append(" |");
+      for (int n : sizes) {
+        Results.PollerRow x = find(r.poller, y -> y.transport().equals(tr) && y.monitored() == n);
+        b.append(' ').append(x == null ? "—" : x.error() != null ? "failed: " + x.error()
+            : Double.isFinite(x.errorNanos())
+            ? String.format(Locale.ROOT, "%.3f ± %.3f", x.nanosPerCall() / 1e3, x.errorNanos() / 1e3)
+            : String.format(Locale.ROOT, "%.3f", x.nanosPerCall() / 1e3)).append(" |");
+      }
+      Results.PollerRow a = find(r.poller, y -> y.transport().equals(tr) && y.monitored() == sizes[0]);
+      Results.PollerRow z = find(r.poller, y -> y.transport().equals(tr) && y.monitored() == sizes[sizes.length - 1]);
+      b.append(' ').append(a == null || z == null || a.error() != null || z.error() != null ? "—"
+          : String.format(Locale.ROOT, "%.2f×", z.nanosPerCall() / a.nanosPerCall())).append(" |\n");
+    }
+    b.append('\n');
+  }
+
+  private static void memory(StringBuilder b, Results r, Context c) {
+    b.append("## Memory per idle connection\n\n");
+    b.append("Bytes per connection (accepted end only; see How it was measured).\n\n");
+    b.append("| system | transport | connections | heap | direct | heap + direct | RSS growth |\n");
+    b.append("|---|---|---:|---:|---:|---:|---:|\n");
+    for (Results.MemoryRow x : r.memory) {
+      String name = x.sys() == Sys.BBIPC_SYNC ? "bbipc" : x.sys().label;
+      b.append("| ").append(name).append(" | ").append(transportCell(x.sys(), x.transport())).append(" | ");
+      if (x.error() != null) {
+        b.append(String.format(Locale.ROOT, "%,d | failed: %s | | | |%n", x.connections(), x.error()));
+      } else {
+        b.append(String.format(Locale.ROOT, "%,d | %,.0f | %,.0f | %,.0f | %,.0f |%n", x.connections(),
+            x.heapPerConnection(), x.directPerConnection(), x.heapPerConnection() + x.directPerConnection(),
+            x.rssPerConnection()));
+      }
+    }
+    b.append('\n');
+  }
+
+  private static void connect(StringBuilder b, Results r) {
+    b.append("## Connection rate: connect + accept + close\n\n");
+    b.append("| system | transport | TCP loopback per s | local socket per s |\n|---|---|---:|---:|\n");
+    List<String> seen = new ArrayList<>();
+    for (Results.ConnectRow x : r.connect) {
+      String key = x.sys() + "/" + x.transport();
+      if (seen.contains(key)) {
+        continue;
+      }
+      seen.add(key);
+      b.append("| ").append(x.sys() == Sys.BBIPC_SYNC ? "bbipc" : x.sys().label).append(" | ")
+          .append(transportCell(x.sys(), x.transport()));
+      for (Family f : Family.values()) {
+        Results.ConnectRow y = find(r.connect, z -> z.sys() == x.sys() && z.transport().equals(x.transport())
+            && z.family() == f);
+        b.append(" | ").append(y == null ? "—" : y.error() != null ? "failed: " + y.error()
+            : String.format(Locale.ROOT, "%,.0f", y.perSecond()));
+      }
+      b.append(" |\n");
+    }
+    b.append('\n');
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  static Results.LatencyRow latency(Results r, boolean pinned, Sys sys, String transport, Family f) {
+    return find(r.latency, x -> x.pinned() == pinned && x.sys() == sys && x.transport().equals(transport)
+        && x.family() == f);
+  }
+
+  static <T> T find(List<T> rows, Predicate<T> p) {
+    for (T t : rows) {
+      if (p.test(t)) {
+        return t;
+      }
+    }
+    return null;
+  }
+
+  private static boolean ok(Results.LatencyRow x) {
+    return x != null && x.error() == null;
+  }
+
+  private static boolean ok(Results.ThroughputRow x) {
+    return x != null && x.error() == null;
+  }
+
+  private static String transportCell(Sys sys, String transport) {
+    return sys.usesTransport() ? transport : "—";
+  }
+
+  private static void row(StringBuilder b, String k, String v) {
+    b.append("| ").append(k).append(" | ").append(v).append(" |\n");
+  }
+
+  static String duration(long nanos) {
+    return nanos >= 1_000_000_000L ? String.format(Locale.ROOT, "%.1f s", nanos / 1e9)
+        : String.format(Locale.ROOT, "%d ms", nanos / 1_000_000);
+  }
+
+  static String bytes(long n) {
+    if (n >= 1L << 30 && n % (1L << 30) == 0) {
+      return (n >> 30) + " GiB";
+    }
+    return (n >> 20) + " MiB";
+  }
+}

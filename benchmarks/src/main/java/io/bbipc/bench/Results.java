@@ -1,0 +1,105 @@
+package io.bbipc.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Everything one run measured, and what went wrong where something did. */
+final class Results {
+  final List<LatencyRow> latency = new ArrayList<>();
+  final List<ThroughputRow> throughput = new ArrayList<>();
+  final List<PollerRow> poller = new ArrayList<>();
+  final List<MemoryRow> memory = new ArrayList<>();
+  final List<ConnectRow> connect = new ArrayList<>();
+  /** Things a reader must know to trust the figures: fallbacks, skipped passes, loads. */
+  final List<String> notes = new ArrayList<>();
+
+  /** One system's 64-byte round trips; {@code error} is null when it ran. */
+  record LatencyRow(boolean pinned, Sys sys, String transport, Family family, int count, double mean,
+                    long p50, long p99, long p999, double cpuPerRtt, String error) {
+    String toTsv() {
+      return String.join("\t", "latency", Boolean.toString(pinned), sys.key(), transport, family.key(),
+          Integer.toString(count), Double.toString(mean), Long.toString(p50), Long.toString(p99),
+          Long.toString(p999), Double.toString(cpuPerRtt), error == null ? "" : clean(error));
+    }
+
+    static LatencyRow fromTsv(String line) {
+      String[] f = line.split("\t", -1);
+      return new LatencyRow(Boolean.parseBoolean(f[1]), Sys.parse(f[2]), f[3], Family.parse(f[4]),
+          Integer.parseInt(f[5]), Double.parseDouble(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]),
+          Long.parseLong(f[9]), Double.parseDouble(f[10]), f[11].isEmpty() ? null : f[11]);
+    }
+  }
+
+  /** One-direction streaming; {@code gibPerSecond} from the mean JMH single-shot time. */
+  record ThroughputRow(Sys sys, String transport, Family family, long bytes, double gibPerSecond,
+                       double secondsPerTransfer, double errorSeconds, String error) {
+  }
+
+  /** One waitForEvents with one ready socket among {@code monitored}. */
+  record PollerRow(String transport, int monitored, double nanosPerCall, double errorNanos, String error) {
+  }
+
+  /** Bytes per idle connection: heap and direct as measured, and the process's RSS growth. */
+  record MemoryRow(Sys sys, String transport, int connections, double heapPerConnection,
+                   double directPerConnection, double rssPerConnection, String error) {
+  }
+
+  /** Sequential connect + accept + close of both ends. */
+  record ConnectRow(Sys sys, String transport, Family family, int count, double perSecond, String error) {
+  }
+
+  static String describe(Throwable e) {
+    String s = e.getClass().getSimpleName() + ": " + e.getMessage();
+    return clean(s);
+  }
+
+  static String clean(String s) {
+    return s.replace('\t', ' ').replace('\n', ' ').replace('\r', ' ').replace('|', '/');
+  }
+
+  boolean anyFailed() {
+    return latency.stream().anyMatch(r -> r.error() != null)
+        || throughput.stream().anyMatch(r -> r.error() != null)
+        || poller.stream().anyMatch(r -> r.error() != null)
+        || memory.stream().anyMatch(r -> r.error() != null)
+        || connect.stream().anyMatch(r -> r.error() != null);
+  }
+
+  List<String> failures() {
+    List<String> f = new ArrayList<>();
+    latency.stream().filter(r -> r.error() != null).forEach(r -> f.add(String.format(Locale.ROOT,
+        "latency %s %s %s: %s", r.pinned() ? "pinned" : "unpinned", r.sys().label(r.transport()), r.family().label, r.error())));
+    throughput.stream().filter(r -> r.error() != null).forEach(r -> f.add("throughput "
+        + r.sys().label(r.transport()) + " " + r.family().label + ": " + r.error()));
+    poller.stream().filter(r -> r.error() != null).forEach(r -> f.add("poller " + r.transport() + " "
+        + r.monitored() + ": " + r.error()));
+    memory.stream().filter(r -> r.error() != null).forEach(r -> f.add("memory "
+        + r.sys().label(r.transport()) + ": " + r.error()));
+    connect.stream().filter(r -> r.error() != null).forEach(r -> f.add("connection rate "
+        + r.sys().label(r.transport()) + " " + r.family().label + ": " + r.error()));
+    return f;
+  }
+
+  static void writeLatency(Path file, List<LatencyRow> rows) throws IOException {
+    List<String> lines = new ArrayList<>();
+    for (LatencyRow r : rows) {
+      lines.add(r.toTsv());
+    }
+    Files.write(file, lines, StandardCharsets.UTF_8);
+  }
+
+  static List<LatencyRow> readLatency(Path file) throws IOException {
+    List<LatencyRow> rows = new ArrayList<>();
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      if (line.startsWith("latency\t")) {
+        rows.add(LatencyRow.fromTsv(line));
+      }
+    }
+    return rows;
+  }
+}
