@@ -1,187 +1,53 @@
 package io.bbipc.iouring;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import com.sun.security.auth.module.UnixSystem;
-import io.bbipc.Ipc;
-import io.bbipc.Ipv4TcpServer;
-import io.bbipc.Ipv4TcpStream;
-import io.bbipc.LocalServer;
-import io.bbipc.LocalStream;
-import io.bbipc.PeerCredentials;
-import io.bbipc.SocketEvent;
-import io.bbipc.StreamSocket;
-import io.bbipc.Timeout;
 import io.bbipc.spi.TransportProvider;
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.IoEventLoopGroup;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.channel.unix.DomainSocketAddress;
+import io.bbipc.testsuite.TransportProviderContract;
+import io.netty.channel.IoHandler;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.util.concurrent.EventExecutor;
-import java.net.URL;
-import java.net.URLClassLoader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
-import java.util.ServiceLoader;
-import java.util.stream.Collectors;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class IoUringTransportProviderTest {
-  private static final String NAME = "io_uring";
-  private static final Timeout WAIT = Timeout.seconds(5);
-
-  @TempDir Path dir;
-
-  private static TransportProvider loaded() {
-    List<TransportProvider> named = ServiceLoader.load(TransportProvider.class).stream()
-        .map(ServiceLoader.Provider::get)
-        .filter(p -> p.name().equals(NAME))
-        .collect(Collectors.toList());
-    assertEquals(1, named.size(), "providers named " + NAME + " found by ServiceLoader: " + named);
-    return named.get(0);
+class IoUringTransportProviderTest extends TransportProviderContract {
+  @Override
+  protected String transportName() {
+    return "io_uring";
   }
 
-  @Test
-  void serviceLoaderFindsAnAvailableProvider() {
-    TransportProvider p = loaded();
-    assertInstanceOf(IoUringTransportProvider.class, p);
-    assertTrue(p.isAvailable(), () -> "io_uring unavailable on this Linux machine: " + p.unavailabilityCause());
-    assertNull(p.unavailabilityCause());
-    assertEquals(IoUring.isAvailable(), p.isAvailable());
-    assertEquals(IoUringTransportProvider.PRIORITY, p.priority());
+  @Override
+  protected Class<? extends TransportProvider> providerType() {
+    return IoUringTransportProvider.class;
   }
 
-  @Test
-  void withoutNettysTransportClassesTheProviderStillLoadsAndSaysWhy() throws Exception {
-    // only bbipc and Netty's portable jars: no IoUring classes, no unix-common, no native library
-    List<URL> urls = new ArrayList<>();
-    for (Class<?> from : List.of(TransportProvider.class, IoUringTransportProvider.class, Channel.class,
-        ByteBuf.class, EventExecutor.class)) {
-      urls.add(from.getProtectionDomain().getCodeSource().getLocation());
-    }
-    try (URLClassLoader bare = new URLClassLoader(urls.toArray(new URL[0]), ClassLoader.getPlatformClassLoader())) {
-      Class<?> spi = Class.forName(TransportProvider.class.getName(), true, bare);
-      Object found = null;
-      for (Object p : ServiceLoader.load(spi, bare)) {
-        if (NAME.equals(spi.getMethod("name").invoke(p))) {
-          found = p;
-        }
-      }
-      assertNotNull(found, "ServiceLoader skipped the provider whose Netty classes are missing");
-      assertEquals(Boolean.FALSE, spi.getMethod("isAvailable").invoke(found));
-      Object cause = spi.getMethod("unavailabilityCause").invoke(found);
-      assertInstanceOf(NoClassDefFoundError.class, cause, String.valueOf(cause));
-    }
+  @Override
+  protected int expectedPriority() {
+    return IoUringTransportProvider.PRIORITY;
   }
 
-  @Test
-  void localAddressIsNettysDomainSocketAddress() {
-    Path path = dir.resolve("a.sock");
-    DomainSocketAddress address = assertInstanceOf(DomainSocketAddress.class, loaded().localAddress(path));
-    assertEquals(path.toString(), address.path());
+  @Override
+  protected Class<? extends IoHandler> expectedIoHandlerType() {
+    return IoUringIoHandler.class;
   }
 
-  @Test
-  void noCredentialsForOtherChannels() {
-    EmbeddedChannel other = new EmbeddedChannel();
-    try {
-      assertEquals(Optional.empty(), loaded().peerCredentials(other));
-    } finally {
-      other.finishAndReleaseAll();
-    }
+  @Override
+  protected boolean nettyIsAvailable() {
+    return IoUring.isAvailable();
   }
 
-  @Test
-  void builderRunsOnThisTransport() {
-    try (Ipc ipc = Ipc.builder().transport(NAME).build()) {
-      assertEquals(NAME, ipc.transportName());
-      assertTrue(((IoEventLoopGroup) ipc.eventLoopGroup()).isIoType(IoUringIoHandler.class));
-    }
+  @Override
+  protected Throwable nettyUnavailabilityCause() {
+    return IoUring.unavailabilityCause();
   }
 
-  @Test
-  void defaultRuntimePrefersThisTransportOverNio() {
-    String forced = System.getProperty("bbipc.transport");
-    assumeTrue(forced == null || forced.isBlank(), "bbipc.transport is set to " + forced);
-    try (Ipc ipc = Ipc.create()) {
-      assertEquals(NAME, ipc.transportName());
-    }
+  /**
+   * The module's tests run on Linux machines that allow io_uring; one that forbids it fails them
+   * rather than passing on skips.
+   */
+  @Override
+  protected boolean mustBeAvailableHere() {
+    return true;
   }
 
-  @Test
-  void tcpEcho() throws Exception {
-    try (Ipc ipc = Ipc.builder().transport(NAME).build();
-         Ipv4TcpServer server = ipc.makeIpv4TcpServer("127.0.0.1", 0);
-         Ipv4TcpStream client = ipc.connectToIpv4TcpServer("127.0.0.1", server.port())) {
-      assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
-      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
-      try (Ipv4TcpStream peer = server.acceptConnection()) {
-        assertEquals(client.localPort(), peer.remotePort());
-        echo(client, peer);
-      }
-    }
-  }
-
-  @Test
-  void localEchoWithPeerCredentials() throws Exception {
-    Path path = dir.resolve("echo.sock");
-    try (Ipc ipc = Ipc.builder().transport(NAME).build();
-         LocalServer server = ipc.makeLocalServer(path);
-         LocalStream client = ipc.connectToLocalServer(path)) {
-      assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
-      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
-      try (LocalStream peer = server.acceptConnection()) {
-        assertEquals(path, peer.localPathname());
-        echo(client, peer);
-        assertIsThisProcess(client.peerCredentials(), "client end");
-        assertIsThisProcess(peer.peerCredentials(), "accepted end");
-      }
-      server.close();
-      assertFalse(Files.exists(path));
-    }
-  }
-
-  /** Sends a message each way and checks it arrives whole. */
-  private static void echo(StreamSocket a, StreamSocket b) throws Exception {
-    byte[] ping = ("ping over " + NAME).getBytes(StandardCharsets.US_ASCII);
-    assertEquals(ping.length, a.writeToStream(ping));
-    assertArrayEquals(ping, receive(b, ping.length));
-    byte[] pong = ("pong over " + NAME).getBytes(StandardCharsets.US_ASCII);
-    assertEquals(pong.length, b.writeToStream(pong));
-    assertArrayEquals(pong, receive(a, pong.length));
-  }
-
-  /** Reads exactly {@code n} bytes, however the kernel splits them. */
-  private static byte[] receive(StreamSocket s, int n) throws Exception {
-    byte[] got = new byte[n];
-    int have = 0;
-    while (have < n) {
-      assertTrue(s.poll(SocketEvent.DATA_AVAILABLE, WAIT), "no data within 5 s after " + have + " bytes");
-      have += s.readFromStream(got, have, n);
-    }
-    return got;
-  }
-
-  private static void assertIsThisProcess(Optional<PeerCredentials> credentials, String end) throws Exception {
-    PeerCredentials c = credentials.orElseThrow(() -> new AssertionError(end + " reports no peer credentials"));
-    assertEquals(ProcessHandle.current().pid(), c.pid(), end + " pid");
-    UnixSystem self = new UnixSystem();
-    assertEquals(self.getUid(), c.uid(), end + " uid");
-    assertEquals(self.getGid(), c.gid(), end + " gid");
+  @Override
+  protected boolean expectsAbstractNamespace() {
+    return true;
   }
 }

@@ -1,0 +1,201 @@
+package io.bbipc.spi;
+
+import io.bbipc.PeerCredentials;
+import io.netty.channel.Channel;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * A base for the providers of Netty's native transports (epoll, io_uring, kqueue), whose local
+ * channels take Netty's {@link DomainSocketAddress} and can tell who is at the other end.
+ *
+ * <p>A subclass must load, and say why it cannot run, even where Netty's transport classes or its
+ * native library are missing, so that the other transports stay selectable. So it names Netty's
+ * native classes only inside method bodies (never in fields, signatures or constructor arguments),
+ * and learns whether it can run from {@link #probe}, called once from its static initialiser.
+ */
+public abstract class NativeTransportProvider implements TransportProvider {
+  private final String name;
+  private final int priority;
+  private final Throwable unavailabilityCause;
+
+  /**
+   * Creates a provider whose availability is already known.
+   *
+   * @param name the transport's name, as given to {@code Ipc.Builder.transport}
+   * @param priority the rank used when no transport is named
+   * @param unavailabilityCause what {@link #probe} returned: null when the transport is usable
+   */
+  protected NativeTransportProvider(String name, int priority, Throwable unavailabilityCause) {
+    this.name = name;
+    this.priority = priority;
+    this.unavailabilityCause = unavailabilityCause;
+  }
+
+  /**
+   * Asks Netty whether its native transport can run here, turning every failure into a reason.
+   *
+   * <p>Call it once per provider class, from a static initialiser, and pass the result to each
+   * construction: Transports constructs providers on every lookup, and a class whose initialiser
+   * failed is reported by the JVM the second time only as "Could not initialize class", so only
+   * the first probe sees the real reason.
+   *
+   * <p>Pass lambdas such as {@code () -> Epoll.isAvailable()}, not method references: a method
+   * reference resolves Netty's class where it is written, outside this method's reach, and the
+   * provider would then fail to load where that class is missing.
+   *
+   * @param name the transport's name, for the reason when Netty gives none
+   * @param isAvailable calls Netty's {@code isAvailable()} for the transport
+   * @param unavailabilityCause calls Netty's {@code unavailabilityCause()} for the transport
+   * @return null when the transport is usable, else why not: Netty's reason, or the error that
+   *     loading Netty's classes raised, with a failed class initialiser replaced by what it wraps
+   */
+  protected static Throwable probe(String name, BooleanSupplier isAvailable,
+      Supplier<Throwable> unavailabilityCause) {
+    try {
+      if (isAvailable.getAsBoolean()) {
+        return null;
+      }
+      Throwable cause = unavailabilityCause.get();
+      return cause != null ? reason(cause)
+          : new IllegalStateException("Netty reports " + name + " unavailable without saying why");
+    } catch (Throwable missing) {
+      // Netty's transport classes absent or broken on the class path: a reason, not a crash,
+      // so the other transports stay selectable.
+      return reason(missing);
+    }
+  }
+
+  /**
+   * Netty's failed static initialiser hides the real reason behind a bare
+   * ExceptionInInitializerError, whose toString (all that transport listings print) says nothing;
+   * the error it wraps does.
+   */
+  private static Throwable reason(Throwable cause) {
+    return cause instanceof ExceptionInInitializerError && cause.getCause() != null
+        ? cause.getCause() : cause;
+  }
+
+  /**
+   * Returns the name given to the constructor.
+   *
+   * @return the transport's name
+   */
+  @Override
+  public final String name() {
+    return name;
+  }
+
+  /**
+   * Returns the priority given to the constructor.
+   *
+   * @return the priority
+   */
+  @Override
+  public final int priority() {
+    return priority;
+  }
+
+  /**
+   * Tells whether Netty's native library for the transport loaded, and the kernel accepts it.
+   *
+   * @return true if usable
+   */
+  @Override
+  public final boolean isAvailable() {
+    return unavailabilityCause == null;
+  }
+
+  /**
+   * Returns why the transport cannot run here, as Netty reports it, or the error that loading
+   * Netty's transport classes raised; a failed class initialiser is reported by the error it wraps.
+   *
+   * @return the cause, or null when available
+   */
+  @Override
+  public final Throwable unavailabilityCause() {
+    return unavailabilityCause;
+  }
+
+  /**
+   * Returns Netty's own {@link DomainSocketAddress} for the path, the address type its native
+   * domain channels are built around.
+   *
+   * @param path the socket file's path
+   * @return the address
+   */
+  @Override
+  public SocketAddress localAddress(Path path) {
+    // Held as Object and cast back so that the bytecode verifier, checking this class as a
+    // subclass loads, never has to load Netty's DomainSocketAddress to prove it a SocketAddress:
+    // with Netty's unix classes missing, the provider still loads and says why.
+    Object address = new DomainSocketAddress(path.toString());
+    return (SocketAddress) address;
+  }
+
+  /**
+   * Returns the abstract address for a name, Netty's domain address whose first byte is NUL, where
+   * {@link #hasAbstractNamespace()} says the transport has them.
+   *
+   * @param name the name without the NUL
+   * @return the address
+   * @throws UnsupportedOperationException if {@link #hasAbstractNamespace()} is false
+   */
+  @Override
+  public SocketAddress abstractAddress(String name) {
+    if (!hasAbstractNamespace()) {
+      return TransportProvider.super.abstractAddress(name);
+    }
+    // an Object first, for the same reason as in localAddress
+    Object address = new DomainSocketAddress("\0" + name);
+    return (SocketAddress) address;
+  }
+
+  /**
+   * Tells that this transport reports the peer of a local stream.
+   *
+   * @return true
+   */
+  @Override
+  public boolean hasPeerCredentials() {
+    return true;
+  }
+
+  /**
+   * Returns the peer's pid, uid and first gid as the kernel reports them through
+   * {@link #nativePeerCredentials}.
+   *
+   * @param channel a connected local stream channel
+   * @return the credentials (gid -1 when the kernel gives none), or empty for a channel not of
+   *     {@link #localChannelType()} or when the kernel refuses
+   */
+  @Override
+  public Optional<PeerCredentials> peerCredentials(Channel channel) {
+    if (!localChannelType().isInstance(channel)) {
+      return Optional.empty();
+    }
+    try {
+      io.netty.channel.unix.PeerCredentials c = nativePeerCredentials(channel);
+      int[] gids = c.gids();
+      return Optional.of(new PeerCredentials(c.pid(), c.uid(), gids.length > 0 ? gids[0] : -1));
+    } catch (IOException closedOrNotASocket) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Asks the kernel who is at the other end of a local stream; Netty's domain channels of each
+   * transport have this method, but no common type declares it.
+   *
+   * @param channel a channel of {@link #localChannelType()}
+   * @return the credentials as Netty reports them
+   * @throws IOException if the channel is closed or the kernel refuses
+   */
+  protected abstract io.netty.channel.unix.PeerCredentials nativePeerCredentials(Channel channel)
+      throws IOException;
+}
