@@ -47,11 +47,11 @@ final class Chart {
         for (int i = 0; i < sizes.length; i++) {
           int n = sizes[i];
           Results.PollerRow x = Markdown.find(r.poller, y -> y.transport().equals(tr) && y.monitored() == n);
-          v[t][i] = x == null || x.error() != null ? Double.NaN : x.nanosPerCall() / 1e3;
+          v[t][i] = x == null || x.error() != null ? Double.NaN : x.nanosPerCall();
         }
       }
       panels.add(new SvgChart.Panel("One waitForEvents, 1 ready stream among N (shorter is better)",
-          "µs per call", labels, series, v, "%.2f"));
+          "ns per call", labels, series, v, "%.0f"));
     }
     if (c.parts.contains("memory") && !r.memory.isEmpty()) {
       List<String> labels = new ArrayList<>();

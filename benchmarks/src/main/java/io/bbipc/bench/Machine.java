@@ -89,6 +89,36 @@ final class Machine {
     }
   }
 
+  /**
+   * CPU ticks (USER_HZ) spent busy in user, nice and system mode on all CPUs since boot, from the
+   * first line of /proc/stat; -1 where there is none. Interrupt time is left out: loopback
+   * traffic is processed in softirqs charged to no process, ours included.
+   */
+  static long busyTicks() {
+    List<String> l = lines("/proc/stat");
+    if (l.isEmpty() || !l.get(0).startsWith("cpu ")) {
+      return -1;
+    }
+    String[] f = l.get(0).trim().split("\\s+");
+    return Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]);
+  }
+
+  /**
+   * CPU ticks this process and its reaped children (the pinned pass, JMH forks, peer processes)
+   * have used: utime + stime + cutime + cstime from /proc/self/stat; -1 where there is none.
+   */
+  static long ownTicks() {
+    List<String> l = lines("/proc/self/stat");
+    if (l.isEmpty()) {
+      return -1;
+    }
+    String s = l.get(0);
+    // the command name (field 2) may hold spaces; fields after its closing parenthesis are plain
+    String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+    // f[0] is field 3 (state), so utime (field 14) is f[11]
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+  }
+
   /** The path of {@code taskset} (util-linux), or null. */
   static Path taskset() {
     String path = System.getenv("PATH");

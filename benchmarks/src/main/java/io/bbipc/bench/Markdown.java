@@ -22,6 +22,7 @@ final class Markdown {
     String command;
     String directSource;
     String pinnedAffinity;
+    double otherCpuSeconds = Double.NaN;
     List<String> parts = Report.PARTS;
   }
 
@@ -94,7 +95,13 @@ final class Markdown {
     }
     row(b, "open files limit (ulimit -n / -Hn)", fds[0] + " / " + fds[1]);
     row(b, "load average 1/5/15 min, at start", c.loadAtStart);
-    row(b, "load average 1/5/15 min, at end", c.loadAtEnd);
+    row(b, "load average 1/5/15 min, at end (this run's own work included)", c.loadAtEnd);
+    if (Double.isFinite(c.otherCpuSeconds)) {
+      row(b, "CPU used by other processes during the run", String.format(Locale.ROOT,
+          "%.1f CPU-seconds of the %.0f available (user + system time from /proc/stat, less this "
+              + "process's and its children's)", Math.max(0, c.otherCpuSeconds),
+          c.seconds * Runtime.getRuntime().availableProcessors()));
+    }
     if (c.pinnedAffinity != null) {
       row(b, "pinned pass", "taskset -c 0: CPUs allowed " + c.pinnedAffinity);
     }
@@ -160,8 +167,8 @@ final class Markdown {
         t.add(new Target(what, tr, "TCP loopback", "≤ 1.50×", "n/a (not measured)", null, ""));
       } else {
         double q = z.nanosPerCall() / a.nanosPerCall();
-        t.add(new Target(what, tr, "TCP loopback", "≤ 1.50×", String.format(Locale.ROOT, "%.2f× (%.2f / %.2f µs)",
-            q, z.nanosPerCall() / 1e3, a.nanosPerCall() / 1e3), q <= 1.5, ""));
+        t.add(new Target(what, tr, "TCP loopback", "≤ 1.50×", String.format(Locale.ROOT, "%.2f× (%.0f / %.0f ns)",
+            q, z.nanosPerCall(), a.nanosPerCall()), q <= 1.5, ""));
       }
     }
     for (String tr : c.transports) {
@@ -237,8 +244,9 @@ final class Markdown {
         + "against its ping. Run twice: *pinned*, in a child JVM started under `taskset -c 0`, so both ends, "
         + "the event loops, the JIT and the GC share one CPU and the figure is the software's own cost (the "
         + "JVM sees one processor there, so bbipc and Netty run one event loop thread); and *unpinned*, "
-        + "what a user on this 2-vCPU VM sees, where a wake-up across the two vCPUs costs tens of µs "
-        + "because an idle vCPU halts. *CPU per round trip* is the CPU time (user + system) that the "
+        + "what a user on this 2-vCPU VM sees: where the scheduler puts the two ends on different vCPUs, "
+        + "waking a halted idle vCPU costs tens of µs, and where it keeps them on one it costs about what "
+        + "the pinned pass shows, so unpinned figures move between runs with that choice. *CPU per round trip* is the CPU time (user + system) that the "
         + "JVM's Java threads used over the measured round trips (`ThreadMXBean` thread CPU time, summed "
         + "over every thread: both ends, the event loops, the harness; not the JIT or GC threads), divided "
         + "by their number. Beside a round trip's wall time it shows how much of it was spent spinning or "
@@ -323,7 +331,7 @@ final class Markdown {
   private static void poller(StringBuilder b, Results r, Context c) {
     int[] sizes = c.settings.pollerSizes;
     b.append("## Poller: one waitForEvents, 1 ready stream among N monitored\n\n");
-    b.append("µs per call (± JMH's 99.9% error)\n\n| transport |");
+    b.append("ns per call (± JMH's 99.9% confidence interval)\n\n| transport |");
     for (int n : sizes) {
       b.append(String.format(Locale.ROOT, " N = %,d |", n));
     }
@@ -338,8 +346,8 @@ final class Markdown {
         Results.PollerRow x = find(r.poller, y -> y.transport().equals(tr) && y.monitored() == n);
         b.append(' ').append(x == null ? "—" : x.error() != null ? "failed: " + x.error()
             : Double.isFinite(x.errorNanos())
-            ? String.format(Locale.ROOT, "%.3f ± %.3f", x.nanosPerCall() / 1e3, x.errorNanos() / 1e3)
-            : String.format(Locale.ROOT, "%.3f", x.nanosPerCall() / 1e3)).append(" |");
+            ? String.format(Locale.ROOT, "%.0f ± %.0f", x.nanosPerCall(), x.errorNanos())
+            : String.format(Locale.ROOT, "%.0f", x.nanosPerCall())).append(" |");
       }
       Results.PollerRow a = find(r.poller, y -> y.transport().equals(tr) && y.monitored() == sizes[0]);
       Results.PollerRow z = find(r.poller, y -> y.transport().equals(tr) && y.monitored() == sizes[sizes.length - 1]);

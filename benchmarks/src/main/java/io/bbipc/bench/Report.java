@@ -118,6 +118,8 @@ final class Report {
     }
 
     long started = System.nanoTime();
+    long busyAtStart = Machine.busyTicks();
+    long ownAtStart = Machine.ownTicks();
     ZonedDateTime date = ZonedDateTime.now();
     Results results = new Results();
     Progress progress = new Progress(System.err, args.smoke ? "[smoke] " : "");
@@ -134,8 +136,9 @@ final class Report {
     progress.note("bbipc benchmarks" + (args.smoke ? " (smoke)" : "") + ": transports " + transports
         + ", load " + ctx.loadAtStart + ", report to " + out.toAbsolutePath() + ", JMH logs in " + logs);
     if (Machine.load1() > 0.5) {
-      results.notes.add("The 1-minute load average was " + ctx.loadAtStart + " when the run started: "
-          + "something else was using the CPUs, so the figures may be disturbed.");
+      results.notes.add("The 1-minute load average was " + ctx.loadAtStart + " when the run started, "
+          + "above 0.5: recent or concurrent work on the machine (see the CPU other processes used, under "
+          + "Machine) may have disturbed the figures.");
     }
     List<String> missing = new ArrayList<>();
     for (String line : Ipc.transportReport().split("\\R")) {
@@ -184,6 +187,10 @@ final class Report {
     }
 
     ctx.loadAtEnd = Machine.load();
+    if (busyAtStart >= 0 && ownAtStart >= 0) {
+      // USER_HZ is 100 on every Linux the JDK runs on
+      ctx.otherCpuSeconds = ((Machine.busyTicks() - busyAtStart) - (Machine.ownTicks() - ownAtStart)) / 100.0;
+    }
     ctx.seconds = (System.nanoTime() - started) / 1e9;
     ctx.parts = args.only;
     Path md = out.resolve("benchmarks.md");
