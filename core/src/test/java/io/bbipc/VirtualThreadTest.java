@@ -105,6 +105,70 @@ class VirtualThreadTest {
     }
   }
 
+  @Test
+  void aPollerServesManyStreamsFromOneVirtualThread() throws Exception {
+    Assumptions.assumeTrue(Runtime.version().feature() >= 21,
+        "virtual threads need JDK 21+; this is JDK " + Runtime.version());
+    Path socket = dir.resolve("poller.sock");
+    Path jfr = dir.resolve("poller.jfr");
+    try (Recording recording = new Recording()) {
+      recording.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
+      recording.start();
+      LocalServer server = BasicBinaryIpc.makeLocalServer(socket, ServerOptions.defaults().backlog(512));
+      Poller poller = BasicBinaryIpc.makePoller();
+      ExecutorService vts = newVirtualThreadPerTaskExecutor();
+      try {
+        Future<?> serving = vts.submit(() -> {
+          EchoServer.serve(server, poller, () -> poller.isClosed());
+          return null;
+        });
+        List<LocalStream> clients = new ArrayList<>();
+        try {
+          for (int i = 0; i < 200; i++) {
+            clients.add(BasicBinaryIpc.connectToLocalServer(socket));
+          }
+          for (int i = 0; i < clients.size(); i++) {
+            LocalStream c = clients.get(i);
+            assertTrue(c.poll(SocketEvent.CONNECTION_SUCCEEDED, Timeout.seconds(30)), "connect " + i);
+            byte[] message = new byte[MESSAGE];
+            new Random(i).nextBytes(message);
+            assertEquals(MESSAGE, c.writeToStream(message));
+          }
+          for (int i = 0; i < clients.size(); i++) {
+            byte[] expected = new byte[MESSAGE];
+            new Random(i).nextBytes(expected);
+            byte[] back = new byte[MESSAGE];
+            int got = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (got < MESSAGE) {
+              assertTrue(System.nanoTime() - deadline < 0, "echo " + i + " timed out");
+              got += clients.get(i).readFromStream(back, got, MESSAGE);
+              if (got < MESSAGE) {
+                clients.get(i).poll(SocketEvent.DATA_AVAILABLE, Timeout.seconds(10));
+              }
+            }
+            assertTrue(Arrays.equals(expected, back), "echo " + i + " differs");
+          }
+        } finally {
+          clients.forEach(LocalStream::close);
+          // closing the poller wakes the virtual thread in waitForEvents, which then ends
+          poller.close();
+        }
+        serving.get(30, TimeUnit.SECONDS);
+      } finally {
+        vts.shutdownNow();
+        vts.awaitTermination(30, TimeUnit.SECONDS);
+        server.close();
+      }
+      recording.stop();
+      recording.dump(jfr);
+    }
+    long pinned = RecordingFile.readAllEvents(jfr).stream().filter(e -> !isClassLoading(e)).count();
+    System.out.println("VIRTUAL-THREADS|a Poller on one virtual thread echoed 200 local streams; "
+        + "jdk.VirtualThreadPinned events: " + pinned);
+    assertEquals(0, pinned);
+  }
+
   /**
    * A pin while the JVM loads or initialises a class (Netty loads some lazily, e.g. on a buffer
    * chunk's first release) is the JDK's: class loading runs in native frames that cannot unmount.
@@ -174,28 +238,42 @@ class VirtualThreadTest {
       Path path = Path.of(args[0]);
       try (LocalServer server = BasicBinaryIpc.makeLocalServer(path, ServerOptions.defaults().backlog(4096));
            Poller poller = BasicBinaryIpc.makePoller()) {
-        poller.monitorSocket(server, java.util.EnumSet.of(SocketEvent.CONNECTION_AVAILABLE));
         System.out.println("ready");
         System.out.flush();
-        byte[] buffer = new byte[MESSAGE * 4];
-        while (Files.exists(path)) {
-          for (PollResult r : poller.waitForEvents(Timeout.seconds(1))) {
-            if (r.socket() == server) {
-              while (server.connectionAvailable()) {
-                poller.monitorSocket(server.acceptConnection(),
-                    java.util.EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED));
-              }
-              continue;
+        serve(server, poller, () -> !Files.exists(path));
+      }
+    }
+
+    /** Echoes every connection of {@code server} until {@code stop} says so or the poller closes. */
+    static void serve(LocalServer server, Poller poller, java.util.function.BooleanSupplier stop) throws Exception {
+      poller.monitorSocket(server, java.util.EnumSet.of(SocketEvent.CONNECTION_AVAILABLE));
+      byte[] buffer = new byte[MESSAGE * 4];
+      while (!stop.getAsBoolean()) {
+        List<PollResult> ready;
+        try {
+          ready = poller.waitForEvents(Timeout.seconds(1));
+        } catch (IpcException closed) {
+          if (poller.isClosed()) {
+            return;
+          }
+          throw closed;
+        }
+        for (PollResult r : ready) {
+          if (r.socket() == server) {
+            while (server.connectionAvailable()) {
+              poller.monitorSocket(server.acceptConnection(),
+                  java.util.EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED));
             }
-            StreamSocket s = (StreamSocket) r.socket();
-            int n = s.readFromStream(buffer);
-            if (n > 0) {
-              // 64-byte messages always fit the outbound buffer
-              s.writeToStream(buffer, 0, n);
-            } else if (s.remoteDisconnected()) {
-              poller.unmonitorSocket(s);
-              s.close();
-            }
+            continue;
+          }
+          StreamSocket s = (StreamSocket) r.socket();
+          int n = s.readFromStream(buffer);
+          if (n > 0) {
+            // 64-byte messages always fit the outbound buffer
+            s.writeToStream(buffer, 0, n);
+          } else if (s.remoteDisconnected()) {
+            poller.unmonitorSocket(s);
+            s.close();
           }
         }
       }
