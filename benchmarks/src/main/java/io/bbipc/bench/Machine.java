@@ -119,6 +119,32 @@ final class Machine {
     return Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
   }
 
+  /**
+   * The git commit of the working directory, and whether files there differ from it, so a
+   * figure can be traced to the code measured; "unknown" outside a git checkout.
+   */
+  static String gitCommit() {
+    String head = run("git", "rev-parse", "--short=12", "HEAD");
+    if (head == null || head.isBlank()) {
+      return "unknown (not run from a git checkout)";
+    }
+    String dirty = run("git", "status", "--porcelain", "--untracked-files=no");
+    return head.trim() + (dirty == null || dirty.isBlank() ? "" : " with uncommitted changes to tracked files");
+  }
+
+  private static String run(String... cmd) {
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      return p.waitFor() == 0 ? out : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
   /** The path of {@code taskset} (util-linux), or null. */
   static Path taskset() {
     String path = System.getenv("PATH");

@@ -89,6 +89,7 @@ final class Markdown {
     row(b, "JDK", Machine.jdk());
     io.netty.util.Version netty = io.netty.util.Version.identify().get("netty-common");
     row(b, "Netty", netty == null ? "?" : netty.artifactVersion());
+    row(b, "code measured (git)", Machine.gitCommit());
     row(b, "transports measured", String.join(", ", c.transports));
     if (!c.unavailable.isEmpty()) {
       row(b, "transports not available", String.join("; ", c.unavailable));
