@@ -1,18 +1,22 @@
 package io.bbipc.internal;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 
 /**
- * The one inbound buffer of a stream: the ByteBufs the event loop read, kept as they are (no
- * copy on the event loop) until a reader copies them out.
+ * The one inbound buffer of a stream: the ByteBufs the event loop read, kept as they are until a
+ * reader copies them out; only small chunks are copied, into the last chunk's free room, so that
+ * memory stays close to the bytes held.
  *
  * <p>The event loop appends, any thread reads; a monitor serialises them. {@link #readable()} is
  * volatile so predicates and polls read it without the lock.
  */
 final class InboundBuffer {
+  /** Room for small chunks to be gathered in, so no chunk is much bigger than its bytes. */
+  private static final int COMPACT_CAPACITY = 4096;
   private final ArrayDeque<ByteBuf> chunks = new ArrayDeque<>();
   private volatile int readable;
   private boolean released;
@@ -22,13 +26,27 @@ final class InboundBuffer {
    *
    * @return the number of bytes buffered afterwards
    */
-  synchronized int add(ByteBuf chunk) {
+  synchronized int add(ByteBuf chunk, ByteBufAllocator alloc) {
     int n = chunk.readableBytes();
     if (released || n == 0) {
       chunk.release();
       return readable;
     }
-    chunks.addLast(chunk);
+    ByteBuf last = chunks.peekLast();
+    if (last != null && last.writableBytes() >= n) {
+      // A peer that writes a byte at a time would otherwise leave one mostly empty read buffer
+      // per byte: the limit counts bytes, so memory would be tens of times the limit.
+      last.writeBytes(chunk);
+      chunk.release();
+    } else if (n < chunk.capacity() / 2) {
+      // a sparse chunk: keep its bytes in a buffer with room for the small ones that follow
+      ByteBuf compact = alloc.buffer(Math.max(n, COMPACT_CAPACITY));
+      compact.writeBytes(chunk);
+      chunk.release();
+      chunks.addLast(compact);
+    } else {
+      chunks.addLast(chunk);
+    }
     readable += n;
     return readable;
   }

@@ -7,9 +7,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.ByteBuffer;
@@ -199,7 +199,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   /** Event loop: keeps a chunk and pauses reading while the buffer is over its limit. */
   private void received(ByteBuf chunk) {
-    int buffered = inbound.add(chunk);
+    int buffered = inbound.add(chunk, channel.alloc());
     if (buffered >= inboundLimit && !readPaused) {
       readPaused = true;
       channel.config().setAutoRead(false);
@@ -352,12 +352,24 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     }
     ChannelFuture flushed = channel.writeAndFlush(Unpooled.EMPTY_BUFFER);
     if (flushed.isDone()) {
-      channel.close();
+      shutdownAndClose();
     } else {
-      flushed.addListener(ChannelFutureListener.CLOSE);
+      flushed.addListener(f -> shutdownAndClose());
       channel.eventLoop().schedule(() -> {
         channel.close();
       }, CLOSE_LINGER_SECONDS, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Sends the end of stream before closing: io_uring's local channels were seen (a few in a
+   * hundred) to close while a receive was in flight without the peer ever seeing EOF.
+   */
+  private void shutdownAndClose() {
+    if (channel instanceof DuplexChannel && channel.isActive()) {
+      ((DuplexChannel) channel).shutdownOutput().addListener(f -> channel.close());
+    } else {
+      channel.close();
     }
   }
 

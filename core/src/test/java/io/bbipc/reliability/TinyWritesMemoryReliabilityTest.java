@@ -1,0 +1,82 @@
+package io.bbipc.reliability;
+
+import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
+import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
+import static io.bbipc.SocketEvent.READY_TO_WRITE;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bbipc.Ipc;
+import io.bbipc.StreamServer;
+import io.bbipc.StreamSocket;
+import io.bbipc.Timeout;
+import io.bbipc.testsuite.Fixture;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Issue item 6, bounded memory, for a peer that sends one byte per write: the inbound limit
+ * counts bytes, but each byte that arrives alone is kept in a read buffer of its own, whose
+ * capacity (and object overhead) is many times the byte. Memory is counted as in {@link
+ * BoundedMemoryReliabilityTest}: a counting allocator installed through the pipeline hook.
+ */
+public class TinyWritesMemoryReliabilityTest {
+  private static final String SCENARIO = "6 bounded memory";
+  private static final int ONE_READ = 64 * 1024;
+
+  @TempDir
+  Path dir;
+
+  static List<Fixture> fixtures() {
+    return Fixture.all();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void tinyWritesWeNeverReadHoldNoMoreMemoryThanTheInboundLimit(Fixture f) throws Exception {
+    f.assumeAvailable();
+    int inbound = 16 * 1024;
+    int count = inbound - 1; // one byte short of the limit: reading never pauses
+    UnpooledByteBufAllocator readerAlloc = Rel.countingAllocator();
+    try (Ipc readerIpc = Rel.runtime(f.serverTransport(), inbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
+         Ipc writerIpc = Rel.runtime(f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, Ipc.DEFAULT_BUFFER_LIMIT);
+         StreamServer server = Rel.server(f.kind(), readerIpc, dir, "t.sock");
+         StreamSocket writer = Rel.connect(f.kind(), writerIpc, server)) {
+      assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT));
+      StreamSocket we = server.acceptConnection();
+      assertTrue(writer.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
+      Rel.gc();
+      long heap0 = Rel.heapUsed();
+      byte[] one = {42};
+      long deadline = Rel.deadline(60);
+      for (int i = 0; i < count; ) {
+        if (writer.writeToStream(one) == 1) {
+          i++;
+        } else {
+          Rel.check(deadline, "1-byte writes, " + i + " done");
+          writer.poll(READY_TO_WRITE, Timeout.seconds(1));
+        }
+      }
+      byte[] peek = new byte[inbound * 2];
+      int buffered;
+      while ((buffered = we.readFromStream(peek, 0, peek.length, true)) < count) {
+        Rel.check(deadline, "1-byte writes to arrive, " + buffered + " so far");
+        Rel.step();
+      }
+      long held = Rel.held(readerAlloc);
+      Rel.gc();
+      long heap = Rel.heapUsed() - heap0;
+      long bound = inbound + ONE_READ;
+      Rel.figure(SCENARIO, f, "16 Ki one-byte writes never read (inbound limit 16 KiB): the reader holds", Rel.kib(buffered)
+          + " buffered in " + Rel.kib(held) + " of buffers (" + String.format(java.util.Locale.ROOT, "%.1f",
+          (double) held / buffered) + " bytes per byte; bound " + Rel.kib(bound) + "), heap +" + Rel.mib(heap)
+          + " (not asserted)");
+      assertTrue(held <= bound, "one-byte writes: " + Rel.kib(buffered) + " buffered bytes hold "
+          + Rel.kib(held) + " of buffers, over the inbound limit + one read (" + Rel.kib(bound) + ")");
+    }
+  }
+
+}
