@@ -174,7 +174,14 @@ public final class IpcRuntime {
       SocketFiles.reclaimIfStale(pathname);
     }
     SocketFiles.checkAbsent(pathname);
-    RealLocalServer server = bindLocal(pathname, transport.localAddress(temporary), options);
+    temporary = SocketFiles.stage(pathname, temporary);
+    RealLocalServer server;
+    try {
+      server = bindLocal(pathname, transport.localAddress(temporary), options);
+    } catch (IpcException | RuntimeException e) {
+      SocketFiles.discard(temporary);
+      throw e;
+    }
     try {
       server.fileKey = SocketFiles.publish(temporary, pathname, options.socketFileMode());
     } catch (IpcException e) {

@@ -12,19 +12,23 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
 import java.security.SecureRandom;
 import java.util.Locale;
 import java.util.Set;
 
 /**
- * Socket files that never clobber and are never wider than their owner: a server binds under a
- * fresh random name beside the requested path, restricts it, then hard-links it into place,
- * which fails rather than replaces when anything is already there.
+ * Socket files that never clobber and are never wider than their owner: a server binds in a
+ * fresh directory only its user may enter (or under a random name, where that would be too
+ * long), sets the socket's mode, then hard-links it into place, which fails rather than replaces
+ * when anything is already there.
  */
 final class SocketFiles {
   /** The longest path, in bytes, that every transport binds on this OS (the JDK's limit is the lowest). */
   static final int MAX_PATH_BYTES = maxPathBytes();
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final String PRIVATE_DIR_PREFIX = ".bbipc-";
   private static final char[] NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
 
   private SocketFiles() {
@@ -127,12 +131,7 @@ final class SocketFiles {
   /** A random name beside {@code path}, no longer than its own name where possible. */
   static Path temporarySibling(Path path) {
     String name = path.getFileName().toString();
-    int length = Math.max(4, name.length() - 1);
-    StringBuilder b = new StringBuilder(length + 1).append('.');
-    for (int i = 0; i < length; i++) {
-      b.append(NAME_CHARS[RANDOM.nextInt(NAME_CHARS.length)]);
-    }
-    Path sibling = path.resolveSibling(b.toString());
+    Path sibling = path.resolveSibling("." + randomName(Math.max(4, name.length() - 1)));
     if (encodedLength(sibling) > MAX_PATH_BYTES) {
       throw new IllegalArgumentException("local socket path " + path + " leaves no room for the "
           + "temporary name bbipc binds first; the limit is " + MAX_PATH_BYTES + " bytes");
@@ -146,6 +145,49 @@ final class SocketFiles {
    *
    * @return the file key of the socket file now at {@code path}
    */
+  /**
+   * Where to bind before publishing: a socket in a new directory beside {@code path} that only
+   * this user may enter, so nobody can connect under the process umask's mode in the moment
+   * before the chmod; the random sibling name when that path would be too long or the file
+   * system has no POSIX permissions.
+   */
+  static Path stage(Path path, Path sibling) {
+    Path dir = path.resolveSibling(PRIVATE_DIR_PREFIX + randomName(6));
+    Path staged = dir.resolve("s");
+    if (encodedLength(staged) > MAX_PATH_BYTES) {
+      return sibling;
+    }
+    try {
+      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(
+          EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+              PosixFilePermission.OWNER_EXECUTE)));
+      return staged;
+    } catch (UnsupportedOperationException | IOException noPrivateDir) {
+      return sibling;
+    }
+  }
+
+  /** Removes what {@link #stage} made, bound or not. */
+  static void discard(Path temporary) {
+    try {
+      Files.deleteIfExists(temporary);
+      Path dir = temporary.getParent();
+      if (dir != null && dir.getFileName().toString().startsWith(PRIVATE_DIR_PREFIX)) {
+        Files.deleteIfExists(dir);
+      }
+    } catch (IOException ignored) {
+      // a random name harms nobody; nothing else to do
+    }
+  }
+
+  private static String randomName(int length) {
+    StringBuilder b = new StringBuilder(length);
+    for (int i = 0; i < length; i++) {
+      b.append(NAME_CHARS[RANDOM.nextInt(NAME_CHARS.length)]);
+    }
+    return b.toString();
+  }
+
   static Object publish(Path temporary, Path path, Set<PosixFilePermission> mode) throws IpcException {
     try {
       try {
@@ -166,11 +208,7 @@ final class SocketFiles {
     } catch (IOException e) {
       throw new IpcException("cannot make a local server at " + path + ": " + e, null, e);
     } finally {
-      try {
-        Files.deleteIfExists(temporary);
-      } catch (IOException ignored) {
-        // the random name harms nobody; nothing else to do
-      }
+      discard(temporary);
     }
   }
 
