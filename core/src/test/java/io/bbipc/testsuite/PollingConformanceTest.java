@@ -242,21 +242,7 @@ public class PollingConformanceTest {
     try (Fixture.Connection c = f.connection(dir)) {
       Poller poller = f.clientIpc().makePoller();
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
-      CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-      Thread t = new Thread(() -> {
-        try {
-          poller.waitForEvents(Timeout.INDEFINITE);
-          outcome.complete(null);
-        } catch (Throwable e) {
-          outcome.complete(e);
-        }
-      });
-      t.start();
-      long deadline = Streams.deadline(10);
-      while (t.getState() != Thread.State.WAITING) {
-        Streams.checkDeadline(deadline, "waiter to park");
-        Thread.onSpinWait();
-      }
+      CompletableFuture<Object> outcome = Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
       poller.close();
       poller.close();
       assertTrue(outcome.get(10, TimeUnit.SECONDS) instanceof IpcException);
@@ -265,7 +251,6 @@ public class PollingConformanceTest {
       assertThrows(IpcException.class, () -> poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE)));
       assertFalse(c.accepted().isClosed());
       assertEquals(0, ((io.bbipc.internal.AbstractSocket) c.accepted()).listenerCount());
-      t.join(10_000);
     }
   }
 
@@ -275,23 +260,14 @@ public class PollingConformanceTest {
     f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir); Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
-      CompletableFuture<Object[]> outcome = new CompletableFuture<>();
-      Thread t = new Thread(() -> {
-        try {
-          List<PollResult> r = poller.waitForEvents(Timeout.INDEFINITE);
-          outcome.complete(new Object[] {r, Thread.currentThread().isInterrupted()});
-        } catch (Throwable e) {
-          outcome.completeExceptionally(e);
-        }
+      java.util.concurrent.atomic.AtomicReference<Thread> waiter = new java.util.concurrent.atomic.AtomicReference<>();
+      CompletableFuture<Object> outcome = Streams.parkedIn(() -> {
+        waiter.set(Thread.currentThread());
+        List<PollResult> r = poller.waitForEvents(Timeout.INDEFINITE);
+        return new Object[] {r, Thread.currentThread().isInterrupted()};
       });
-      t.start();
-      long deadline = Streams.deadline(10);
-      while (t.getState() != Thread.State.WAITING) {
-        Streams.checkDeadline(deadline, "waiter to park");
-        Thread.onSpinWait();
-      }
-      t.interrupt();
-      Object[] r = outcome.get(10, TimeUnit.SECONDS);
+      waiter.get().interrupt();
+      Object[] r = (Object[]) outcome.get(10, TimeUnit.SECONDS);
       assertEquals(List.of(), r[0]);
       assertEquals(Boolean.TRUE, r[1]);
 

@@ -343,25 +343,10 @@ public class StreamConformanceTest {
   void closingWakesABlockedPoll(Fixture f) throws Exception {
     f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
-      CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-      Thread t = new Thread(() -> {
-        try {
-          c.accepted().poll(DATA_AVAILABLE, Timeout.INDEFINITE);
-          outcome.complete(null);
-        } catch (Throwable e) {
-          outcome.complete(e);
-        }
-      });
-      t.start();
-      long deadline = Streams.deadline(10);
-      while (t.getState() != Thread.State.WAITING) {
-        Streams.checkDeadline(deadline, "poller thread to park");
-        Thread.onSpinWait();
-      }
+      CompletableFuture<Object> outcome = Streams.parkedIn(() -> c.accepted().poll(DATA_AVAILABLE, Timeout.INDEFINITE));
       c.accepted().close();
-      Throwable e = outcome.get(10, TimeUnit.SECONDS);
+      Object e = outcome.get(10, TimeUnit.SECONDS);
       assertTrue(e instanceof IpcException, "poll on a closed socket must throw, got " + e);
-      t.join(10_000);
     }
   }
 
@@ -370,23 +355,14 @@ public class StreamConformanceTest {
   void anInterruptedPollReturnsEmptyAndKeepsTheFlag(Fixture f) throws Exception {
     f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
-      CompletableFuture<Object[]> outcome = new CompletableFuture<>();
-      Thread t = new Thread(() -> {
-        try {
-          Set<SocketEvent> r = c.accepted().poll(EnumSet.of(DATA_AVAILABLE), Timeout.INDEFINITE);
-          outcome.complete(new Object[] {r, Thread.currentThread().isInterrupted()});
-        } catch (Throwable e) {
-          outcome.completeExceptionally(e);
-        }
+      AtomicReference<Thread> waiter = new AtomicReference<>();
+      CompletableFuture<Object> outcome = Streams.parkedIn(() -> {
+        waiter.set(Thread.currentThread());
+        Set<SocketEvent> r = c.accepted().poll(EnumSet.of(DATA_AVAILABLE), Timeout.INDEFINITE);
+        return new Object[] {r, Thread.currentThread().isInterrupted()};
       });
-      t.start();
-      long deadline = Streams.deadline(10);
-      while (t.getState() != Thread.State.WAITING) {
-        Streams.checkDeadline(deadline, "poller thread to park");
-        Thread.onSpinWait();
-      }
-      t.interrupt();
-      Object[] r = outcome.get(10, TimeUnit.SECONDS);
+      waiter.get().interrupt();
+      Object[] r = (Object[]) outcome.get(10, TimeUnit.SECONDS);
       assertEquals(Set.of(), r[0]);
       assertEquals(Boolean.TRUE, r[1]);
       // an already interrupted thread returns at once too

@@ -91,4 +91,26 @@ public final class Streams {
           + actual.length + ")");
     }
   }
+
+  /**
+   * Runs {@code call} on a new thread and returns once that thread is parked inside it: what it
+   * returned, or what it threw (as the thrown value, not a failure), completes the future.
+   */
+  public static java.util.concurrent.CompletableFuture<Object> parkedIn(java.util.concurrent.Callable<?> call) {
+    java.util.concurrent.CompletableFuture<Object> outcome = new java.util.concurrent.CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        outcome.complete(call.call());
+      } catch (Throwable e) {
+        outcome.complete(e);
+      }
+    });
+    t.start();
+    long deadline = deadline(10);
+    while (t.getState() != Thread.State.WAITING && !outcome.isDone()) {
+      checkDeadline(deadline, "the thread to park");
+      Thread.onSpinWait();
+    }
+    return outcome;
+  }
 }
