@@ -17,6 +17,13 @@ import java.util.function.Consumer;
 public final class Ipc implements AutoCloseable {
   /** The default bound of each stream's inbound and outbound buffers: 1 MiB. */
   public static final int DEFAULT_BUFFER_LIMIT = 1 << 20;
+  /**
+   * How far past its {@link Builder#inboundBufferLimit inbound limit} a stream's buffer may go
+   * while the peer is connected: two socket reads of at most 64 KiB, the one that crossed the
+   * limit and one the transport may already have under way (io_uring), so a stream holds at most
+   * {@code limit - 1 + MAX_READ_OVERSHOOT} received bytes.
+   */
+  public static final int MAX_READ_OVERSHOOT = 2 * 64 * 1024;
   /** The default time a TCP connect may take before it fails: 30 s. */
   public static final int DEFAULT_CONNECT_TIMEOUT_MILLIS = 30_000;
   /** The default spin before a waiting thread parks: none. */
@@ -383,6 +390,12 @@ public final class Ipc implements AutoCloseable {
 
     /**
      * Sets how many received bytes a stream buffers before it stops reading from its socket.
+     * The limit is soft: the read that crosses it is kept whole, and a transport may have one
+     * more read under way, so a stream holds at most {@code bytes - 1 + }{@link
+     * #MAX_READ_OVERSHOOT} bytes while its peer is connected (a pipeline handler that gathers
+     * bytes into larger messages can pass on more). Once the peer has closed or reset the
+     * connection, the bytes the kernel still holds for it are read regardless of the limit, so
+     * that none is lost; that is at most the socket's receive buffer.
      *
      * @param bytes 1 or more; the default is 1 MiB
      * @return this builder

@@ -138,10 +138,20 @@ public abstract class AbstractSocket implements IpcSocket {
         removeListener(listener);
       }
     }
+    afterStateChanged();
+  }
+
+  /** Runs after the listeners were told of a change; streams check their whenReady futures. */
+  void afterStateChanged() {
+  }
+
+  /** The number of whenReady futures not yet completed; none for a server. */
+  int asyncListenerCount() {
+    return 0;
   }
 
   /** The number of listeners now registered, for tests that check nothing is left behind. */
   public final int listenerCount() {
-    return listeners.length;
+    return listeners.length + asyncListenerCount();
   }
 }

@@ -20,6 +20,12 @@ final class InboundBuffer {
   private final ArrayDeque<ByteBuf> chunks = new ArrayDeque<>();
   private volatile int readable;
   private boolean released;
+  /**
+   * The buffer small chunks are gathered in: one bbipc allocated itself, and only while it is
+   * the last chunk. A chunk a pipeline handler passed on may be read-only or share its memory
+   * with another buffer, so bytes are never appended to one of those.
+   */
+  private ByteBuf gathering;
 
   /**
    * Takes ownership of {@code chunk}.
@@ -33,7 +39,7 @@ final class InboundBuffer {
       return readable;
     }
     ByteBuf last = chunks.peekLast();
-    if (last != null && last.writableBytes() >= n) {
+    if (last != null && last == gathering && last.writableBytes() >= n) {
       // A peer that writes a byte at a time would otherwise leave one mostly empty read buffer
       // per byte: the limit counts bytes, so memory would be tens of times the limit.
       last.writeBytes(chunk);
@@ -44,8 +50,10 @@ final class InboundBuffer {
       compact.writeBytes(chunk);
       chunk.release();
       chunks.addLast(compact);
+      gathering = compact;
     } else {
       chunks.addLast(chunk);
+      gathering = null;
     }
     readable += n;
     return readable;
@@ -92,9 +100,12 @@ final class InboundBuffer {
     return copied;
   }
 
-  private static void consume(Iterator<ByteBuf> it, ByteBuf chunk, int n) {
+  private void consume(Iterator<ByteBuf> it, ByteBuf chunk, int n) {
     if (n == chunk.readableBytes()) {
       it.remove();
+      if (chunk == gathering) {
+        gathering = null;
+      }
       chunk.release();
     } else {
       chunk.skipBytes(n);
@@ -104,6 +115,7 @@ final class InboundBuffer {
   /** Releases every chunk; later {@link #add}s release at once. Idempotent. */
   synchronized void release() {
     released = true;
+    gathering = null;
     ByteBuf chunk;
     while ((chunk = chunks.pollFirst()) != null) {
       chunk.release();

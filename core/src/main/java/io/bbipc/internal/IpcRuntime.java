@@ -118,6 +118,10 @@ public final class IpcRuntime {
     return inboundBufferLimit;
   }
 
+  int outboundBufferLimit() {
+    return outboundBufferLimit;
+  }
+
   // ---------------------------------------------------------------- TCP
 
   public Ipv4TcpServer makeIpv4TcpServer(String hostAddress, int port, ServerOptions options)
@@ -297,7 +301,9 @@ public final class IpcRuntime {
     SocketAddress remote = ch.remoteAddress();
     SocketAddress local = ch.localAddress();
     RealStream stream;
-    if (remote instanceof InetSocketAddress || local instanceof InetSocketAddress) {
+    // a channel still connecting has no addresses yet: its class tells TCP from local
+    if (ch instanceof SocketChannel || remote instanceof InetSocketAddress
+        || local instanceof InetSocketAddress) {
       stream = new RealIpv4TcpStream(this, ch);
     } else {
       Path path = SocketFiles.pathOf(remote);
@@ -388,8 +394,11 @@ public final class IpcRuntime {
   void configureStream(Channel ch, Consumer<ChannelPipeline> serverPipeline) {
     // Netty turns a channel unwritable once more than the high mark is pending, and writeToStream
     // takes up to that point, so a high mark one below the limit caps what waits at the limit.
-    int high = outboundBufferLimit - 1;
-    ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(high / 2, high));
+    // Netty turns it writable again only below the low mark, so that must be at least 1, or a
+    // channel of a limit of 1 or 2 would never become writable again (writeToStream also caps
+    // what it takes at the limit, which the high mark of 1 would let a limit of 1 exceed).
+    int high = Math.max(1, outboundBufferLimit - 1);
+    ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(Math.max(1, high / 2), high));
     if (ch instanceof SocketChannel) {
       ch.config().setOption(ChannelOption.TCP_NODELAY, true);
       ch.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis);

@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /** A stream over a local socket; both ends name the server's path. */
 final class RealLocalStream extends RealStream implements LocalStream {
-  private final Path pathname;
+  private volatile Path pathname;
   private volatile Optional<PeerCredentials> peer = Optional.empty();
 
   RealLocalStream(IpcRuntime runtime, Channel channel, Path pathname, RealLocalServer server) {
@@ -24,6 +24,10 @@ final class RealLocalStream extends RealStream implements LocalStream {
 
   @Override
   void connected() {
+    if (pathname == null) {
+      // adopted before it connected: the server's path is known only now
+      pathname = SocketFiles.pathOf(channel.remoteAddress());
+    }
     try {
       peer = runtime.transport().peerCredentials(channel);
     } catch (RuntimeException unsupported) {

@@ -8,7 +8,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
@@ -27,12 +28,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
 abstract class RealStream extends AbstractSocket implements StreamSocket {
   /** How long a closed stream may keep trying to deliver what was written before it is dropped. */
   static final long CLOSE_LINGER_SECONDS = 30;
+  /** How often a paused stream asks whether its connection was reset. */
+  private static final long PROBE_MILLIS = 50;
+  /** How many probes a stream still makes after reading resumes with nothing arriving. */
+  private static final int PROBE_AFTER_RESUME = 20;
   /** Bounds the wait for an adopted channel's event loop to take bbipc's handler. */
   private static final long ADOPT_WAIT_SECONDS = 10;
 
   final Channel channel;
   private final InboundBuffer inbound = new InboundBuffer();
+  private final ReadyFutures readyFutures = new ReadyFutures(this);
   private final int inboundLimit;
+  private final int outboundLimit;
   /** The server that accepted this stream, or null for a connecting stream. */
   private final RealServer<?> acceptedBy;
   private final boolean adopted;
@@ -42,6 +49,10 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private volatile boolean readPaused;
   private final AtomicBoolean resumeQueued = new AtomicBoolean();
   private volatile Throwable failure;
+  /** Chunks received since the stream began; event loop only, for the reset probe. */
+  private long chunksReceived;
+  /** True while a reset probe is scheduled; event loop only. */
+  private boolean probing;
 
   /**
    * Makes the stream of a channel.
@@ -56,6 +67,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     this.acceptedBy = acceptedBy;
     this.adopted = adopted;
     this.inboundLimit = runtime.inboundBufferLimit();
+    this.outboundLimit = runtime.outboundBufferLimit();
     if (!adopted) {
       runtime.configureStream(channel, acceptedBy == null ? null : acceptedBy.pipeline);
     }
@@ -85,10 +97,18 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     if (channel.isActive()) {
       connected();
       state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED;
-    } else {
+    } else if (!channel.isOpen()) {
       state = Events.DETERMINED | Events.CONNECTION_FAILED;
     }
+    // open but not active: a connect is under way, and Tail's channelActive determines the
+    // stream when it succeeds; a failed connect closes the channel without channelInactive
     channel.pipeline().addLast("bbipc", new Tail());
+    channel.closeFuture().addListener(f -> {
+      if ((state & Events.DETERMINED) == 0) {
+        state = Events.DETERMINED | Events.CONNECTION_FAILED;
+        stateChanged();
+      }
+    });
   }
 
   @Override
@@ -102,6 +122,10 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
       return 0;
     }
     int events = state;
+    if ((events & Events.CONNECTION_SUCCEEDED) != 0 && channel.eventLoop().isShuttingDown()) {
+      // the event loop has stopped or is stopping: nothing will be sent or received any more
+      events = Events.DETERMINED | Events.CONNECTION_FAILED | Events.REMOTE_DISCONNECTED;
+    }
     if (inbound.readable() > 0) {
       events |= Events.DATA_AVAILABLE;
     }
@@ -199,6 +223,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   /** Event loop: keeps a chunk and pauses reading while the buffer is over its limit. */
   private void received(ByteBuf chunk) {
+    chunksReceived++;
     int buffered = inbound.add(chunk, channel.alloc());
     if (buffered >= inboundLimit && !readPaused) {
       readPaused = true;
@@ -206,7 +231,62 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
       // A reader may have drained everything between add() and the pause, and seen no pause
       // to undo; check again so that neither side waits for the other forever.
       resumeIfDrained();
+      if (readPaused) {
+        startResetProbe();
+      }
     }
+  }
+
+  // ---------------------------------------------------------------- the reset probe
+
+  /**
+   * While reading is paused, a transport that reads only on demand hears nothing from the
+   * socket, so a peer's reset would go unseen until the reader drains the buffer; and io_uring
+   * was seen (every time, Netty 4.2.18) to stop reading for good when a reset came in while
+   * paused. So a paused stream asks the kernel every {@link #PROBE_MILLIS} ms whether the
+   * connection was reset; if so it reads what the kernel still holds past the limit (as epoll
+   * does by itself on a hang-up), and if nothing arrives after that it closes the channel.
+   */
+  private void startResetProbe() {
+    if (!probing && runtime.transport().canTellReset(channel)) {
+      probing = true;
+      scheduleProbe(chunksReceived, PROBE_AFTER_RESUME);
+    }
+  }
+
+  private void scheduleProbe(long chunksThen, int probesAfterResume) {
+    try {
+      channel.eventLoop().schedule(() -> probe(chunksThen, probesAfterResume), PROBE_MILLIS,
+          TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException loopGone) {
+      probing = false;
+    }
+  }
+
+  private void probe(long chunksThen, int probesAfterResume) {
+    if (!channel.isActive() || isClosed()) {
+      probing = false;
+      return;
+    }
+    if (runtime.transport().connectionReset(channel)) {
+      if (readPaused) {
+        readPaused = false;
+        channel.config().setAutoRead(true);
+      } else if (chunksReceived == chunksThen) {
+        failure = new java.io.IOException("connection reset by peer while reading was paused");
+        probing = false;
+        channel.close();
+        return;
+      }
+      scheduleProbe(chunksReceived, probesAfterResume);
+      return;
+    }
+    if (!readPaused && (probesAfterResume <= 0 || chunksReceived != chunksThen)) {
+      // reading resumed and goes on (or has gone on long enough) without a reset: done
+      probing = false;
+      return;
+    }
+    scheduleProbe(chunksReceived, readPaused ? PROBE_AFTER_RESUME : probesAfterResume - 1);
   }
 
   // ---------------------------------------------------------------- writing
@@ -223,7 +303,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     if (n > 0) {
       ByteBuf chunk = channel.alloc().ioBuffer(n);
       chunk.writeBytes(buffer, start, n);
-      channel.writeAndFlush(chunk, channel.voidPromise());
+      send(chunk);
     }
     return n;
   }
@@ -238,9 +318,25 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
       source.limit(source.position() + n);
       chunk.writeBytes(source);
       source.limit(limit);
-      channel.writeAndFlush(chunk, channel.voidPromise());
+      send(chunk);
     }
     return n;
+  }
+
+  private void send(ByteBuf chunk) throws IpcException {
+    try {
+      channel.writeAndFlush(chunk, channel.voidPromise());
+    } catch (RejectedExecutionException loopGone) {
+      // Netty has released the chunk where it could; make sure it is not left behind
+      if (chunk.refCnt() > 0) {
+        chunk.release();
+      }
+      throw eventLoopGone(loopGone);
+    }
+  }
+
+  private IpcException eventLoopGone(Throwable cause) {
+    return new IpcException("cannot write to " + this + ": its event loop has shut down", this, cause);
   }
 
   /** How many of {@code wanted} bytes the outbound buffer takes now. */
@@ -253,10 +349,14 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     if ((s & Events.CONNECTION_FAILED) != 0) {
       throw new IpcException("cannot write to " + this + ": the connection failed", this, failure);
     }
+    if ((s & Events.CONNECTION_SUCCEEDED) != 0 && channel.eventLoop().isShuttingDown()) {
+      throw eventLoopGone(null);
+    }
     if ((s & Events.CONNECTION_SUCCEEDED) == 0 || wanted == 0 || !channel.isWritable()) {
       return 0;
     }
-    long room = channel.bytesBeforeUnwritable();
+    // the high water mark is at least 1 (see IpcRuntime.configureStream), so cap at the limit
+    long room = Math.min(channel.bytesBeforeUnwritable(), outboundLimit);
     return (int) Math.max(0, Math.min(wanted, room));
   }
 
@@ -273,64 +373,20 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   @Override
   public final CompletableFuture<Set<SocketEvent>> whenReady(Set<SocketEvent> events) {
     int mask = Events.toMask(events, supportedMask(), this);
-    CompletableFuture<Set<SocketEvent>> future = new CompletableFuture<>();
     if (isClosed()) {
-      future.completeExceptionally(new IpcException(this + " is closed", this));
-      return future;
+      return CompletableFuture.failedFuture(new IpcException(this + " is closed", this));
     }
-    ReadyListener listener = new ReadyListener(mask, future);
-    addListener(listener);
-    future.whenComplete((r, e) -> {
-      if (future.isCancelled()) {
-        removeListener(listener);
-      }
-    });
-    // The first check runs on the event loop too, so that the future always completes there.
-    if (!listener.stateChanged(this)) {
-      removeListener(listener);
-    }
-    return future;
+    return readyFutures.add(mask);
   }
 
-  /** Completes a {@code whenReady} future on the event loop. */
-  private final class ReadyListener implements Listener {
-    private final int mask;
-    private final CompletableFuture<Set<SocketEvent>> future;
+  @Override
+  final void afterStateChanged() {
+    readyFutures.signal();
+  }
 
-    ReadyListener(int mask, CompletableFuture<Set<SocketEvent>> future) {
-      this.mask = mask;
-      this.future = future;
-    }
-
-    @Override
-    public boolean stateChanged(AbstractSocket socket) {
-      if (future.isDone()) {
-        return false;
-      }
-      EventLoop loop = channel.eventLoop();
-      if (!loop.inEventLoop()) {
-        try {
-          loop.execute(() -> {
-            if (!stateChanged(socket)) {
-              removeListener(this);
-            }
-          });
-          return true;
-        } catch (RejectedExecutionException shutDown) {
-          // the loop is gone; complete here rather than never
-        }
-      }
-      if (isClosed()) {
-        future.completeExceptionally(new IpcException(RealStream.this + " is closed", RealStream.this));
-        return false;
-      }
-      int ready = currentEvents() & mask;
-      if (ready != 0) {
-        future.complete(Events.toSet(ready));
-        return false;
-      }
-      return true;
-    }
+  @Override
+  final int asyncListenerCount() {
+    return readyFutures.live();
   }
 
   // ---------------------------------------------------------------- closing
@@ -392,11 +448,40 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   }
 
   /** The handler at the tail of the pipeline: the one place channel events become stream state. */
-  private final class Tail extends ChannelInboundHandlerAdapter {
+  private final class Tail extends ChannelDuplexHandler {
     private boolean readSinceComplete;
+
+    /**
+     * A connect the application starts on an adopted channel passes here first: its outcome
+     * determines the stream even where a transport fires no event for it (io_uring, Netty
+     * 4.2.18, leaves a refused channel open and inactive, and was seen not to fire
+     * channelActive on an adopted channel that connected).
+     */
+    @Override
+    public void connect(ChannelHandlerContext ctx, java.net.SocketAddress remote,
+                        java.net.SocketAddress local, ChannelPromise promise) {
+      ChannelPromise outcome = promise.unvoid();
+      outcome.addListener(f -> {
+        if ((state & Events.DETERMINED) != 0) {
+          return;
+        }
+        if (f.isSuccess() && channel.isActive()) {
+          connected();
+          state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED;
+        } else {
+          failure = f.cause();
+          state = Events.DETERMINED | Events.CONNECTION_FAILED;
+        }
+        stateChanged();
+      });
+      ctx.connect(remote, local, outcome);
+    }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+      if ((state & Events.DETERMINED) != 0) {
+        return;
+      }
       connected();
       state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED;
       if (acceptedBy != null) {

@@ -136,4 +136,26 @@ public interface TransportProvider {
   default Optional<PeerCredentials> peerCredentials(Channel channel) {
     return Optional.empty();
   }
+
+  /**
+   * Tells whether {@link #connectionReset} can answer for a stream channel of this transport.
+   *
+   * @param channel a stream channel of this transport
+   * @return false by default
+   */
+  default boolean canTellReset(Channel channel) {
+    return false;
+  }
+
+  /**
+   * Tells, without reading from it, whether the kernel has closed a TCP stream channel's
+   * connection (the peer reset it, or both directions are closed); bbipc asks while it has
+   * stopped reading from a stream whose inbound buffer is full.
+   *
+   * @param channel a stream channel for which {@link #canTellReset} is true
+   * @return true if the kernel says the connection is closed
+   */
+  default boolean connectionReset(Channel channel) {
+    return false;
+  }
 }

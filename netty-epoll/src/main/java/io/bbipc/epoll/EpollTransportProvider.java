@@ -1,6 +1,7 @@
 package io.bbipc.epoll;
 
 import io.bbipc.spi.NativeTransportProvider;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.Channel;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerFactory;
@@ -21,6 +22,9 @@ import java.io.IOException;
  * or {@code -Dbbipc.transport=epoll}, or let it win by priority where it is available.
  */
 public final class EpollTransportProvider extends NativeTransportProvider {
+  /** The kernel's TCP state of a connection that is reset or closed both ways. */
+  private static final int TCP_CLOSE = 7;
+
   /**
    * The rank among transports. Provisional: a benchmark issue will decide the final order of
    * epoll, io_uring and kqueue; until then epoll ranks above io_uring as the more proven one.
@@ -116,5 +120,32 @@ public final class EpollTransportProvider extends NativeTransportProvider {
   @Override
   protected io.netty.channel.unix.PeerCredentials nativePeerCredentials(Channel channel) throws IOException {
     return ((EpollDomainSocketChannel) channel).peerCredentials();
+  }
+
+  /**
+   * Tells that TCP channels can be asked for their connection's state ({@code TCP_INFO}).
+   *
+   * @param channel a stream channel of this transport
+   * @return true for a TCP channel
+   */
+  @Override
+  public boolean canTellReset(Channel channel) {
+    return channel instanceof EpollSocketChannel;
+  }
+
+  /**
+   * Asks the kernel for the connection's state through {@code TCP_INFO}; {@code TCP_CLOSE}
+   * means it was reset or is closed both ways.
+   *
+   * @param channel a {@link EpollSocketChannel}
+   * @return true if the state is {@code TCP_CLOSE}
+   */
+  @Override
+  public boolean connectionReset(Channel channel) {
+    try {
+      return channel.isOpen() && ((EpollSocketChannel) channel).tcpInfo().state() == TCP_CLOSE;
+    } catch (RuntimeException closedMeanwhile) {
+      return false;
+    }
   }
 }

@@ -1,6 +1,7 @@
 package io.bbipc.iouring;
 
 import io.bbipc.spi.NativeTransportProvider;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.channel.Channel;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerFactory;
@@ -24,6 +25,9 @@ import java.io.IOException;
  * or {@code -Dbbipc.transport=io_uring}; by priority it wins only where epoll is unavailable.
  */
 public final class IoUringTransportProvider extends NativeTransportProvider {
+  /** The kernel's TCP state of a connection that is reset or closed both ways. */
+  private static final int TCP_CLOSE = 7;
+
   /**
    * The rank among transports. Provisional: a benchmark issue will decide the final order of
    * epoll, io_uring and kqueue; until then io_uring ranks below epoll, the more proven one, and
@@ -120,5 +124,32 @@ public final class IoUringTransportProvider extends NativeTransportProvider {
   @Override
   protected io.netty.channel.unix.PeerCredentials nativePeerCredentials(Channel channel) throws IOException {
     return ((IoUringDomainSocketChannel) channel).peerCredentials();
+  }
+
+  /**
+   * Tells that TCP channels can be asked for their connection's state ({@code TCP_INFO}).
+   *
+   * @param channel a stream channel of this transport
+   * @return true for a TCP channel
+   */
+  @Override
+  public boolean canTellReset(Channel channel) {
+    return channel instanceof IoUringSocketChannel;
+  }
+
+  /**
+   * Asks the kernel for the connection's state through {@code TCP_INFO}; {@code TCP_CLOSE}
+   * means it was reset or is closed both ways.
+   *
+   * @param channel a {@link IoUringSocketChannel}
+   * @return true if the state is {@code TCP_CLOSE}
+   */
+  @Override
+  public boolean connectionReset(Channel channel) {
+    try {
+      return channel.isOpen() && ((IoUringSocketChannel) channel).tcpInfo().state() == TCP_CLOSE;
+    } catch (RuntimeException closedMeanwhile) {
+      return false;
+    }
   }
 }

@@ -1,0 +1,145 @@
+package io.bbipc.internal;
+
+import io.bbipc.IpcException;
+import io.bbipc.SocketEvent;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The outstanding {@code whenReady} futures of one stream. Adding and cancelling cost O(1);
+ * the event loop checks them in batches of at most {@link #BATCH}, one task per batch, so a
+ * socket with a hundred thousand futures never holds up the loop's other sockets for long.
+ */
+final class ReadyFutures {
+  /** The most futures one event loop task looks at. */
+  static final int BATCH = 1024;
+
+  private final RealStream stream;
+  /** Every entry not yet dropped; done ones are dropped when a batch reaches them. */
+  private final ConcurrentLinkedQueue<Entry> queue = new ConcurrentLinkedQueue<>();
+  /** Entries in the queue, done or not: what a batch round has to get through. */
+  private final AtomicInteger queued = new AtomicInteger();
+  /** Entries whose future is not done yet. */
+  private final AtomicInteger live = new AtomicInteger();
+  /** Entries cancelled while queued; past half the queue they are swept out at once. */
+  private final AtomicInteger cancelled = new AtomicInteger();
+  private final AtomicBoolean scheduled = new AtomicBoolean();
+  /** Set by every state change: each one gives every entry a look. */
+  private final AtomicBoolean changed = new AtomicBoolean();
+  /** Entries still to look at in this round; event loop only. */
+  private int roundLeft;
+
+  ReadyFutures(RealStream stream) {
+    this.stream = stream;
+  }
+
+  private static final class Entry {
+    final int mask;
+    final CompletableFuture<Set<SocketEvent>> future = new CompletableFuture<>();
+
+    Entry(int mask) {
+      this.mask = mask;
+    }
+  }
+
+  /** A future for the first of {@code mask}'s events; its first check runs on the event loop. */
+  CompletableFuture<Set<SocketEvent>> add(int mask) {
+    Entry e = new Entry(mask);
+    live.incrementAndGet();
+    queued.incrementAndGet();
+    queue.add(e);
+    e.future.whenComplete((r, t) -> {
+      live.decrementAndGet();
+      if (e.future.isCancelled() && cancelled.incrementAndGet() > Math.max(64, queued.get() / 2)) {
+        sweep();
+      }
+    });
+    signal();
+    return e.future;
+  }
+
+  /** Removes cancelled entries; runs once per half a queue of cancellations, so O(1) amortised. */
+  private void sweep() {
+    cancelled.set(0);
+    queue.removeIf(e -> {
+      if (e.future.isDone()) {
+        queued.decrementAndGet();
+        return true;
+      }
+      return false;
+    });
+  }
+
+  /** Futures not yet completed or cancelled. */
+  int live() {
+    return live.get();
+  }
+
+  /** The stream's state may have changed: checks the futures on the event loop. */
+  void signal() {
+    if (live.get() > 0) {
+      changed.set(true);
+      schedule();
+    }
+  }
+
+  private void schedule() {
+    if (!scheduled.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      stream.channel.eventLoop().execute(this::runBatch);
+    } catch (RejectedExecutionException loopGone) {
+      // the loop has stopped, so nothing will ever change: fail them here rather than never
+      scheduled.set(false);
+      failAll();
+    }
+  }
+
+  private void runBatch() {
+    scheduled.set(false);
+    if (changed.getAndSet(false)) {
+      roundLeft = queued.get();
+    }
+    boolean closed = stream.isClosed();
+    int events = stream.currentEvents();
+    int budget = Math.min(BATCH, roundLeft);
+    roundLeft -= budget;
+    for (int i = 0; i < budget; i++) {
+      Entry e = queue.poll();
+      if (e == null) {
+        roundLeft = 0;
+        break;
+      }
+      int ready = events & e.mask;
+      if (e.future.isDone()) {
+        queued.decrementAndGet();
+      } else if (closed) {
+        queued.decrementAndGet();
+        e.future.completeExceptionally(new IpcException(stream + " is closed", stream));
+      } else if (ready != 0) {
+        queued.decrementAndGet();
+        e.future.complete(Events.toSet(ready));
+      } else {
+        queue.add(e);
+      }
+    }
+    if (roundLeft > 0 && live.get() > 0) {
+      // the rest of this round runs in a later task, after the loop's other sockets
+      schedule();
+    }
+  }
+
+  /** Fails every outstanding future: the stream's event loop is gone. */
+  void failAll() {
+    Entry e;
+    while ((e = queue.poll()) != null) {
+      queued.decrementAndGet();
+      e.future.completeExceptionally(new IpcException(stream + ": its event loop has shut down", stream));
+    }
+  }
+}
