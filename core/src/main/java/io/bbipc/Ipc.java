@@ -37,12 +37,13 @@ public final class Ipc implements AutoCloseable {
     this.shared = shared;
   }
 
-  /** Holds the process-wide runtime, made on first use. */
-  private static final class Shared {
-    static final Ipc INSTANCE = new Ipc(IpcRuntime.create(Transports.fromPropertyOrBest(),
-        defaultIoThreads(), DEFAULT_BUFFER_LIMIT, DEFAULT_BUFFER_LIMIT, p -> { },
-        DEFAULT_CONNECT_TIMEOUT_MILLIS), true);
-  }
+  /**
+   * The process-wide runtime, published only once made: a failure (a bad {@code bbipc.transport})
+   * leaves it unset, so every call reports that failure and a corrected property works on the
+   * next one. A class holder would instead fail its initialisation for good.
+   */
+  private static volatile Ipc sharedInstance;
+  private static final Object SHARED_LOCK = new Object();
 
   /**
    * Returns the process-wide runtime that {@link BasicBinaryIpc} uses, made on first use with
@@ -50,10 +51,22 @@ public final class Ipc implements AutoCloseable {
    *
    * @return the shared runtime; its {@link #close()} does nothing
    * @throws IllegalArgumentException if the {@code bbipc.transport} property names a transport
-   *     that is unknown or unavailable
+   *     that is unknown or unavailable; each call until one succeeds reads the property afresh
    */
   public static Ipc shared() {
-    return Shared.INSTANCE;
+    Ipc made = sharedInstance;
+    if (made != null) {
+      return made;
+    }
+    synchronized (SHARED_LOCK) {
+      made = sharedInstance;
+      if (made == null) {
+        made = new Ipc(IpcRuntime.create(Transports.fromPropertyOrBest(), defaultIoThreads(),
+            DEFAULT_BUFFER_LIMIT, DEFAULT_BUFFER_LIMIT, p -> { }, DEFAULT_CONNECT_TIMEOUT_MILLIS), true);
+        sharedInstance = made;
+      }
+      return made;
+    }
   }
 
   /**

@@ -37,8 +37,12 @@ public final class Polling {
     AbstractSocket[] own = new AbstractSocket[n];
     int[] masks = new int[n];
     for (int i = 0; i < n; i++) {
-      own[i] = own(sockets.get(i));
-      masks[i] = Events.toMask(events.get(i), own[i].supportedMask(), own[i]);
+      IpcSocket socket = sockets.get(i);
+      if (socket == null) {
+        throw new NullPointerException("sockets[" + i + "] is null");
+      }
+      own[i] = own(socket);
+      masks[i] = Events.toMask(checkEvents(events.get(i), i), own[i].supportedMask(), own[i]);
     }
     for (AbstractSocket s : own) {
       s.checkOpen();
@@ -81,6 +85,19 @@ public final class Polling {
         s.removeListener(waiter);
       }
     }
+  }
+
+  /** Names the index of a null set, or of a set holding null, which the mask would not. */
+  private static Set<SocketEvent> checkEvents(Set<SocketEvent> set, int i) {
+    if (set == null) {
+      throw new NullPointerException("events[" + i + "] is null");
+    }
+    for (SocketEvent e : set) {
+      if (e == null) {
+        throw new NullPointerException("events[" + i + "] contains null: " + set);
+      }
+    }
+    return set;
   }
 
   private static boolean scan(AbstractSocket[] sockets, int[] masks, int[] found) {

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A poller whose sockets put themselves on its ready queue when their state changes, so one
@@ -27,6 +28,11 @@ final class RealPoller implements Poller {
   private final ConcurrentLinkedQueue<Registration> ready = new ConcurrentLinkedQueue<>();
   private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
+  /**
+   * How many monitored sockets their users have closed. A waiting thread that sees it change
+   * returns even when nothing is ready: the closed socket was one of those it waited on.
+   */
+  private final AtomicLong closes = new AtomicLong();
 
   RealPoller(IpcRuntime runtime) {
     this.runtime = runtime;
@@ -39,6 +45,8 @@ final class RealPoller implements Poller {
     volatile boolean active = true;
     /** True while on the ready queue, so a busy socket is queued once, not once per change. */
     final AtomicBoolean queued = new AtomicBoolean();
+    /** True once this socket's close has been counted in {@link #closes}. */
+    final AtomicBoolean closeCounted = new AtomicBoolean();
 
     Registration(AbstractSocket socket, int mask) {
       this.socket = socket;
@@ -50,8 +58,18 @@ final class RealPoller implements Poller {
       if (!active) {
         return false;
       }
+      boolean wake = false;
       if (queued.compareAndSet(false, true)) {
         ready.add(this);
+        wake = true;
+      }
+      // Counted after queueing, so a waiter that sees the count finds the socket to drop; and
+      // woken even when already queued, since the queued change may not have woken anyone.
+      if (s.isClosed() && closeCounted.compareAndSet(false, true)) {
+        closes.incrementAndGet();
+        wake = true;
+      }
+      if (wake) {
         for (Waiter w : waiters) {
           w.stateChanged(s);
         }
@@ -78,6 +96,7 @@ final class RealPoller implements Poller {
 
   @Override
   public void unmonitorSocket(IpcSocket socket) {
+    Objects.requireNonNull(socket, "socket");
     Registration r = registrations.remove(socket);
     if (r != null) {
       r.active = false;
@@ -87,12 +106,14 @@ final class RealPoller implements Poller {
 
   @Override
   public boolean isMonitored(IpcSocket socket) {
+    Objects.requireNonNull(socket, "socket");
     Registration r = registrations.get(socket);
     return r != null && !r.socket.isClosed();
   }
 
   @Override
   public Set<SocketEvent> monitoredEvents(IpcSocket socket) {
+    Objects.requireNonNull(socket, "socket");
     Registration r = registrations.get(socket);
     return r == null || r.socket.isClosed() ? Events.toSet(0) : Events.toSet(r.mask);
   }
@@ -126,6 +147,9 @@ final class RealPoller implements Poller {
   public List<PollResult> waitForEvents(Timeout timeout) throws IpcException {
     Objects.requireNonNull(timeout, "timeout");
     checkOpen();
+    // read before the first look: a socket closed from here on ends the wait (behaviour 10);
+    // one closed before is only dropped
+    long closesBefore = closes.get();
     List<PollResult> results = collect();
     if (!results.isEmpty() || timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
       return results;
@@ -139,6 +163,10 @@ final class RealPoller implements Poller {
         results = collect();
         if (!results.isEmpty()) {
           return results;
+        }
+        if (closes.get() != closesBefore) {
+          // one more look, so the closed socket is dropped and what else is ready is reported
+          return collect();
         }
         checkOpen();
         if (Thread.currentThread().isInterrupted()) {

@@ -7,22 +7,27 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.EnumSet;
 import java.security.SecureRandom;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Socket files that never clobber and are never wider than their owner: a server binds in a
- * fresh directory only its user may enter (or under a random name, where that would be too
- * long), sets the socket's mode, then hard-links it into place, which fails rather than replaces
- * when anything is already there.
+ * fresh directory only its user may enter (through a short link to it, where its path would be
+ * too long to bind), sets the socket's mode, then hard-links it into place, which fails rather
+ * than replaces when anything is already there.
  */
 final class SocketFiles {
   /** The longest path, in bytes, that every transport binds on this OS (the JDK's limit is the lowest). */
@@ -30,6 +35,11 @@ final class SocketFiles {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String PRIVATE_DIR_PREFIX = ".bbipc-";
   private static final char[] NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
+  private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+      PosixFilePermissions.asFileAttribute(EnumSet.of(PosixFilePermission.OWNER_READ,
+          PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE));
+  /** What {@link #stage} made for each staged path, to remove after the socket is published. */
+  private static final Map<Path, List<Path>> MADE = new ConcurrentHashMap<>();
 
   private SocketFiles() {
   }
@@ -128,55 +138,94 @@ final class SocketFiles {
     }
   }
 
-  /** A random name beside {@code path}, no longer than its own name where possible. */
+  /**
+   * A random name beside {@code path}, the last resort of {@link #stage}, never longer than the
+   * limit allows; also refuses, before any I/O, a path that names no file a socket could be.
+   */
   static Path temporarySibling(Path path) {
-    String name = path.getFileName().toString();
-    Path sibling = path.resolveSibling("." + randomName(Math.max(4, name.length() - 1)));
-    if (encodedLength(sibling) > MAX_PATH_BYTES) {
-      throw new IllegalArgumentException("local socket path " + path + " leaves no room for the "
-          + "temporary name bbipc binds first; the limit is " + MAX_PATH_BYTES + " bytes");
+    Path file = path.getFileName();
+    String name = file == null ? "" : file.toString();
+    if (name.isEmpty() || name.equals(".") || name.equals("..")) {
+      throw new IllegalArgumentException("local socket path " + path + " names a directory, not "
+          + "a socket file: it ends in " + (name.isEmpty() ? "the root" : "\"" + name + "\""));
     }
-    return sibling;
+    // as long as the name, or 9 bytes where the limit leaves room: a dot and 8 random characters
+    int room = MAX_PATH_BYTES - (encodedLength(path) - encodedLength(file));
+    int length = Math.min(Math.max(encodedLength(file), 9), room);
+    return path.resolveSibling(length == 1 ? randomName(1) : "." + randomName(length - 1));
   }
 
   /**
-   * Gives the freshly bound {@code temporary} owner-only permissions and links it in at
-   * {@code path}; the temporary name is removed either way.
-   *
-   * @return the file key of the socket file now at {@code path}
-   */
-  /**
-   * Where to bind before publishing: a socket in a new directory beside {@code path} that only
-   * this user may enter, so nobody can connect under the process umask's mode in the moment
-   * before the chmod; the random sibling name when that path would be too long or the file
-   * system has no POSIX permissions.
+   * Where to bind before publishing: a socket {@code s} in a new directory beside {@code path}
+   * that only this user may enter, so nobody can connect under the process umask's mode in the
+   * moment before the chmod. Where that is longer than the limit (a short name near it), the
+   * socket still goes in that directory, reached through a link {@code d} in a second private
+   * directory under the temporary directory, so the path bound is short and the socket is on
+   * {@code path}'s file system, as the hard link needs. Only where neither can be made (no POSIX
+   * permissions, no links) is it bound at the random {@code sibling} name.
    */
   static Path stage(Path path, Path sibling) {
     Path dir = path.resolveSibling(PRIVATE_DIR_PREFIX + randomName(6));
-    Path staged = dir.resolve("s");
-    if (encodedLength(staged) > MAX_PATH_BYTES) {
-      return sibling;
-    }
     try {
-      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(
-          EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
-              PosixFilePermission.OWNER_EXECUTE)));
-      return staged;
+      Files.createDirectory(dir, OWNER_ONLY);
     } catch (UnsupportedOperationException | IOException noPrivateDir) {
       return sibling;
+    }
+    Path staged = dir.resolve("s");
+    if (encodedLength(staged) <= MAX_PATH_BYTES) {
+      MADE.put(staged, List.of(dir));
+      return staged;
+    }
+    Path shortcut = shortcutTo(dir);
+    if (shortcut == null) {
+      deleteQuietly(dir);
+      return sibling;
+    }
+    staged = shortcut.resolve("s");
+    MADE.put(staged, List.of(shortcut, dir, shortcut.getParent()));
+    return staged;
+  }
+
+  /** A link to {@code dir} in a new private directory under the temporary directory; null if none fits. */
+  private static Path shortcutTo(Path dir) {
+    Path holder;
+    try {
+      Path tmp = Path.of(System.getProperty("java.io.tmpdir", "/tmp")).toAbsolutePath();
+      holder = tmp.resolve(PRIVATE_DIR_PREFIX + randomName(6));
+      if (encodedLength(holder.resolve("d").resolve("s")) > MAX_PATH_BYTES) {
+        return null;
+      }
+      Files.createDirectory(holder, OWNER_ONLY);
+    } catch (UnsupportedOperationException | InvalidPathException | SecurityException | IOException noHolder) {
+      return null;
+    }
+    // the holder is this user's alone, so nobody can swap the link for one to elsewhere
+    Path link = holder.resolve("d");
+    try {
+      Files.createSymbolicLink(link, dir.toAbsolutePath());
+      return link;
+    } catch (UnsupportedOperationException | IOException | SecurityException noLinks) {
+      deleteQuietly(holder);
+      return null;
     }
   }
 
   /** Removes what {@link #stage} made, bound or not. */
   static void discard(Path temporary) {
-    try {
-      Files.deleteIfExists(temporary);
-      Path dir = temporary.getParent();
-      if (dir != null && dir.getFileName().toString().startsWith(PRIVATE_DIR_PREFIX)) {
-        Files.deleteIfExists(dir);
+    deleteQuietly(temporary);
+    List<Path> made = MADE.remove(temporary);
+    if (made != null) {
+      for (Path p : made) {
+        deleteQuietly(p);
       }
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
     } catch (IOException ignored) {
-      // a random name harms nobody; nothing else to do
+      // a random name in a private directory harms nobody; nothing else to do
     }
   }
 
@@ -188,6 +237,12 @@ final class SocketFiles {
     return b.toString();
   }
 
+  /**
+   * Gives the freshly bound {@code temporary} owner-only permissions and links it in at
+   * {@code path}; the temporary name, and what {@link #stage} made for it, is removed either way.
+   *
+   * @return the file key of the socket file now at {@code path}
+   */
   static Object publish(Path temporary, Path path, Set<PosixFilePermission> mode) throws IpcException {
     try {
       try {
