@@ -15,8 +15,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The entry point of {@code bbipc-examples.jar}: the echo server, the echo client, a demo and a
- * report of the transports.
+ * The entry point of {@code bbipc-examples.jar}: the echo server, the echo client, a demo, a
+ * report of the transports and a selftest of what works on this machine.
  */
 public final class Main {
   /** The exit code for a bad command line. */
@@ -31,6 +31,9 @@ public final class Main {
       "  echo-client MESSAGE HOST PORT send MESSAGE to an echo server and print the reply",
       "  demo                          run a server and a client in this process",
       "  transports                    list the transports, whether each runs here, and the pick",
+      "  selftest                      check what works here: every transport, over TCP on",
+      "                                127.0.0.1 and local sockets; exit 0 if everything that",
+      "                                applies passed",
       "HOST is an IPv4 dotted quad such as 127.0.0.1; PORT is a number from 0 to 65535.");
 
   private static final List<String> DEMO_MESSAGES =
@@ -105,6 +108,11 @@ public final class Main {
         }
         out.print(Ipc.transportReport());
         return 0;
+      case "selftest":
+        if (args.length != 1) {
+          return usage(err, "selftest takes no arguments");
+        }
+        return SelfTest.run(out);
       case "-h":
       case "--help":
       case "help":
