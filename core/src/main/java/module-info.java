@@ -11,9 +11,10 @@
  * @provides io.bbipc.spi.TransportProvider NIO, the transport that runs everywhere
  */
 module io.bbipc {
-  // Netty's types appear in the public API and SPI: EventLoopGroup, Channel and ChannelPipeline
-  // (transport), ByteBuf (buffer), Future (common), DomainSocketAddress and PeerCredentials
-  // (unix common), so a module that reads io.bbipc reads these too.
+  // Netty's types appear in the API and SPI: EventLoopGroup, Channel and ChannelPipeline
+  // (transport), whose own methods use common's and buffer's types (Future, ByteBufAllocator),
+  // which Netty's transport module does not pass on; and DomainSocketAddress and PeerCredentials
+  // (unix common) in the SPI. So a module that reads io.bbipc reads all four.
   requires transitive io.netty.transport;
   requires transitive io.netty.buffer;
   requires transitive io.netty.common;
