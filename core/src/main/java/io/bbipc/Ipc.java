@@ -7,6 +7,9 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -91,22 +94,30 @@ public final class Ipc implements AutoCloseable {
   }
 
   /**
-   * Describes every transport provider on the class path: its priority, whether it can run here
-   * and why not, and which one {@link #create()} would pick.
+   * Lists every transport found (on the class path, or on the module path through
+   * {@code provides io.bbipc.spi.TransportProvider}), available or not, best first: by priority,
+   * highest first. NIO is always among them, and always available.
    *
-   * @return a multi-line report, one provider per line, best first
+   * @return an unmodifiable list, made anew on each call
+   */
+  public static List<TransportInfo> transports() {
+    List<TransportInfo> all = new ArrayList<>();
+    for (TransportProvider p : Transports.all()) {
+      all.add(new TransportInfo(p));
+    }
+    return Collections.unmodifiableList(all);
+  }
+
+  /**
+   * Describes every transport found: its priority, whether it can run here and why not, and which
+   * one {@link #create()} would pick; the same facts as {@link #transports()}, for a person to read.
+   *
+   * @return a multi-line report, one transport per line, best first, then the pick
    */
   public static String transportReport() {
     StringBuilder b = new StringBuilder();
-    for (TransportProvider p : Transports.all()) {
-      b.append(String.format("%-9s priority %3d  ", p.name(), p.priority()));
-      if (p.isAvailable()) {
-        b.append("available");
-      } else {
-        Throwable cause = p.unavailabilityCause();
-        b.append("unavailable: ").append(cause == null ? "no reason given" : cause.toString());
-      }
-      b.append(System.lineSeparator());
+    for (TransportInfo t : transports()) {
+      b.append(t).append(System.lineSeparator());
     }
     String picked;
     try {

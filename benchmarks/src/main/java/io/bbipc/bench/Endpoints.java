@@ -7,7 +7,7 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.internal.Transports;
+import io.bbipc.TransportInfo;
 import io.bbipc.spi.TransportProvider;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -48,16 +48,23 @@ final class Endpoints {
   /** The transports that can run here, best first. */
   static List<String> availableTransports() {
     List<String> names = new ArrayList<>();
-    for (TransportProvider p : Transports.all()) {
-      if (p.isAvailable()) {
-        names.add(p.name());
+    for (TransportInfo t : Ipc.transports()) {
+      if (t.isAvailable()) {
+        names.add(t.name());
       }
     }
     return names;
   }
 
+  /** The provider of an available transport, for raw Netty on the same transport as bbipc. */
   static TransportProvider provider(String transport) {
-    return Transports.named(transport);
+    for (TransportInfo t : Ipc.transports()) {
+      if (t.name().equals(transport) && t.isAvailable()) {
+        return t.provider();
+      }
+    }
+    throw new IllegalArgumentException("transport \"" + transport + "\" is not available here; "
+        + "transports: " + Ipc.transports());
   }
 
   /**

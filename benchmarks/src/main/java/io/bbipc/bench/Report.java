@@ -1,6 +1,7 @@
 package io.bbipc.bench;
 
 import io.bbipc.Ipc;
+import io.bbipc.TransportInfo;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -141,9 +142,10 @@ final class Report {
           + "Machine) may have disturbed the figures.");
     }
     List<String> missing = new ArrayList<>();
-    for (String line : Ipc.transportReport().split("\\R")) {
-      if (line.contains("unavailable")) {
-        missing.add(line.trim().replaceAll("\\s+", " "));
+    for (TransportInfo t : Ipc.transports()) {
+      if (!t.isAvailable()) {
+        missing.add(t.name() + " priority " + t.priority() + " unavailable: "
+            + t.unavailabilityCause().orElseThrow());
       }
     }
     ctx.unavailable = missing;

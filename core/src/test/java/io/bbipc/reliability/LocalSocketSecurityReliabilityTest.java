@@ -12,7 +12,6 @@ import io.bbipc.IpcException;
 import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
 import io.bbipc.ServerOptions;
-import io.bbipc.internal.Transports;
 import io.bbipc.testsuite.Fixture;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -230,7 +229,7 @@ public class LocalSocketSecurityReliabilityTest {
     f.assumeAvailable();
     String unavailable = OtherUser.unavailable();
     Assumptions.assumeTrue(unavailable == null, unavailable);
-    boolean credentials = Transports.named(f.serverTransport()).hasPeerCredentials();
+    boolean credentials = Fixture.provider(f.serverTransport()).hasPeerCredentials();
     try (OtherUser.Servers servers = new OtherUser.Servers(f)) {
       LocalServer privateServer = servers.add("private", ServerOptions.defaults());
       LocalServer open = servers.add("open", ServerOptions.defaults().socketFileMode(OtherUser.WORLD));

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bbipc.LocalServer;
 import io.bbipc.ServerOptions;
-import io.bbipc.internal.Transports;
 import io.bbipc.testsuite.Fixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +36,7 @@ public class PeerUidRejectionReliabilityTest {
   @MethodSource("localPairs")
   void aClientOfAUidNotAllowedIsClosedBeforeAcceptAndSeesIt(Fixture f) throws Exception {
     f.assumeAvailable();
-    Assumptions.assumeTrue(Transports.named(f.serverTransport()).hasPeerCredentials(),
+    Assumptions.assumeTrue(Fixture.provider(f.serverTransport()).hasPeerCredentials(),
         f.serverTransport() + " cannot tell peer credentials: makeLocalServer refuses allowedPeerUids there "
             + "(SecurityConformanceTest checks that)");
     String unavailable = OtherUser.unavailable();

@@ -23,7 +23,6 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.internal.AbstractSocket;
-import io.bbipc.internal.Transports;
 import io.bbipc.netty.NettyIpc;
 import io.bbipc.spi.TransportProvider;
 import io.netty.bootstrap.ServerBootstrap;
@@ -78,7 +77,7 @@ public class EmbeddingConformanceTest {
   @MethodSource("fixtures")
   void aChannelAcceptedByNettyIsHandedToPlainCode(Fixture f) throws Exception {
     f.assumeAvailable();
-    TransportProvider provider = Transports.named(f.serverTransport());
+    TransportProvider provider = Fixture.provider(f.serverTransport());
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, provider.ioHandlerFactory());
     BlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
     AtomicInteger framesSeenByTheApplication = new AtomicInteger();

@@ -10,7 +10,7 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.internal.Transports;
+import io.bbipc.TransportInfo;
 import io.bbipc.spi.TransportProvider;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,10 +35,10 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport)
   /** Every kind over every pair of transports found on the class path, available or not. */
   public static List<Fixture> all() {
     List<Fixture> all = new ArrayList<>();
-    List<TransportProvider> providers = Transports.all();
+    List<TransportInfo> transports = Ipc.transports();
     for (Kind kind : Kind.values()) {
-      for (TransportProvider server : providers) {
-        for (TransportProvider client : providers) {
+      for (TransportInfo server : transports) {
+        for (TransportInfo client : transports) {
           all.add(new Fixture(kind, server.name(), client.name()));
         }
       }
@@ -60,13 +60,23 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport)
   /** Skips the test, with the reason, when either transport cannot run here. */
   public void assumeAvailable() {
     for (String name : List.of(serverTransport, clientTransport)) {
-      for (TransportProvider p : Transports.all()) {
-        if (p.name().equals(name) && !p.isAvailable()) {
+      for (TransportInfo t : Ipc.transports()) {
+        if (t.name().equals(name) && !t.isAvailable()) {
           Assumptions.assumeTrue(false, "transport " + name + " is unavailable here: "
-              + p.unavailabilityCause());
+              + t.unavailabilityCause().orElseThrow());
         }
       }
     }
+  }
+
+  /** The provider of a transport found here, available or not, as {@link Ipc#transports()} lists it. */
+  public static TransportProvider provider(String transport) {
+    for (TransportInfo t : Ipc.transports()) {
+      if (t.name().equals(transport)) {
+        return t.provider();
+      }
+    }
+    throw new IllegalArgumentException("no transport \"" + transport + "\" here: " + Ipc.transports());
   }
 
   /** A runtime per transport, shared by the whole suite; its threads are daemons. */

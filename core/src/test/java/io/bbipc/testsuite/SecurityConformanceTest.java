@@ -14,7 +14,6 @@ import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
 import io.bbipc.ServerOptions;
 import io.bbipc.Timeout;
-import io.bbipc.internal.Transports;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -83,7 +82,7 @@ public class SecurityConformanceTest {
     f.assumeAvailable();
     Assumptions.assumeTrue(Files.exists(Path.of("/proc/self")), "needs /proc to learn this process's uid");
     int me = myUid();
-    boolean credentials = Transports.named(f.serverTransport()).hasPeerCredentials();
+    boolean credentials = Fixture.provider(f.serverTransport()).hasPeerCredentials();
     Path refusedPath = dir.resolve("nobody.sock");
     if (!credentials) {
       IpcException e = assertThrows(IpcException.class, () -> f.serverIpc().makeLocalServer(refusedPath,
@@ -124,8 +123,8 @@ public class SecurityConformanceTest {
   void abstractNamesWhereTheTransportHasThem(Fixture f) throws Exception {
     f.assumeAvailable();
     String name = "bbipc-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
-    boolean serverHas = Transports.named(f.serverTransport()).hasAbstractNamespace();
-    boolean clientHas = Transports.named(f.clientTransport()).hasAbstractNamespace();
+    boolean serverHas = Fixture.provider(f.serverTransport()).hasAbstractNamespace();
+    boolean clientHas = Fixture.provider(f.clientTransport()).hasAbstractNamespace();
     if (!serverHas) {
       UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
           () -> f.serverIpc().makeAbstractLocalServer(name, ServerOptions.defaults()));

@@ -22,6 +22,7 @@ import io.bbipc.PeerCredentials;
 import io.bbipc.SocketEvent;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
+import io.bbipc.TransportInfo;
 import io.bbipc.spi.TransportProvider;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -229,6 +230,20 @@ public abstract class TransportProviderContract {
     } finally {
       other.finishAndReleaseAll();
     }
+  }
+
+  @Test
+  void ipcTransportsListsThisProviderAsNettySeesIt() {
+    List<TransportInfo> all = Ipc.transports();
+    TransportInfo t = all.stream().filter(i -> i.name().equals(transportName())).findFirst()
+        .orElseThrow(() -> new AssertionError(transportName() + " not in " + all));
+    assertInstanceOf(providerType(), t.provider());
+    assertEquals(expectedPriority(), t.priority());
+    assertEquals(nettyIsAvailable(), t.isAvailable());
+    assertEquals(Optional.ofNullable(loaded().unavailabilityCause()), t.unavailabilityCause());
+    // nio (priority 0) is always there, and a native transport ranks above it
+    assertTrue(all.indexOf(t) < all.indexOf(all.stream().filter(i -> i.name().equals("nio"))
+        .findFirst().orElseThrow()), all.toString());
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.bbipc.IpcException;
 import io.bbipc.Ipv4TcpStream;
 import io.bbipc.SocketEvent;
 import io.bbipc.Timeout;
+import io.bbipc.TransportInfo;
 import io.bbipc.spi.TransportProvider;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -27,11 +28,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Random;
-import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -130,17 +129,15 @@ public final class EchoPipeline implements AutoCloseable {
   /**
    * Returns the transports that can run on this machine, best first, as bbipc ranks them.
    *
-   * @return the available providers found on the class path, NIO among them
+   * @return the available providers found, NIO among them
    */
   public static List<TransportProvider> availableTransports() {
     List<TransportProvider> available = new ArrayList<>();
-    for (TransportProvider provider : ServiceLoader.load(TransportProvider.class,
-        TransportProvider.class.getClassLoader())) {
-      if (provider.isAvailable() && available.stream().noneMatch(p -> p.name().equals(provider.name()))) {
-        available.add(provider);
+    for (TransportInfo t : Ipc.transports()) {
+      if (t.isAvailable()) {
+        available.add(t.provider());
       }
     }
-    available.sort(Comparator.comparingInt(TransportProvider::priority).reversed());
     return available;
   }
 
