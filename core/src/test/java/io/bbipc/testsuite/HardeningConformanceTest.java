@@ -21,7 +21,6 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.internal.AbstractSocket;
-import io.bbipc.internal.Transports;
 import io.bbipc.netty.NettyIpc;
 import io.bbipc.spi.TransportProvider;
 import io.netty.bootstrap.Bootstrap;
@@ -130,7 +129,7 @@ public class HardeningConformanceTest {
   @MethodSource("fixtures")
   void aStreamWhoseEventLoopHasStoppedAnswersWithIpcException(Fixture f) throws Exception {
     f.assumeAvailable();
-    TransportProvider provider = Transports.named(f.clientTransport());
+    TransportProvider provider = Fixture.provider(f.clientTransport());
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, provider.ioHandlerFactory());
     try (Ipc borrowed = Ipc.builder().eventLoopGroup(group).build();
          StreamServer server = f.makeServer(dir);
@@ -231,7 +230,7 @@ public class HardeningConformanceTest {
   @MethodSource("fixtures")
   void anAdoptedChannelStaysUndeterminedUntilItsConnectEnds(Fixture f) throws Exception {
     f.assumeAvailable();
-    TransportProvider provider = Transports.named(f.clientTransport());
+    TransportProvider provider = Fixture.provider(f.clientTransport());
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, provider.ioHandlerFactory());
     try (StreamServer server = f.makeServer(dir)) {
       for (boolean listening : new boolean[] {true, false}) {

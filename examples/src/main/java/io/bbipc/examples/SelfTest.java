@@ -22,7 +22,6 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.internal.Transports;
 import io.bbipc.spi.TransportProvider;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -123,13 +122,9 @@ public final class SelfTest {
     return new SelfTest(standardChecks(), CHECK_TIMEOUT, RUN_BUDGET, null).execute(out);
   }
 
-  /**
-   * Every transport on the class path, best first, available or not. The one use of bbipc's
-   * internals here: there is no public listing of the providers yet ({@code transports} prints
-   * {@link Ipc#transportReport()}, which is text).
-   */
+  /** Every transport on the class path, best first, available or not. */
   static List<TransportProvider> transports() {
-    return Transports.all();
+    return Ipc.transports().stream().map(io.bbipc.TransportInfo::provider).toList();
   }
 
   // ---------------------------------------------------------------- the run
