@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -30,6 +31,8 @@ final class ReadyFutures {
   private final AtomicBoolean scheduled = new AtomicBoolean();
   /** Set by every state change: each one gives every entry a look. */
   private final AtomicBoolean changed = new AtomicBoolean();
+  /** Set when enough entries were cancelled to be worth sweeping out. */
+  private volatile boolean sweepWanted;
   /** Entries still to look at in this round; event loop only. */
   private int roundLeft;
 
@@ -55,15 +58,20 @@ final class ReadyFutures {
     e.future.whenComplete((r, t) -> {
       live.decrementAndGet();
       if (e.future.isCancelled() && cancelled.incrementAndGet() > Math.max(64, queued.get() / 2)) {
-        sweep();
+        sweepWanted = true;
+        schedule();
       }
     });
     signal();
     return e.future;
   }
 
-  /** Removes cancelled entries; runs once per half a queue of cancellations, so O(1) amortised. */
+  /**
+   * Event loop: removes cancelled entries; runs once per half a queue of cancellations, so O(1)
+   * amortised. Only the loop takes entries out of the queue, so the count stays exact.
+   */
   private void sweep() {
+    sweepWanted = false;
     cancelled.set(0);
     queue.removeIf(e -> {
       if (e.future.isDone()) {
@@ -88,11 +96,24 @@ final class ReadyFutures {
   }
 
   private void schedule() {
+    scheduleOn(false);
+  }
+
+  /**
+   * Runs a batch on the event loop. A follow-on batch is scheduled rather than executed: Netty
+   * runs every queued task before it next looks at its sockets, so batches queued one after the
+   * other would still hold up the loop's other sockets; a scheduled task waits for the next turn.
+   */
+  private void scheduleOn(boolean nextTurn) {
     if (!scheduled.compareAndSet(false, true)) {
       return;
     }
     try {
-      stream.channel.eventLoop().execute(this::runBatch);
+      if (nextTurn) {
+        stream.channel.eventLoop().schedule(this::runBatch, 0, TimeUnit.NANOSECONDS);
+      } else {
+        stream.channel.eventLoop().execute(this::runBatch);
+      }
     } catch (RejectedExecutionException loopGone) {
       // the loop has stopped, so nothing will ever change: fail them here rather than never
       scheduled.set(false);
@@ -102,6 +123,9 @@ final class ReadyFutures {
 
   private void runBatch() {
     scheduled.set(false);
+    if (sweepWanted) {
+      sweep();
+    }
     if (changed.getAndSet(false)) {
       roundLeft = queued.get();
     }
@@ -129,8 +153,8 @@ final class ReadyFutures {
       }
     }
     if (roundLeft > 0 && live.get() > 0) {
-      // the rest of this round runs in a later task, after the loop's other sockets
-      schedule();
+      // the rest of this round runs in a later turn of the loop, after its other sockets
+      scheduleOn(true);
     }
   }
 
