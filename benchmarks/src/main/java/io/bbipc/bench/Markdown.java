@@ -61,6 +61,9 @@ final class Markdown {
     if (c.parts.contains("connect")) {
       connect(b, r);
     }
+    if (c.parts.contains("whenready")) {
+      whenReady(b, r.whenReady, c.settings, c.transports);
+    }
     List<String> failures = r.failures();
     if (!failures.isEmpty()) {
       b.append("## Failures\n\n");
@@ -398,6 +401,75 @@ final class Markdown {
       b.append(" |\n");
     }
     b.append('\n');
+  }
+
+  static final String WHEN_READY_HEADING = "## whenReady at scale: many futures on one stream";
+
+  /**
+   * The whenReady section alone, so that its figures can be measured and put into an existing
+   * report without redoing the rest.
+   */
+  static void whenReady(StringBuilder b, List<Results.WhenReadyRow> rows, Settings s, List<String> transports) {
+    b.append(WHEN_READY_HEADING).append("\n\n");
+    b.append(String.format(Locale.ROOT, "`StreamSocket.whenReady` futures used to be kept in a copy-on-write "
+        + "array: every registration copied the whole array, and completing them ran as one event loop task, "
+        + "so every other socket on that loop waited for all of it. For comparison, issue 11 (item 11) "
+        + "measured, before `ReadyFutures`, 100,000 futures taking 5.6–6.4 s to register and about 3.7 s to "
+        + "complete on the event loop (the last row: the issue's figures, not this run's). They are now kept "
+        + "in `ReadyFutures` (O(1) registration and cancellation; the event loop checks them in batches of "
+        + "1,024, one task per batch, meant to let the loop's other sockets in between). Here one bbipc runtime per "
+        + "row has one event loop thread (`ioThreads(1)`) and two local-socket (Unix domain) connections. On "
+        + "the first, one thread registers N `whenReady(EnumSet.of(DATA_AVAILABLE))` futures, none cancelled "
+        + "(*register* times those N calls only); a continuation is then put on each; then, once three "
+        + "round trips on the second connection (below) have begun and ended after that, the peer writes one "
+        + "byte: *complete* runs from that write until the continuation of the last future to complete has "
+        + "run on the event loop (no thread waits in `get()`, which may run continuations itself). All the "
+        + "while a thread of its own runs one-byte round trips on the second connection, both of whose ends "
+        + "are on the same event loop: the client writes, the accepted end reads and writes the byte back, the "
+        + "client reads it (`poll` then `readFromStream`). *Worst round trip while completing* is the longest "
+        + "of those that overlapped the completion, which is how long the loop's other sockets waited at "
+        + "worst; *round trips* is how many overlapped it; *worst while registering* is the same over the "
+        + "registration, during which the loop keeps checking the growing set. The median round trip over "
+        + "%s with nothing else on the loop, just before each run, is beside them for scale. Each row is %s "
+        + "after one unrecorded warm-up run, each run on fresh connections%s.%n%n",
+        duration(s.whenReadyIdleNanos), s.whenReadyRuns == 1 ? "one run" : s.whenReadyRuns + " runs",
+        s.whenReadyRuns == 1 ? "" : ", shown as median (min–max)"));
+    b.append("| transport | futures | register ms | complete ms | other socket: worst round trip while "
+        + "completing, ms | its round trips while completing | its worst round trip while registering, ms | "
+        + "its median round trip, loop idle, µs |\n");
+    b.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (String tr : transports) {
+      for (int n : s.whenReadySizes) {
+        Results.WhenReadyRow x = find(rows, y -> y.transport().equals(tr) && y.futures() == n);
+        b.append("| ").append(tr).append(String.format(Locale.ROOT, " | %,d | ", n));
+        if (x == null) {
+          b.append("— | — | — | — | — | — |\n");
+        } else if (x.error() != null) {
+          b.append("failed: ").append(x.error()).append(" | | | | | |\n");
+        } else {
+          b.append(spread(x, Results.WhenReadyRun::registerMillis, "%,.1f")).append(" | ")
+              .append(spread(x, Results.WhenReadyRun::completeMillis, "%,.1f")).append(" | ")
+              .append(spread(x, Results.WhenReadyRun::worstRttCompletingMillis, "%,.2f")).append(" | ")
+              .append(spread(x, Results.WhenReadyRun::roundTripsCompleting, "%,.0f")).append(" | ")
+              .append(spread(x, Results.WhenReadyRun::worstRttRegisteringMillis, "%,.2f")).append(" | ")
+              .append(spread(x, Results.WhenReadyRun::idleMedianRttMicros, "%,.0f")).append(" |\n");
+        }
+      }
+    }
+    b.append("| before `ReadyFutures` (copy-on-write array; issue 11's figures, not this run's) | 100,000 | "
+        + "5,600–6,400 | ≈ 3,700 | — | — | — | — |\n\n");
+  }
+
+  /** A figure's median over the runs, with their range when there was more than one. */
+  private static String spread(Results.WhenReadyRow x, java.util.function.ToDoubleFunction<Results.WhenReadyRun> f,
+                               String format) {
+    double m = x.median(f);
+    if (!Double.isFinite(m)) {
+      return "—";
+    }
+    String median = String.format(Locale.ROOT, format, m);
+    return x.runs().size() == 1 ? median : median + String.format(Locale.ROOT, " (" + format + "–" + format + ")",
+        x.min(f), x.max(f));
   }
 
   // ---------------------------------------------------------------- helpers

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * java -jar benchmarks/target/bbipc-benchmarks.jar [--smoke] [--out DIR] [--no-pin]
- *      [--transports nio,epoll,...] [--only latency,throughput,poller,memory,connect]
+ *      [--transports nio,epoll,...] [--only latency,throughput,poller,memory,connect,whenready]
  * </pre>
  *
  * <p>Without {@code --out} a full run writes to {@code docs/} under the working directory and a
@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class Report {
   static final String PINNED_PASS = "--pinned-pass";
-  static final List<String> PARTS = List.of("latency", "throughput", "poller", "memory", "connect");
+  static final List<String> PARTS = List.of("latency", "throughput", "poller", "memory", "connect", "whenready");
 
   private Report() {
   }
@@ -186,6 +186,9 @@ final class Report {
     }
     if (args.only.contains("connect")) {
       results.connect.addAll(ConnectRate.runAll(settings, transports, progress));
+    }
+    if (args.only.contains("whenready")) {
+      results.whenReady.addAll(WhenReadyScale.runAll(settings, transports, progress));
     }
 
     ctx.loadAtEnd = Machine.load();

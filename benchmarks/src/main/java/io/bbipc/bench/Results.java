@@ -15,6 +15,7 @@ final class Results {
   final List<PollerRow> poller = new ArrayList<>();
   final List<MemoryRow> memory = new ArrayList<>();
   final List<ConnectRow> connect = new ArrayList<>();
+  final List<WhenReadyRow> whenReady = new ArrayList<>();
   /** Things a reader must know to trust the figures: fallbacks, skipped passes, loads. */
   final List<String> notes = new ArrayList<>();
 
@@ -53,6 +54,32 @@ final class Results {
   record ConnectRow(Sys sys, String transport, Family family, int count, double perSecond, String error) {
   }
 
+  /**
+   * One run of many whenReady futures on one stream: registering them, completing them, and the
+   * round trips of another stream on the same event loop (their worst while completing and while
+   * registering, their median with the loop otherwise idle).
+   */
+  record WhenReadyRun(double registerMillis, double completeMillis, double worstRttCompletingMillis,
+                      int roundTripsCompleting, double worstRttRegisteringMillis, double idleMedianRttMicros) {
+  }
+
+  /** Every kept run of one transport and number of futures; {@code error} is null when they ran. */
+  record WhenReadyRow(String transport, int futures, List<WhenReadyRun> runs, String error) {
+    /** The median over the runs of one figure (the lower middle one for an even count); NaN if none. */
+    double median(java.util.function.ToDoubleFunction<WhenReadyRun> figure) {
+      double[] v = runs.stream().mapToDouble(figure).filter(Double::isFinite).sorted().toArray();
+      return v.length == 0 ? Double.NaN : v[(v.length - 1) / 2];
+    }
+
+    double min(java.util.function.ToDoubleFunction<WhenReadyRun> figure) {
+      return runs.stream().mapToDouble(figure).filter(Double::isFinite).min().orElse(Double.NaN);
+    }
+
+    double max(java.util.function.ToDoubleFunction<WhenReadyRun> figure) {
+      return runs.stream().mapToDouble(figure).filter(Double::isFinite).max().orElse(Double.NaN);
+    }
+  }
+
   static String describe(Throwable e) {
     String s = e.getClass().getSimpleName() + ": " + e.getMessage();
     return clean(s);
@@ -67,7 +94,8 @@ final class Results {
         || throughput.stream().anyMatch(r -> r.error() != null)
         || poller.stream().anyMatch(r -> r.error() != null)
         || memory.stream().anyMatch(r -> r.error() != null)
-        || connect.stream().anyMatch(r -> r.error() != null);
+        || connect.stream().anyMatch(r -> r.error() != null)
+        || whenReady.stream().anyMatch(r -> r.error() != null);
   }
 
   List<String> failures() {
@@ -82,6 +110,8 @@ final class Results {
         + r.sys().label(r.transport()) + ": " + r.error()));
     connect.stream().filter(r -> r.error() != null).forEach(r -> f.add("connection rate "
         + r.sys().label(r.transport()) + " " + r.family().label + ": " + r.error()));
+    whenReady.stream().filter(r -> r.error() != null).forEach(r -> f.add(String.format(Locale.ROOT,
+        "whenReady %,d futures %s: %s", r.futures(), r.transport(), r.error())));
     return f;
   }
 

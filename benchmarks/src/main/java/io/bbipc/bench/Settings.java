@@ -26,6 +26,12 @@ final class Settings {
   final long connectMeasureNanos;
   final int connectMaxCount;
   final int jmhForks;
+  /** Outstanding whenReady futures on one stream, one row each. */
+  final int[] whenReadySizes;
+  /** Kept runs per row, after one that warms up; the table shows their median and range. */
+  final int whenReadyRuns;
+  /** The other stream's round trips with nothing else on the loop, before each run's futures. */
+  final long whenReadyIdleNanos;
 
   private Settings(boolean smoke) {
     this.smoke = smoke;
@@ -46,6 +52,9 @@ final class Settings {
       connectMaxCount = 100;
       // in-process: forking a JVM per benchmark would not fit a five-second budget
       jmhForks = 0;
+      whenReadySizes = new int[] {1_000};
+      whenReadyRuns = 1;
+      whenReadyIdleNanos = 10_000_000L;
     } else {
       latencyWarmupNanos = 500_000_000L;
       latencyMeasureNanos = 3_000_000_000L;
@@ -62,6 +71,9 @@ final class Settings {
       connectMeasureNanos = 1_500_000_000L;
       connectMaxCount = 20_000;
       jmhForks = 1;
+      whenReadySizes = new int[] {10_000, 100_000};
+      whenReadyRuns = 3;
+      whenReadyIdleNanos = 200_000_000L;
     }
   }
 

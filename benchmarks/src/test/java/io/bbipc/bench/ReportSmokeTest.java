@@ -29,7 +29,8 @@ class ReportSmokeTest {
 
     for (String heading : List.of("## Machine", "## Targets", "## How it was measured",
         "## Round-trip latency, 64-byte ping-pong, unpinned", "## Streaming throughput",
-        "## Poller: one waitForEvents", "## Memory per idle connection", "## Connection rate")) {
+        "## Poller: one waitForEvents", "## Memory per idle connection", "## Connection rate",
+        Markdown.WHEN_READY_HEADING)) {
       assertTrue(md.contains(heading), "missing section " + heading);
     }
     if (Machine.taskset() != null) {
@@ -50,6 +51,7 @@ class ReportSmokeTest {
     String connect = section(md, "## Connection rate");
     String poller = section(md, "## Poller");
     String targets = section(md, "## Targets");
+    String whenReady = section(md, Markdown.WHEN_READY_HEADING);
     for (Family f : Family.values()) {
       assertTrue(unpinned.contains("| JDK blocking | — | " + f.label + " |"), "JDK latency row, " + f);
     }
@@ -71,6 +73,10 @@ class ReportSmokeTest {
       assertTrue(memory.contains("| raw Netty | " + t + " |"), "memory row raw Netty " + t);
       assertTrue(connect.contains("| bbipc | " + t + " |"), "connection rate row " + t);
       assertTrue(targets.contains("| " + t + " |"), "targets for " + t);
+      // the smoke size, with a figure in every column
+      String row = whenReady.lines().filter(l -> l.startsWith("| " + t + " | 1,000 | ")).findFirst().orElse("");
+      assertFalse(row.isEmpty(), "whenReady row " + t);
+      assertFalse(row.contains("—") || row.contains("failed"), "whenReady row without figures: " + row);
     }
     assertFalse(md.contains("NaN"), "a figure came out NaN:\n" + md);
     assertTrue(targets.contains("| met? |"));
