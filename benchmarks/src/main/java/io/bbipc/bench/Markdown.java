@@ -417,7 +417,7 @@ final class Markdown {
         + "measured, before `ReadyFutures`, 100,000 futures taking 5.6–6.4 s to register and about 3.7 s to "
         + "complete on the event loop (the last row: the issue's figures, not this run's). They are now kept "
         + "in `ReadyFutures` (O(1) registration and cancellation; the event loop checks them in batches of "
-        + "1,024, one task per batch, meant to let the loop's other sockets in between). Here one bbipc runtime per "
+        + "1,024, a follow-on batch scheduled for the loop's next turn so that its other sockets are served in between). Here one bbipc runtime per "
         + "row has one event loop thread (`ioThreads(1)`) and two local-socket (Unix domain) connections. On "
         + "the first, one thread registers N `whenReady(EnumSet.of(DATA_AVAILABLE))` futures, none cancelled "
         + "(*register* times those N calls only); a continuation is then put on each; then, once three "
