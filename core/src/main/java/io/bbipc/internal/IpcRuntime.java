@@ -57,6 +57,7 @@ public final class IpcRuntime {
   private final Consumer<ChannelPipeline> pipeline;
   private final int connectTimeoutMillis;
   private volatile long spinNanos;
+  private volatile boolean halfClosure;
   private final Set<AbstractSocket> sockets = ConcurrentHashMap.newKeySet();
   private final Set<RealPoller> pollers = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -112,6 +113,15 @@ public final class IpcRuntime {
 
   public void spinNanos(long nanos) {
     this.spinNanos = nanos;
+  }
+
+  /** Whether the streams this runtime connects allow half-closure. */
+  boolean halfClosure() {
+    return halfClosure;
+  }
+
+  public void halfClosure(boolean allow) {
+    this.halfClosure = allow;
   }
 
   int inboundBufferLimit() {
@@ -399,6 +409,9 @@ public final class IpcRuntime {
     // what it takes at the limit, which the high mark of 1 would let a limit of 1 exceed).
     int high = Math.max(1, outboundBufferLimit - 1);
     ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(Math.max(1, high / 2), high));
+    // Netty would close a channel at the peer's end-of-stream and drop what it still had to
+    // send; the stream's Tail handles end-of-stream itself (flushing first), in both modes
+    ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     if (ch instanceof SocketChannel) {
       ch.config().setOption(ChannelOption.TCP_NODELAY, true);
       ch.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis);
