@@ -184,6 +184,7 @@ public final class IpcRuntime {
     Path temporary = SocketFiles.temporarySibling(pathname);
     checkOpen();
     checkPeerUidsPossible(pathname.toString(), options);
+    checkHalfClosurePossible("make a local server at " + pathname, options.halfClosure());
     if (options.reclaimStaleSocket()) {
       SocketFiles.reclaimIfStale(pathname);
     }
@@ -212,7 +213,16 @@ public final class IpcRuntime {
     checkAbstractNamespace();
     checkOpen();
     checkPeerUidsPossible(shown.toString(), options);
+    checkHalfClosurePossible("make a local server at " + shown, options.halfClosure());
     return bindLocal(shown, transport.abstractAddress(name), options);
+  }
+
+  private void checkHalfClosurePossible(String what, boolean halfClosure) throws IpcException {
+    if (halfClosure && !transport.localHalfClosure()) {
+      throw new IpcException("cannot " + what + " with half-closure: transport " + transport.name()
+          + " closes a local stream at its peer's end-of-stream (Netty honours ALLOW_HALF_CLOSURE"
+          + " only on its TCP channels there); use epoll or kqueue, or TCP", null);
+    }
   }
 
   private void checkPeerUidsPossible(String where, ServerOptions options) throws IpcException {
@@ -262,6 +272,7 @@ public final class IpcRuntime {
   }
 
   private LocalStream connectLocal(Path shown, SocketAddress address) throws IpcException {
+    checkHalfClosurePossible("connect to " + shown, halfClosure);
     Channel ch = newChannel(transport.localChannelType());
     RealLocalStream stream = new RealLocalStream(this, ch, shown, null);
     stream.attach();

@@ -49,7 +49,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private final boolean halfClosure;
   /** Set by shutdownOutput: nothing more may be written. */
   private volatile boolean outputShut;
-  /** The peer's end-of-stream has arrived; event loop only. */
+  /** The peer's end-of-stream has been read; event loop only. */
   private boolean inputEnded;
   /** A mask of DETERMINED, CONNECTION_SUCCEEDED, CONNECTION_FAILED and REMOTE_DISCONNECTED. */
   private volatile int state;
@@ -275,7 +275,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   }
 
   private void probe(long chunksThen, int probesAfterResume) {
-    if (!channel.isActive() || isClosed()) {
+    // once the peer's end-of-stream is read nothing is stuck; the kernel then reports TCP_CLOSE
+    // for a connection closed both ways, which is no reset
+    if (!channel.isActive() || isClosed() || inputEnded) {
       probing = false;
       return;
     }
@@ -354,11 +356,10 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private int writable(int wanted) throws IpcException {
     checkOpen();
     int s = state;
-    if ((s & Events.REMOTE_DISCONNECTED) != 0) {
-      throw new IpcException("cannot write to " + this + ": the peer has disconnected", this, failure);
-    }
     if ((s & Events.CONNECTION_FAILED) != 0) {
-      throw new IpcException("cannot write to " + this + ": the connection failed", this, failure);
+      // (a half-closed peer, REMOTE_DISCONNECTED without CONNECTION_FAILED, may still be written to)
+      throw new IpcException("cannot write to " + this + ": " + ((s & Events.REMOTE_DISCONNECTED) != 0
+          ? "the peer has disconnected" : "the connection failed"), this, failure);
     }
     if ((s & Events.CONNECTION_SUCCEEDED) != 0 && channel.eventLoop().isShuttingDown()) {
       throw eventLoopGone(null);
@@ -409,12 +410,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
         channel.close();
         return;
       }
-      ((DuplexChannel) channel).shutdownOutput().addListener(done -> {
-        if (inputEnded) {
-          // both directions are finished: the connection is over
-          channel.close();
-        }
-      });
+      // once both directions are finished the channel stays open until the user closes the
+      // stream: closing it here could race the peer's last bytes into a reset
+      ((DuplexChannel) channel).shutdownOutput();
     });
   }
 
@@ -428,14 +426,17 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     if (halfClosure) {
       state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED | Events.REMOTE_DISCONNECTED;
       stateChanged();
-      if (outputShut) {
-        flushAndClose();
-      }
     } else {
       state = Events.DETERMINED | Events.CONNECTION_FAILED | Events.REMOTE_DISCONNECTED;
       stateChanged();
-      // what was accepted before is still delivered while the peer reads, then the channel closes
-      flushAndClose();
+      // What was accepted before is still delivered while the peer reads, then the channel
+      // closes. Queued, not run here: the loop reads before it runs its tasks, so writes the
+      // user made before this end-of-stream may still be waiting in the task queue.
+      try {
+        channel.eventLoop().execute(this::flushAndClose);
+      } catch (RejectedExecutionException loopGone) {
+        channel.close();
+      }
     }
   }
 

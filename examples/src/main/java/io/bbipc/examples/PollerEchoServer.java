@@ -5,6 +5,7 @@ import static io.bbipc.BasicBinaryIpc.makeIpv4TcpServer;
 import static io.bbipc.BasicBinaryIpc.makeLocalServer;
 import static io.bbipc.BasicBinaryIpc.makePoller;
 
+import io.bbipc.Ipc;
 import io.bbipc.IpcException;
 import io.bbipc.IpcSocket;
 import io.bbipc.Ipv4TcpServer;
@@ -106,6 +107,16 @@ public final class PollerEchoServer {
 
   /** The servers' options: a client that shuts down its output after its request still gets the echo. */
   static final ServerOptions SERVER_OPTIONS = ServerOptions.defaults().halfClosure(true);
+
+  /**
+   * The local server's options on {@code ipc}: half-closure where its transport can keep a local
+   * stream half-open (epoll, kqueue); elsewhere a half-closed client is dropped as one that left.
+   */
+  static ServerOptions localOptions(Ipc ipc) {
+    boolean can = Ipc.transports().stream().anyMatch(t -> t.name().equals(ipc.transportName())
+        && t.provider().localHalfClosure());
+    return can ? SERVER_OPTIONS : ServerOptions.defaults();
+  }
 
   private void loop() throws IpcException {
     // INDEFINITE is safe: an interrupt ends the wait with an empty list, and the loop test ends it.
@@ -214,7 +225,7 @@ public final class PollerEchoServer {
     }
     Path directory = Files.createTempDirectory("bbipc-echo");
     try (Ipv4TcpServer tcp = makeIpv4TcpServer(IPV4_LOOPBACK, port, SERVER_OPTIONS);
-         LocalServer local = makeLocalServer(directory.resolve("echo.sock"), SERVER_OPTIONS)) {
+         LocalServer local = makeLocalServer(directory.resolve("echo.sock"), localOptions(Ipc.shared()))) {
       // Killing the process skips the try's closing; the hook still removes the socket file.
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {

@@ -32,12 +32,13 @@ class HalfClosedClientTest {
   /** Sends {@code message}, shuts down output, and reads until the server's end of stream. */
   private static byte[] halfClosedExchange(SocketChannel ch, byte[] message) throws Exception {
     try (ch) {
-      ch.socket().setSoTimeout(10_000);
       ByteBuffer out = ByteBuffer.wrap(message);
       while (out.hasRemaining()) {
         ch.write(out);
       }
       ch.shutdownOutput();
+      // non-blocking, so that every wait is bounded (local channels have no read timeout)
+      ch.configureBlocking(false);
       ByteArrayOutputStream got = new ByteArrayOutputStream();
       ByteBuffer in = ByteBuffer.allocate(65536);
       long deadline = System.nanoTime() + 20_000_000_000L;
@@ -46,6 +47,9 @@ class HalfClosedClientTest {
         int n = ch.read(in);
         if (n < 0) {
           return got.toByteArray();
+        }
+        if (n == 0) {
+          java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
         got.write(in.array(), 0, n);
       }
@@ -64,7 +68,7 @@ class HalfClosedClientTest {
     Path socketPath = directory.resolve("echo.sock");
     try (Ipc ipc = Ipc.create();
          Ipv4TcpServer tcp = ipc.makeIpv4TcpServer(IPV4_LOOPBACK, 0, PollerEchoServer.SERVER_OPTIONS);
-         LocalServer local = ipc.makeLocalServer(socketPath, PollerEchoServer.SERVER_OPTIONS);
+         LocalServer local = ipc.makeLocalServer(socketPath, PollerEchoServer.localOptions(ipc));
          BackgroundServer<PollerEchoServer.Summary> background = new BackgroundServer<>(
              "poller-echo-server", () -> PollerEchoServer.serve(List.of(tcp, local)))) {
       byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
