@@ -311,6 +311,7 @@ public final class Ipc implements AutoCloseable {
     private Consumer<ChannelPipeline> pipeline = p -> { };
     private int connectTimeoutMillis = DEFAULT_CONNECT_TIMEOUT_MILLIS;
     private long spinNanos = DEFAULT_SPIN_NANOS;
+    private boolean halfClosure;
 
     private Builder() {
     }
@@ -363,6 +364,20 @@ public final class Ipc implements AutoCloseable {
             + Integer.MAX_VALUE + " ms, was " + timeout);
       }
       this.connectTimeoutMillis = (int) timeout.toMillis();
+      return this;
+    }
+
+    /**
+     * Lets the streams this runtime connects stay open for writing after their peer has
+     * finished sending ({@link StreamSocket#shutdownOutput}): the peer's end-of-stream makes
+     * {@code REMOTE_DISCONNECTED} hold while {@code CONNECTION_SUCCEEDED} and
+     * {@code READY_TO_WRITE} still do. Accepted streams follow {@link ServerOptions#halfClosure}.
+     *
+     * @param allow true to allow half-closed streams; the default is false
+     * @return this builder
+     */
+    public Builder halfClosure(boolean allow) {
+      this.halfClosure = allow;
       return this;
     }
 
@@ -472,6 +487,7 @@ public final class Ipc implements AutoCloseable {
             pipeline, connectTimeoutMillis);
       }
       runtime.spinNanos(spinNanos);
+      runtime.halfClosure(halfClosure);
       return new Ipc(runtime, false);
     }
   }

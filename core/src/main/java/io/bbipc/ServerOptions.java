@@ -18,7 +18,7 @@ public final class ServerOptions {
   private static final Set<PosixFilePermission> OWNER_ONLY = Collections.unmodifiableSet(
       EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
   private static final ServerOptions DEFAULTS =
-      new ServerOptions(false, 128, true, NO_HANDLERS, false, OWNER_ONLY, null);
+      new ServerOptions(false, 128, true, NO_HANDLERS, false, OWNER_ONLY, null, false);
 
   private final boolean reuseAddress;
   private final int backlog;
@@ -28,14 +28,17 @@ public final class ServerOptions {
   private final Set<PosixFilePermission> socketFileMode;
   /** Null when every uid may connect. */
   private final Set<Integer> allowedPeerUids;
+  private final boolean halfClosure;
 
   private ServerOptions(boolean reuseAddress, int backlog, boolean deleteOnClose,
                         Consumer<ChannelPipeline> pipeline, boolean reclaimStaleSocket,
-                        Set<PosixFilePermission> socketFileMode, Set<Integer> allowedPeerUids) {
+                        Set<PosixFilePermission> socketFileMode, Set<Integer> allowedPeerUids,
+                        boolean halfClosure) {
     this.reuseAddress = reuseAddress;
     this.backlog = backlog;
     this.deleteOnClose = deleteOnClose;
     this.pipeline = pipeline;
+    this.halfClosure = halfClosure;
     this.reclaimStaleSocket = reclaimStaleSocket;
     this.socketFileMode = socketFileMode;
     this.allowedPeerUids = allowedPeerUids;
@@ -57,7 +60,7 @@ public final class ServerOptions {
    * @return the new options
    */
   public ServerOptions reuseAddress(boolean reuse) {
-    return new ServerOptions(reuse, backlog, deleteOnClose, pipeline, reclaimStaleSocket, socketFileMode, allowedPeerUids);
+    return new ServerOptions(reuse, backlog, deleteOnClose, pipeline, reclaimStaleSocket, socketFileMode, allowedPeerUids, halfClosure);
   }
 
   /**
@@ -71,7 +74,7 @@ public final class ServerOptions {
     if (connections < 1) {
       throw new IllegalArgumentException("backlog must be at least 1, was " + connections);
     }
-    return new ServerOptions(reuseAddress, connections, deleteOnClose, pipeline, reclaimStaleSocket, socketFileMode, allowedPeerUids);
+    return new ServerOptions(reuseAddress, connections, deleteOnClose, pipeline, reclaimStaleSocket, socketFileMode, allowedPeerUids, halfClosure);
   }
 
   /**
@@ -81,7 +84,7 @@ public final class ServerOptions {
    * @return the new options
    */
   public ServerOptions deleteOnClose(boolean delete) {
-    return new ServerOptions(reuseAddress, backlog, delete, pipeline, reclaimStaleSocket, socketFileMode, allowedPeerUids);
+    return new ServerOptions(reuseAddress, backlog, delete, pipeline, reclaimStaleSocket, socketFileMode, allowedPeerUids, halfClosure);
   }
 
   /**
@@ -95,7 +98,7 @@ public final class ServerOptions {
   public ServerOptions pipeline(Consumer<ChannelPipeline> initializer) {
     return new ServerOptions(reuseAddress, backlog, deleteOnClose,
         Objects.requireNonNull(initializer, "initializer"), reclaimStaleSocket, socketFileMode,
-        allowedPeerUids);
+        allowedPeerUids, halfClosure);
   }
 
   /**
@@ -108,7 +111,7 @@ public final class ServerOptions {
    */
   public ServerOptions reclaimStaleSocket(boolean reclaim) {
     return new ServerOptions(reuseAddress, backlog, deleteOnClose, pipeline, reclaim,
-        socketFileMode, allowedPeerUids);
+        socketFileMode, allowedPeerUids, halfClosure);
   }
 
   /**
@@ -123,7 +126,7 @@ public final class ServerOptions {
     Set<PosixFilePermission> copy = permissions.isEmpty() ? EnumSet.noneOf(PosixFilePermission.class)
         : EnumSet.copyOf(permissions);
     return new ServerOptions(reuseAddress, backlog, deleteOnClose, pipeline, reclaimStaleSocket,
-        Collections.unmodifiableSet(copy), allowedPeerUids);
+        Collections.unmodifiableSet(copy), allowedPeerUids, halfClosure);
   }
 
   /**
@@ -148,7 +151,30 @@ public final class ServerOptions {
       set.add(uid);
     }
     return new ServerOptions(reuseAddress, backlog, deleteOnClose, pipeline, reclaimStaleSocket,
-        socketFileMode, Collections.unmodifiableSet(set));
+        socketFileMode, Collections.unmodifiableSet(set), halfClosure);
+  }
+
+  /**
+   * Returns a copy that lets the streams this server accepts stay open for writing after their
+   * peer has finished sending ({@link io.bbipc.StreamSocket#shutdownOutput}): the peer's
+   * end-of-stream makes {@code REMOTE_DISCONNECTED} hold while {@code CONNECTION_SUCCEEDED} and
+   * {@code READY_TO_WRITE} still do, so the server can answer.
+   *
+   * @param allow true to allow half-closed streams; the default is false
+   * @return the new options
+   */
+  public ServerOptions halfClosure(boolean allow) {
+    return new ServerOptions(reuseAddress, backlog, deleteOnClose, pipeline, reclaimStaleSocket,
+        socketFileMode, allowedPeerUids, allow);
+  }
+
+  /**
+   * Tells whether accepted streams stay open for writing after their peer finished sending.
+   *
+   * @return true if half-closure is allowed
+   */
+  public boolean halfClosure() {
+    return halfClosure;
   }
 
   /**
@@ -218,6 +244,7 @@ public final class ServerOptions {
   public String toString() {
     return "ServerOptions[reuseAddress=" + reuseAddress + ", backlog=" + backlog
         + ", deleteOnClose=" + deleteOnClose + ", reclaimStaleSocket=" + reclaimStaleSocket
+        + ", halfClosure=" + halfClosure
         + ", socketFileMode=" + socketFileMode + ", allowedPeerUids=" + allowedPeerUids + "]";
   }
 }

@@ -135,6 +135,16 @@ public interface StreamSocket extends IpcSocket {
   int writeToStream(ByteBuffer source) throws IpcException;
 
   /**
+   * Finishes sending: the peer gets end-of-stream after every byte {@code writeToStream} has
+   * already accepted, while this stream goes on receiving until the peer's own end-of-stream.
+   * Afterwards {@code writeToStream} throws {@link IpcException} and {@code READY_TO_WRITE}
+   * does not hold. A second call does nothing.
+   *
+   * @throws IpcException if the stream is closed, or its connection failed or was lost
+   */
+  void shutdownOutput() throws IpcException;
+
+  /**
    * Returns a future that completes on this stream's event loop with the events of
    * {@code events} that hold, as soon as any does.
    *

@@ -57,6 +57,7 @@ public final class IpcRuntime {
   private final Consumer<ChannelPipeline> pipeline;
   private final int connectTimeoutMillis;
   private volatile long spinNanos;
+  private volatile boolean halfClosure;
   private final Set<AbstractSocket> sockets = ConcurrentHashMap.newKeySet();
   private final Set<RealPoller> pollers = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -112,6 +113,15 @@ public final class IpcRuntime {
 
   public void spinNanos(long nanos) {
     this.spinNanos = nanos;
+  }
+
+  /** Whether the streams this runtime connects allow half-closure. */
+  boolean halfClosure() {
+    return halfClosure;
+  }
+
+  public void halfClosure(boolean allow) {
+    this.halfClosure = allow;
   }
 
   int inboundBufferLimit() {
@@ -174,6 +184,7 @@ public final class IpcRuntime {
     Path temporary = SocketFiles.temporarySibling(pathname);
     checkOpen();
     checkPeerUidsPossible(pathname.toString(), options);
+    checkHalfClosurePossible("make a local server at " + pathname, options.halfClosure());
     if (options.reclaimStaleSocket()) {
       SocketFiles.reclaimIfStale(pathname);
     }
@@ -202,7 +213,16 @@ public final class IpcRuntime {
     checkAbstractNamespace();
     checkOpen();
     checkPeerUidsPossible(shown.toString(), options);
+    checkHalfClosurePossible("make a local server at " + shown, options.halfClosure());
     return bindLocal(shown, transport.abstractAddress(name), options);
+  }
+
+  private void checkHalfClosurePossible(String what, boolean halfClosure) throws IpcException {
+    if (halfClosure && !transport.localHalfClosure()) {
+      throw new IpcException("cannot " + what + " with half-closure: transport " + transport.name()
+          + " closes a local stream at its peer's end-of-stream (Netty honours ALLOW_HALF_CLOSURE"
+          + " only on its TCP channels there); use epoll or kqueue, or TCP", null);
+    }
   }
 
   private void checkPeerUidsPossible(String where, ServerOptions options) throws IpcException {
@@ -252,6 +272,7 @@ public final class IpcRuntime {
   }
 
   private LocalStream connectLocal(Path shown, SocketAddress address) throws IpcException {
+    checkHalfClosurePossible("connect to " + shown, halfClosure);
     Channel ch = newChannel(transport.localChannelType());
     RealLocalStream stream = new RealLocalStream(this, ch, shown, null);
     stream.attach();
@@ -399,6 +420,9 @@ public final class IpcRuntime {
     // what it takes at the limit, which the high mark of 1 would let a limit of 1 exceed).
     int high = Math.max(1, outboundBufferLimit - 1);
     ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(Math.max(1, high / 2), high));
+    // Netty would close a channel at the peer's end-of-stream and drop what it still had to
+    // send; the stream's Tail handles end-of-stream itself (flushing first), in both modes
+    ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     if (ch instanceof SocketChannel) {
       ch.config().setOption(ChannelOption.TCP_NODELAY, true);
       ch.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis);

@@ -37,11 +37,14 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
   volatile Channel channel;
   /** The user's handlers for accepted channels. */
   final Consumer<ChannelPipeline> pipeline;
+  /** Whether accepted streams stay open for writing after their peer finished sending. */
+  final boolean halfClosure;
 
   RealServer(IpcRuntime runtime, ServerOptions options) {
     super(runtime);
     this.waitingLimit = options.backlog();
     this.pipeline = options.pipeline();
+    this.halfClosure = options.halfClosure();
   }
 
   @Override

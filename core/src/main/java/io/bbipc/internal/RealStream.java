@@ -9,7 +9,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
@@ -43,6 +45,12 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   /** The server that accepted this stream, or null for a connecting stream. */
   private final RealServer<?> acceptedBy;
   private final boolean adopted;
+  /** Whether the peer's end-of-stream leaves this stream open for writing. */
+  private final boolean halfClosure;
+  /** Set by shutdownOutput: nothing more may be written. */
+  private volatile boolean outputShut;
+  /** The peer's end-of-stream has been read; event loop only. */
+  private boolean inputEnded;
   /** A mask of DETERMINED, CONNECTION_SUCCEEDED, CONNECTION_FAILED and REMOTE_DISCONNECTED. */
   private volatile int state;
   /** Written on the event loop only; volatile so readers know to ask for a resume. */
@@ -68,6 +76,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     this.adopted = adopted;
     this.inboundLimit = runtime.inboundBufferLimit();
     this.outboundLimit = runtime.outboundBufferLimit();
+    this.halfClosure = adopted
+        ? Boolean.TRUE.equals(channel.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE))
+        : acceptedBy != null ? acceptedBy.halfClosure : runtime.halfClosure();
     if (!adopted) {
       runtime.configureStream(channel, acceptedBy == null ? null : acceptedBy.pipeline);
     }
@@ -129,7 +140,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     if (inbound.readable() > 0) {
       events |= Events.DATA_AVAILABLE;
     }
-    if ((events & Events.CONNECTION_SUCCEEDED) != 0 && channel.isWritable()) {
+    if ((events & Events.CONNECTION_SUCCEEDED) != 0 && channel.isWritable() && !outputShut) {
       events |= Events.READY_TO_WRITE;
     }
     return events;
@@ -264,7 +275,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   }
 
   private void probe(long chunksThen, int probesAfterResume) {
-    if (!channel.isActive() || isClosed()) {
+    // once the peer's end-of-stream is read nothing is stuck; the kernel then reports TCP_CLOSE
+    // for a connection closed both ways, which is no reset
+    if (!channel.isActive() || isClosed() || inputEnded) {
       probing = false;
       return;
     }
@@ -343,14 +356,16 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private int writable(int wanted) throws IpcException {
     checkOpen();
     int s = state;
-    if ((s & Events.REMOTE_DISCONNECTED) != 0) {
-      throw new IpcException("cannot write to " + this + ": the peer has disconnected", this, failure);
-    }
     if ((s & Events.CONNECTION_FAILED) != 0) {
-      throw new IpcException("cannot write to " + this + ": the connection failed", this, failure);
+      // (a half-closed peer, REMOTE_DISCONNECTED without CONNECTION_FAILED, may still be written to)
+      throw new IpcException("cannot write to " + this + ": " + ((s & Events.REMOTE_DISCONNECTED) != 0
+          ? "the peer has disconnected" : "the connection failed"), this, failure);
     }
     if ((s & Events.CONNECTION_SUCCEEDED) != 0 && channel.eventLoop().isShuttingDown()) {
       throw eventLoopGone(null);
+    }
+    if (outputShut) {
+      throw new IpcException("cannot write to " + this + ": its output is shut down", this);
     }
     if ((s & Events.CONNECTION_SUCCEEDED) == 0 || wanted == 0 || !channel.isWritable()) {
       return 0;
@@ -358,6 +373,71 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     // the high water mark is at least 1 (see IpcRuntime.configureStream), so cap at the limit
     long room = Math.min(channel.bytesBeforeUnwritable(), outboundLimit);
     return (int) Math.max(0, Math.min(wanted, room));
+  }
+
+  @Override
+  public final void shutdownOutput() throws IpcException {
+    checkOpen();
+    if (outputShut) {
+      return;
+    }
+    int s = state;
+    if ((s & Events.CONNECTION_FAILED) != 0) {
+      throw new IpcException("cannot shut down the output of " + this + ": "
+          + ((s & Events.REMOTE_DISCONNECTED) != 0 ? "the peer has disconnected" : "the connection failed"),
+          this, failure);
+    }
+    outputShut = true;
+    try {
+      // queued behind every write this thread made, so end-of-stream follows them
+      channel.eventLoop().execute(this::shutdownOutputNow);
+    } catch (RejectedExecutionException loopGone) {
+      throw eventLoopGone(loopGone);
+    }
+    stateChanged();
+  }
+
+  /** Event loop: sends end-of-stream once what was written is flushed; a connecting stream waits. */
+  private void shutdownOutputNow() {
+    if (!channel.isActive()) {
+      return;
+    }
+    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(flushed -> {
+      if (!channel.isActive()) {
+        return;
+      }
+      if (!(channel instanceof DuplexChannel)) {
+        channel.close();
+        return;
+      }
+      // once both directions are finished the channel stays open until the user closes the
+      // stream: closing it here could race the peer's last bytes into a reset
+      ((DuplexChannel) channel).shutdownOutput();
+    });
+  }
+
+  /** Event loop: the peer has finished sending. */
+  private void peerEnded() {
+    inputEnded = true;
+    int s = state;
+    if ((s & Events.CONNECTION_SUCCEEDED) == 0) {
+      return;
+    }
+    if (halfClosure) {
+      state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED | Events.REMOTE_DISCONNECTED;
+      stateChanged();
+    } else {
+      state = Events.DETERMINED | Events.CONNECTION_FAILED | Events.REMOTE_DISCONNECTED;
+      stateChanged();
+      // What was accepted before is still delivered while the peer reads, then the channel
+      // closes. Queued, not run here: the loop reads before it runs its tasks, so writes the
+      // user made before this end-of-stream may still be waiting in the task queue.
+      try {
+        channel.eventLoop().execute(this::flushAndClose);
+      } catch (RejectedExecutionException loopGone) {
+        channel.close();
+      }
+    }
   }
 
   static void checkRange(byte[] buffer, int start, int end) {
@@ -468,6 +548,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
         if (f.isSuccess() && channel.isActive()) {
           connected();
           state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED;
+          if (outputShut) {
+            shutdownOutputNow();
+          }
         } else {
           failure = f.cause();
           state = Events.DETERMINED | Events.CONNECTION_FAILED;
@@ -484,6 +567,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
       }
       connected();
       state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED;
+      if (outputShut) {
+        shutdownOutputNow();
+      }
       if (acceptedBy != null) {
         acceptedBy.offer(RealStream.this);
       }
@@ -528,6 +614,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent) {
+        peerEnded();
+      }
       ReferenceCountUtil.release(evt);
     }
 

@@ -47,6 +47,9 @@ public final class EchoExample {
   private EchoExample() {
   }
 
+  /** The server's options: a client that shuts down its output after its request still gets the echo. */
+  static final ServerOptions SERVER_OPTIONS = ServerOptions.defaults().reuseAddress(true).halfClosure(true);
+
   /**
    * Serves echo clients on {@code 127.0.0.1:port} until the calling thread is interrupted.
    *
@@ -66,8 +69,7 @@ public final class EchoExample {
    * @throws IllegalArgumentException if the port or the address is malformed
    */
   public static void runServer(int port, String hostAddress) throws IpcException {
-    try (Ipv4TcpServer server = makeIpv4TcpServer(hostAddress, port,
-        ServerOptions.defaults().reuseAddress(true))) {
+    try (Ipv4TcpServer server = makeIpv4TcpServer(hostAddress, port, SERVER_OPTIONS)) {
       serve(server);
     }
   }
@@ -109,11 +111,12 @@ public final class EchoExample {
     int attempts = 0;
     while (attempts < 3 && !Thread.currentThread().isInterrupted()) {
       Set<SocketEvent> events = pollSocket(client, DATA_OR_DISCONNECT, TEN_SECONDS);
-      if (events.contains(SocketEvent.REMOTE_DISCONNECTED)) {
-        return; // whatever it sent last has no one left to be echoed to
-      } else if (events.contains(SocketEvent.DATA_AVAILABLE)) {
+      if (events.contains(SocketEvent.DATA_AVAILABLE) && client.connectionSucceeded()) {
+        // a client that only finished sending (half-close) is still there to read the echo
         int bytesRead = client.readFromStream(buffer);
         writeFully(client, buffer, bytesRead);
+      } else if (events.contains(SocketEvent.REMOTE_DISCONNECTED)) {
+        return; // all echoed, or whatever it sent last has no one left to be echoed to
       } else {
         attempts++;
       }

@@ -5,6 +5,7 @@ import static io.bbipc.BasicBinaryIpc.makeIpv4TcpServer;
 import static io.bbipc.BasicBinaryIpc.makeLocalServer;
 import static io.bbipc.BasicBinaryIpc.makePoller;
 
+import io.bbipc.Ipc;
 import io.bbipc.IpcException;
 import io.bbipc.IpcSocket;
 import io.bbipc.Ipv4TcpServer;
@@ -12,6 +13,7 @@ import io.bbipc.LocalServer;
 import io.bbipc.NoConnectionAvailableException;
 import io.bbipc.PollResult;
 import io.bbipc.Poller;
+import io.bbipc.ServerOptions;
 import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
@@ -103,6 +105,19 @@ public final class PollerEchoServer {
     }
   }
 
+  /** The servers' options: a client that shuts down its output after its request still gets the echo. */
+  static final ServerOptions SERVER_OPTIONS = ServerOptions.defaults().halfClosure(true);
+
+  /**
+   * The local server's options on {@code ipc}: half-closure where its transport can keep a local
+   * stream half-open (epoll, kqueue); elsewhere a half-closed client is dropped as one that left.
+   */
+  static ServerOptions localOptions(Ipc ipc) {
+    boolean can = Ipc.transports().stream().anyMatch(t -> t.name().equals(ipc.transportName())
+        && t.provider().localHalfClosure());
+    return can ? SERVER_OPTIONS : ServerOptions.defaults();
+  }
+
   private void loop() throws IpcException {
     // INDEFINITE is safe: an interrupt ends the wait with an empty list, and the loop test ends it.
     while (!Thread.currentThread().isInterrupted()) {
@@ -135,7 +150,7 @@ public final class PollerEchoServer {
   }
 
   private void handle(Connection connection, Set<SocketEvent> events) throws IpcException {
-    if (events.contains(SocketEvent.REMOTE_DISCONNECTED)) {
+    if (events.contains(SocketEvent.REMOTE_DISCONNECTED) && !connection.stream.connectionSucceeded()) {
       /*
        * The client may have sent more before it went, and bbipc keeps those bytes. Nothing can be
        * written back any more (writing to a departed peer throws), so they are read out and
@@ -149,6 +164,10 @@ public final class PollerEchoServer {
       sendRest(connection);
     } else if (events.contains(SocketEvent.DATA_AVAILABLE)) {
       echo(connection);
+    } else if (events.contains(SocketEvent.REMOTE_DISCONNECTED)) {
+      // The client shut its output down after its request (half-close) and everything it sent
+      // is echoed: closing delivers what is still queued, then ends the connection.
+      drop(connection);
     }
   }
 
@@ -161,7 +180,10 @@ public final class PollerEchoServer {
       shortWrites++;
       connection.unsent = Arrays.copyOfRange(buffer, written, bytesRead);
       connection.unsentStart = 0;
-      poller.setMonitoredEvents(connection.stream, WRITING);
+      // once a half-closed client is done sending, REMOTE_DISCONNECTED holds for good: waiting
+      // for it as well would make every wait return at once
+      poller.setMonitoredEvents(connection.stream, connection.stream.remoteDisconnected()
+          ? EnumSet.of(SocketEvent.READY_TO_WRITE) : WRITING);
     }
   }
 
@@ -202,8 +224,8 @@ public final class PollerEchoServer {
       System.exit(2);
     }
     Path directory = Files.createTempDirectory("bbipc-echo");
-    try (Ipv4TcpServer tcp = makeIpv4TcpServer(IPV4_LOOPBACK, port);
-         LocalServer local = makeLocalServer(directory.resolve("echo.sock"))) {
+    try (Ipv4TcpServer tcp = makeIpv4TcpServer(IPV4_LOOPBACK, port, SERVER_OPTIONS);
+         LocalServer local = makeLocalServer(directory.resolve("echo.sock"), localOptions(Ipc.shared()))) {
       // Killing the process skips the try's closing; the hook still removes the socket file.
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {

@@ -148,4 +148,14 @@ public final class EpollTransportProvider extends NativeTransportProvider {
       return false;
     }
   }
+
+  /**
+   * Tells that local channels honour {@code ALLOW_HALF_CLOSURE}.
+   *
+   * @return true
+   */
+  @Override
+  public boolean localHalfClosure() {
+    return true;
+  }
 }

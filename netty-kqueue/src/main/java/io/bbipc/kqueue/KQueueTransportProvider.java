@@ -126,4 +126,14 @@ public final class KQueueTransportProvider extends NativeTransportProvider {
   protected io.netty.channel.unix.PeerCredentials nativePeerCredentials(Channel channel) throws IOException {
     return ((KQueueDomainSocketChannel) channel).peerCredentials();
   }
+
+  /**
+   * Tells that local channels honour {@code ALLOW_HALF_CLOSURE}.
+   *
+   * @return true
+   */
+  @Override
+  public boolean localHalfClosure() {
+    return true;
+  }
 }
