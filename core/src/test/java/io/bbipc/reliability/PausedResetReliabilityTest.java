@@ -2,7 +2,6 @@ package io.bbipc.reliability;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
-import static io.bbipc.SocketEvent.DATA_AVAILABLE;
 import static io.bbipc.SocketEvent.REMOTE_DISCONNECTED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,7 +14,6 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -95,7 +93,7 @@ public class PausedResetReliabilityTest {
       }
       // a program that reads until the peer is gone must get there: every byte the kernel had
       // received, in order, then REMOTE_DISCONNECTED
-      byte[] got = drain(s, what);
+      byte[] got = io.bbipc.testsuite.Streams.readToDisconnect(s, Rel.deadline(10));
       assertTrue(got.length >= Math.min(limit, sent), what + ": only " + got.length + " bytes readable");
       assertTrue(got.length <= sent, what + ": more bytes than sent");
       assertTrue(pattern.matches(0, got, 0, got.length), what + ": bytes differ from what was sent");
@@ -142,24 +140,4 @@ public class PausedResetReliabilityTest {
     }
     return written;
   }
-
-  private static byte[] drain(StreamSocket s, String what) throws IpcException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    byte[] buf = new byte[65536];
-    long deadline = Rel.deadline(10);
-    while (true) {
-      int n = s.readFromStream(buf);
-      if (n > 0) {
-        out.write(buf, 0, n);
-        continue;
-      }
-      if (s.remoteDisconnected() && !s.dataAvailable()) {
-        return out.toByteArray();
-      }
-      Rel.check(deadline, what + ": reading until the peer is gone, " + out.size()
-          + " bytes so far, REMOTE_DISCONNECTED never seen");
-      s.poll(EnumSet.of(DATA_AVAILABLE, REMOTE_DISCONNECTED), Timeout.seconds(1));
-    }
-  }
-
 }
