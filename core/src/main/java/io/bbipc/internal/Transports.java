@@ -77,7 +77,7 @@ public final class Transports {
     List<TransportProvider> all = all();
     if (group instanceof IoEventLoopGroup) {
       for (TransportProvider p : all) {
-        if (p.isAvailable() && ((IoEventLoopGroup) group).isIoType(p.ioHandlerType())) {
+        if (p.isAvailable() && p.drives((IoEventLoopGroup) group)) {
           return p;
         }
       }

@@ -1,6 +1,7 @@
 package io.bbipc.spi;
 
 import io.netty.channel.Channel;
+import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
@@ -167,5 +168,16 @@ public interface TransportProvider {
    */
   default boolean localHalfClosure() {
     return false;
+  }
+
+  /**
+   * Tells whether {@code group}'s event loops run this transport's I/O handler, so that bbipc can
+   * borrow the group.
+   *
+   * @param group an application's event loop group
+   * @return by default, whether the group's handler is of {@link #ioHandlerType()}
+   */
+  default boolean drives(IoEventLoopGroup group) {
+    return group.isIoType(ioHandlerType());
   }
 }

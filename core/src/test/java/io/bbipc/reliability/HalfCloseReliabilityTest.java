@@ -44,17 +44,6 @@ public class HalfCloseReliabilityTest {
         + " channels at the peer's end-of-stream");
   }
 
-  /**
-   * Skips a case whose server end writes more than its socket buffer takes at once after the
-   * client's end-of-stream on epoll: Netty 4.2 (EpollIoHandler) removes a socket from its epoll
-   * set once it waits for nothing, which it does after a half-closed peer's end-of-stream, and then
-   * fails the next wait for writability (epoll_ctl: ENOENT), shutting the output down.
-   */
-  public static void assumeEpollCanWaitToWrite(Fixture f) {
-    Assumptions.assumeFalse(f.serverTransport().equals("epoll"), "Netty 4.2's epoll transport cannot"
-        + " wait to write after a half-closed peer's end-of-stream (epoll_ctl ENOENT in EpollIoHandler)");
-  }
-
   private StreamServer server(Fixture f, String name) throws IpcException {
     ServerOptions options = ServerOptions.defaults().halfClosure(true);
     return f.kind() == Fixture.Kind.TCP ? f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0, options)
@@ -72,7 +61,6 @@ public class HalfCloseReliabilityTest {
   void aLargeAnswerAfterThePeerFinishedSendingArrivesExact(Fixture f) throws Exception {
     f.assumeAvailable();
     assumeServerHalfCloses(f);
-    assumeEpollCanWaitToWrite(f);
     long total = Rel.size(64L << 20, 1L << 30);
     Rel.Pattern pattern = new Rel.Pattern(21);
     try (StreamServer server = server(f, "big.sock");

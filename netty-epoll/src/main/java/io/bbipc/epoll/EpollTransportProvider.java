@@ -3,6 +3,7 @@ package io.bbipc.epoll;
 import io.bbipc.spi.NativeTransportProvider;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.Channel;
+import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
@@ -41,13 +42,26 @@ public final class EpollTransportProvider extends NativeTransportProvider {
   }
 
   /**
-   * Returns a factory for epoll I/O handlers.
+   * Returns a factory for epoll I/O handlers that keep a socket in the epoll set while its
+   * channel is registered (see {@code KeptRegistrationIoHandler} for the Netty 4.2 defect this
+   * works around).
    *
    * @return the factory
    */
   @Override
   public IoHandlerFactory ioHandlerFactory() {
-    return EpollIoHandler.newFactory();
+    return KeptRegistrationIoHandler.newFactory();
+  }
+
+  /**
+   * Tells whether the group runs Netty's epoll handler, or bbipc's around it.
+   *
+   * @param group an application's event loop group
+   * @return true for either
+   */
+  @Override
+  public boolean drives(IoEventLoopGroup group) {
+    return group.isIoType(EpollIoHandler.class) || group.isIoType(KeptRegistrationIoHandler.class);
   }
 
   /**

@@ -47,4 +47,16 @@ class EpollTransportProviderTest extends TransportProviderContract {
   protected boolean expectsAbstractNamespace() {
     return true;
   }
+
+  /** An application's group made with Netty's own epoll handler is borrowed as epoll. */
+  @org.junit.jupiter.api.Test
+  void aGroupOfNettysOwnEpollHandlerIsBorrowed() {
+    io.netty.channel.EventLoopGroup group =
+        new io.netty.channel.MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    try (io.bbipc.Ipc ipc = io.bbipc.Ipc.builder().eventLoopGroup(group).build()) {
+      org.junit.jupiter.api.Assertions.assertEquals("epoll", ipc.transportName());
+    } finally {
+      group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
 }
