@@ -339,7 +339,9 @@ public final class Ipc implements AutoCloseable {
      * Sets handlers to install in every stream channel the runtime makes, connecting or
      * accepted, before bbipc's own buffering handler (TLS, compression, logging).
      *
-     * @param initializer adds handlers with {@code addLast}; runs on the event loop, must not block
+     * @param initializer adds handlers with {@code addLast}; runs on the event loop for accepted
+     *     streams and on the connecting thread for connecting ones (before the channel is
+     *     registered), and must not block
      * @return this builder
      */
     public Builder pipeline(Consumer<ChannelPipeline> initializer) {

@@ -248,7 +248,7 @@ final class Markdown {
         + "against its ping. Run twice: *pinned*, in a child JVM started under `taskset -c 0`, so both ends, "
         + "the event loops, the JIT and the GC share one CPU and the figure is the software's own cost (the "
         + "JVM sees one processor there, so bbipc and Netty run one event loop thread); and *unpinned*, "
-        + "what a user on this 2-vCPU VM sees: where the scheduler puts the two ends on different vCPUs, "
+        + "what a user on a machine of more than one CPU sees: where the scheduler puts the two ends on different vCPUs, "
         + "waking a halted idle vCPU costs tens of µs, and where it keeps them on one it costs about what "
         + "the pinned pass shows, so unpinned figures move between runs with that choice. *CPU per round trip* is the CPU time (user + system) that the "
         + "JVM's Java threads used over the measured round trips (`ThreadMXBean` thread CPU time, summed "

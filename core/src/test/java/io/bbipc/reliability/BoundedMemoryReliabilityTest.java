@@ -166,7 +166,7 @@ public class BoundedMemoryReliabilityTest {
       peer.join(10_000);
       Rel.figure(SCENARIO, f, "writer, peer reads again: READY_TO_WRITE after", Rel.ms(took)
           + (gc > 0 ? " (" + Rel.ms(raw) + " with a " + gc + " ms GC pause)" : ""));
-      assertTrue(took <= 100_000_000L, "READY_TO_WRITE came " + Rel.ms(took) + " after the peer read again");
+      Rel.timedBound(took, 100_000_000L, f + ": READY_TO_WRITE after the peer read again");
     }
   }
 

@@ -264,8 +264,9 @@ public class ConcurrencyReliabilityTest {
       assertEquals(List.of(), log.referenceCountErrors(), "reference count errors were logged");
       assertEquals(List.of(), log.pipelineWarnings(), "exceptions reached a pipeline's tail");
       assertEquals(List.of(), watch.violations(), "an event loop thread was seen blocked");
-      assertTrue(l.length == 0 || l[l.length - 1] <= WAKE_BOUND, "the slowest wake-up took " + Rel.ms(l[l.length - 1])
-          + "; by what was closed: " + perTarget);
+      if (l.length > 0) {
+        Rel.timedBound(l[l.length - 1], WAKE_BOUND, f + ": the slowest wake-up (by what was closed: " + perTarget + ")");
+      }
     } finally {
       if (conn != null) {
         conn.close();

@@ -109,6 +109,24 @@ public abstract class TransportProviderContract {
   protected abstract boolean mustBeAvailableHere();
 
   /**
+   * Whether a transport must be available on this machine: the ones of its platform ({@code
+   * linux}: epoll and io_uring; {@code mac}: kqueue), unless {@code -Dbbipc.require} lists the
+   * required ones (comma-separated; empty for none), as on a machine or container where
+   * io_uring is switched off.
+   *
+   * @param transport the transport's name
+   * @param platform the {@code os.name} fragment, lower case, of the platform it belongs to
+   * @return true if an unavailable transport should fail the contract rather than skip it
+   */
+  protected static boolean requiredHere(String transport, String platform) {
+    String listed = System.getProperty("bbipc.require");
+    if (listed != null) {
+      return java.util.Arrays.asList(listed.split("\\s*,\\s*")).contains(transport);
+    }
+    return System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains(platform);
+  }
+
+  /**
    * Tells whether local sockets of this transport may have Linux abstract names.
    *
    * @return the expected {@link TransportProvider#hasAbstractNamespace()}

@@ -16,7 +16,8 @@ import java.io.IOException;
 import java.util.Optional;
 
 /**
- * bbipc on Netty's native kqueue transport (macOS and the BSDs), with Unix domain sockets that
+ * bbipc on Netty's native kqueue transport (macOS; Netty ships its native library for macOS only,
+ * so the BSDs need one built there), with Unix domain sockets that
  * report their peer's credentials. Elsewhere it loads but reports itself unavailable.
  *
  * <p>Found by {@link java.util.ServiceLoader}; select it with {@code Ipc.builder().transport("kqueue")}
@@ -24,9 +25,7 @@ import java.util.Optional;
  */
 public final class KQueueTransportProvider extends NativeTransportProvider {
   /**
-   * The rank among transports. Provisional: a benchmark issue will decide the final order of
-   * epoll, io_uring and kqueue; until then kqueue ranks with epoll (they never meet: no machine
-   * has both), above NIO.
+   * The rank among transports: with epoll (they never meet: no machine has both), above NIO (0).
    */
   static final int PRIORITY = 30;
 
