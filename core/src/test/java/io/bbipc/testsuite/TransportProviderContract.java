@@ -271,6 +271,8 @@ public abstract class TransportProviderContract {
       assertEquals(transportName(), ipc.transportName());
       IoEventLoopGroup group = (IoEventLoopGroup) ipc.eventLoopGroup();
       assertTrue(loaded().drives(group), "the provider does not recognise its own group");
+      // the type it names for borrowed groups is Netty's own handler, known apart from the provider
+      assertEquals(expectedIoHandlerType(), loaded().ioHandlerType());
     }
   }
 
