@@ -20,6 +20,9 @@ import java.util.function.Supplier;
  * and learns whether it can run from {@link #probe}, called once from its static initialiser.
  */
 public abstract class NativeTransportProvider implements TransportProvider {
+  /** The kernel's TCP state of a connection that is reset or closed both ways. */
+  private static final int TCP_CLOSE = 7;
+
   private final String name;
   private final int priority;
   private final Throwable unavailabilityCause;
@@ -198,4 +201,56 @@ public abstract class NativeTransportProvider implements TransportProvider {
    */
   protected abstract io.netty.channel.unix.PeerCredentials nativePeerCredentials(Channel channel)
       throws IOException;
+
+  /**
+   * Tells whether {@link #tcpState} can answer for {@code channel}.
+   *
+   * @param channel a stream channel of this transport
+   * @return true for a TCP channel whose transport reports {@code TCP_INFO}
+   */
+  @Override
+  public final boolean canTellReset(Channel channel) {
+    return isTcpInfoChannel(channel);
+  }
+
+  /**
+   * Asks the kernel for the connection's {@code TCP_INFO} state; {@code TCP_CLOSE} means it was
+   * reset or is closed both ways.
+   *
+   * @param channel a stream channel of this transport
+   * @return true if the state is {@code TCP_CLOSE}
+   */
+  @Override
+  public final boolean connectionReset(Channel channel) {
+    if (!channel.isOpen() || !isTcpInfoChannel(channel)) {
+      return false;
+    }
+    try {
+      return tcpState(channel) == TCP_CLOSE;
+    } catch (RuntimeException closedMeanwhile) {
+      return false;
+    }
+  }
+
+  /**
+   * Tells whether {@code channel} is a TCP channel of this transport that reports {@code TCP_INFO}.
+   *
+   * @param channel a stream channel of this transport
+   * @return false by default
+   */
+  protected boolean isTcpInfoChannel(Channel channel) {
+    return false;
+  }
+
+  /**
+   * Returns the kernel's TCP state ({@code tcpi_state}) of a channel for which
+   * {@link #isTcpInfoChannel} is true.
+   *
+   * @param channel the channel, open
+   * @return the state
+   * @throws UnsupportedOperationException unless overridden
+   */
+  protected int tcpState(Channel channel) {
+    throw new UnsupportedOperationException("transport " + name() + " does not report TCP_INFO");
+  }
 }

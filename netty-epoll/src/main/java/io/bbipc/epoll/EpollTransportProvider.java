@@ -23,9 +23,6 @@ import java.io.IOException;
  * or {@code -Dbbipc.transport=epoll}, or let it win by priority where it is available.
  */
 public final class EpollTransportProvider extends NativeTransportProvider {
-  /** The kernel's TCP state of a connection that is reset or closed both ways. */
-  private static final int TCP_CLOSE = 7;
-
   /**
    * The rank among transports: first on Linux, where it had the lowest synchronous round trip of
    * the three in the benchmarks (docs/benchmarks.md), above io_uring (20) and NIO (0).
@@ -137,30 +134,25 @@ public final class EpollTransportProvider extends NativeTransportProvider {
   }
 
   /**
-   * Tells that TCP channels can be asked for their connection's state ({@code TCP_INFO}).
+   * Tells that TCP channels report {@code TCP_INFO}.
    *
    * @param channel a stream channel of this transport
-   * @return true for a TCP channel
+   * @return true for a {@link EpollSocketChannel}
    */
   @Override
-  public boolean canTellReset(Channel channel) {
+  protected boolean isTcpInfoChannel(Channel channel) {
     return channel instanceof EpollSocketChannel;
   }
 
   /**
-   * Asks the kernel for the connection's state through {@code TCP_INFO}; {@code TCP_CLOSE}
-   * means it was reset or is closed both ways.
+   * Reads {@code tcpi_state} through Netty's {@code tcpInfo()}.
    *
    * @param channel a {@link EpollSocketChannel}
-   * @return true if the state is {@code TCP_CLOSE}
+   * @return the state
    */
   @Override
-  public boolean connectionReset(Channel channel) {
-    try {
-      return channel.isOpen() && ((EpollSocketChannel) channel).tcpInfo().state() == TCP_CLOSE;
-    } catch (RuntimeException closedMeanwhile) {
-      return false;
-    }
+  protected int tcpState(Channel channel) {
+    return ((EpollSocketChannel) channel).tcpInfo().state();
   }
 
   /**

@@ -25,9 +25,6 @@ import java.io.IOException;
  * or {@code -Dbbipc.transport=io_uring}; by priority it wins only where epoll is unavailable.
  */
 public final class IoUringTransportProvider extends NativeTransportProvider {
-  /** The kernel's TCP state of a connection that is reset or closed both ways. */
-  private static final int TCP_CLOSE = 7;
-
   /**
    * The rank among transports: below epoll (30), which had the lower synchronous round trip in the
    * benchmarks (docs/benchmarks.md), and above NIO (0), being native (peer credentials, abstract
@@ -127,29 +124,24 @@ public final class IoUringTransportProvider extends NativeTransportProvider {
   }
 
   /**
-   * Tells that TCP channels can be asked for their connection's state ({@code TCP_INFO}).
+   * Tells that TCP channels report {@code TCP_INFO}.
    *
    * @param channel a stream channel of this transport
-   * @return true for a TCP channel
+   * @return true for a {@link IoUringSocketChannel}
    */
   @Override
-  public boolean canTellReset(Channel channel) {
+  protected boolean isTcpInfoChannel(Channel channel) {
     return channel instanceof IoUringSocketChannel;
   }
 
   /**
-   * Asks the kernel for the connection's state through {@code TCP_INFO}; {@code TCP_CLOSE}
-   * means it was reset or is closed both ways.
+   * Reads {@code tcpi_state} through Netty's {@code tcpInfo()}.
    *
    * @param channel a {@link IoUringSocketChannel}
-   * @return true if the state is {@code TCP_CLOSE}
+   * @return the state
    */
   @Override
-  public boolean connectionReset(Channel channel) {
-    try {
-      return channel.isOpen() && ((IoUringSocketChannel) channel).tcpInfo().state() == TCP_CLOSE;
-    } catch (RuntimeException closedMeanwhile) {
-      return false;
-    }
+  protected int tcpState(Channel channel) {
+    return ((IoUringSocketChannel) channel).tcpInfo().state();
   }
 }
