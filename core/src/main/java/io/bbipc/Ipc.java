@@ -1,6 +1,7 @@
 package io.bbipc;
 
 import io.bbipc.internal.IpcRuntime;
+import io.bbipc.internal.Threads;
 import io.bbipc.internal.Transports;
 import io.bbipc.spi.TransportProvider;
 import io.netty.channel.ChannelPipeline;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -139,6 +141,25 @@ public final class Ipc implements AutoCloseable {
    */
   public String transportName() {
     return runtime.transportName();
+  }
+
+  /**
+   * Tells whether this runtime is caller-driven: it has no I/O thread, and its owner runs its
+   * I/O inside its own calls.
+   *
+   * @return true if it was built with {@link Builder#callerDriven(boolean) callerDriven(true)}
+   */
+  public boolean isCallerDriven() {
+    return runtime.isCallerDriven();
+  }
+
+  /**
+   * Returns the thread that owns this runtime if it is caller-driven.
+   *
+   * @return the owner, the thread that built the runtime; empty for a runtime with threads
+   */
+  public Optional<Thread> owner() {
+    return Optional.ofNullable(runtime.owner());
   }
 
   /**
@@ -312,6 +333,10 @@ public final class Ipc implements AutoCloseable {
     private int connectTimeoutMillis = DEFAULT_CONNECT_TIMEOUT_MILLIS;
     private long spinNanos = DEFAULT_SPIN_NANOS;
     private boolean halfClosure;
+    private boolean callerDriven;
+    private boolean ioThreadsSet;
+    /** Null until {@link #busyPoll} is called. */
+    private Duration busyPoll;
 
     private Builder() {
     }
@@ -332,6 +357,38 @@ public final class Ipc implements AutoCloseable {
         throw new IllegalArgumentException("spinBeforePark must be between 0 and 1 s, was " + spin);
       }
       this.spinNanos = spin.toNanos();
+      return this;
+    }
+
+    /**
+     * Makes the runtime caller-driven: {@link #build()} starts no thread, the thread that calls
+     * it owns the runtime, and everything the runtime's sockets and pollers do happens on that
+     * thread, inside its own calls on them; any other thread may only read addresses, ask
+     * {@code isClosed()} and {@code close()}.
+     *
+     * @param callerDriven true for a caller-driven runtime; the default is false
+     * @return this builder
+     */
+    public Builder callerDriven(boolean callerDriven) {
+      this.callerDriven = callerDriven;
+      return this;
+    }
+
+    /**
+     * Sets how long a caller-driven runtime's owner, when it waits, keeps asking the kernel
+     * without blocking before it blocks in the transport's wait: a shorter round trip when the
+     * answer comes soon, for that much CPU per wait.
+     *
+     * @param spin zero (the default) to block at once, up to one second
+     * @return this builder
+     * @throws IllegalArgumentException if {@code spin} is negative or longer than a second
+     */
+    public Builder busyPoll(Duration spin) {
+      Objects.requireNonNull(spin, "spin");
+      if (spin.isNegative() || spin.compareTo(Duration.ofSeconds(1)) > 0) {
+        throw new IllegalArgumentException("busyPoll must be between 0 and 1 s, was " + spin);
+      }
+      this.busyPoll = spin;
       return this;
     }
 
@@ -426,6 +483,7 @@ public final class Ipc implements AutoCloseable {
         throw new IllegalArgumentException("ioThreads must be at least 1, was " + threads);
       }
       this.ioThreads = threads;
+      this.ioThreadsSet = true;
       return this;
     }
 
@@ -469,11 +527,42 @@ public final class Ipc implements AutoCloseable {
      * Makes the runtime.
      *
      * @return the new runtime
-     * @throws IllegalArgumentException if the named transport contradicts the borrowed group's, or
-     *     the {@code bbipc.transport} property names an unknown or unavailable transport
+     * @throws IllegalArgumentException if the named transport contradicts the borrowed group's,
+     *     the {@code bbipc.transport} property names an unknown or unavailable transport, a
+     *     caller-driven runtime is given an event loop group or I/O threads, or
+     *     {@code busyPoll} is set on a runtime that is not caller-driven
+     * @throws IllegalStateException if a caller-driven runtime is built on a virtual thread,
+     *     whose carrier the transport's native wait would pin
      */
     public Ipc build() {
       IpcRuntime runtime;
+      if (callerDriven) {
+        if (group != null) {
+          throw new IllegalArgumentException("a caller-driven runtime runs on no event loop group:"
+              + " its owner runs its I/O; eventLoopGroup(" + group + ") contradicts callerDriven(true)");
+        }
+        if (ioThreadsSet) {
+          throw new IllegalArgumentException("a caller-driven runtime has no I/O threads: ioThreads("
+              + ioThreads + ") contradicts callerDriven(true)");
+        }
+        if (Threads.isVirtual(Thread.currentThread())) {
+          throw new IllegalStateException("cannot make a caller-driven runtime owned by virtual thread "
+              + Thread.currentThread() + ": its waits block in the transport's native wait (epoll_wait,"
+              + " io_uring_enter, Selector.select), which would pin the carrier thread; build it on a"
+              + " platform thread, or use a runtime with I/O threads, whose waits park");
+        }
+        TransportProvider provider = transport != null ? Transports.named(transport)
+            : Transports.fromPropertyOrBest();
+        runtime = IpcRuntime.createCallerDriven(provider, busyPoll == null ? 0 : busyPoll.toNanos(),
+            inboundBufferLimit, outboundBufferLimit, pipeline, connectTimeoutMillis);
+        runtime.spinNanos(spinNanos);
+        runtime.halfClosure(halfClosure);
+        return new Ipc(runtime, false);
+      }
+      if (busyPoll != null) {
+        throw new IllegalArgumentException("busyPoll(" + busyPoll + ") applies to a caller-driven"
+            + " runtime only; add callerDriven(true), or use spinBeforePark for waits that park");
+      }
       if (group != null) {
         TransportProvider fromGroup = Transports.forGroup(group);
         if (transport != null && !transport.equals(fromGroup.name())) {

@@ -47,6 +47,9 @@ public abstract class AbstractSocket implements IpcSocket {
     return Events.toSet(supportedMask());
   }
 
+  /** The future of the socket's channel closing, or null if it has no channel. */
+  abstract io.netty.channel.ChannelFuture channelCloseFuture();
+
   @Override
   public final void close() {
     if (closed.compareAndSet(false, true)) {
@@ -55,6 +58,7 @@ public abstract class AbstractSocket implements IpcSocket {
       } finally {
         runtime.forget(this);
         stateChanged();
+        runtime.settleClose(this);
       }
     }
   }
@@ -72,8 +76,12 @@ public abstract class AbstractSocket implements IpcSocket {
   }
 
   private int pollMask(int mask, Timeout timeout) throws IpcException {
+    runtime.enter(this);
     checkOpen();
     int ready = currentEvents() & mask;
+    if (ready == 0 && runtime.isCallerDriven()) {
+      return pollCallerDriven(mask, timeout);
+    }
     if (ready != 0 || timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
       return ready;
     }
@@ -98,6 +106,36 @@ public abstract class AbstractSocket implements IpcSocket {
       }
     } finally {
       removeListener(waiter);
+    }
+  }
+
+  /**
+   * The owner of a caller-driven runtime waits in the transport's own wait: only its own calls
+   * change the socket's state, and a close from another thread wakes it.
+   */
+  private int pollCallerDriven(int mask, Timeout timeout) throws IpcException {
+    if (timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
+      runtime.runNow();
+      checkOpen();
+      return currentEvents() & mask;
+    }
+    // no non-blocking look first: the blocking wait returns at once if the kernel has something
+    Waiter.checkMayBlock("poll");
+    long deadline = Waiter.deadline(timeout.toNanos());
+    CallerDrivenLoop loop = runtime.loop();
+    while (true) {
+      int ready = currentEvents() & mask;
+      if (ready != 0) {
+        return ready;
+      }
+      checkOpen();
+      if (Thread.currentThread().isInterrupted()) {
+        return 0;
+      }
+      if (deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
+        return 0;
+      }
+      loop.await(deadline, () -> isClosed() || (currentEvents() & mask) != 0);
     }
   }
 

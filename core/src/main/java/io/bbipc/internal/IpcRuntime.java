@@ -48,6 +48,8 @@ public final class IpcRuntime {
   private static final long LOCAL_CONNECT_WAIT_MILLIS = 1000;
   /** How long {@link #close()} lets streams deliver what was written before the loops stop. */
   private static final long CLOSE_FLUSH_MILLIS = 2000;
+  /** How often a caller-driven runtime checks whether its owner has ended without closing it. */
+  private static final long ORPHAN_CHECK_MILLIS = 1000;
 
   private final TransportProvider transport;
   private final EventLoopGroup group;
@@ -63,12 +65,21 @@ public final class IpcRuntime {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Map<Class<? extends Channel>, ReflectiveChannelFactory<? extends Channel>> channelFactories =
       new ConcurrentHashMap<>();
+  /** The loop of a caller-driven runtime, run by its owner; null for a runtime with threads. */
+  private final CallerDrivenLoop loop;
+  /** The close futures of a closing caller-driven runtime's streams, which its owner waits for. */
+  private volatile List<ChannelFuture> closing = List.of();
+  /** Set while a caller-driven owner closes the whole runtime: sockets then do not settle one by one. */
+  private boolean closingAll;
+  /** Checks whether a caller-driven runtime's owner has ended without closing it. */
+  private volatile io.netty.util.concurrent.ScheduledFuture<?> orphanWatch;
 
   private IpcRuntime(TransportProvider transport, EventLoopGroup group, boolean ownsGroup,
                      int inboundBufferLimit, int outboundBufferLimit,
                      Consumer<ChannelPipeline> pipeline, int connectTimeoutMillis) {
     this.transport = transport;
     this.group = group;
+    this.loop = group instanceof CallerDrivenLoop ? (CallerDrivenLoop) group : null;
     this.ownsGroup = ownsGroup;
     this.inboundBufferLimit = inboundBufferLimit;
     this.outboundBufferLimit = outboundBufferLimit;
@@ -92,6 +103,128 @@ public final class IpcRuntime {
                                   Consumer<ChannelPipeline> pipeline, int connectTimeoutMillis) {
     return new IpcRuntime(transport, group, false, inboundBufferLimit, outboundBufferLimit,
         pipeline, connectTimeoutMillis);
+  }
+
+  /**
+   * A runtime with no thread: the calling thread owns it and runs its I/O inside its own calls.
+   *
+   * @param busyPollNanos how long a waiting owner polls without blocking before it blocks
+   */
+  public static IpcRuntime createCallerDriven(TransportProvider transport, long busyPollNanos,
+                                              int inboundBufferLimit, int outboundBufferLimit,
+                                              Consumer<ChannelPipeline> pipeline, int connectTimeoutMillis) {
+    CallerDrivenLoop loop = new CallerDrivenLoop(transport.callerDrivenIoHandlerFactory(),
+        transport.submitsOnlyWhenRun(), busyPollNanos);
+    IpcRuntime runtime = new IpcRuntime(transport, loop, true, inboundBufferLimit, outboundBufferLimit,
+        pipeline, connectTimeoutMillis);
+    runtime.orphanWatch = io.netty.util.concurrent.GlobalEventExecutor.INSTANCE.scheduleAtFixedRate(
+        runtime::closeIfOrphaned, ORPHAN_CHECK_MILLIS, ORPHAN_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+    return runtime;
+  }
+
+  public boolean isCallerDriven() {
+    return loop != null;
+  }
+
+  /** The owner of a caller-driven runtime, or null. */
+  public Thread owner() {
+    return loop == null ? null : loop.owner();
+  }
+
+  /** The caller-driven loop, or null. */
+  CallerDrivenLoop loop() {
+    return loop;
+  }
+
+  /**
+   * Where every call that uses this runtime's sockets or pollers begins: a caller-driven
+   * runtime checks that its owner calls, and runs what other threads queued for it (a close).
+   *
+   * @param what the object called, named in the owner error
+   */
+  void enter(Object what) {
+    CallerDrivenLoop l = loop;
+    if (l == null) {
+      return;
+    }
+    l.checkOwner(what);
+    if (l.isRunning()) {
+      return;
+    }
+    if (closed.get()) {
+      if (!l.isTerminated()) {
+        settleAndStop();
+      }
+    } else {
+      l.enter();
+    }
+  }
+
+  /**
+   * Owner of a caller-driven runtime, outside a run: takes in what the kernel holds now.
+   *
+   * @return how much work was done; 0 for none, or for a runtime with threads
+   */
+  int runNow() {
+    CallerDrivenLoop l = loop;
+    return l != null && l.mayRun() ? l.runNow() : 0;
+  }
+
+  /** Owner, after a write: hands queued writes to the kernel where the transport waits for a run. */
+  void submitWrites() {
+    CallerDrivenLoop l = loop;
+    if (l != null) {
+      l.submitWrites();
+    }
+  }
+
+  /**
+   * Waits for a future of this runtime's channels, not letting an interrupt cut the wait short;
+   * a caller-driven owner runs the loop meanwhile, since nothing else would.
+   *
+   * @return whether it completed in time
+   */
+  private boolean awaitDone(io.netty.util.concurrent.Future<?> f, long millis) {
+    if (loop == null || !loop.inEventLoop()) {
+      return f.awaitUninterruptibly(millis, TimeUnit.MILLISECONDS);
+    }
+    boolean interrupted = Thread.interrupted();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+      while (!f.isDone()) {
+        if (System.nanoTime() - deadline >= 0) {
+          return false;
+        }
+        loop.await(deadline, f::isDone);
+      }
+      return true;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Called after a socket's {@code closeOnce}: a caller-driven owner closes its descriptor
+   * before {@code close()} returns, letting a stream deliver what was written for a bounded
+   * time first; other threads leave that to the owner's next call.
+   */
+  void settleClose(AbstractSocket socket) {
+    CallerDrivenLoop l = loop;
+    if (l == null || closingAll || !l.mayRun()) {
+      return;
+    }
+    ChannelFuture done = socket.channelCloseFuture();
+    if (done == null) {
+      return;
+    }
+    if (!awaitDone(done, CLOSE_FLUSH_MILLIS)) {
+      done.channel().close();
+      awaitDone(done, CLOSE_FLUSH_MILLIS);
+    }
+    // NIO closes a registered socket at the selector's next select
+    l.runNow();
   }
 
   public String transportName() {
@@ -143,6 +276,7 @@ public final class IpcRuntime {
       throw new IllegalArgumentException("allowedPeerUids " + options.allowedPeerUids()
           + " applies to local servers only: TCP peers have no user id");
     }
+    enter(this);
     checkOpen();
     RealIpv4TcpServer server = new RealIpv4TcpServer(this, hostAddress, options);
     ServerBootstrap b = serverBootstrap(transport.tcpServerChannelType(), options)
@@ -165,6 +299,7 @@ public final class IpcRuntime {
     InetAddress local = localHostAddress == null ? null
         : Addresses.parseIpv4(localHostAddress, "localHostAddress");
     Addresses.checkPort(localPort, "localPort");
+    enter(this);
     checkOpen();
     Channel ch = newChannel(transport.tcpChannelType());
     RealIpv4TcpStream stream = new RealIpv4TcpStream(this, ch, hostAddress, port, localHostAddress, localPort);
@@ -182,6 +317,7 @@ public final class IpcRuntime {
     Objects.requireNonNull(options, "options");
     SocketFiles.checkLength(pathname);
     Path temporary = SocketFiles.temporarySibling(pathname);
+    enter(this);
     checkOpen();
     checkPeerUidsPossible(pathname.toString(), options);
     checkHalfClosurePossible("make a local server at " + pathname, options.halfClosure());
@@ -211,6 +347,7 @@ public final class IpcRuntime {
     Path shown = AbstractNames.check(name);
     Objects.requireNonNull(options, "options");
     checkAbstractNamespace();
+    enter(this);
     checkOpen();
     checkPeerUidsPossible(shown.toString(), options);
     checkHalfClosurePossible("make a local server at " + shown, options.halfClosure());
@@ -257,6 +394,7 @@ public final class IpcRuntime {
   public LocalStream connectToLocalServer(Path pathname) throws IpcException {
     Objects.requireNonNull(pathname, "pathname");
     SocketFiles.checkLength(pathname);
+    enter(this);
     checkOpen();
     if (!Files.exists(pathname)) {
       throw new NoLocalServerException(pathname, null);
@@ -267,6 +405,7 @@ public final class IpcRuntime {
   public LocalStream connectToAbstractLocalServer(String name) throws IpcException {
     Path shown = AbstractNames.check(name);
     checkAbstractNamespace();
+    enter(this);
     checkOpen();
     return connectLocal(shown, transport.abstractAddress(name));
   }
@@ -280,9 +419,9 @@ public final class IpcRuntime {
     if (!Waiter.onEventLoop()) {
       // A local connect ends at once unless the backlog is full; wait for the attempt so a
       // missing server is an exception here, as the original signals it.
-      ch.eventLoop().submit(() -> null).awaitUninterruptibly(BIND_WAIT_SECONDS, TimeUnit.SECONDS);
+      awaitDone(ch.eventLoop().submit(() -> null), TimeUnit.SECONDS.toMillis(BIND_WAIT_SECONDS));
       // io_uring answers a connect through its completion queue, a moment later
-      connecting.awaitUninterruptibly(LOCAL_CONNECT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+      awaitDone(connecting, LOCAL_CONNECT_WAIT_MILLIS);
       if (connecting.isDone() && !connecting.isSuccess()) {
         stream.close();
         Throwable cause = connecting.cause();
@@ -318,6 +457,11 @@ public final class IpcRuntime {
     if (ch.pipeline().get("bbipc") != null) {
       throw new IllegalArgumentException("channel " + ch + " is already a bbipc stream");
     }
+    if (loop != null && ch.eventLoop() != loop) {
+      throw new IllegalArgumentException("channel " + ch + " runs on another event loop than this"
+          + " caller-driven runtime's; register it with the runtime's eventLoopGroup() first");
+    }
+    enter(this);
     checkOpen();
     SocketAddress remote = ch.remoteAddress();
     SocketAddress local = ch.localAddress();
@@ -338,6 +482,7 @@ public final class IpcRuntime {
   // ---------------------------------------------------------------- pollers and lifecycle
 
   public Poller makePoller() throws IpcException {
+    enter(this);
     checkOpen();
     RealPoller poller = new RealPoller(this);
     pollers.add(poller);
@@ -366,13 +511,17 @@ public final class IpcRuntime {
 
   /** Closes every socket and poller, then the event loop group if this runtime made it. */
   public void close() {
+    if (loop != null) {
+      closeCallerDriven();
+      return;
+    }
     if (!closed.compareAndSet(false, true)) {
       return;
     }
     List<ChannelFuture> closing = new ArrayList<>();
     for (AbstractSocket socket : sockets) {
       if (socket instanceof RealStream) {
-        closing.add(((RealStream) socket).closeFuture());
+        closing.add(socket.channelCloseFuture());
       }
       socket.close();
     }
@@ -398,6 +547,91 @@ public final class IpcRuntime {
     if (ownsGroup) {
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * Any thread marks everything closed at once; the owner, outside a run, then lets the streams
+   * deliver what was written (bounded) and stops the loop, releasing every descriptor. Another
+   * thread, or the owner inside a run, leaves that to the owner's next call.
+   */
+  private void closeCallerDriven() {
+    if (closed.compareAndSet(false, true)) {
+      List<ChannelFuture> futures = new ArrayList<>();
+      boolean owner = loop.mayRun();
+      closingAll = owner;
+      try {
+        for (AbstractSocket socket : sockets) {
+          ChannelFuture f = socket.channelCloseFuture();
+          if (f != null) {
+            futures.add(f);
+          }
+          socket.close();
+        }
+        for (RealPoller poller : pollers) {
+          poller.close();
+        }
+      } finally {
+        closingAll = false;
+      }
+      closing = futures;
+      if (!owner) {
+        loop.wakeup();
+        return;
+      }
+    }
+    if (loop.mayRun() && !loop.isTerminated()) {
+      settleAndStop();
+    }
+  }
+
+  /** Owner: waits (bounded) for the closing streams to deliver and close, then stops the loop. */
+  private void settleAndStop() {
+    io.netty.util.concurrent.ScheduledFuture<?> watch = orphanWatch;
+    if (watch != null) {
+      watch.cancel(false);
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_FLUSH_MILLIS);
+    List<ChannelFuture> futures = closing;
+    boolean interrupted = Thread.interrupted();
+    try {
+      for (ChannelFuture f : futures) {
+        while (!f.isDone() && System.nanoTime() - deadline < 0) {
+          loop.await(deadline, f::isDone);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+    loop.runNow();
+  }
+
+  /**
+   * Runs once a second for a caller-driven runtime: once its owner has ended without closing
+   * it, a short-lived thread takes the loop over and closes it, so no descriptor is left behind.
+   */
+  private void closeIfOrphaned() {
+    if (loop.isTerminated()) {
+      orphanWatch.cancel(false);
+      return;
+    }
+    if (loop.owner().isAlive()) {
+      return;
+    }
+    orphanWatch.cancel(false);
+    Thread closer = new Thread(() -> {
+      if (loop.takeOverFromDeadOwner()) {
+        if (closed.get()) {
+          settleAndStop();
+        } else {
+          close();
+        }
+      }
+    }, "bbipc-orphan-closer");
+    closer.setDaemon(true);
+    closer.start();
   }
 
   private void checkOpen() throws IpcException {
@@ -453,7 +687,7 @@ public final class IpcRuntime {
     Waiter.checkMayBlock("making a server");
     ChannelFuture bound = b.bind(address);
     server.channel = bound.channel();
-    if (!bound.awaitUninterruptibly(BIND_WAIT_SECONDS, TimeUnit.SECONDS)) {
+    if (!awaitDone(bound, TimeUnit.SECONDS.toMillis(BIND_WAIT_SECONDS))) {
       bound.channel().close();
       throw new IpcException("cannot listen on " + where + ": the event loop did not bind within "
           + BIND_WAIT_SECONDS + " s", null);

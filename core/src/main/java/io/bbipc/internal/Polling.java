@@ -44,11 +44,24 @@ public final class Polling {
       own[i] = own(socket);
       masks[i] = Events.toMask(checkEvents(events.get(i), i), own[i].supportedMask(), own[i]);
     }
+    List<IpcRuntime> runtimes = new ArrayList<>(1);
+    for (AbstractSocket s : own) {
+      if (!runtimes.contains(s.runtime)) {
+        runtimes.add(s.runtime);
+      }
+    }
+    CallerDrivenLoop[] loops = Waiter.loopsOf(runtimes, "a socket given to pollSockets");
     for (AbstractSocket s : own) {
       s.checkOpen();
     }
     int[] found = new int[n];
-    if (scan(own, masks, found) || timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
+    if (scan(own, masks, found)) {
+      return toList(found);
+    }
+    if (timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
+      if (Waiter.runNow(loops) > 0) {
+        scan(own, masks, found);
+      }
       return toList(found);
     }
     Waiter.checkMayBlock("pollSockets");
@@ -57,7 +70,7 @@ public final class Polling {
     for (AbstractSocket s : own) {
       spin = Math.max(spin, s.runtime.spinNanos());
     }
-    Waiter waiter = new Waiter(spin);
+    Waiter waiter = new Waiter(spin, loops);
     for (AbstractSocket s : own) {
       s.addListener(waiter);
     }

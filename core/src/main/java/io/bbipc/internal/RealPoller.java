@@ -33,9 +33,15 @@ final class RealPoller implements Poller {
    * returns even when nothing is ready: the closed socket was one of those it waited on.
    */
   private final AtomicLong closes = new AtomicLong();
+  /**
+   * The runtimes of every socket ever monitored and the poller's own: a wait runs the
+   * caller-driven ones among them, which the waiting thread must own.
+   */
+  private final Set<IpcRuntime> runtimes = ConcurrentHashMap.newKeySet();
 
   RealPoller(IpcRuntime runtime) {
     this.runtime = runtime;
+    runtimes.add(runtime);
   }
 
   /** One monitored socket; its listener queues it when the socket's state changes. */
@@ -82,8 +88,11 @@ final class RealPoller implements Poller {
   public void monitorSocket(IpcSocket socket, Set<SocketEvent> events) throws IpcException {
     AbstractSocket s = Polling.own(socket);
     int mask = Events.toMask(events, s.supportedMask(), s);
+    runtime.enter(this);
+    s.runtime.enter(s);
     checkOpen();
     s.checkOpen();
+    runtimes.add(s.runtime);
     Registration fresh = new Registration(s, mask);
     Registration old = registrations.put(s, fresh);
     if (old != null) {
@@ -97,6 +106,7 @@ final class RealPoller implements Poller {
   @Override
   public void unmonitorSocket(IpcSocket socket) {
     Objects.requireNonNull(socket, "socket");
+    runtime.enter(this);
     Registration r = registrations.remove(socket);
     if (r != null) {
       r.active = false;
@@ -107,6 +117,7 @@ final class RealPoller implements Poller {
   @Override
   public boolean isMonitored(IpcSocket socket) {
     Objects.requireNonNull(socket, "socket");
+    runtime.enter(this);
     Registration r = registrations.get(socket);
     return r != null && !r.socket.isClosed();
   }
@@ -114,6 +125,7 @@ final class RealPoller implements Poller {
   @Override
   public Set<SocketEvent> monitoredEvents(IpcSocket socket) {
     Objects.requireNonNull(socket, "socket");
+    runtime.enter(this);
     Registration r = registrations.get(socket);
     return r == null || r.socket.isClosed() ? Events.toSet(0) : Events.toSet(r.mask);
   }
@@ -122,6 +134,8 @@ final class RealPoller implements Poller {
   public void setMonitoredEvents(IpcSocket socket, Set<SocketEvent> events) throws IpcException {
     AbstractSocket s = Polling.own(socket);
     int mask = Events.toMask(events, s.supportedMask(), s);
+    runtime.enter(this);
+    s.runtime.enter(s);
     checkOpen();
     s.checkOpen();
     Registration r = registrations.get(s);
@@ -134,6 +148,7 @@ final class RealPoller implements Poller {
 
   @Override
   public Set<IpcSocket> monitoredSockets() {
+    runtime.enter(this);
     Set<IpcSocket> sockets = new HashSet<>();
     for (Registration r : registrations.values()) {
       if (!r.socket.isClosed()) {
@@ -146,17 +161,21 @@ final class RealPoller implements Poller {
   @Override
   public List<PollResult> waitForEvents(Timeout timeout) throws IpcException {
     Objects.requireNonNull(timeout, "timeout");
+    CallerDrivenLoop[] loops = Waiter.loopsOf(runtimes, this);
     checkOpen();
     // read before the first look: a socket closed from here on ends the wait (behaviour 10);
     // one closed before is only dropped
     long closesBefore = closes.get();
     List<PollResult> results = collect();
-    if (!results.isEmpty() || timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
+    if (!results.isEmpty()) {
       return results;
+    }
+    if (timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
+      return Waiter.runNow(loops) > 0 ? collect() : results;
     }
     Waiter.checkMayBlock("waitForEvents");
     long deadline = Waiter.deadline(timeout.toNanos());
-    Waiter waiter = new Waiter(runtime.spinNanos());
+    Waiter waiter = new Waiter(runtime.spinNanos(), loops);
     waiters.add(waiter);
     try {
       while (true) {

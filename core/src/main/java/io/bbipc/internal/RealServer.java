@@ -59,12 +59,24 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
 
   @Override
   public final boolean connectionAvailable() {
-    return currentEvents() != 0;
+    runtime.enter(this);
+    return currentEvents() != 0 || runtime.runNow() > 0 && currentEvents() != 0;
   }
 
-  /** Takes the oldest waiting stream. */
+  @Override
+  final ChannelFuture channelCloseFuture() {
+    Channel ch = channel;
+    return ch == null ? null : ch.closeFuture();
+  }
+
+  /** Takes the oldest waiting stream; a caller-driven owner first takes in what the kernel has. */
   final S take() throws IpcException {
+    runtime.enter(this);
     checkOpen();
+    if (waitingCount.get() == 0) {
+      runtime.runNow();
+      checkOpen();
+    }
     S stream = waiting.poll();
     if (stream == null) {
       throw new NoConnectionAvailableException("no connection is waiting on " + this, this);
@@ -126,7 +138,8 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
     Channel ch = channel;
     if (ch != null) {
       ChannelFuture closing = ch.close();
-      if (!Waiter.onEventLoop()) {
+      // a caller-driven runtime's owner settles the close itself (IpcRuntime.settleClose)
+      if (!Waiter.onEventLoop() && !runtime.isCallerDriven()) {
         // The listening socket is gone when close() returns, so the address can be bound again
         // at once and nobody connects to a closed server. NIO needs one more turn of the loop:
         // the JDK closes a registered channel's socket only at the selector's next select, and

@@ -148,32 +148,41 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   @Override
   public final boolean determined() {
-    return (currentEvents() & Events.DETERMINED) != 0;
+    return holds(Events.DETERMINED);
   }
 
   @Override
   public final boolean connectionSucceeded() {
-    return (currentEvents() & Events.CONNECTION_SUCCEEDED) != 0;
+    return holds(Events.CONNECTION_SUCCEEDED);
   }
 
   @Override
   public final boolean connectionFailed() {
-    return (currentEvents() & Events.CONNECTION_FAILED) != 0;
+    return holds(Events.CONNECTION_FAILED);
   }
 
   @Override
   public final boolean dataAvailable() {
-    return (currentEvents() & Events.DATA_AVAILABLE) != 0;
+    return holds(Events.DATA_AVAILABLE);
   }
 
   @Override
   public final boolean readyToWrite() {
-    return (currentEvents() & Events.READY_TO_WRITE) != 0;
+    return holds(Events.READY_TO_WRITE);
   }
 
   @Override
   public final boolean remoteDisconnected() {
-    return (currentEvents() & Events.REMOTE_DISCONNECTED) != 0;
+    return holds(Events.REMOTE_DISCONNECTED);
+  }
+
+  /** Whether an event holds; a caller-driven owner first takes in what the kernel has if not. */
+  private boolean holds(int event) {
+    runtime.enter(this);
+    if ((currentEvents() & event) != 0) {
+      return true;
+    }
+    return runtime.runNow() > 0 && (currentEvents() & event) != 0;
   }
 
   // ---------------------------------------------------------------- reading
@@ -191,7 +200,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   @Override
   public final int readFromStream(byte[] buffer, int start, int end, boolean peek) throws IpcException {
     checkRange(buffer, start, end);
-    checkOpen();
+    enterToRead();
     int n = inbound.read(buffer, start, end - start, peek);
     if (n > 0 && !peek) {
       afterRead();
@@ -205,7 +214,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     if (destination.isReadOnly()) {
       throw new java.nio.ReadOnlyBufferException();
     }
-    checkOpen();
+    enterToRead();
     int n = inbound.read(destination);
     if (n > 0) {
       afterRead();
@@ -213,9 +222,23 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     return n;
   }
 
+  /** A caller-driven owner with nothing buffered first takes in what the kernel holds. */
+  private void enterToRead() throws IpcException {
+    runtime.enter(this);
+    checkOpen();
+    if (inbound.readable() == 0) {
+      runtime.runNow();
+      checkOpen();
+    }
+  }
+
   /** Resumes reading from the socket once readers have drained the buffer below half its limit. */
   private void afterRead() {
     if (readPaused && inbound.readable() <= inboundLimit / 2 && resumeQueued.compareAndSet(false, true)) {
+      if (runtime.isCallerDriven() && channel.eventLoop().inEventLoop()) {
+        resumeIfDrained();
+        return;
+      }
       try {
         channel.eventLoop().execute(this::resumeIfDrained);
       } catch (RejectedExecutionException shutDown) {
@@ -317,6 +340,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
       ByteBuf chunk = channel.alloc().ioBuffer(n);
       chunk.writeBytes(buffer, start, n);
       send(chunk);
+      runtime.submitWrites();
     }
     return n;
   }
@@ -332,6 +356,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
       chunk.writeBytes(source);
       source.limit(limit);
       send(chunk);
+      runtime.submitWrites();
     }
     return n;
   }
@@ -352,8 +377,20 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     return new IpcException("cannot write to " + this + ": its event loop has shut down", this, cause);
   }
 
-  /** How many of {@code wanted} bytes the outbound buffer takes now. */
+  /**
+   * How many of {@code wanted} bytes the outbound buffer takes now; a caller-driven owner whose
+   * buffer is full first lets the loop flush it.
+   */
   private int writable(int wanted) throws IpcException {
+    runtime.enter(this);
+    int n = writableNow(wanted);
+    if (n == 0 && wanted > 0 && runtime.runNow() > 0) {
+      n = writableNow(wanted);
+    }
+    return n;
+  }
+
+  private int writableNow(int wanted) throws IpcException {
     checkOpen();
     int s = state;
     if ((s & Events.CONNECTION_FAILED) != 0) {
@@ -377,6 +414,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   @Override
   public final void shutdownOutput() throws IpcException {
+    runtime.enter(this);
     checkOpen();
     if (outputShut) {
       return;
@@ -388,6 +426,13 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
           this, failure);
     }
     outputShut = true;
+    if (runtime.isCallerDriven()) {
+      // the owner's writes are already on the channel, in order
+      shutdownOutputNow();
+      runtime.submitWrites();
+      stateChanged();
+      return;
+    }
     try {
       // queued behind every write this thread made, so end-of-stream follows them
       channel.eventLoop().execute(this::shutdownOutputNow);
@@ -453,6 +498,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   @Override
   public final CompletableFuture<Set<SocketEvent>> whenReady(Set<SocketEvent> events) {
     int mask = Events.toMask(events, supportedMask(), this);
+    runtime.enter(this);
     if (isClosed()) {
       return CompletableFuture.failedFuture(new IpcException(this + " is closed", this));
     }
@@ -509,8 +555,8 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     }
   }
 
-  /** The future that completes once the channel is closed. */
-  final ChannelFuture closeFuture() {
+  @Override
+  final ChannelFuture channelCloseFuture() {
     return channel.closeFuture();
   }
 

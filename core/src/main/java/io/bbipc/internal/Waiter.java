@@ -3,22 +3,67 @@ package io.bbipc.internal;
 import io.netty.util.internal.ThreadExecutorMap;
 import java.util.concurrent.locks.LockSupport;
 
-/** A thread parked in {@code poll} or {@code pollSockets}, woken by any watched socket. */
+/**
+ * A thread waiting in {@code poll}, {@code pollSockets} or {@code waitForEvents}, woken by any
+ * watched socket: parked, or, when it owns caller-driven loops, running them in their wait.
+ */
 final class Waiter implements Listener {
+  static final CallerDrivenLoop[] NO_LOOPS = new CallerDrivenLoop[0];
+  /** How long one loop may block while the waiter has others to run too. */
+  private static final long SLICE_NANOS = 1_000_000;
+
   private final Thread thread = Thread.currentThread();
   /** How long to spin before parking: a wake-up from park costs tens of microseconds. */
   private final long spinNanos;
+  /** The caller-driven loops this thread owns among the watched sockets; it blocks in the first. */
+  private final CallerDrivenLoop[] loops;
   private volatile boolean signalled;
 
   Waiter(long spinNanos) {
+    this(spinNanos, NO_LOOPS);
+  }
+
+  Waiter(long spinNanos, CallerDrivenLoop[] loops) {
     this.spinNanos = spinNanos;
+    this.loops = loops;
   }
 
   @Override
   public boolean stateChanged(AbstractSocket socket) {
     signalled = true;
-    LockSupport.unpark(thread);
+    if (loops.length == 0) {
+      LockSupport.unpark(thread);
+    } else {
+      loops[0].wakeup();
+    }
     return true;
+  }
+
+  /**
+   * The distinct caller-driven loops of the runtimes given, after checking that the current
+   * thread owns each and letting each run what other threads queued for it.
+   */
+  static CallerDrivenLoop[] loopsOf(Iterable<IpcRuntime> runtimes, Object what) {
+    java.util.List<CallerDrivenLoop> found = new java.util.ArrayList<>(1);
+    for (IpcRuntime runtime : runtimes) {
+      CallerDrivenLoop loop = runtime.loop();
+      if (loop != null && !found.contains(loop)) {
+        runtime.enter(what);
+        found.add(loop);
+      }
+    }
+    return found.isEmpty() ? NO_LOOPS : found.toArray(NO_LOOPS);
+  }
+
+  /** Runs each loop once without blocking; a loop run from inside itself is left alone. */
+  static int runNow(CallerDrivenLoop[] loops) {
+    int n = 0;
+    for (CallerDrivenLoop loop : loops) {
+      if (loop.mayRun()) {
+        n += loop.runNow();
+      }
+    }
+    return n;
   }
 
   /**
@@ -28,6 +73,9 @@ final class Waiter implements Listener {
    * @return false if the deadline has passed
    */
   boolean await(long deadline) {
+    if (loops.length > 0) {
+      return awaitRunning(deadline);
+    }
     if (!signalled && spinNanos > 0) {
       long spinEnd = System.nanoTime() + spinNanos;
       while (!signalled && System.nanoTime() - spinEnd < 0 && System.nanoTime() - deadline < 0
@@ -44,6 +92,23 @@ final class Waiter implements Listener {
           return false;
         }
         LockSupport.parkNanos(this, left);
+      }
+    }
+    signalled = false;
+    return deadline == Long.MAX_VALUE || deadline - System.nanoTime() > 0;
+  }
+
+  private boolean awaitRunning(long deadline) {
+    if (!signalled) {
+      long until = deadline;
+      if (loops.length > 1) {
+        // while one loop blocks, the others' sockets are not looked at: block in slices
+        long slice = System.nanoTime() + SLICE_NANOS;
+        until = deadline == Long.MAX_VALUE || slice - deadline < 0 ? slice : deadline;
+      }
+      loops[0].await(until, () -> signalled);
+      for (int i = 1; i < loops.length; i++) {
+        loops[i].runNow();
       }
     }
     signalled = false;

@@ -55,6 +55,28 @@ public interface TransportProvider {
   IoHandlerFactory ioHandlerFactory();
 
   /**
+   * Returns a factory for the I/O handler of a caller-driven runtime, whose loop is run by the
+   * thread that owns it and, once that thread has ended without closing the runtime, by the
+   * thread that closes it.
+   *
+   * @return by default, {@link #ioHandlerFactory()}
+   */
+  default IoHandlerFactory callerDrivenIoHandlerFactory() {
+    return ioHandlerFactory();
+  }
+
+  /**
+   * Tells whether the I/O handler hands writes to the kernel only when its loop runs, as
+   * io_uring queues them in its submission queue; a caller-driven runtime then runs its loop
+   * once more after a write so that the write is under way before the call returns.
+   *
+   * @return false by default: the write happens in the call that makes it
+   */
+  default boolean submitsOnlyWhenRun() {
+    return false;
+  }
+
+  /**
    * Returns the I/O handler type, to recognise a borrowed event loop group of this transport.
    *
    * @return the handler class

@@ -9,6 +9,7 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDomainSocketChannel;
 import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerDomainSocketChannel;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
@@ -49,6 +50,27 @@ public final class IoUringTransportProvider extends NativeTransportProvider {
   @Override
   public IoHandlerFactory ioHandlerFactory() {
     return IoUringIoHandler.newFactory();
+  }
+
+  /**
+   * Returns a factory for io_uring handlers whose ring is not tied to one thread, so that a
+   * caller-driven runtime's closer can release it after its owner has ended.
+   *
+   * @return the factory
+   */
+  @Override
+  public IoHandlerFactory callerDrivenIoHandlerFactory() {
+    return IoUringIoHandler.newFactory(new IoUringIoHandlerConfig().setSingleIssuer(false));
+  }
+
+  /**
+   * Returns true: io_uring submits queued writes when its loop runs.
+   *
+   * @return true
+   */
+  @Override
+  public boolean submitsOnlyWhenRun() {
+    return true;
   }
 
   /**

@@ -1,0 +1,465 @@
+package io.bbipc.internal;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelPromise;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.IoHandle;
+import io.netty.channel.IoHandler;
+import io.netty.channel.IoHandlerContext;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.IoRegistration;
+import io.netty.util.concurrent.AbstractScheduledEventExecutor;
+import io.netty.util.concurrent.DefaultPromise;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.internal.ThreadExecutorMap;
+import java.io.IOException;
+import java.nio.channels.spi.AbstractInterruptibleChannel;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+/**
+ * An event loop with no thread of its own: its owner, the thread that made it, runs its I/O and
+ * tasks inside its own calls into bbipc, and waits in the transport's own wait.
+ *
+ * <p>Netty's {@code ManualIoEventLoop} fixes its owner for good; this loop lets a closer take
+ * over once the owner has ended without closing, so that the descriptors are still released.
+ * Only one thread ever runs it at a time: the owner, or after the owner's death the closer.
+ */
+final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements IoEventLoop {
+  private static final int STARTED = 0;
+  private static final int SHUTTING_DOWN = 1;
+  private static final int TERMINATED = 2;
+  /** How many queued tasks one run takes on at most. */
+  private static final int TASK_BUDGET = 4096;
+
+  private final IoHandler handler;
+  /** io_uring hands queued submissions to the kernel only when its handler runs. */
+  private final boolean submitsOnlyWhenRun;
+  private final long busyPollNanos;
+  private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private final Promise<Void> termination = new DefaultPromise<>(GlobalEventExecutor.INSTANCE);
+  private final AtomicInteger state = new AtomicInteger(STARTED);
+  private final IoHandlerContext nonBlocking = new Context(false);
+  private final IoHandlerContext blocking = new Context(true);
+  private volatile Thread owner;
+  /** Set by {@link #wakeup()} from another thread; a busy-polling owner stops at it. */
+  private volatile boolean wakeRequested;
+  /** True while the owner runs the handler or tasks: a nested run would corrupt the handler. */
+  private boolean running;
+  /** Deadline of the blocking run under way, for the handler's context. */
+  private long blockingDeadline;
+  /** Wakes a blocked owner when it is interrupted (a native wait does not notice interrupts). */
+  private InterruptHook interruptHook;
+
+  CallerDrivenLoop(IoHandlerFactory factory, boolean submitsOnlyWhenRun, long busyPollNanos) {
+    this.owner = Thread.currentThread();
+    this.submitsOnlyWhenRun = submitsOnlyWhenRun;
+    this.busyPollNanos = busyPollNanos;
+    this.handler = factory.newHandler(this);
+    handler.initialize();
+  }
+
+  Thread owner() {
+    return owner;
+  }
+
+  /** Whether the current thread is the owner and may run the loop now (not from inside a run). */
+  boolean mayRun() {
+    return owner == Thread.currentThread() && !running;
+  }
+
+  /** Whether the owner is inside a run: a handler or task the loop itself is running. */
+  boolean isRunning() {
+    return running;
+  }
+
+  /**
+   * Throws unless the current thread is the owner.
+   *
+   * @param what the object called, for the message
+   */
+  void checkOwner(Object what) {
+    Thread t = Thread.currentThread();
+    Thread o = owner;
+    if (t != o) {
+      throw new IllegalStateException(what + " belongs to a caller-driven runtime owned by thread \""
+          + o.getName() + "\" (id " + o.getId() + "); only that thread may use it, and this is \""
+          + t.getName() + "\" (id " + t.getId() + ")");
+    }
+  }
+
+  /** Owner, on entering bbipc: runs what other threads queued (a close, say) before anything else. */
+  void enter() {
+    if (!running && (!tasks.isEmpty() || state.get() != STARTED)) {
+      runNow();
+    }
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /** Owner: takes in what the kernel holds and runs due tasks, without blocking; 0 means nothing. */
+  int runNow() {
+    if (running) {
+      return 0;
+    }
+    int done = runOnce(nonBlocking);
+    if (submitsOnlyWhenRun && done > 0) {
+      // what the handlers and tasks just wrote waits in the submission queue until a run
+      done += runOnce(nonBlocking);
+    }
+    return done;
+  }
+
+  /** Owner, after writing outside a run: hands what a queueing transport holds to the kernel. */
+  void submitWrites() {
+    if (submitsOnlyWhenRun && !running) {
+      runNow();
+    }
+  }
+
+  /**
+   * Owner: waits once for work, busy-polling first when configured, then blocking in the
+   * transport's wait until there is I/O, a task, a wake-up, an interrupt or the deadline.
+   *
+   * @param deadline a {@link System#nanoTime()} deadline, or {@link Long#MAX_VALUE} for none
+   * @param done stops a busy poll early; checked between non-blocking runs
+   * @return how much work was done; 0 if the wait ended with nothing
+   */
+  int await(long deadline, BooleanSupplier done) {
+    if (running) {
+      throw new IllegalStateException("a wait inside a handler or whenReady continuation that a "
+          + "caller-driven runtime is running would stall it; use whenReady or Timeout.IMMEDIATE there");
+    }
+    Thread me = Thread.currentThread();
+    if (busyPollNanos > 0) {
+      long spinEnd = System.nanoTime() + busyPollNanos;
+      while (System.nanoTime() - spinEnd < 0 && System.nanoTime() - deadline < 0) {
+        int n = runNow();
+        if (n > 0 || done.getAsBoolean() || wakeRequested || me.isInterrupted()) {
+          wakeRequested = false;
+          return n;
+        }
+        Thread.onSpinWait();
+      }
+    }
+    if (me.isInterrupted() || done.getAsBoolean() || state.get() != STARTED) {
+      return runNow();
+    }
+    long left = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
+    if (left <= 0) {
+      return runNow();
+    }
+    blockingDeadline = deadline;
+    InterruptHook hook = interruptHook;
+    if (hook == null || !hook.isOpen()) {
+      hook = new InterruptHook();
+      interruptHook = hook;
+    }
+    hook.enter();
+    int n;
+    try {
+      n = runOnce(blocking);
+    } finally {
+      // NIO wakes for an interrupt by itself; epoll and io_uring only through the hook
+      hook.exit();
+      wakeRequested = false;
+    }
+    if (submitsOnlyWhenRun && n > 0) {
+      n += runOnce(nonBlocking);
+    }
+    return n;
+  }
+
+  private int runOnce(IoHandlerContext context) {
+    running = true;
+    EventExecutor old = ThreadExecutorMap.setCurrentExecutor(this);
+    try {
+      if (state.get() != STARTED) {
+        return finishShutdown();
+      }
+      int n = handler.run(context);
+      return n + runTasks();
+    } finally {
+      ThreadExecutorMap.setCurrentExecutor(old);
+      running = false;
+    }
+  }
+
+  private int runTasks() {
+    long now = ticker().nanoTime();
+    Runnable task;
+    int n = 0;
+    while ((task = pollScheduledTask(now)) != null) {
+      tasks.add(task);
+    }
+    // a task that keeps queueing more waits for the next run, so that I/O is never starved
+    while (n < TASK_BUDGET && (task = tasks.poll()) != null) {
+      safeExecute(task);
+      n++;
+    }
+    return n;
+  }
+
+  private int finishShutdown() {
+    if (termination.isDone()) {
+      return 0;
+    }
+    cancelScheduledTasks();
+    int n = drainTasks();
+    handler.prepareToDestroy();
+    n += drainTasks();
+    try {
+      // under the lock that wakeup() takes, so no thread writes to a wake-up descriptor that
+      // destroy() has closed (and the kernel may have handed to someone else)
+      synchronized (handler) {
+        state.set(TERMINATED);
+        handler.destroy();
+      }
+      n += drainTasks();
+    } finally {
+      state.set(TERMINATED);
+      termination.trySuccess(null);
+    }
+    return n;
+  }
+
+  private int drainTasks() {
+    int n = 0;
+    Runnable task;
+    while ((task = tasks.poll()) != null) {
+      safeExecute(task);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Hands the loop to the current thread once the owner has ended: the only way to release the
+   * descriptors of a runtime whose owner never closed it.
+   *
+   * @return false if the owner is still alive
+   */
+  boolean takeOverFromDeadOwner() {
+    Thread o = owner;
+    if (o.isAlive()) {
+      return false;
+    }
+    // Thread termination happens-before isAlive() returning false, so the handler state the
+    // owner left is visible here
+    owner = Thread.currentThread();
+    return true;
+  }
+
+  /** Wakes the owner if it waits; from the owner itself it does nothing. */
+  void wakeup() {
+    if (Thread.currentThread() != owner) {
+      wakeRequested = true;
+      synchronized (handler) {
+        if (state.get() != TERMINATED) {
+          handler.wakeup();
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- EventLoop
+
+  @Override
+  public boolean inEventLoop(Thread thread) {
+    return thread == owner;
+  }
+
+  @Override
+  public void execute(Runnable task) {
+    Objects.requireNonNull(task, "task");
+    if (state.get() == TERMINATED) {
+      throw new RejectedExecutionException("the caller-driven event loop has terminated");
+    }
+    tasks.add(task);
+    wakeup();
+  }
+
+  @Override
+  public CallerDrivenLoop next() {
+    return this;
+  }
+
+  @Override
+  public IoEventLoopGroup parent() {
+    return null;
+  }
+
+  @Override
+  public Future<IoRegistration> register(IoHandle handle) {
+    Promise<IoRegistration> promise = newPromise();
+    if (inEventLoop()) {
+      registerNow(handle, promise);
+    } else {
+      execute(() -> registerNow(handle, promise));
+    }
+    return promise;
+  }
+
+  private void registerNow(IoHandle handle, Promise<IoRegistration> promise) {
+    try {
+      promise.setSuccess(handler.register(handle));
+    } catch (Exception e) {
+      promise.setFailure(e);
+    }
+  }
+
+  @Deprecated
+  @Override
+  public ChannelFuture register(Channel channel) {
+    return register(new DefaultChannelPromise(channel, this));
+  }
+
+  @Deprecated
+  @Override
+  public ChannelFuture register(ChannelPromise promise) {
+    promise.channel().unsafe().register(this, promise);
+    return promise;
+  }
+
+  @Deprecated
+  @Override
+  public ChannelFuture register(Channel channel, ChannelPromise promise) {
+    channel.unsafe().register(this, promise);
+    return promise;
+  }
+
+  @Override
+  public boolean isCompatible(Class<? extends IoHandle> handleType) {
+    return handler.isCompatible(handleType);
+  }
+
+  @Override
+  public boolean isIoType(Class<? extends IoHandler> handlerType) {
+    return handler.getClass().equals(handlerType);
+  }
+
+  /** The handler's type, for the transport provider that recognises its own. */
+  Class<? extends IoHandler> handlerType() {
+    return handler.getClass();
+  }
+
+  /** Asks the owner to stop the loop at its next call; quiet period and timeout do not apply. */
+  @Override
+  public Future<?> shutdownGracefully(long quietPeriod, long timeout, TimeUnit unit) {
+    if (state.compareAndSet(STARTED, SHUTTING_DOWN)) {
+      wakeup();
+    }
+    return termination;
+  }
+
+  @Deprecated
+  @Override
+  public void shutdown() {
+    shutdownGracefully(0, 0, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public Future<?> terminationFuture() {
+    return termination;
+  }
+
+  @Override
+  public boolean isShuttingDown() {
+    return state.get() != STARTED;
+  }
+
+  @Override
+  public boolean isShutdown() {
+    return state.get() != STARTED;
+  }
+
+  @Override
+  public boolean isTerminated() {
+    return state.get() == TERMINATED;
+  }
+
+  @Override
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    return termination.await(timeout, unit);
+  }
+
+  @Override
+  public String toString() {
+    return "CallerDrivenLoop[" + handler.getClass().getSimpleName() + ", owner " + owner.getName() + "]";
+  }
+
+  private final class Context implements IoHandlerContext {
+    private final boolean mayBlock;
+
+    Context(boolean mayBlock) {
+      this.mayBlock = mayBlock;
+    }
+
+    @Override
+    public boolean canBlock() {
+      // an interrupt makes NIO return from select; saying "cannot block" then keeps Netty from
+      // clearing the interrupt flag the caller must still see
+      return mayBlock && tasks.isEmpty() && !hasScheduledTasks() && !wakeRequested
+          && !Thread.currentThread().isInterrupted();
+    }
+
+    @Override
+    public long delayNanos(long currentTimeNanos) {
+      if (!mayBlock) {
+        return 0;
+      }
+      long untilDeadline = blockingDeadline == Long.MAX_VALUE ? Long.MAX_VALUE
+          : Math.max(0, blockingDeadline - System.nanoTime());
+      return Math.min(untilDeadline, CallerDrivenLoop.this.delayNanos(currentTimeNanos, untilDeadline));
+    }
+
+    @Override
+    public long deadlineNanos() {
+      if (!mayBlock) {
+        return -1;
+      }
+      long next = nextScheduledTaskDeadlineNanos();
+      if (blockingDeadline == Long.MAX_VALUE) {
+        return next;
+      }
+      // the handler compares deadlines with the ticker's clock, not System.nanoTime()
+      long now = ticker().nanoTime();
+      long mine = now + Math.max(0, blockingDeadline - System.nanoTime());
+      return next == -1 || next - mine > 0 ? mine : next;
+    }
+  }
+
+  /**
+   * A channel that exists only for its interrupt hook: {@code begin()} makes the JDK call
+   * {@link #implCloseChannel()} when the thread is interrupted, which wakes the native wait.
+   */
+  private final class InterruptHook extends AbstractInterruptibleChannel {
+    void enter() {
+      begin();
+    }
+
+    void exit() {
+      try {
+        end(true);
+      } catch (IOException interrupted) {
+        // ClosedByInterruptException: the interrupt flag is set, which the caller sees
+      }
+    }
+
+    @Override
+    protected void implCloseChannel() {
+      wakeup();
+    }
+  }
+}
