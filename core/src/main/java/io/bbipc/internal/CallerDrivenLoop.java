@@ -61,6 +61,8 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
   private long blockingDeadline;
   /** Wakes a blocked owner when it is interrupted (a native wait does not notice interrupts). */
   private InterruptHook interruptHook;
+  /** Runs after every wait: a runtime closed by another thread is finished by the woken owner. */
+  private Runnable afterWait = () -> { };
 
   CallerDrivenLoop(IoHandlerFactory factory, boolean submitsOnlyWhenRun, long busyPollNanos) {
     this.owner = Thread.currentThread();
@@ -72,6 +74,10 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
 
   Thread owner() {
     return owner;
+  }
+
+  void afterWait(Runnable task) {
+    this.afterWait = task;
   }
 
   /** Whether the current thread is the owner and may run the loop now (not from inside a run). */
@@ -123,7 +129,7 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
 
   /** Owner, after writing outside a run: hands what a queueing transport holds to the kernel. */
   void submitWrites() {
-    if (submitsOnlyWhenRun && !running) {
+    if (submitsOnlyWhenRun && mayRun()) {
       runNow();
     }
   }
@@ -178,6 +184,7 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     if (submitsOnlyWhenRun && n > 0) {
       n += runOnce(nonBlocking);
     }
+    afterWait.run();
     return n;
   }
 

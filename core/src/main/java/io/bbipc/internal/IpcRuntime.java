@@ -71,6 +71,8 @@ public final class IpcRuntime {
   private volatile List<ChannelFuture> closing = List.of();
   /** Set while a caller-driven owner closes the whole runtime: sockets then do not settle one by one. */
   private boolean closingAll;
+  /** Set while a caller-driven owner settles the runtime's close, whose own waits end here again. */
+  private boolean settling;
   /** Checks whether a caller-driven runtime's owner has ended without closing it. */
   private volatile io.netty.util.concurrent.ScheduledFuture<?> orphanWatch;
 
@@ -117,6 +119,7 @@ public final class IpcRuntime {
         transport.submitsOnlyWhenRun(), busyPollNanos);
     IpcRuntime runtime = new IpcRuntime(transport, loop, true, inboundBufferLimit, outboundBufferLimit,
         pipeline, connectTimeoutMillis);
+    loop.afterWait(runtime::settleIfClosed);
     runtime.orphanWatch = io.netty.util.concurrent.GlobalEventExecutor.INSTANCE.scheduleAtFixedRate(
         runtime::closeIfOrphaned, ORPHAN_CHECK_MILLIS, ORPHAN_CHECK_MILLIS, TimeUnit.MILLISECONDS);
     return runtime;
@@ -584,8 +587,24 @@ public final class IpcRuntime {
     }
   }
 
+  /** Owner, after a wait: finishes a close that another thread started while the owner waited. */
+  private void settleIfClosed() {
+    if (closed.get() && !settling && loop.mayRun() && !loop.isTerminated()) {
+      settleAndStop();
+    }
+  }
+
   /** Owner: waits (bounded) for the closing streams to deliver and close, then stops the loop. */
   private void settleAndStop() {
+    settling = true;
+    try {
+      settleAndStopNow();
+    } finally {
+      settling = false;
+    }
+  }
+
+  private void settleAndStopNow() {
     io.netty.util.concurrent.ScheduledFuture<?> watch = orphanWatch;
     if (watch != null) {
       watch.cancel(false);
@@ -621,6 +640,10 @@ public final class IpcRuntime {
       return;
     }
     orphanWatch.cancel(false);
+    if (!transport.loopRunsOnAnyThread()) {
+      // no other thread can run this loop (io_uring): its descriptors stay until the JVM exits
+      return;
+    }
     Thread closer = new Thread(() -> {
       if (loop.takeOverFromDeadOwner()) {
         if (closed.get()) {
@@ -713,6 +736,8 @@ public final class IpcRuntime {
         f.channel().close();
       }
     });
+    // a caller-driven io_uring runtime would otherwise start the connect only at the next call
+    submitWrites();
     return connecting;
   }
 }

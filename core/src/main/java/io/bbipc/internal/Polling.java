@@ -55,13 +55,9 @@ public final class Polling {
       s.checkOpen();
     }
     int[] found = new int[n];
-    if (scan(own, masks, found)) {
-      return toList(found);
-    }
-    if (timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
-      if (Waiter.runNow(loops) > 0) {
-        scan(own, masks, found);
-      }
+    // one socket always ready must not hide what the kernel holds for the others
+    Waiter.runNow(loops);
+    if (scan(own, masks, found) || timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
       return toList(found);
     }
     Waiter.checkMayBlock("pollSockets");

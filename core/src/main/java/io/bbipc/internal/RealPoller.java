@@ -166,12 +166,11 @@ final class RealPoller implements Poller {
     // read before the first look: a socket closed from here on ends the wait (behaviour 10);
     // one closed before is only dropped
     long closesBefore = closes.get();
+    // a socket that is always ready must not hide what the kernel holds for the others
+    Waiter.runNow(loops);
     List<PollResult> results = collect();
-    if (!results.isEmpty()) {
+    if (!results.isEmpty() || timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
       return results;
-    }
-    if (timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
-      return Waiter.runNow(loops) > 0 ? collect() : results;
     }
     Waiter.checkMayBlock("waitForEvents");
     long deadline = Waiter.deadline(timeout.toNanos());

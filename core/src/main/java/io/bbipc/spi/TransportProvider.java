@@ -77,6 +77,16 @@ public interface TransportProvider {
   }
 
   /**
+   * Tells whether a thread other than the one that first ran a caller-driven loop may run it,
+   * which is how bbipc releases the descriptors of a runtime whose owner ended without closing.
+   *
+   * @return true by default
+   */
+  default boolean loopRunsOnAnyThread() {
+    return true;
+  }
+
+  /**
    * Returns the I/O handler type, to recognise a borrowed event loop group of this transport.
    *
    * @return the handler class

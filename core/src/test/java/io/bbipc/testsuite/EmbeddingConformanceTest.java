@@ -145,7 +145,7 @@ public class EmbeddingConformanceTest {
   // ---------------------------------------------------------------- pipeline hooks: TLS and a codec
 
   /** A key store made by the JDK's keytool, so the test depends on no test certificate file. */
-  private KeyStore keyStore() throws Exception {
+  static KeyStore keyStore(Path dir) throws Exception {
     Path store = dir.resolve("keys.p12");
     Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
         "-genkeypair", "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "secret",
@@ -166,7 +166,7 @@ public class EmbeddingConformanceTest {
   @MethodSource("fixtures")
   void tlsAndALengthCodecSitBetweenTheSocketAndTheFacade(Fixture f) throws Exception {
     f.assumeAvailable();
-    KeyStore ks = keyStore();
+    KeyStore ks = keyStore(dir);
     KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
     kmf.init(ks, "secret".toCharArray());
     TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());

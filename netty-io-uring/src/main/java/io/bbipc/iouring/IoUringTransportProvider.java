@@ -74,6 +74,18 @@ public final class IoUringTransportProvider extends NativeTransportProvider {
   }
 
   /**
+   * Returns false: Netty registers the ring with the thread that enables it
+   * ({@code IORING_REGISTER_RING_FDS}), and the kernel refuses that registered ring to any
+   * other thread ({@code EINVAL}), even with a ring not tied to a single issuer.
+   *
+   * @return false
+   */
+  @Override
+  public boolean loopRunsOnAnyThread() {
+    return false;
+  }
+
+  /**
    * Returns {@link IoUringIoHandler}.
    *
    * @return the handler class

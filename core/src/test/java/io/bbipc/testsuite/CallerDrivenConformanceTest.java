@@ -1,0 +1,756 @@
+package io.bbipc.testsuite;
+
+import static io.bbipc.testsuite.Fixture.WAIT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.bbipc.BasicBinaryIpc;
+import io.bbipc.Ipc;
+import io.bbipc.IpcException;
+import io.bbipc.Ipv4TcpServer;
+import io.bbipc.LocalServer;
+import io.bbipc.PollResult;
+import io.bbipc.Poller;
+import io.bbipc.ServerOptions;
+import io.bbipc.SocketEvent;
+import io.bbipc.StreamServer;
+import io.bbipc.StreamSocket;
+import io.bbipc.Timeout;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import java.security.KeyStore;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * API.md behaviours 15-19: a caller-driven runtime, on every transport pair, TCP and local. Each
+ * end's runtime is built on the thread that uses it, as the threading rule requires.
+ */
+public class CallerDrivenConformanceTest {
+  @TempDir
+  Path dir;
+
+  static List<Fixture> fixtures() {
+    return Fixture.all();
+  }
+
+  static List<Fixture> sameTransport() {
+    return Fixture.sameTransport();
+  }
+
+  static Ipc callerDriven(String transport) {
+    return Ipc.builder().transport(transport).callerDriven(true).build();
+  }
+
+  static Ipc callerDriven(String transport, int bufferLimit) {
+    return Ipc.builder().transport(transport).callerDriven(true)
+        .inboundBufferLimit(bufferLimit).outboundBufferLimit(bufferLimit).build();
+  }
+
+  StreamServer makeServer(Fixture f, Ipc ipc) throws IpcException {
+    return f.kind() == Fixture.Kind.TCP ? ipc.makeIpv4TcpServer("127.0.0.1", 0)
+        : ipc.makeLocalServer(dir.resolve("cd-" + System.nanoTime() + ".sock"));
+  }
+
+  static StreamSocket connect(Fixture f, Ipc ipc, StreamServer server) throws IpcException {
+    return f.kind() == Fixture.Kind.TCP
+        ? ipc.connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) server).port())
+        : ipc.connectToLocalServer(((LocalServer) server).localPathname());
+  }
+
+  /** Runs {@code body} on a new platform thread and returns its result, bounded. */
+  static <T> CompletableFuture<T> onNewThread(String name, java.util.concurrent.Callable<T> body) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        result.complete(body.call());
+      } catch (Throwable e) {
+        result.completeExceptionally(e);
+      }
+    }, name);
+    t.setDaemon(true);
+    t.start();
+    return result;
+  }
+
+  static <T> T join(CompletableFuture<T> f, String what) throws Exception {
+    try {
+      return f.get(60, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("timed out: " + what, e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Exception) {
+        throw (Exception) e.getCause();
+      }
+      throw new AssertionError(what, e.getCause());
+    }
+  }
+
+  // ---------------------------------------------------------------- data, both ends caller-driven
+
+  /**
+   * 64 KiB then 16 MiB each way through buffers limited to 4 KiB, CRC-exact: each end's owner
+   * writes, flushes and reads only inside its own calls.
+   */
+  @ParameterizedTest
+  @MethodSource("fixtures")
+  void bothEndsCallerDrivenEchoExactlyThroughSmallBuffers(Fixture f) throws Exception {
+    f.assumeAvailable();
+    byte[] small = Streams.randomBytes(new Random(1), 64 * 1024);
+    byte[] big = Streams.randomBytes(new Random(2), 16 << 20);
+    try (Ipc serverIpc = callerDriven(f.serverTransport(), 4096)) {
+      assertTrue(serverIpc.isCallerDriven());
+      assertEquals(Thread.currentThread(), serverIpc.owner().orElseThrow());
+      StreamServer server = makeServer(f, serverIpc);
+      CompletableFuture<Long> client = onNewThread("cd-client", () -> {
+        try (Ipc clientIpc = callerDriven(f.clientTransport(), 4096)) {
+          StreamSocket s = connect(f, clientIpc, server);
+          assertTrue(s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "client did not connect");
+          long deadline = Streams.deadline(60);
+          for (byte[] data : List.of(small, big)) {
+            // write and read interleaved: the echo comes back while this end still writes
+            int written = 0;
+            int read = 0;
+            byte[] back = new byte[data.length];
+            while (read < data.length) {
+              if (written < data.length) {
+                written += s.writeToStream(data, written, data.length);
+              }
+              read += s.readFromStream(back, read, data.length);
+              if (read < data.length) {
+                Streams.checkDeadline(deadline, "echo: " + written + " written, " + read + " read");
+                s.poll(written < data.length ? EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.READY_TO_WRITE)
+                    : EnumSet.of(SocketEvent.DATA_AVAILABLE), Timeout.seconds(1));
+              }
+            }
+            Streams.assertSameBytes(data, back);
+          }
+          s.close();
+          return Streams.crc(big);
+        }
+      });
+      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
+      StreamSocket accepted = server.acceptConnection();
+      byte[] buf = new byte[8192];
+      long deadline = Streams.deadline(60);
+      while (true) {
+        Set<SocketEvent> ev = accepted.poll(EnumSet.of(SocketEvent.DATA_AVAILABLE,
+            SocketEvent.REMOTE_DISCONNECTED), Timeout.seconds(1));
+        int n = accepted.readFromStream(buf);
+        if (n == 0 && ev.contains(SocketEvent.REMOTE_DISCONNECTED) && !accepted.dataAvailable()) {
+          break;
+        }
+        Streams.checkDeadline(deadline, "echoing");
+        int off = 0;
+        while (off < n) {
+          int w = accepted.writeToStream(buf, off, n);
+          off += w;
+          if (w == 0) {
+            Streams.checkDeadline(deadline, "echoing: the stream stays full");
+            accepted.poll(SocketEvent.READY_TO_WRITE, Timeout.seconds(1));
+          }
+        }
+      }
+      assertEquals(Streams.crc(big), join(client, "the client end"));
+    }
+  }
+
+  /** A caller-driven end talks to a threaded end, in both roles. */
+  @ParameterizedTest
+  @MethodSource("fixtures")
+  void aCallerDrivenEndTalksToAThreadedEnd(Fixture f) throws Exception {
+    f.assumeAvailable();
+    byte[] data = Streams.randomBytes(new Random(3), 1 << 20);
+    // caller-driven client, threaded server
+    try (Ipc mine = callerDriven(f.clientTransport())) {
+      StreamServer server = makeServer(f, f.serverIpc());
+      try {
+        StreamSocket client = connect(f, mine, server);
+        assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+        StreamSocket accepted = server.acceptConnection();
+        assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+        CompletableFuture<byte[]> got = onNewThread("threaded-reader",
+            () -> Streams.readFully(accepted, data.length, Streams.deadline(30)));
+        Streams.writeFully(client, data, Streams.deadline(30));
+        Streams.assertSameBytes(data, driveUntil(client, got, "the threaded end reading"));
+        Streams.writeFully(accepted, data, Streams.deadline(30));
+        Streams.assertSameBytes(data, Streams.readFully(client, data.length, Streams.deadline(30)));
+        accepted.close();
+        client.close();
+      } finally {
+        server.close();
+      }
+    }
+    // threaded client, caller-driven server
+    try (Ipc mine = callerDriven(f.serverTransport())) {
+      StreamServer server = makeServer(f, mine);
+      StreamSocket client = connect(f, f.clientIpc(), server);
+      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+      StreamSocket accepted = server.acceptConnection();
+      CompletableFuture<byte[]> got = onNewThread("threaded-reader",
+          () -> Streams.readFully(client, data.length, Streams.deadline(30)));
+      Streams.writeFully(accepted, data, Streams.deadline(30));
+      Streams.assertSameBytes(data, driveUntil(accepted, got, "the threaded end reading"));
+      client.close();
+      assertTrue(accepted.poll(SocketEvent.REMOTE_DISCONNECTED, WAIT), "the close was not seen");
+    }
+  }
+
+  /**
+   * Waits for another thread's result while the owner keeps calling into its own runtime: what
+   * it wrote beyond the kernel's buffer goes out only during its calls.
+   */
+  static <T> T driveUntil(StreamSocket mine, CompletableFuture<T> other, String what) throws Exception {
+    long deadline = Streams.deadline(60);
+    while (!other.isDone()) {
+      Streams.checkDeadline(deadline, what);
+      mine.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(0.01));
+    }
+    return join(other, what);
+  }
+
+  // ---------------------------------------------------------------- polling several runtimes
+
+  /**
+   * pollSockets and a Poller over a caller-driven stream and a threaded one: the owner, blocked
+   * in its own transport's wait, wakes for bytes on either.
+   */
+  @ParameterizedTest
+  @MethodSource("sameTransport")
+  void pollSocketsAndAPollerCoverCallerDrivenAndThreadedSocketsTogether(Fixture f) throws Exception {
+    f.assumeAvailable();
+    try (Ipc mine = callerDriven(f.clientTransport())) {
+      StreamServer threadedServer = makeServer(f, f.serverIpc());
+      StreamServer myServer = makeServer(f, mine);
+      try {
+        StreamSocket mineToThreaded = connect(f, mine, threadedServer);
+        assertTrue(threadedServer.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+        StreamSocket threadedEnd = threadedServer.acceptConnection();
+        StreamSocket threadedToMine = connect(f, f.clientIpc(), myServer);
+        assertTrue(myServer.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+        StreamSocket myEnd = myServer.acceptConnection();
+        assertTrue(mineToThreaded.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+        assertTrue(threadedToMine.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+
+        // bytes for the caller-driven stream, written by another thread's threaded stream
+        List<StreamSocket> both = List.of(mineToThreaded, myEnd);
+        List<Set<SocketEvent>> data = List.of(EnumSet.of(SocketEvent.DATA_AVAILABLE),
+            EnumSet.of(SocketEvent.DATA_AVAILABLE));
+        assertEquals(List.of(Set.of(), Set.of()), BasicBinaryIpc.pollSockets(both, data, Timeout.IMMEDIATE));
+        CompletableFuture<Integer> writer = onNewThread("writer", () -> threadedToMine.writeToStream(new byte[] {7}));
+        List<Set<SocketEvent>> found = BasicBinaryIpc.pollSockets(both, data, WAIT);
+        assertEquals(1, join(writer, "the write"));
+        assertEquals(List.of(Set.of(), Set.of(SocketEvent.DATA_AVAILABLE)), found);
+        assertEquals(1, myEnd.readFromStream(new byte[1]));
+
+        // bytes for a threaded-runtime stream this owner watches: the other runtime's loop
+        // thread wakes the owner out of its transport's wait
+        try (Poller poller = mine.makePoller()) {
+          poller.monitorSocket(mineToThreaded, EnumSet.of(SocketEvent.DATA_AVAILABLE));
+          poller.monitorSocket(myEnd, EnumSet.of(SocketEvent.DATA_AVAILABLE));
+          assertEquals(List.of(), poller.waitForEvents(Timeout.IMMEDIATE));
+          writer = onNewThread("writer", () -> threadedEnd.writeToStream(new byte[] {8}));
+          List<PollResult> results = poller.waitForEvents(WAIT);
+          assertEquals(1, join(writer, "the write"));
+          assertEquals(1, results.size(), results.toString());
+          assertSame(mineToThreaded, results.get(0).socket());
+          writer = onNewThread("writer", () -> threadedToMine.writeToStream(new byte[] {9}));
+          assertEquals(1, join(writer, "the write"));
+          long deadline = Streams.deadline(10);
+          boolean sawMine = false;
+          while (!sawMine) {
+            Streams.checkDeadline(deadline, "the poller to report the caller-driven stream");
+            for (PollResult r : poller.waitForEvents(Timeout.seconds(1))) {
+              sawMine |= r.socket() == myEnd;
+            }
+          }
+        }
+        // a threaded runtime's poller, waited on by this owner, runs the owner's loop too
+        try (Poller threadedPoller = f.serverIpc().makePoller()) {
+          byte[] two = new byte[2];
+          assertEquals(2, Streams.readFully(myEnd, 1, Streams.deadline(10)).length + 1);
+          threadedPoller.monitorSocket(myEnd, EnumSet.of(SocketEvent.DATA_AVAILABLE));
+          writer = onNewThread("writer", () -> threadedToMine.writeToStream(two));
+          assertEquals(2, join(writer, "the write"));
+          List<PollResult> results = threadedPoller.waitForEvents(WAIT);
+          assertEquals(1, results.size(), results.toString());
+          assertSame(myEnd, results.get(0).socket());
+        }
+        threadedToMine.close();
+        threadedEnd.close();
+      } finally {
+        threadedServer.close();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- the threading rule
+
+  /** Other threads get IllegalStateException naming the owner; getters, isClosed and close work. */
+  @ParameterizedTest
+  @MethodSource("sameTransport")
+  void otherThreadsMayOnlyReadAddressesAskIsClosedAndClose(Fixture f) throws Exception {
+    f.assumeAvailable();
+    try (Ipc mine = callerDriven(f.serverTransport())) {
+      StreamServer server = makeServer(f, mine);
+      StreamSocket client = connect(f, mine, server);
+      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+      StreamSocket accepted = server.acceptConnection();
+      assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+      Poller poller = mine.makePoller();
+      poller.monitorSocket(accepted, EnumSet.of(SocketEvent.DATA_AVAILABLE));
+      String owner = Thread.currentThread().getName();
+      List<Function<Void, Object>> refused = List.of(
+          v -> client.dataAvailable(),
+          v -> client.readyToWrite(),
+          v -> client.determined(),
+          v -> call(() -> client.poll(SocketEvent.DATA_AVAILABLE, Timeout.IMMEDIATE)),
+          v -> call(() -> client.readFromStream(new byte[1])),
+          v -> call(() -> client.writeToStream(new byte[1])),
+          v -> call(() -> client.readFromStream(java.nio.ByteBuffer.allocate(1))),
+          v -> client.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE)),
+          v -> call(() -> { client.shutdownOutput(); return null; }),
+          v -> server.connectionAvailable(),
+          v -> call(server::acceptConnection),
+          v -> call(() -> server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.seconds(1))),
+          v -> call(() -> BasicBinaryIpc.pollSockets(List.of(client), List.of(EnumSet.of(SocketEvent.DATA_AVAILABLE)),
+              Timeout.IMMEDIATE)),
+          v -> call(() -> poller.waitForEvents(Timeout.IMMEDIATE)),
+          v -> call(() -> { poller.monitorSocket(client, EnumSet.of(SocketEvent.DATA_AVAILABLE)); return null; }),
+          v -> poller.monitoredSockets(),
+          v -> call(mine::makePoller),
+          v -> call(() -> makeServer(f, mine)),
+          v -> call(() -> connect(f, mine, server)));
+      for (int i = 0; i < refused.size(); i++) {
+        Function<Void, Object> call = refused.get(i);
+        Object outcome = join(onNewThread("intruder", () -> {
+          try {
+            return call.apply(null);
+          } catch (Throwable e) {
+            return e;
+          }
+        }), "call " + i);
+        IllegalStateException e = assertInstanceOf(IllegalStateException.class, outcome, "call " + i);
+        assertTrue(e.getMessage().contains(owner), "call " + i + ": " + e.getMessage());
+        assertTrue(e.getMessage().contains("intruder"), "call " + i + ": " + e.getMessage());
+      }
+      // the owner still uses everything
+      assertEquals(1, client.writeToStream(new byte[] {1}));
+      assertEquals(1, Streams.readFully(accepted, 1, Streams.deadline(10)).length);
+      Object getters = join(onNewThread("reader", () -> List.of(server.isClosed(), client.isClosed(),
+          mine.transportName(), server.supportedEvents(), mine.isCallerDriven())), "getters");
+      assertEquals(List.of(false, false, f.serverTransport(), Set.of(SocketEvent.CONNECTION_AVAILABLE), true),
+          getters);
+      if (server instanceof Ipv4TcpServer) {
+        int port = ((Ipv4TcpServer) server).port();
+        assertEquals(port, join(onNewThread("reader", () -> ((Ipv4TcpServer) server).port()), "port"));
+      } else {
+        Path p = ((LocalServer) server).localPathname();
+        assertEquals(p, join(onNewThread("reader", () -> ((LocalServer) server).localPathname()), "path"));
+      }
+      poller.close();
+    }
+  }
+
+  private static Object call(java.util.concurrent.Callable<?> c) {
+    try {
+      return c.call();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      return e;
+    }
+  }
+
+  /**
+   * close() from another thread marks the socket closed at once and wakes the owner blocked in
+   * its transport's wait; the owner's next call releases the descriptor, and the peer sees it.
+   */
+  @ParameterizedTest
+  @MethodSource("sameTransport")
+  void closeFromAnotherThreadWakesTheOwnerAndTheNextCallReleasesTheSocket(Fixture f) throws Exception {
+    f.assumeAvailable();
+    try (Ipc mine = callerDriven(f.serverTransport())) {
+      StreamServer server = makeServer(f, f.serverIpc());
+      try {
+        StreamSocket client = connect(f, mine, server);
+        assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+        StreamSocket accepted = server.acceptConnection();
+        assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+        assertEquals(3, client.writeToStream(new byte[] {1, 2, 3}));
+        Thread ownerThread = Thread.currentThread();
+        CompletableFuture<Void> closer = onNewThread("closer", () -> {
+          awaitInTransportWait(ownerThread);
+          client.close();
+          assertTrue(client.isClosed());
+          return null;
+        });
+        IpcException e = assertThrows(IpcException.class,
+            () -> client.poll(SocketEvent.DATA_AVAILABLE, Timeout.INDEFINITE));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        join(closer, "the closer");
+        // the peer gets what was written, then the end of the stream
+        Streams.assertSameBytes(new byte[] {1, 2, 3}, Streams.readToDisconnect(accepted, Streams.deadline(10)));
+        accepted.close();
+      } finally {
+        server.close();
+      }
+    }
+  }
+
+  /** Closing the runtime from another thread wakes the owner; its next call stops the loop. */
+  @ParameterizedTest
+  @MethodSource("sameTransport")
+  void closingTheRuntimeFromAnotherThreadStopsItAtTheOwnersNextCall(Fixture f) throws Exception {
+    f.assumeAvailable();
+    Ipc mine = callerDriven(f.serverTransport());
+    StreamServer server = makeServer(f, mine);
+    Thread ownerThread = Thread.currentThread();
+    CompletableFuture<Void> closer = onNewThread("closer", () -> {
+      awaitInTransportWait(ownerThread);
+      mine.close();
+      return null;
+    });
+    assertThrows(IpcException.class, () -> server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.INDEFINITE));
+    join(closer, "the closer");
+    assertTrue(server.isClosed());
+    assertTrue(mine.eventLoopGroup().isTerminated(), "the owner's call did not stop the loop");
+    assertThrows(IpcException.class, mine::makePoller);
+    if (server instanceof LocalServer) {
+      assertFalse(Files.exists(((LocalServer) server).localPathname()), "the socket file is left");
+    } else {
+      // the port is free again
+      f.serverIpc().makeIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) server).port()).close();
+    }
+  }
+
+  /** Waits until {@code owner} is blocked inside a caller-driven loop's wait, bounded. */
+  static void awaitInTransportWait(Thread owner) {
+    long deadline = Streams.deadline(10);
+    while (true) {
+      StackTraceElement[] stack = owner.getStackTrace();
+      boolean inWait = false;
+      for (StackTraceElement e : stack) {
+        inWait |= e.getClassName().endsWith("CallerDrivenLoop") && e.getMethodName().equals("await");
+      }
+      if (inWait && stack.length > 0 && (stack[0].isNativeMethod() || owner.getState() != Thread.State.RUNNABLE)) {
+        return;
+      }
+      Streams.checkDeadline(deadline, "the owner to block in its transport's wait");
+      Thread.onSpinWait();
+    }
+  }
+
+  /** An interrupted owner returns from a wait at once, with its interrupt flag still set. */
+  @ParameterizedTest
+  @MethodSource("sameTransport")
+  void anInterruptWakesTheOwnerOutOfItsTransportsWait(Fixture f) throws Exception {
+    f.assumeAvailable();
+    CompletableFuture<Thread> started = new CompletableFuture<>();
+    CompletableFuture<List<Object>> outcome = onNewThread("owner", () -> {
+      try (Ipc mine = callerDriven(f.serverTransport())) {
+        StreamServer server = makeServer(f, mine);
+        started.complete(Thread.currentThread());
+        boolean polled = server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.INDEFINITE);
+        boolean interrupted = Thread.interrupted();
+        // and a later wait still works
+        boolean later = server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.seconds(0.05));
+        return List.of(polled, interrupted, later);
+      }
+    });
+    Thread owner = join(started, "the owner to start");
+    awaitInTransportWait(owner);
+    owner.interrupt();
+    assertEquals(List.of(false, true, false), join(outcome, "the interrupted owner"));
+  }
+
+  /**
+   * An owner that ends without closing: its runtime is closed for it within seconds, what it wrote
+   * reaches the peer, and no descriptor is left behind.
+   */
+  @ParameterizedTest
+  @MethodSource("sameTransport")
+  void anOwnerThatEndsWithoutClosingLeavesNothingBehind(Fixture f) throws Exception {
+    f.assumeAvailable();
+    Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "cannot count descriptors here");
+    Assumptions.assumeTrue(Fixture.provider(f.clientTransport()).loopRunsOnAnyThread(), "transport "
+        + f.clientTransport() + " cannot run a loop on another thread than its owner's (Netty registers"
+        + " an io_uring ring with its thread), so an orphaned runtime is released only at exit");
+    StreamServer server = makeServer(f, f.serverIpc());
+    try {
+      int before = openFds();
+      byte[] data = Streams.randomBytes(new Random(4), 256 * 1024);
+      AtomicReference<Ipc> left = new AtomicReference<>();
+      join(onNewThread("short-lived-owner", () -> {
+        Ipc mine = callerDriven(f.clientTransport());
+        left.set(mine);
+        StreamSocket client = connect(f, mine, server);
+        assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+        int written = 0;
+        while (written < data.length) {
+          int n = client.writeToStream(data, written, data.length);
+          written += n;
+          if (n == 0) {
+            break; // the rest stays unwritten: the peer reads only later
+          }
+        }
+        mine.makePoller();
+        return written;
+      }), "the owner");
+      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+      StreamSocket accepted = server.acceptConnection();
+      byte[] got = Streams.readToDisconnect(accepted, Streams.deadline(20));
+      assertTrue(got.length > 0 && got.length <= data.length);
+      Streams.assertSameBytes(java.util.Arrays.copyOf(data, got.length), got);
+      accepted.close();
+      long deadline = Streams.deadline(20);
+      while (!left.get().eventLoopGroup().isTerminated()) {
+        Streams.checkDeadline(deadline, "the orphaned runtime to be closed");
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+      }
+      int after = openFds();
+      while (after > before + 2) {
+        Streams.checkDeadline(deadline, "descriptors: " + before + " before, " + after + " now");
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        after = openFds();
+      }
+    } finally {
+      server.close();
+    }
+  }
+
+  static int openFds() {
+    try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+      return (int) s.count() - 1;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  // ---------------------------------------------------------------- callbacks run on the owner
+
+  /**
+   * whenReady completes on the owner inside its own call, pipeline handlers run on the owner,
+   * and a wait inside a continuation is refused rather than nested.
+   */
+  @ParameterizedTest
+  @MethodSource("sameTransport")
+  void callbacksRunOnTheOwnerAndMayNotWait(Fixture f) throws Exception {
+    f.assumeAvailable();
+    AtomicReference<Thread> handlerThread = new AtomicReference<>();
+    Ipc mine = Ipc.builder().transport(f.serverTransport()).callerDriven(true)
+        .pipeline(p -> p.addLast(new ChannelInboundHandlerAdapter() {
+          @Override
+          public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            handlerThread.compareAndSet(null, Thread.currentThread());
+            ctx.fireChannelRead(msg);
+          }
+        })).build();
+    try (mine) {
+      StreamServer server = makeServer(f, f.serverIpc());
+      try {
+        StreamSocket client = connect(f, mine, server);
+        assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+        StreamSocket accepted = server.acceptConnection();
+        assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+        AtomicReference<Thread> continuation = new AtomicReference<>();
+        AtomicReference<Throwable> nestedWait = new AtomicReference<>();
+        AtomicReference<Object> immediate = new AtomicReference<>();
+        CompletableFuture<Set<SocketEvent>> ready = client.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+        CompletableFuture<Void> after = ready.thenAccept(ev -> {
+          continuation.set(Thread.currentThread());
+          try {
+            client.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(1));
+          } catch (Throwable e) {
+            nestedWait.set(e);
+          }
+          try {
+            immediate.set(client.poll(EnumSet.of(SocketEvent.DATA_AVAILABLE), Timeout.IMMEDIATE));
+          } catch (Throwable e) {
+            immediate.set(e);
+          }
+        });
+        assertEquals(1, join(onNewThread("writer", () -> accepted.writeToStream(new byte[] {5})), "write"));
+        // nothing runs the owner's loop but the owner: the future waits for its next call
+        long deadline = Streams.deadline(10);
+        while (!after.isDone()) {
+          Streams.checkDeadline(deadline, "whenReady to complete inside the owner's poll");
+          client.poll(SocketEvent.DATA_AVAILABLE, Timeout.seconds(1));
+        }
+        assertSame(Thread.currentThread(), continuation.get());
+        assertSame(Thread.currentThread(), handlerThread.get());
+        assertInstanceOf(IllegalStateException.class, nestedWait.get());
+        assertEquals(Set.of(SocketEvent.DATA_AVAILABLE), immediate.get());
+        assertEquals(5, Streams.readFully(client, 1, Streams.deadline(10))[0]);
+        accepted.close();
+      } finally {
+        server.close();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- options
+
+  /** Busy polling, half-close and bounded buffers hold on a caller-driven runtime too. */
+  @ParameterizedTest
+  @MethodSource("sameTransport")
+  void busyPollHalfCloseAndBoundedBuffersWork(Fixture f) throws Exception {
+    f.assumeAvailable();
+    Assumptions.assumeTrue(f.kind() == Fixture.Kind.TCP || Fixture.provider(f.serverTransport()).localHalfClosure(),
+        "transport " + f.serverTransport() + " closes a local stream at its peer's end-of-stream");
+    try (Ipc mine = Ipc.builder().transport(f.serverTransport()).callerDriven(true)
+        .busyPoll(Duration.ofMillis(1)).inboundBufferLimit(1024).outboundBufferLimit(1024).build()) {
+      StreamServer server = f.kind() == Fixture.Kind.TCP
+          ? mine.makeIpv4TcpServer("127.0.0.1", 0, ServerOptions.defaults().halfClosure(true))
+          : mine.makeLocalServer(dir.resolve("hc.sock"), ServerOptions.defaults().halfClosure(true));
+      byte[] request = Streams.randomBytes(new Random(5), 100_000);
+      CompletableFuture<byte[]> client = onNewThread("half-closing-client", () -> {
+        try (Ipc theirs = Ipc.builder().transport(f.clientTransport()).callerDriven(true).halfClosure(true).build()) {
+          StreamSocket s = connect(f, theirs, server);
+          assertTrue(s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+          Streams.writeFully(s, request, Streams.deadline(30));
+          s.shutdownOutput();
+          return Streams.readToDisconnect(s, Streams.deadline(30));
+        }
+      });
+      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+      StreamSocket accepted = server.acceptConnection();
+      byte[] got = Streams.readToDisconnect(accepted, Streams.deadline(30));
+      Streams.assertSameBytes(request, got);
+      assertTrue(accepted.remoteDisconnected() && accepted.connectionSucceeded(), "half-closed, still writable");
+      // never more than the limits buffered, yet the answer goes out whole
+      Streams.writeFully(accepted, got, Streams.deadline(30));
+      accepted.shutdownOutput();
+      Streams.assertSameBytes(request, join(client, "the client"));
+      accepted.close();
+    }
+  }
+
+  /** A TLS handler in the pipeline runs on the owner: an encrypted echo between two owners. */
+  @ParameterizedTest
+  @MethodSource("sameTransport")
+  void anSslHandlerWorksOnCallerDrivenRuntimes(Fixture f) throws Exception {
+    f.assumeAvailable();
+    KeyStore ks = EmbeddingConformanceTest.keyStore(dir);
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(ks, "secret".toCharArray());
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(ks);
+    SslContext serverTls = SslContextBuilder.forServer(kmf).build();
+    SslContext clientTls = SslContextBuilder.forClient().trustManager(tmf).build();
+    AtomicReference<SslHandler> clientHandler = new AtomicReference<>();
+    ServerOptions options = ServerOptions.defaults()
+        .pipeline(p -> p.addLast(serverTls.newHandler(p.channel().alloc())));
+    try (Ipc serverIpc = Ipc.builder().transport(f.serverTransport()).callerDriven(true).build()) {
+      StreamServer server = f.kind() == Fixture.Kind.TCP
+          ? serverIpc.makeIpv4TcpServer("127.0.0.1", 0, options)
+          : serverIpc.makeLocalServer(dir.resolve("tls.sock"), options);
+      byte[] data = Streams.randomBytes(new Random(6), 200_000);
+      CompletableFuture<byte[]> client = onNewThread("tls-client", () -> {
+        try (Ipc clientIpc = Ipc.builder().transport(f.clientTransport()).callerDriven(true)
+            .pipeline(p -> {
+              SslHandler tls = clientTls.newHandler(p.channel().alloc(), "localhost", 0);
+              clientHandler.set(tls);
+              p.addLast(tls);
+            }).build()) {
+          StreamSocket s = connect(f, clientIpc, server);
+          assertTrue(s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+          Streams.writeFully(s, data, Streams.deadline(30));
+          byte[] back = Streams.readFully(s, data.length, Streams.deadline(30));
+          assertTrue(clientHandler.get().handshakeFuture().isSuccess(), "no TLS handshake happened");
+          return back;
+        }
+      });
+      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+      StreamSocket accepted = server.acceptConnection();
+      byte[] got = Streams.readFully(accepted, data.length, Streams.deadline(30));
+      Streams.writeFully(accepted, got, Streams.deadline(30));
+      Streams.assertSameBytes(data, join(client, "the TLS client"));
+      accepted.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- building
+
+  @Test
+  void theBuilderRefusesWhatContradictsACallerDrivenRuntime() throws Exception {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Ipc.builder().callerDriven(true).eventLoopGroup(Fixture.runtime("nio").eventLoopGroup()).build());
+    assertTrue(e.getMessage().contains("eventLoopGroup"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> Ipc.builder().busyPoll(Duration.ofNanos(50_000)).build());
+    assertTrue(e.getMessage().contains("busyPoll(PT0.00005S)"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Ipc.builder().busyPoll(Duration.ofNanos(-1)));
+    assertTrue(e.getMessage().contains("-0.000000001"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Ipc.builder().callerDriven(true).ioThreads(2).build());
+    assertTrue(e.getMessage().contains("ioThreads(2)"), e.getMessage());
+    try (Ipc threaded = Ipc.builder().transport("nio").build()) {
+      assertFalse(threaded.isCallerDriven());
+      assertEquals(java.util.Optional.empty(), threaded.owner());
+    }
+    // a caller-driven runtime starts no thread
+    Set<Thread> before = Thread.getAllStackTraces().keySet();
+    try (Ipc mine = Ipc.builder().transport("nio").callerDriven(true).build()) {
+      mine.makePoller().close();
+      Set<Thread> now = new java.util.HashSet<>(Thread.getAllStackTraces().keySet());
+      now.removeAll(before);
+      now.removeIf(t -> t.getName().startsWith("globalEventExecutor"));
+      assertEquals(Set.of(), now);
+      assertEquals(Thread.currentThread(), mine.owner().orElseThrow());
+    }
+  }
+
+  /** A virtual thread cannot own one: the transport's native wait would pin its carrier. */
+  @Test
+  void aVirtualThreadCannotOwnACallerDrivenRuntime() throws Exception {
+    Assumptions.assumeTrue(Runtime.version().feature() >= 21,
+        "virtual threads need JDK 21+; this is JDK " + Runtime.version());
+    Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
+    ThreadFactory virtual = (ThreadFactory) Class.forName("java.lang.Thread$Builder")
+        .getMethod("factory").invoke(builder);
+    CompletableFuture<Object> outcome = new CompletableFuture<>();
+    virtual.newThread(() -> {
+      try {
+        outcome.complete(Ipc.builder().transport("nio").callerDriven(true).build());
+      } catch (Throwable e) {
+        outcome.complete(e);
+      }
+    }).start();
+    Object result = join(outcome, "the virtual thread");
+    if (result instanceof Ipc) {
+      ((Ipc) result).close();
+    }
+    IllegalStateException e = assertInstanceOf(IllegalStateException.class, result);
+    assertTrue(e.getMessage().contains("virtual thread") && e.getMessage().contains("pin"), e.getMessage());
+  }
+}
