@@ -40,6 +40,14 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
   private static final int STARTED = 0;
   private static final int SHUTTING_DOWN = 1;
   private static final int TERMINATED = 2;
+  /** How long one loop blocks while its owner has other loops to run too. */
+  private static final long SLICE_NANOS = 1_000_000;
+  /**
+   * The loops each thread owns: a waiting owner runs all of them, so that two caller-driven
+   * runtimes on one thread (a client and a server, say) never wait for each other.
+   */
+  private static final ThreadLocal<java.util.List<CallerDrivenLoop>> OWNED =
+      ThreadLocal.withInitial(java.util.ArrayList::new);
   /** How many queued tasks one run takes on at most. */
   private static final int TASK_BUDGET = 4096;
 
@@ -70,6 +78,7 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     this.busyPollNanos = busyPollNanos;
     this.handler = factory.newHandler(this);
     handler.initialize();
+    OWNED.get().add(this);
   }
 
   Thread owner() {
@@ -127,6 +136,23 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     return done;
   }
 
+  /**
+   * Owner: {@link #runNow()}, and the same for every other loop this thread owns, so that a
+   * thread with two caller-driven runtimes (a client and a server) moves both in every call.
+   */
+  int runNowWithOthers() {
+    int done = runNow();
+    java.util.List<CallerDrivenLoop> owned = OWNED.get();
+    if (owned.size() > 1) {
+      for (CallerDrivenLoop other : owned.toArray(new CallerDrivenLoop[0])) {
+        if (other != this && other.mayRun()) {
+          done += other.runNow();
+        }
+      }
+    }
+    return done;
+  }
+
   /** Owner, after writing outside a run: hands what a queueing transport holds to the kernel. */
   void submitWrites() {
     if (submitsOnlyWhenRun && mayRun()) {
@@ -166,6 +192,14 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     if (left <= 0) {
       return runNow();
     }
+    java.util.List<CallerDrivenLoop> owned = OWNED.get();
+    if (owned.size() > 1) {
+      // while this loop blocks, the owner's other loops are not run: block in slices
+      long slice = System.nanoTime() + SLICE_NANOS;
+      if (deadline == Long.MAX_VALUE || slice - deadline < 0) {
+        deadline = slice;
+      }
+    }
     blockingDeadline = deadline;
     InterruptHook hook = interruptHook;
     if (hook == null || !hook.isOpen()) {
@@ -183,6 +217,14 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     }
     if (submitsOnlyWhenRun && n > 0) {
       n += runOnce(nonBlocking);
+    }
+    if (owned.size() > 1) {
+      for (CallerDrivenLoop other : owned.toArray(new CallerDrivenLoop[0])) {
+        if (other != this && other.mayRun()) {
+          n += other.runNow();
+          other.afterWait.run();
+        }
+      }
     }
     afterWait.run();
     return n;
@@ -237,6 +279,9 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     } finally {
       state.set(TERMINATED);
       termination.trySuccess(null);
+      if (owner == Thread.currentThread()) {
+        OWNED.get().remove(this);
+      }
     }
     return n;
   }

@@ -170,7 +170,7 @@ public final class IpcRuntime {
    */
   int runNow() {
     CallerDrivenLoop l = loop;
-    return l != null && l.mayRun() ? l.runNow() : 0;
+    return l != null && l.mayRun() ? l.runNowWithOthers() : 0;
   }
 
   /** Owner, after a write: hands queued writes to the kernel where the transport waits for a run. */

@@ -42,16 +42,18 @@ final class ReadyFutures {
 
   private static final class Entry {
     final int mask;
-    final CompletableFuture<Set<SocketEvent>> future = new CompletableFuture<>();
+    final CompletableFuture<Set<SocketEvent>> future;
 
-    Entry(int mask) {
+    Entry(int mask, CompletableFuture<Set<SocketEvent>> future) {
       this.mask = mask;
+      this.future = future;
     }
   }
 
   /** A future for the first of {@code mask}'s events; its first check runs on the event loop. */
   CompletableFuture<Set<SocketEvent>> add(int mask) {
-    Entry e = new Entry(mask);
+    CallerDrivenLoop loop = stream.runtime.loop();
+    Entry e = new Entry(mask, loop == null ? new CompletableFuture<>() : new OwnerDrivenFuture<>(loop));
     live.incrementAndGet();
     queued.incrementAndGet();
     queue.add(e);

@@ -200,7 +200,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   @Override
   public final int readFromStream(byte[] buffer, int start, int end, boolean peek) throws IpcException {
     checkRange(buffer, start, end);
-    enterToRead();
+    enterToRead(end - start);
     int n = inbound.read(buffer, start, end - start, peek);
     if (n > 0 && !peek) {
       afterRead();
@@ -214,7 +214,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     if (destination.isReadOnly()) {
       throw new java.nio.ReadOnlyBufferException();
     }
-    enterToRead();
+    enterToRead(destination.remaining());
     int n = inbound.read(destination);
     if (n > 0) {
       afterRead();
@@ -222,11 +222,14 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     return n;
   }
 
-  /** A caller-driven owner with nothing buffered first takes in what the kernel holds. */
-  private void enterToRead() throws IpcException {
+  /**
+   * A caller-driven owner first takes in what the kernel holds, unless the buffer already holds
+   * all that is asked for (a ping-pong's read then costs no system call).
+   */
+  private void enterToRead(int wanted) throws IpcException {
     runtime.enter(this);
     checkOpen();
-    if (inbound.readable() == 0) {
+    if (inbound.readable() < wanted) {
       runtime.runNow();
       checkOpen();
     }

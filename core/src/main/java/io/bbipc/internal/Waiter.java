@@ -9,8 +9,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Waiter implements Listener {
   static final CallerDrivenLoop[] NO_LOOPS = new CallerDrivenLoop[0];
-  /** How long one loop may block while the waiter has others to run too. */
-  private static final long SLICE_NANOS = 1_000_000;
 
   private final Thread thread = Thread.currentThread();
   /** How long to spin before parking: a wake-up from park costs tens of microseconds. */
@@ -100,16 +98,8 @@ final class Waiter implements Listener {
 
   private boolean awaitRunning(long deadline) {
     if (!signalled) {
-      long until = deadline;
-      if (loops.length > 1) {
-        // while one loop blocks, the others' sockets are not looked at: block in slices
-        long slice = System.nanoTime() + SLICE_NANOS;
-        until = deadline == Long.MAX_VALUE || slice - deadline < 0 ? slice : deadline;
-      }
-      loops[0].await(until, () -> signalled);
-      for (int i = 1; i < loops.length; i++) {
-        loops[i].runNow();
-      }
+      // a waiting owner runs every loop it owns, so the first stands for all
+      loops[0].await(deadline, () -> signalled);
     }
     signalled = false;
     return deadline == Long.MAX_VALUE || deadline - System.nanoTime() > 0;

@@ -114,12 +114,13 @@ public class BoundedMemoryReliabilityTest {
   @MethodSource("fixtures")
   void aWriterWhosePeerNeverReadsStopsAtItsLimitAndResumesWithin100Ms(Fixture f) throws Exception {
     f.assumeAvailable();
+    f.assumeThreaded("the peer reads on another thread than the owner");
     int outbound = Ipc.DEFAULT_BUFFER_LIMIT;
     int peerInbound = 64 * 1024;
     UnpooledByteBufAllocator writerAlloc = Rel.countingAllocator();
     UnpooledByteBufAllocator readerAlloc = Rel.countingAllocator();
-    try (Ipc writerIpc = Rel.runtime(f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, outbound, writerAlloc);
-         Ipc readerIpc = Rel.runtime(f.serverTransport(), peerInbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
+    try (Ipc writerIpc = Rel.runtime(f, f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, outbound, writerAlloc);
+         Ipc readerIpc = Rel.runtime(f, f.serverTransport(), peerInbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
          Conn c = connect(f, readerIpc, writerIpc, "w.sock")) {
       StreamSocket writer = c.client();
       StreamSocket reader = c.accepted();
@@ -177,8 +178,8 @@ public class BoundedMemoryReliabilityTest {
     int inbound = Ipc.DEFAULT_BUFFER_LIMIT;
     long total = Rel.size(64L << 20, 1L << 30);
     UnpooledByteBufAllocator readerAlloc = Rel.countingAllocator();
-    try (Ipc readerIpc = Rel.runtime(f.serverTransport(), inbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
-         Ipc writerIpc = Rel.runtime(f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, Ipc.DEFAULT_BUFFER_LIMIT);
+    try (Ipc readerIpc = Rel.runtime(f, f.serverTransport(), inbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
+         Ipc writerIpc = Rel.runtime(f, f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, Ipc.DEFAULT_BUFFER_LIMIT);
          Conn c = connect(f, readerIpc, writerIpc, "r.sock")) {
       StreamSocket flooder = c.client();
       StreamSocket we = c.accepted();
@@ -249,8 +250,9 @@ public class BoundedMemoryReliabilityTest {
    * kernel's share is not what is measured, and with loopback TCP's autotuned buffers 100
    * connections would take some 800 MiB of writing to stall.
    */
-  private static Ipc smallKernelBuffers(String transport, int limit, UnpooledByteBufAllocator alloc) {
-    return Ipc.builder().transport(transport).inboundBufferLimit(limit).outboundBufferLimit(limit)
+  private static Ipc smallKernelBuffers(Fixture f, String transport, int limit,
+                                        UnpooledByteBufAllocator alloc) {
+    return f.builder(transport).inboundBufferLimit(limit).outboundBufferLimit(limit)
         .pipeline(p -> {
           p.channel().config().setAllocator(alloc);
           p.channel().config().setOption(ChannelOption.SO_RCVBUF, 64 * 1024);
@@ -268,8 +270,8 @@ public class BoundedMemoryReliabilityTest {
     List<Conn> conns = new ArrayList<>();
     UnpooledByteBufAllocator serverAlloc = Rel.countingAllocator();
     UnpooledByteBufAllocator clientAlloc = Rel.countingAllocator();
-    try (Ipc serverIpc = smallKernelBuffers(f.serverTransport(), limit, serverAlloc);
-         Ipc clientIpc = smallKernelBuffers(f.clientTransport(), limit, clientAlloc);
+    try (Ipc serverIpc = smallKernelBuffers(f, f.serverTransport(), limit, serverAlloc);
+         Ipc clientIpc = smallKernelBuffers(f, f.clientTransport(), limit, clientAlloc);
          StreamServer server = Rel.server(f.kind(), serverIpc, dir, "h.sock")) {
       List<StreamSocket> all = new ArrayList<>();
       for (int i = 0; i < connections; i++) {

@@ -74,6 +74,7 @@ public class ConcurrencyReliabilityTest {
   @MethodSource("fixtures")
   void closingFromAnotherThreadWakesEveryWaiterWithin100Ms(Fixture f) throws Exception {
     f.assumeAvailable();
+    f.assumeThreaded("the waiters are other threads than the owner");
     int runs = Rel.size(1000, 10_000);
     long seed = f.toString().hashCode();
     Random random = new Random(seed);
@@ -337,13 +338,13 @@ public class ConcurrencyReliabilityTest {
     int maxCloses = 0;
     int maxEmpty = 0;
     try (NettyLog log = NettyLog.capture();
-         Ipc clientIpc = Ipc.builder().transport(f.clientTransport()).outboundBufferLimit(64 * 1024)
+         Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(64 * 1024)
              .pipeline(p -> {
                CloseCounter c = new CloseCounter();
                p.addLast(c);
                counters.add(c);
              }).build();
-         Ipc serverIpc = Rel.runtime(f.serverTransport(), 16 * 1024, Ipc.DEFAULT_BUFFER_LIMIT);
+         Ipc serverIpc = Rel.runtime(f, f.serverTransport(), 16 * 1024, Ipc.DEFAULT_BUFFER_LIMIT);
          StreamServer server = Rel.server(f.kind(), serverIpc, dir, "eight.sock")) {
       Rel.Pattern pattern = new Rel.Pattern(81);
       for (int rep = 0; rep < reps; rep++) {

@@ -134,7 +134,7 @@ public class ConnectFailureReliabilityTest {
   void aConnectThatNobodyAnswersFailsAtTheConnectTimeout(Fixture f) throws Exception {
     f.assumeAvailable();
     List<StreamSocket> fill = new ArrayList<>();
-    try (Ipc ipc = Ipc.builder().transport(f.clientTransport()).connectTimeout(CONNECT_TIMEOUT).build();
+    try (Ipc ipc = f.builder(f.clientTransport()).connectTimeout(CONNECT_TIMEOUT).build();
          ServerSocket neverAccepts = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
       int port = neverAccepts.getLocalPort();
       Ipv4TcpStream pending = null;

@@ -134,7 +134,7 @@ public class LocalSocketSecurityReliabilityTest {
       first.close();
       assertEquals(key, identity(p), "closing the first server removed the second server's socket file");
       // clients of every kind come and go, and their runtime closes: the file stays
-      try (Ipc clientIpc = Ipc.builder().transport(f.clientTransport()).build()) {
+      try (Ipc clientIpc = f.builder(f.clientTransport()).build()) {
         LocalStream client = clientIpc.connectToLocalServer(p);
         assertTrue(second.poll(CONNECTION_AVAILABLE, Fixture.WAIT));
         LocalStream accepted = second.acceptConnection();

@@ -52,7 +52,7 @@ public class PausedResetReliabilityTest {
         String transport = bbipcAccepts ? f.serverTransport() : f.clientTransport();
         String what = (bbipcAccepts ? "accepted" : "connecting") + " end (" + transport
             + "), inbound limit " + limit;
-        try (Ipc ipc = Rel.runtime(transport, limit, Ipc.DEFAULT_BUFFER_LIMIT)) {
+        try (Ipc ipc = Rel.runtime(f, transport, limit, Ipc.DEFAULT_BUFFER_LIMIT)) {
           check(f, ipc, bbipcAccepts, limit, what);
         }
       }

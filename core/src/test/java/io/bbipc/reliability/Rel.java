@@ -211,8 +211,13 @@ final class Rel {
         : ipc.makeLocalServer(dir.resolve(name));
   }
 
-  static Ipc runtime(String transport, int inboundLimit, int outboundLimit) {
-    return Ipc.builder().transport(transport).inboundBufferLimit(inboundLimit)
+  /** A builder of the fixture's mode, or of a threaded runtime when there is no fixture. */
+  static Ipc.Builder builder(Fixture f, String transport) {
+    return f == null ? Ipc.builder().transport(transport) : f.builder(transport);
+  }
+
+  static Ipc runtime(Fixture f, String transport, int inboundLimit, int outboundLimit) {
+    return builder(f, transport).inboundBufferLimit(inboundLimit)
         .outboundBufferLimit(outboundLimit).build();
   }
 
@@ -220,8 +225,9 @@ final class Rel {
    * A runtime whose channels allocate from {@code allocator} (set through the public pipeline
    * hook before any byte moves), so that a counting allocator sees every buffer bbipc holds.
    */
-  static Ipc runtime(String transport, int inboundLimit, int outboundLimit, ByteBufAllocator allocator) {
-    return Ipc.builder().transport(transport).inboundBufferLimit(inboundLimit)
+  static Ipc runtime(Fixture f, String transport, int inboundLimit, int outboundLimit,
+                     ByteBufAllocator allocator) {
+    return builder(f, transport).inboundBufferLimit(inboundLimit)
         .outboundBufferLimit(outboundLimit)
         .pipeline(p -> p.channel().config().setAllocator(allocator)).build();
   }

@@ -124,8 +124,8 @@ public class ResetReliabilityTest {
   @MethodSource("fixtures")
   void aPeerClosingWithUnreadDataIsADisconnectWithinOneSecond(Fixture f) throws Exception {
     f.assumeAvailable();
-    try (Ipc serverIpc = Rel.runtime(f.serverTransport(), SMALL_INBOUND, SMALL_OUTBOUND);
-         Ipc clientIpc = Rel.runtime(f.clientTransport(), SMALL_INBOUND, SMALL_OUTBOUND);
+    try (Ipc serverIpc = Rel.runtime(f, f.serverTransport(), SMALL_INBOUND, SMALL_OUTBOUND);
+         Ipc clientIpc = Rel.runtime(f, f.clientTransport(), SMALL_INBOUND, SMALL_OUTBOUND);
          StreamServer server = Rel.server(f.kind(), serverIpc, dir, "u.sock")) {
       for (boolean acceptedCloses : new boolean[] {true, false}) {
         StreamSocket client = Rel.connect(f.kind(), clientIpc, server);
@@ -171,7 +171,7 @@ public class ResetReliabilityTest {
     for (boolean bbipcAccepts : new boolean[] {true, false}) {
       String transport = bbipcAccepts ? f.serverTransport() : f.clientTransport();
       String what = "peer gone while not reading, seen through a failed write by the " + role(f, bbipcAccepts);
-      try (Ipc ipc = Rel.runtime(transport, SMALL_INBOUND, SMALL_OUTBOUND);
+      try (Ipc ipc = Rel.runtime(f, transport, SMALL_INBOUND, SMALL_OUTBOUND);
            NettyLog log = NettyLog.capture();
            Ends e = withJdkPeer(f, ipc, bbipcAccepts)) {
         StreamSocket x = e.bbipc();

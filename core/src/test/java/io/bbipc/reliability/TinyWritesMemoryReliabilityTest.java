@@ -41,8 +41,8 @@ public class TinyWritesMemoryReliabilityTest {
     int inbound = 16 * 1024;
     int count = inbound - 1; // one byte short of the limit: reading never pauses
     UnpooledByteBufAllocator readerAlloc = Rel.countingAllocator();
-    try (Ipc readerIpc = Rel.runtime(f.serverTransport(), inbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
-         Ipc writerIpc = Rel.runtime(f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, Ipc.DEFAULT_BUFFER_LIMIT);
+    try (Ipc readerIpc = Rel.runtime(f, f.serverTransport(), inbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
+         Ipc writerIpc = Rel.runtime(f, f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, Ipc.DEFAULT_BUFFER_LIMIT);
          StreamServer server = Rel.server(f.kind(), readerIpc, dir, "t.sock");
          StreamSocket writer = Rel.connect(f.kind(), writerIpc, server)) {
       assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT));

@@ -35,8 +35,8 @@ public class BackpressureConformanceTest {
     return Fixture.all();
   }
 
-  private static Ipc small(String transport, int inbound) {
-    return Ipc.builder().transport(transport).inboundBufferLimit(inbound).outboundBufferLimit(LIMIT).build();
+  private static Ipc small(Fixture f, String transport, int inbound) {
+    return f.builder(transport).inboundBufferLimit(inbound).outboundBufferLimit(LIMIT).build();
   }
 
   private StreamSocket[] connect(Fixture f, Ipc server, Ipc client, StreamServer[] keep) throws Exception {
@@ -56,7 +56,7 @@ public class BackpressureConformanceTest {
   @MethodSource("fixtures")
   void aFloodStaysWithinTheLimitsAndArrivesWhole(Fixture f) throws Exception {
     f.assumeAvailable();
-    try (Ipc server = small(f.serverTransport(), LIMIT); Ipc client = small(f.clientTransport(), LIMIT)) {
+    try (Ipc server = small(f, f.serverTransport(), LIMIT); Ipc client = small(f, f.clientTransport(), LIMIT)) {
       StreamServer[] keep = new StreamServer[1];
       StreamSocket[] ends = connect(f, server, client, keep);
       StreamSocket writer = ends[0];
@@ -106,7 +106,7 @@ public class BackpressureConformanceTest {
   void aTinyInboundLimitNeverStallsTheStream(Fixture f) throws Exception {
     f.assumeAvailable();
     // a 1-byte limit pauses reading after every chunk: the pause/resume race at its worst
-    try (Ipc server = small(f.serverTransport(), 1); Ipc client = small(f.clientTransport(), 1)) {
+    try (Ipc server = small(f, f.serverTransport(), 1); Ipc client = small(f, f.clientTransport(), 1)) {
       StreamServer[] keep = new StreamServer[1];
       StreamSocket[] ends = connect(f, server, client, keep);
       int size = 4 << 20;
@@ -138,8 +138,8 @@ public class BackpressureConformanceTest {
   @MethodSource("fixtures")
   void oneWriteTakesExactlyTheOutboundLimit(Fixture f) throws Exception {
     f.assumeAvailable();
-    try (Ipc server = small(f.serverTransport(), LIMIT);
-         Ipc client = Ipc.builder().transport(f.clientTransport()).outboundBufferLimit(4096).build()) {
+    try (Ipc server = small(f, f.serverTransport(), LIMIT);
+         Ipc client = f.builder(f.clientTransport()).outboundBufferLimit(4096).build()) {
       StreamServer[] keep = new StreamServer[1];
       StreamSocket[] ends = connect(f, server, client, keep);
       assertEquals(4096, ends[0].writeToStream(new byte[8192]));

@@ -61,7 +61,7 @@ public class CallerDrivenConformanceTest {
   Path dir;
 
   static List<Fixture> fixtures() {
-    return Fixture.all();
+    return Fixture.threaded();
   }
 
   static List<Fixture> sameTransport() {
@@ -568,7 +568,7 @@ public class CallerDrivenConformanceTest {
   void callbacksRunOnTheOwnerAndMayNotWait(Fixture f) throws Exception {
     f.assumeAvailable();
     AtomicReference<Thread> handlerThread = new AtomicReference<>();
-    Ipc mine = Ipc.builder().transport(f.serverTransport()).callerDriven(true)
+    Ipc mine = f.builder(f.serverTransport()).callerDriven(true)
         .pipeline(p -> p.addLast(new ChannelInboundHandlerAdapter() {
           @Override
           public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -628,14 +628,14 @@ public class CallerDrivenConformanceTest {
     f.assumeAvailable();
     Assumptions.assumeTrue(f.kind() == Fixture.Kind.TCP || Fixture.provider(f.serverTransport()).localHalfClosure(),
         "transport " + f.serverTransport() + " closes a local stream at its peer's end-of-stream");
-    try (Ipc mine = Ipc.builder().transport(f.serverTransport()).callerDriven(true)
+    try (Ipc mine = f.builder(f.serverTransport()).callerDriven(true)
         .busyPoll(Duration.ofMillis(1)).inboundBufferLimit(1024).outboundBufferLimit(1024).build()) {
       StreamServer server = f.kind() == Fixture.Kind.TCP
           ? mine.makeIpv4TcpServer("127.0.0.1", 0, ServerOptions.defaults().halfClosure(true))
           : mine.makeLocalServer(dir.resolve("hc.sock"), ServerOptions.defaults().halfClosure(true));
       byte[] request = Streams.randomBytes(new Random(5), 100_000);
       CompletableFuture<byte[]> client = onNewThread("half-closing-client", () -> {
-        try (Ipc theirs = Ipc.builder().transport(f.clientTransport()).callerDriven(true).halfClosure(true).build()) {
+        try (Ipc theirs = f.builder(f.clientTransport()).callerDriven(true).halfClosure(true).build()) {
           StreamSocket s = connect(f, theirs, server);
           assertTrue(s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
           Streams.writeFully(s, request, Streams.deadline(30));
@@ -671,13 +671,13 @@ public class CallerDrivenConformanceTest {
     AtomicReference<SslHandler> clientHandler = new AtomicReference<>();
     ServerOptions options = ServerOptions.defaults()
         .pipeline(p -> p.addLast(serverTls.newHandler(p.channel().alloc())));
-    try (Ipc serverIpc = Ipc.builder().transport(f.serverTransport()).callerDriven(true).build()) {
+    try (Ipc serverIpc = f.builder(f.serverTransport()).callerDriven(true).build()) {
       StreamServer server = f.kind() == Fixture.Kind.TCP
           ? serverIpc.makeIpv4TcpServer("127.0.0.1", 0, options)
           : serverIpc.makeLocalServer(dir.resolve("tls.sock"), options);
       byte[] data = Streams.randomBytes(new Random(6), 200_000);
       CompletableFuture<byte[]> client = onNewThread("tls-client", () -> {
-        try (Ipc clientIpc = Ipc.builder().transport(f.clientTransport()).callerDriven(true)
+        try (Ipc clientIpc = f.builder(f.clientTransport()).callerDriven(true)
             .pipeline(p -> {
               SslHandler tls = clientTls.newHandler(p.channel().alloc(), "localhost", 0);
               clientHandler.set(tls);

@@ -178,8 +178,8 @@ public class EmbeddingConformanceTest {
       p.addLast(serverTls.newHandler(p.channel().alloc()));
       p.addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4));
     });
-    try (Ipc server = Ipc.builder().transport(f.serverTransport()).build();
-         Ipc client = Ipc.builder().transport(f.clientTransport()).pipeline(p -> {
+    try (Ipc server = f.builder(f.serverTransport()).build();
+         Ipc client = f.builder(f.clientTransport()).pipeline(p -> {
            clientPipeline.set(p);
            p.addLast(clientTls.newHandler(p.channel().alloc(), "localhost", 0));
            p.addLast(new LengthFieldPrepender(4));

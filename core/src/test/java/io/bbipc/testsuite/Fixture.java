@@ -20,17 +20,34 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * One way to run a conformance test: a kind of stream (TCP or local) and the transports of its
- * server and client ends, which may differ (an NIO client to an epoll server, say).
+ * One way to run a conformance test: a kind of stream (TCP or local), the transports of its
+ * server and client ends, which may differ (an NIO client to an epoll server, say), and whether
+ * the runtimes have I/O threads or are caller-driven.
+ *
+ * <p>Caller-driven fixtures pair each transport with itself only, and their runtimes are owned
+ * by the test's thread: a test that runs both ends on one thread drives both (a waiting owner
+ * runs every runtime it owns), while two caller-driven runtimes of different transports on one
+ * thread would each block a millisecond at a time, which the suite does not need to measure.
  */
-public record Fixture(Kind kind, String serverTransport, String clientTransport) {
+public record Fixture(Kind kind, String serverTransport, String clientTransport, Mode mode) {
   /** How long any single wait in the suite may take before the test fails. */
   public static final Timeout WAIT = Timeout.seconds(10);
 
   /** The address strategy. */
   public enum Kind { TCP, LOCAL }
 
+  /** Whether the runtimes have event loop threads or are driven by the thread that calls them. */
+  public enum Mode { THREADED, CALLER_DRIVEN }
+
   private static final Map<String, Ipc> RUNTIMES = new ConcurrentHashMap<>();
+  /** The caller-driven runtimes each test thread owns, one per transport, kept for the suite. */
+  private static final ThreadLocal<Map<String, Ipc>> OWNED_RUNTIMES =
+      ThreadLocal.withInitial(java.util.HashMap::new);
+
+  /** A threaded fixture, as every test had before caller-driven runtimes. */
+  public Fixture(Kind kind, String serverTransport, String clientTransport) {
+    this(kind, serverTransport, clientTransport, Mode.THREADED);
+  }
 
   /** Every kind over every pair of transports found on the class path, available or not. */
   public static List<Fixture> all() {
@@ -47,15 +64,31 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport)
           all.add(new Fixture(kind, server.name(), client.name()));
         }
       }
+      for (TransportInfo t : transports) {
+        if (!(skipNioOnly && t.name().equals("nio"))) {
+          all.add(new Fixture(kind, t.name(), t.name(), Mode.CALLER_DRIVEN));
+        }
+      }
     }
     return all;
   }
 
-  /** One fixture per kind with both ends on the same transport. */
+  /** Every fixture with threaded runtimes. */
+  public static List<Fixture> threaded() {
+    List<Fixture> threaded = new ArrayList<>();
+    for (Fixture f : all()) {
+      if (f.mode == Mode.THREADED) {
+        threaded.add(f);
+      }
+    }
+    return threaded;
+  }
+
+  /** One threaded fixture per kind with both ends on the same transport. */
   public static List<Fixture> sameTransport() {
     List<Fixture> same = new ArrayList<>();
     for (Fixture f : all()) {
-      if (f.serverTransport.equals(f.clientTransport)) {
+      if (f.serverTransport.equals(f.clientTransport) && f.mode == Mode.THREADED) {
         same.add(f);
       }
     }
@@ -91,12 +124,37 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport)
 
   public Ipc serverIpc() {
     assumeAvailable();
-    return runtime(serverTransport);
+    return mode == Mode.CALLER_DRIVEN ? ownedRuntime(serverTransport) : runtime(serverTransport);
   }
 
   public Ipc clientIpc() {
     assumeAvailable();
-    return runtime(clientTransport);
+    return mode == Mode.CALLER_DRIVEN ? ownedRuntime(clientTransport) : runtime(clientTransport);
+  }
+
+  /** The current thread's caller-driven runtime of a transport, made on first use. */
+  private static Ipc ownedRuntime(String transport) {
+    Map<String, Ipc> mine = OWNED_RUNTIMES.get();
+    Ipc ipc = mine.get(transport);
+    if (ipc == null || ipc.eventLoopGroup().isShuttingDown()) {
+      ipc = Ipc.builder().transport(transport).callerDriven(true).build();
+      mine.put(transport, ipc);
+    }
+    return ipc;
+  }
+
+  /** A builder for a runtime of this fixture's mode; the test owns (and closes) what it builds. */
+  public Ipc.Builder builder(String transport) {
+    return Ipc.builder().transport(transport).callerDriven(mode == Mode.CALLER_DRIVEN);
+  }
+
+  /** Skips the test in caller-driven mode, where only the owner thread may use the runtime. */
+  public void assumeThreaded(String why) {
+    Assumptions.assumeTrue(mode == Mode.THREADED, "needs runtimes with I/O threads: " + why);
+  }
+
+  public boolean isCallerDriven() {
+    return mode == Mode.CALLER_DRIVEN;
   }
 
   public StreamServer makeServer(Path dir) throws IpcException {
@@ -127,7 +185,8 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport)
 
   @Override
   public String toString() {
-    return kind + " " + clientTransport + "->" + serverTransport;
+    return kind + " " + clientTransport + "->" + serverTransport
+        + (mode == Mode.CALLER_DRIVEN ? " caller-driven" : "");
   }
 
   /** The three sockets of one connection. */

@@ -180,7 +180,7 @@ public class HalfCloseConformanceTest {
     f.assumeAvailable();
     assumeLocalHalfClosure(f, f.serverTransport());
     assumeLocalHalfClosure(f, f.clientTransport());
-    try (Ipc clientIpc = Ipc.builder().transport(f.clientTransport()).halfClosure(true).build();
+    try (Ipc clientIpc = f.builder(f.clientTransport()).halfClosure(true).build();
          StreamServer server = server(f, true);
          StreamSocket client = connect(f, clientIpc, server);
          StreamSocket accepted = accept(server)) {
@@ -248,7 +248,7 @@ public class HalfCloseConformanceTest {
           () -> f.serverIpc().makeLocalServer(path, ServerOptions.defaults().halfClosure(true)));
       assertTrue(e.getMessage().contains(f.serverTransport()), e.getMessage());
       assertFalse(java.nio.file.Files.exists(path), "a refused server left a file behind");
-      try (Ipc halfClosing = Ipc.builder().transport(f.clientTransport()).halfClosure(true).build();
+      try (Ipc halfClosing = f.builder(f.clientTransport()).halfClosure(true).build();
            StreamServer server = f.serverIpc().makeLocalServer(path)) {
         assertThrows(IpcException.class, () -> halfClosing.connectToLocalServer(((LocalServer) server).localPathname()));
       }

@@ -88,8 +88,8 @@ public class HardeningConformanceTest {
   void everyOutboundLimitFromOneUpKeepsWriting(Fixture f) throws Exception {
     f.assumeAvailable();
     for (int limit : new int[] {1, 2, 3}) {
-      try (Ipc serverIpc = Ipc.builder().transport(f.serverTransport()).outboundBufferLimit(limit).build();
-           Ipc clientIpc = Ipc.builder().transport(f.clientTransport()).outboundBufferLimit(limit).build();
+      try (Ipc serverIpc = f.builder(f.serverTransport()).outboundBufferLimit(limit).build();
+           Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(limit).build();
            StreamServer server = server(f, serverIpc, dir);
            StreamSocket client = connect(f, clientIpc, server);
            StreamSocket accepted = accept(server)) {
@@ -183,7 +183,7 @@ public class HardeningConformanceTest {
         });
     for (int i = 0; i < passOns.size(); i++) {
       UnaryOperator<ByteBuf> passOn = passOns.get(i);
-      try (Ipc serverIpc = Ipc.builder().transport(f.serverTransport())
+      try (Ipc serverIpc = f.builder(f.serverTransport())
               .pipeline(p -> p.addLast(new ChannelInboundHandlerAdapter() {
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -350,8 +350,8 @@ public class HardeningConformanceTest {
   void anUnreadStreamHoldsItsLimitAndAtMostTwoReadsMore(Fixture f) throws Exception {
     f.assumeAvailable();
     for (int limit : new int[] {1, 4096, 65536}) {
-      try (Ipc serverIpc = Ipc.builder().transport(f.serverTransport()).inboundBufferLimit(limit).build();
-           Ipc clientIpc = Ipc.builder().transport(f.clientTransport()).outboundBufferLimit(64 * 1024).build();
+      try (Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(limit).build();
+           Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(64 * 1024).build();
            StreamServer server = server(f, serverIpc, dir);
            StreamSocket client = connect(f, clientIpc, server);
            StreamSocket accepted = accept(server)) {

@@ -57,6 +57,7 @@ public class PollerWakeConformanceTest {
   @MethodSource("fixtures")
   void closingAMonitoredStreamWakesWaitForEvents(Fixture f) throws Exception {
     f.assumeAvailable();
+    f.assumeThreaded("the waiting thread is not the owner");
     try (Fixture.Connection c = f.connection(dir); Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.server(), EnumSet.of(CONNECTION_AVAILABLE));
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
@@ -85,6 +86,7 @@ public class PollerWakeConformanceTest {
   @MethodSource("fixtures")
   void closingAMonitoredServerWakesWaitForEvents(Fixture f) throws Exception {
     f.assumeAvailable();
+    f.assumeThreaded("the waiting thread is not the owner");
     try (Fixture.Connection c = f.connection(dir); Poller poller = f.serverIpc().makePoller()) {
       poller.monitorSocket(c.server(), EnumSet.of(CONNECTION_AVAILABLE));
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
@@ -100,6 +102,7 @@ public class PollerWakeConformanceTest {
   @MethodSource("fixtures")
   void closingAMonitoredSocketWakesEveryThreadWaitingInThePoller(Fixture f) throws Exception {
     f.assumeAvailable();
+    f.assumeThreaded("several threads wait in one poller; only the owner may");
     try (Fixture.Connection c = f.connection(dir); Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE));
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
@@ -116,6 +119,7 @@ public class PollerWakeConformanceTest {
   @MethodSource("fixtures")
   void aSocketClosedBeforeTheCallIsDroppedWithoutEndingTheWait(Fixture f) throws Exception {
     f.assumeAvailable();
+    f.assumeThreaded("the waiting thread is not the owner");
     try (Fixture.Connection c = f.connection(dir); Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE));
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
