@@ -503,7 +503,9 @@ public final class IpcRuntime {
     if (!bound.isSuccess()) {
       bound.channel().close();
       Throwable cause = bound.cause();
-      throw new IpcException("cannot listen on " + where + ": " + cause.getMessage(), null, cause);
+      // some causes have no message (NIO binding ::1 where IPv6 is off: UnsupportedAddressTypeException)
+      throw new IpcException("cannot listen on " + where + ": "
+          + (cause.getMessage() != null ? cause.getMessage() : cause.toString()), null, cause);
     }
     adopt(server);
   }
