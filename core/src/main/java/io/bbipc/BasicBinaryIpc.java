@@ -23,8 +23,8 @@ public final class BasicBinaryIpc {
   /** The IPv6 loopback address, for {@link #makeIpv6TcpServer} and {@link #connectToIpv6TcpServer}. */
   public static final String IPV6_LOOPBACK = "::1";
   /**
-   * The IPv6 wildcard address; a server on it takes IPv4 clients too where the system's sockets
-   * are dual-stack (Linux with {@code net.ipv6.bindv6only} 0, the default).
+   * The IPv6 wildcard address; a server on it takes IPv4 clients too, as the JDK and Netty make
+   * every IPv6 socket dual-stack.
    */
   public static final String IPV6_ANY = "::";
 
@@ -92,7 +92,7 @@ public final class BasicBinaryIpc {
 
   /**
    * Makes a TCP server on an IPv6 address on the shared runtime; on {@link #IPV6_ANY} it takes
-   * IPv4 clients too where the system's sockets are dual-stack.
+   * IPv4 clients too.
    *
    * @param hostAddress an IPv6 literal, such as {@link #IPV6_LOOPBACK}; no brackets, no host names
    * @param port 0 to 65535; 0 lets the system pick a free port

@@ -209,8 +209,7 @@ public final class Ipc implements AutoCloseable {
   }
 
   /**
-   * Makes a TCP server listening on an IPv6 address; on {@code ::} it takes IPv4 clients too
-   * where the system's sockets are dual-stack.
+   * Makes a TCP server listening on an IPv6 address; on {@code ::} it takes IPv4 clients too.
    *
    * @param hostAddress an IPv6 literal, such as {@link BasicBinaryIpc#IPV6_LOOPBACK}: eight
    *     groups of hex digits, one {@code ::} allowed, the last 32 bits optionally a dotted quad,

@@ -1,9 +1,9 @@
 package io.bbipc;
 
 /**
- * A TCP server listening on an IPv6 address. On {@code ::} it also takes IPv4 clients where the
- * system allows dual-stack sockets (Linux with {@code net.ipv6.bindv6only} 0, the default), and
- * reports them IPv4-mapped ({@code ::ffff:127.0.0.1}).
+ * A TCP server listening on an IPv6 address. On {@code ::} it also takes IPv4 clients, which its
+ * streams report IPv4-mapped ({@code ::ffff:127.0.0.1}): the JDK and Netty make every IPv6 socket
+ * dual-stack, whatever Linux's {@code net.ipv6.bindv6only} says.
  */
 public interface Ipv6TcpServer extends StreamServer {
   /**
