@@ -20,6 +20,13 @@ public final class BasicBinaryIpc {
   public static final String IPV4_LOOPBACK = "127.0.0.1";
   /** The IPv4 wildcard address, the original's {@code +ipv4-any+}. */
   public static final String IPV4_ANY = "0.0.0.0";
+  /** The IPv6 loopback address, for {@link #makeIpv6TcpServer} and {@link #connectToIpv6TcpServer}. */
+  public static final String IPV6_LOOPBACK = "::1";
+  /**
+   * The IPv6 wildcard address; a server on it takes IPv4 clients too, as the JDK and Netty make
+   * every IPv6 socket dual-stack.
+   */
+  public static final String IPV6_ANY = "::";
 
   private BasicBinaryIpc() {
   }
@@ -81,6 +88,72 @@ public final class BasicBinaryIpc {
                                                      String localHostAddress, int localPort)
       throws IpcException {
     return Ipc.shared().connectToIpv4TcpServer(hostAddress, port, localHostAddress, localPort);
+  }
+
+  /**
+   * Makes a TCP server on an IPv6 address on the shared runtime; on {@link #IPV6_ANY} it takes
+   * IPv4 clients too.
+   *
+   * @param hostAddress an IPv6 literal, such as {@link #IPV6_LOOPBACK}; no brackets, no host names
+   * @param port 0 to 65535; 0 lets the system pick a free port
+   * @return the listening server
+   * @throws IpcException if the address cannot be bound, e.g. the port is in use or the system
+   *     has no IPv6
+   * @throws IllegalArgumentException if the address or port is malformed, the address is a
+   *     dotted quad, or its zone names no interface here
+   */
+  public static Ipv6TcpServer makeIpv6TcpServer(String hostAddress, int port) throws IpcException {
+    return Ipc.shared().makeIpv6TcpServer(hostAddress, port);
+  }
+
+  /**
+   * Makes a TCP server on an IPv6 address on the shared runtime, with options.
+   *
+   * @param hostAddress an IPv6 literal, such as {@link #IPV6_LOOPBACK}
+   * @param port 0 to 65535; 0 lets the system pick a free port
+   * @param options reuse-address and backlog
+   * @return the listening server
+   * @throws IpcException if the address cannot be bound, e.g. the port is in use or the system
+   *     has no IPv6
+   * @throws IllegalArgumentException if the address or port is malformed, the address is a
+   *     dotted quad, or its zone names no interface here
+   */
+  public static Ipv6TcpServer makeIpv6TcpServer(String hostAddress, int port, ServerOptions options)
+      throws IpcException {
+    return Ipc.shared().makeIpv6TcpServer(hostAddress, port, options);
+  }
+
+  /**
+   * Starts connecting to a TCP server on an IPv6 address on the shared runtime.
+   *
+   * @param hostAddress the server's IPv6 literal
+   * @param port the server's port
+   * @return the connecting stream
+   * @throws IpcException if the runtime is closed
+   * @throws IllegalArgumentException if the address or port is malformed, the address is a
+   *     dotted quad, or its zone names no interface here
+   */
+  public static Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port) throws IpcException {
+    return Ipc.shared().connectToIpv6TcpServer(hostAddress, port);
+  }
+
+  /**
+   * Starts connecting to a TCP server on an IPv6 address from a chosen local address and port, on
+   * the shared runtime.
+   *
+   * @param hostAddress the server's IPv6 literal
+   * @param port the server's port
+   * @param localHostAddress the local IPv6 literal, or null for any
+   * @param localPort the local port, or 0 for any
+   * @return the connecting stream
+   * @throws IpcException if the runtime is closed
+   * @throws IllegalArgumentException if an address or port is malformed, an address is a dotted
+   *     quad, or a zone names no interface here
+   */
+  public static Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port,
+                                                     String localHostAddress, int localPort)
+      throws IpcException {
+    return Ipc.shared().connectToIpv6TcpServer(hostAddress, port, localHostAddress, localPort);
   }
 
   /**

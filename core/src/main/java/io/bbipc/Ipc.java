@@ -230,6 +230,73 @@ public final class Ipc implements AutoCloseable {
   }
 
   /**
+   * Makes a TCP server listening on an IPv6 address; on {@code ::} it takes IPv4 clients too.
+   *
+   * @param hostAddress an IPv6 literal, such as {@link BasicBinaryIpc#IPV6_LOOPBACK}: eight
+   *     groups of hex digits, one {@code ::} allowed, the last 32 bits optionally a dotted quad,
+   *     and an optional zone ({@code %lo}, {@code %1}); no brackets, no host names
+   * @param port 0 to 65535; 0 lets the system pick a free port
+   * @return the listening server
+   * @throws IpcException if the address cannot be bound, e.g. the port is in use or the system
+   *     has no IPv6
+   * @throws IllegalArgumentException if the address or port is malformed, the address is a
+   *     dotted quad, or its zone names no interface here
+   */
+  public Ipv6TcpServer makeIpv6TcpServer(String hostAddress, int port) throws IpcException {
+    return runtime.makeIpv6TcpServer(hostAddress, port, ServerOptions.defaults());
+  }
+
+  /**
+   * Makes a TCP server listening on an IPv6 address, with options.
+   *
+   * @param hostAddress an IPv6 literal, such as {@link BasicBinaryIpc#IPV6_LOOPBACK}
+   * @param port 0 to 65535; 0 lets the system pick a free port
+   * @param options reuse-address and backlog
+   * @return the listening server
+   * @throws IpcException if the address cannot be bound, e.g. the port is in use or the system
+   *     has no IPv6
+   * @throws IllegalArgumentException if the address or port is malformed, the address is a
+   *     dotted quad, or its zone names no interface here
+   */
+  public Ipv6TcpServer makeIpv6TcpServer(String hostAddress, int port, ServerOptions options)
+      throws IpcException {
+    return runtime.makeIpv6TcpServer(hostAddress, port, options);
+  }
+
+  /**
+   * Starts connecting to a TCP server on an IPv6 address; the outcome is reported by the
+   * stream's events, and an IPv4-mapped address ({@code ::ffff:127.0.0.1}) reaches an IPv4 server.
+   *
+   * @param hostAddress the server's IPv6 literal
+   * @param port the server's port, 0 to 65535
+   * @return the connecting stream
+   * @throws IpcException if the runtime is closed
+   * @throws IllegalArgumentException if the address or port is malformed, the address is a
+   *     dotted quad, or its zone names no interface here
+   */
+  public Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port) throws IpcException {
+    return runtime.connectToIpv6TcpServer(hostAddress, port, null, 0);
+  }
+
+  /**
+   * Starts connecting to a TCP server on an IPv6 address from a chosen local address and port;
+   * a local address that cannot be bound makes the connection fail.
+   *
+   * @param hostAddress the server's IPv6 literal
+   * @param port the server's port, 0 to 65535
+   * @param localHostAddress the local IPv6 literal, or null for any
+   * @param localPort the local port, or 0 for any
+   * @return the connecting stream
+   * @throws IpcException if the runtime is closed
+   * @throws IllegalArgumentException if an address or port is malformed, an address is a dotted
+   *     quad, or a zone names no interface here
+   */
+  public Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port, String localHostAddress,
+                                              int localPort) throws IpcException {
+    return runtime.connectToIpv6TcpServer(hostAddress, port, localHostAddress, localPort);
+  }
+
+  /**
    * Makes a server on a new local socket file, private to its owner (mode 0600).
    *
    * @param pathname where the socket file goes; nothing may exist there yet

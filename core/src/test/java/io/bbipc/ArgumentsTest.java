@@ -14,6 +14,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -48,6 +49,40 @@ class ArgumentsTest {
     assertMessageNames(e, "\"" + host + "\"");
     assertThrows(IllegalArgumentException.class, () -> ipc.connectToIpv4TcpServer(host, 1));
     assertThrows(IllegalArgumentException.class, () -> ipc.connectToIpv4TcpServer("127.0.0.1", 1, host, 0));
+  }
+
+  @Test
+  void anIpv6AddressGivenToTheIpv4FactoriesPointsToTheIpv6Ones() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ipc.makeIpv4TcpServer("::1", 0));
+    assertMessageNames(e, "\"::1\"");
+    assertMessageNames(e, "makeIpv6TcpServer");
+  }
+
+  /** The parser itself is AddressesTest's; here, that the factories use it before any I/O. */
+  @ParameterizedTest
+  @ValueSource(strings = {"", "127.0.0.1", "[::1]", "localhost", "::1::", "1:2:3:4:5:6:7:8:9",
+      "::ffff:127.0.0.01", "::1%", "::1%no-such-interface0", " ::1"})
+  void malformedIpv6AddressesAreRefused(String host) throws Exception {
+    for (Executable call : List.<Executable>of(() -> ipc.makeIpv6TcpServer(host, 0),
+        () -> ipc.makeIpv6TcpServer(host, 0, ServerOptions.defaults()),
+        () -> ipc.connectToIpv6TcpServer(host, 1),
+        () -> ipc.connectToIpv6TcpServer("::1", 1, host, 0),
+        () -> BasicBinaryIpc.makeIpv6TcpServer(host, 0),
+        () -> BasicBinaryIpc.connectToIpv6TcpServer(host, 1))) {
+      assertMessageNames(assertThrows(IllegalArgumentException.class, call), "\"" + host + "\"");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {-1, 65536, Integer.MIN_VALUE, Integer.MAX_VALUE})
+  void ipv6PortsOutsideTheRangeAreRefused(int port) {
+    assertMessageNames(assertThrows(IllegalArgumentException.class,
+        () -> ipc.makeIpv6TcpServer("::1", port)), String.valueOf(port));
+    assertMessageNames(assertThrows(IllegalArgumentException.class,
+        () -> ipc.connectToIpv6TcpServer("::1", port)), String.valueOf(port));
+    assertMessageNames(assertThrows(IllegalArgumentException.class,
+        () -> ipc.connectToIpv6TcpServer("::1", 80, null, port)), String.valueOf(port));
   }
 
   @ParameterizedTest

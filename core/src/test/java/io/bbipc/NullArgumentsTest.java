@@ -132,6 +132,13 @@ class NullArgumentsTest {
         () -> BasicBinaryIpc.connectToIpv4TcpServer(null, 1));
     expectNamed("connectToIpv4TcpServer(null, port, local, 0)", "hostAddress",
         () -> BasicBinaryIpc.connectToIpv4TcpServer(null, 1, BasicBinaryIpc.IPV4_LOOPBACK, 0));
+    expectNamed("makeIpv6TcpServer(null, port)", "hostAddress", () -> BasicBinaryIpc.makeIpv6TcpServer(null, 0));
+    expectNamed("makeIpv6TcpServer(host, port, null)", "options",
+        () -> BasicBinaryIpc.makeIpv6TcpServer(BasicBinaryIpc.IPV6_LOOPBACK, 0, null));
+    expectNamed("connectToIpv6TcpServer(null, port)", "hostAddress",
+        () -> BasicBinaryIpc.connectToIpv6TcpServer(null, 1));
+    expectNamed("connectToIpv6TcpServer(null, port, local, 0)", "hostAddress",
+        () -> BasicBinaryIpc.connectToIpv6TcpServer(null, 1, BasicBinaryIpc.IPV6_LOOPBACK, 0));
     expectNamed("makeLocalServer(null)", "pathname", () -> BasicBinaryIpc.makeLocalServer(null));
     expectNamed("makeLocalServer(null, options)", "pathname",
         () -> BasicBinaryIpc.makeLocalServer(null, ServerOptions.defaults()));

@@ -3,6 +3,8 @@ package io.bbipc.internal;
 import io.bbipc.IpcException;
 import io.bbipc.Ipv4TcpServer;
 import io.bbipc.Ipv4TcpStream;
+import io.bbipc.Ipv6TcpServer;
+import io.bbipc.Ipv6TcpStream;
 import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
 import io.bbipc.NoLocalServerException;
@@ -36,6 +38,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * One event loop group and transport, and the sockets and pollers made on it. The public
@@ -273,6 +277,41 @@ public final class IpcRuntime {
   public Ipv4TcpServer makeIpv4TcpServer(String hostAddress, int port, ServerOptions options)
       throws IpcException {
     InetAddress host = Addresses.parseIpv4(hostAddress, "hostAddress");
+    return makeTcpServer(host, port, options, () -> new RealIpv4TcpServer(this, hostAddress, options));
+  }
+
+  public Ipv4TcpStream connectToIpv4TcpServer(String hostAddress, int port, String localHostAddress,
+                                              int localPort) throws IpcException {
+    InetAddress remote = Addresses.parseIpv4(hostAddress, "hostAddress");
+    InetAddress local = localHostAddress == null ? null
+        : Addresses.parseIpv4(localHostAddress, "localHostAddress");
+    return connectTcp(remote, port, local, localPort, Addresses.parseIpv4(Addresses.IPV4_ANY, "any"),
+        ch -> new RealIpv4TcpStream(this, ch, hostAddress, port, localHostAddress, localPort));
+  }
+
+  /** A server on an IPv6 address; its {@code hostAddress()} is the address's RFC 5952 text. */
+  public Ipv6TcpServer makeIpv6TcpServer(String hostAddress, int port, ServerOptions options)
+      throws IpcException {
+    InetAddress host = Addresses.parseIpv6(hostAddress, "hostAddress");
+    String text = Addresses.ipv6Text(host);
+    return makeTcpServer(host, port, options, () -> new RealIpv6TcpServer(this, text, options));
+  }
+
+  public Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port, String localHostAddress,
+                                              int localPort) throws IpcException {
+    InetAddress remote = Addresses.parseIpv6(hostAddress, "hostAddress");
+    InetAddress local = localHostAddress == null ? null
+        : Addresses.parseIpv6(localHostAddress, "localHostAddress");
+    String remoteText = Addresses.ipv6Text(remote);
+    String localText = local == null ? null : Addresses.ipv6Text(local);
+    return connectTcp(remote, port, local, localPort, Addresses.ipv6Any(),
+        ch -> new RealIpv6TcpStream(this, ch, remoteText, port, localText, localPort));
+  }
+
+  /** Checks the rest of a TCP server's arguments, then binds the server {@code make} makes. */
+  private <S extends RealTcpServer<?>> S makeTcpServer(InetAddress host, int port,
+                                                      ServerOptions options, Supplier<S> make)
+      throws IpcException {
     Addresses.checkPort(port, "port");
     Objects.requireNonNull(options, "options");
     if (options.allowedPeerUids() != null) {
@@ -281,34 +320,36 @@ public final class IpcRuntime {
     }
     enter(this);
     checkOpen();
-    RealIpv4TcpServer server = new RealIpv4TcpServer(this, hostAddress, options);
+    S server = make.get();
     ServerBootstrap b = serverBootstrap(transport.tcpServerChannelType(), options)
         .option(ChannelOption.SO_REUSEADDR, options.reuseAddress())
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            new RealIpv4TcpStream(IpcRuntime.this, ch, server).attach();
+            server.accepted(ch).attach();
           }
         });
-    bind(server, b, new InetSocketAddress(host, port), hostAddress + ":" + port);
+    bind(server, b, new InetSocketAddress(host, port), server.where(port));
     server.bound();
     return server;
   }
 
-  public Ipv4TcpStream connectToIpv4TcpServer(String hostAddress, int port, String localHostAddress,
-                                              int localPort) throws IpcException {
-    InetAddress remote = Addresses.parseIpv4(hostAddress, "hostAddress");
+  /**
+   * Checks the ports, then starts connecting the stream {@code make} makes; {@code any} is the
+   * local address when only a local port is given.
+   */
+  private <S extends RealTcpStream> S connectTcp(InetAddress remote, int port, InetAddress local,
+                                                 int localPort, InetAddress any,
+                                                 Function<Channel, S> make) throws IpcException {
     Addresses.checkPort(port, "port");
-    InetAddress local = localHostAddress == null ? null
-        : Addresses.parseIpv4(localHostAddress, "localHostAddress");
     Addresses.checkPort(localPort, "localPort");
     enter(this);
     checkOpen();
     Channel ch = newChannel(transport.tcpChannelType());
-    RealIpv4TcpStream stream = new RealIpv4TcpStream(this, ch, hostAddress, port, localHostAddress, localPort);
+    S stream = make.apply(ch);
     stream.attach();
     SocketAddress localAddress = local == null && localPort == 0 ? null
-        : new InetSocketAddress(local == null ? Addresses.parseIpv4(Addresses.IPV4_ANY, "any") : local, localPort);
+        : new InetSocketAddress(local == null ? any : local, localPort);
     connect(stream, new InetSocketAddress(remote, port), localAddress);
     return stream;
   }
@@ -447,7 +488,7 @@ public final class IpcRuntime {
 
   /**
    * Makes a stream of an application's own registered channel: a TCP stream when its addresses
-   * are IP addresses, a local stream when they are paths.
+   * are IP addresses (IPv6 when they are IPv6 ones), a local stream when they are paths.
    */
   public RealStream adopt(Channel ch) throws IpcException {
     Objects.requireNonNull(ch, "channel");
@@ -472,7 +513,8 @@ public final class IpcRuntime {
     // a channel still connecting has no addresses yet: its class tells TCP from local
     if (ch instanceof SocketChannel || remote instanceof InetSocketAddress
         || local instanceof InetSocketAddress) {
-      stream = new RealIpv4TcpStream(this, ch);
+      stream = Addresses.isIpv6(remote != null ? remote : local) ? new RealIpv6TcpStream(this, ch)
+          : new RealIpv4TcpStream(this, ch);
     } else {
       Path path = SocketFiles.pathOf(remote);
       stream = new RealLocalStream(this, ch, path != null ? path : SocketFiles.pathOf(local));
@@ -718,7 +760,9 @@ public final class IpcRuntime {
     if (!bound.isSuccess()) {
       bound.channel().close();
       Throwable cause = bound.cause();
-      throw new IpcException("cannot listen on " + where + ": " + cause.getMessage(), null, cause);
+      // some causes have no message (NIO binding ::1 where IPv6 is off: UnsupportedAddressTypeException)
+      throw new IpcException("cannot listen on " + where + ": "
+          + (cause.getMessage() != null ? cause.getMessage() : cause.toString()), null, cause);
     }
     adopt(server);
   }

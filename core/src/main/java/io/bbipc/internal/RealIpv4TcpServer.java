@@ -4,30 +4,22 @@ import io.bbipc.IpcException;
 import io.bbipc.Ipv4TcpServer;
 import io.bbipc.Ipv4TcpStream;
 import io.bbipc.ServerOptions;
-import java.net.InetSocketAddress;
+import io.netty.channel.Channel;
 
 /** A TCP server bound to an IPv4 address. */
-final class RealIpv4TcpServer extends RealServer<RealIpv4TcpStream> implements Ipv4TcpServer {
-  private final String hostAddress;
-  private volatile int port;
-
+final class RealIpv4TcpServer extends RealTcpServer<RealIpv4TcpStream> implements Ipv4TcpServer {
   RealIpv4TcpServer(IpcRuntime runtime, String hostAddress, ServerOptions options) {
-    super(runtime, options);
-    this.hostAddress = hostAddress;
-  }
-
-  void bound() {
-    port = ((InetSocketAddress) channel.localAddress()).getPort();
+    super(runtime, hostAddress, options);
   }
 
   @Override
-  public String hostAddress() {
-    return hostAddress;
+  RealIpv4TcpStream accepted(Channel ch) {
+    return new RealIpv4TcpStream(runtime, ch, this);
   }
 
   @Override
-  public int port() {
-    return port;
+  String where(int port) {
+    return hostAddress() + ":" + port;
   }
 
   @Override
@@ -37,6 +29,6 @@ final class RealIpv4TcpServer extends RealServer<RealIpv4TcpStream> implements I
 
   @Override
   public String toString() {
-    return "Ipv4TcpServer[" + hostAddress + ":" + port + "]";
+    return "Ipv4TcpServer[" + where(port()) + "]";
   }
 }

@@ -21,8 +21,10 @@ public final class NettyIpc {
    * pipeline; the application's own handlers stay and keep working, and bytes they pass on from
    * now on wait in the stream's buffer.
    *
-   * <p>The stream is an {@link io.bbipc.Ipv4TcpStream} for a TCP channel and an
-   * {@link io.bbipc.LocalStream} for a Unix domain channel. It buffers at most
+   * <p>The stream is an {@link io.bbipc.Ipv6TcpStream} for a TCP channel whose addresses are
+   * IPv6 ones, an {@link io.bbipc.Ipv4TcpStream} for any other TCP channel (IPv4, IPv4-mapped, or
+   * not yet connected, which has no address to tell by; one that then connects over IPv6 reports
+   * its addresses in IPv6 text), and an {@link io.bbipc.LocalStream} for a Unix domain channel. It buffers at most
    * {@link Ipc#DEFAULT_BUFFER_LIMIT} received bytes; what {@code writeToStream} accepts is bounded
    * by the channel's own write-buffer water mark, which bbipc leaves as the application set it.
    * Closing the stream closes the channel.

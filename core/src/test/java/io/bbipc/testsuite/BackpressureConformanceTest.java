@@ -9,8 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bbipc.Ipc;
-import io.bbipc.Ipv4TcpServer;
-import io.bbipc.LocalServer;
+import io.bbipc.ServerOptions;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
@@ -32,7 +31,7 @@ public class BackpressureConformanceTest {
   Path dir;
 
   static List<Fixture> fixtures() {
-    return Fixture.all();
+    return Fixture.conformance();
   }
 
   private static Ipc small(Fixture f, String transport, int inbound) {
@@ -40,12 +39,9 @@ public class BackpressureConformanceTest {
   }
 
   private StreamSocket[] connect(Fixture f, Ipc server, Ipc client, StreamServer[] keep) throws Exception {
-    StreamServer s = f.kind() == Fixture.Kind.TCP ? server.makeIpv4TcpServer("127.0.0.1", 0)
-        : server.makeLocalServer(dir.resolve("b.sock"));
+    StreamServer s = f.makeServer(server, dir.resolve("b.sock"), ServerOptions.defaults());
     keep[0] = s;
-    StreamSocket c = f.kind() == Fixture.Kind.TCP
-        ? client.connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) s).port())
-        : client.connectToLocalServer(((LocalServer) s).localPathname());
+    StreamSocket c = f.connect(client, s);
     assertTrue(s.poll(CONNECTION_AVAILABLE, WAIT));
     StreamSocket a = s.acceptConnection();
     assertTrue(c.poll(CONNECTION_SUCCEEDED, WAIT));

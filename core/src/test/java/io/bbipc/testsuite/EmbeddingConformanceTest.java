@@ -13,9 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bbipc.Ipc;
 import io.bbipc.IpcException;
-import io.bbipc.Ipv4TcpServer;
 import io.bbipc.Ipv4TcpStream;
-import io.bbipc.LocalServer;
+import io.bbipc.Ipv6TcpStream;
 import io.bbipc.LocalStream;
 import io.bbipc.ServerOptions;
 import io.bbipc.SocketEvent;
@@ -68,7 +67,7 @@ public class EmbeddingConformanceTest {
   Path dir;
 
   static List<Fixture> fixtures() {
-    return Fixture.all();
+    return Fixture.conformance();
   }
 
   // ---------------------------------------------------------------- adopting a channel
@@ -104,11 +103,10 @@ public class EmbeddingConformanceTest {
           });
       StreamSocket client;
       Channel listener;
-      if (f.kind() == Fixture.Kind.TCP) {
+      if (f.kind().isTcp()) {
         listener = b.channelFactory(new ReflectiveChannelFactory<>(provider.tcpServerChannelType()))
-            .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-        client = f.clientIpc().connectToIpv4TcpServer("127.0.0.1",
-            ((InetSocketAddress) listener.localAddress()).getPort());
+            .bind(f.loopback(0)).sync().channel();
+        client = f.connectToPort(f.clientIpc(), ((InetSocketAddress) listener.localAddress()).getPort());
       } else {
         Path path = dir.resolve("netty.sock");
         listener = b.channelFactory(new ReflectiveChannelFactory<>(provider.localServerChannelType()))
@@ -120,7 +118,8 @@ public class EmbeddingConformanceTest {
         assertNotNull(channel, "Netty accepted nothing");
         StreamSocket adopted = NettyIpc.adopt(channel);
         try (adopted) {
-          Class<?> expectedType = f.kind() == Fixture.Kind.TCP ? Ipv4TcpStream.class : LocalStream.class;
+          Class<?> expectedType = f.kind() == Fixture.Kind.TCP ? Ipv4TcpStream.class
+              : f.kind() == Fixture.Kind.TCP6 ? Ipv6TcpStream.class : LocalStream.class;
           assertTrue(expectedType.isInstance(adopted), adopted.getClass().toString());
           assertTrue(adopted.connectionSucceeded());
           assertThrows(IllegalArgumentException.class, () -> NettyIpc.adopt(channel));
@@ -184,12 +183,8 @@ public class EmbeddingConformanceTest {
            p.addLast(clientTls.newHandler(p.channel().alloc(), "localhost", 0));
            p.addLast(new LengthFieldPrepender(4));
          }).build()) {
-      StreamServer listener = f.kind() == Fixture.Kind.TCP
-          ? server.makeIpv4TcpServer("127.0.0.1", 0, options)
-          : server.makeLocalServer(dir.resolve("tls.sock"), options);
-      StreamSocket c = f.kind() == Fixture.Kind.TCP
-          ? client.connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) listener).port())
-          : client.connectToLocalServer(((LocalServer) listener).localPathname());
+      StreamServer listener = f.makeServer(server, dir.resolve("tls.sock"), options);
+      StreamSocket c = f.connect(client, listener);
       assertTrue(listener.poll(CONNECTION_AVAILABLE, WAIT));
       StreamSocket a = listener.acceptConnection();
       assertTrue(c.poll(CONNECTION_SUCCEEDED, WAIT));

@@ -5,13 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.bbipc.Ipc;
 import io.bbipc.IpcException;
 import io.bbipc.Ipv4TcpServer;
+import io.bbipc.Ipv6TcpServer;
 import io.bbipc.LocalServer;
+import io.bbipc.ServerOptions;
 import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.TransportInfo;
 import io.bbipc.spi.TransportProvider;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,8 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * One way to run a conformance test: a kind of stream (TCP or local), the transports of its
- * server and client ends, which may differ (an NIO client to an epoll server, say), and whether
+ * One way to run a conformance test: a kind of stream (TCP over IPv4 or IPv6, or local), the
+ * transports of its server and client ends, which may differ (an NIO client to an epoll server, say), and whether
  * the runtimes have I/O threads or are caller-driven.
  *
  * <p>Caller-driven fixtures pair each transport with itself only, and their runtimes are owned
@@ -34,7 +40,32 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
   public static final Timeout WAIT = Timeout.seconds(10);
 
   /** The address strategy. */
-  public enum Kind { TCP, LOCAL }
+  public enum Kind {
+    /** TCP on 127.0.0.1. */
+    TCP("127.0.0.1"),
+    /** Local sockets in a temporary directory. */
+    LOCAL(null),
+    /** TCP on ::1; in the conformance suite only ({@link #conformance()}). */
+    TCP6("::1");
+
+    private final String loopback;
+
+    Kind(String loopback) {
+      this.loopback = loopback;
+    }
+
+    public boolean isTcp() {
+      return loopback != null;
+    }
+
+    /** The loopback address a TCP kind's servers listen on and its clients connect to. */
+    public String loopback() {
+      if (loopback == null) {
+        throw new IllegalStateException(this + " has no IP address");
+      }
+      return loopback;
+    }
+  }
 
   /** Whether the runtimes have event loop threads or are driven by the thread that calls them. */
   public enum Mode { THREADED, CALLER_DRIVEN }
@@ -49,13 +80,28 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
     this(kind, serverTransport, clientTransport, Mode.THREADED);
   }
 
-  /** Every kind over every pair of transports found on the class path, available or not. */
+  /**
+   * TCP on 127.0.0.1 and local sockets over every pair of transports found on the class path,
+   * available or not: what the reliability suite runs.
+   */
   public static List<Fixture> all() {
+    return over(List.of(Kind.TCP, Kind.LOCAL));
+  }
+
+  /**
+   * What the conformance suite runs: {@link #all()}, and TCP on ::1 over every pair too (skipped,
+   * with the reason, where the machine has no IPv6 loopback).
+   */
+  public static List<Fixture> conformance() {
+    return over(List.of(Kind.TCP, Kind.TCP6, Kind.LOCAL));
+  }
+
+  private static List<Fixture> over(List<Kind> kinds) {
     List<Fixture> all = new ArrayList<>();
     List<TransportInfo> transports = Ipc.transports();
     // the testsuite module leaves out nio->nio: core's own run, on nio alone, covered it
     boolean skipNioOnly = Boolean.getBoolean("bbipc.testsuite");
-    for (Kind kind : Kind.values()) {
+    for (Kind kind : kinds) {
       for (TransportInfo server : transports) {
         for (TransportInfo client : transports) {
           if (skipNioOnly && server.name().equals("nio") && client.name().equals("nio")) {
@@ -84,10 +130,19 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
     return threaded;
   }
 
-  /** One threaded fixture per kind with both ends on the same transport. */
+  /** One threaded fixture per kind of {@link #all()} with both ends on the same transport. */
   public static List<Fixture> sameTransport() {
+    return same(all());
+  }
+
+  /** One fixture per kind of {@link #conformance()} with both ends on the same transport. */
+  public static List<Fixture> conformanceSameTransport() {
+    return same(conformance());
+  }
+
+  private static List<Fixture> same(List<Fixture> fixtures) {
     List<Fixture> same = new ArrayList<>();
-    for (Fixture f : all()) {
+    for (Fixture f : fixtures) {
       if (f.serverTransport.equals(f.clientTransport) && f.mode == Mode.THREADED) {
         same.add(f);
       }
@@ -95,8 +150,14 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
     return same;
   }
 
-  /** Skips the test, with the reason, when either transport cannot run here. */
+  /**
+   * Skips the test, with the reason, when either transport cannot run here, or the fixture is
+   * TCP over IPv6 and the machine has no IPv6 loopback.
+   */
   public void assumeAvailable() {
+    if (kind == Kind.TCP6) {
+      Ipv6Loopback.assumeAvailable();
+    }
     for (String name : List.of(serverTransport, clientTransport)) {
       for (TransportInfo t : Ipc.transports()) {
         if (t.name().equals(name) && !t.isAvailable()) {
@@ -158,14 +219,57 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
   }
 
   public StreamServer makeServer(Path dir) throws IpcException {
-    return kind == Kind.TCP ? serverIpc().makeIpv4TcpServer("127.0.0.1", 0)
-        : serverIpc().makeLocalServer(dir.resolve("s.sock"));
+    return makeServer(serverIpc(), dir.resolve("s.sock"), ServerOptions.defaults());
+  }
+
+  /** A server of this fixture's kind made by {@code ipc}: on the loopback address, or at {@code socketFile}. */
+  public StreamServer makeServer(Ipc ipc, Path socketFile, ServerOptions options) throws IpcException {
+    switch (kind) {
+      case TCP:
+        return ipc.makeIpv4TcpServer(kind.loopback(), 0, options);
+      case TCP6:
+        return ipc.makeIpv6TcpServer(kind.loopback(), 0, options);
+      default:
+        return ipc.makeLocalServer(socketFile, options);
+    }
   }
 
   public StreamSocket connect(StreamServer server) throws IpcException {
-    return kind == Kind.TCP
-        ? clientIpc().connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) server).port())
-        : clientIpc().connectToLocalServer(((LocalServer) server).localPathname());
+    return connect(clientIpc(), server);
+  }
+
+  /** A stream made by {@code ipc}, connecting to a server of this fixture's kind. */
+  public StreamSocket connect(Ipc ipc, StreamServer server) throws IpcException {
+    return kind.isTcp() ? connectToPort(ipc, port(server))
+        : ipc.connectToLocalServer(((LocalServer) server).localPathname());
+  }
+
+  /** A stream made by {@code ipc}, connecting to a port on this TCP kind's loopback address. */
+  public StreamSocket connectToPort(Ipc ipc, int port) throws IpcException {
+    return kind == Kind.TCP6 ? ipc.connectToIpv6TcpServer(kind.loopback(), port)
+        : ipc.connectToIpv4TcpServer(kind.loopback(), port);
+  }
+
+  /** The port of a TCP server, IPv4 or IPv6. */
+  public static int port(StreamServer server) {
+    return server instanceof Ipv6TcpServer ? ((Ipv6TcpServer) server).port()
+        : ((Ipv4TcpServer) server).port();
+  }
+
+  /** The socket address of a port on this TCP kind's loopback address. */
+  public InetSocketAddress loopback(int port) {
+    try {
+      return new InetSocketAddress(InetAddress.getByName(kind.loopback()), port);
+    } catch (java.net.UnknownHostException impossible) {
+      throw new AssertionError(impossible);
+    }
+  }
+
+  /** A port on this TCP kind's loopback address where nothing listens (one that just did). */
+  public int freePort() throws IOException {
+    try (ServerSocket probe = new ServerSocket(0, 1, loopback(0).getAddress())) {
+      return probe.getLocalPort();
+    }
   }
 
   /** A server, a connected client and the accepted end, closed together. */

@@ -14,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bbipc.Ipc;
 import io.bbipc.IpcException;
-import io.bbipc.Ipv4TcpServer;
 import io.bbipc.LocalServer;
 import io.bbipc.PollResult;
 import io.bbipc.Poller;
@@ -42,7 +41,7 @@ public class HalfCloseConformanceTest {
   Path dir;
 
   static List<Fixture> fixtures() {
-    return Fixture.all();
+    return Fixture.conformance();
   }
 
   /**
@@ -50,7 +49,7 @@ public class HalfCloseConformanceTest {
    * closes NIO and io_uring local channels at the peer's end-of-stream.
    */
   static void assumeLocalHalfClosure(Fixture f, String transport) {
-    org.junit.jupiter.api.Assumptions.assumeTrue(f.kind() == Fixture.Kind.TCP
+    org.junit.jupiter.api.Assumptions.assumeTrue(f.kind().isTcp()
         || Fixture.provider(transport).localHalfClosure(), "transport " + transport
         + " cannot keep a local stream half-open: Netty closes its local channels at the peer's end-of-stream");
   }
@@ -58,14 +57,11 @@ public class HalfCloseConformanceTest {
   /** A server on the fixture's server transport whose accepted streams allow half-closure or not. */
   private StreamServer server(Fixture f, boolean halfClosure) throws IpcException {
     ServerOptions options = ServerOptions.defaults().halfClosure(halfClosure);
-    return f.kind() == Fixture.Kind.TCP ? f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0, options)
-        : f.serverIpc().makeLocalServer(dir.resolve("hc.sock"), options);
+    return f.makeServer(f.serverIpc(), dir.resolve("hc.sock"), options);
   }
 
   private static StreamSocket connect(Fixture f, Ipc ipc, StreamServer server) throws IpcException {
-    StreamSocket s = f.kind() == Fixture.Kind.TCP
-        ? ipc.connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) server).port())
-        : ipc.connectToLocalServer(((LocalServer) server).localPathname());
+    StreamSocket s = f.connect(ipc, server);
     assertTrue(s.poll(CONNECTION_SUCCEEDED, WAIT), "did not connect");
     return s;
   }

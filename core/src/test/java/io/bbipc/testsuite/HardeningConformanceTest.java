@@ -14,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bbipc.Ipc;
 import io.bbipc.IpcException;
-import io.bbipc.Ipv4TcpServer;
 import io.bbipc.LocalServer;
 import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
@@ -33,7 +32,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.util.internal.ThreadExecutorMap;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -56,23 +54,20 @@ public class HardeningConformanceTest {
   Path dir;
 
   static List<Fixture> fixtures() {
-    return Fixture.all();
+    return Fixture.conformance();
   }
 
   /** For what one end does alone: its futures run on its own event loop. */
   static List<Fixture> sameTransport() {
-    return Fixture.sameTransport();
+    return Fixture.conformanceSameTransport();
   }
 
   private static StreamServer server(Fixture f, Ipc ipc, Path dir) throws IpcException {
-    return f.kind() == Fixture.Kind.TCP ? ipc.makeIpv4TcpServer("127.0.0.1", 0)
-        : ipc.makeLocalServer(dir.resolve("h.sock"));
+    return f.makeServer(ipc, dir.resolve("h.sock"), io.bbipc.ServerOptions.defaults());
   }
 
   private static StreamSocket connect(Fixture f, Ipc ipc, StreamServer server) throws IpcException {
-    return f.kind() == Fixture.Kind.TCP
-        ? ipc.connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) server).port())
-        : ipc.connectToLocalServer(((LocalServer) server).localPathname());
+    return f.connect(ipc, server);
   }
 
   private static StreamSocket accept(StreamServer server) throws IpcException {
@@ -234,7 +229,7 @@ public class HardeningConformanceTest {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, provider.ioHandlerFactory());
     try (StreamServer server = f.makeServer(dir)) {
       for (boolean listening : new boolean[] {true, false}) {
-        Class<? extends Channel> type = f.kind() == Fixture.Kind.TCP ? provider.tcpChannelType()
+        Class<? extends Channel> type = f.kind().isTcp() ? provider.tcpChannelType()
             : provider.localChannelType();
         Channel ch = new Bootstrap().group(group).channelFactory(new ReflectiveChannelFactory<>(type))
             .handler(new ChannelInitializer<Channel>() {
@@ -248,15 +243,8 @@ public class HardeningConformanceTest {
               EnumSet.of(SocketEvent.DETERMINED, CONNECTION_FAILED, CONNECTION_SUCCEEDED), Timeout.IMMEDIATE));
           assertFalse(adopted.connectionFailed());
           java.net.SocketAddress to;
-          if (f.kind() == Fixture.Kind.TCP) {
-            int port = ((Ipv4TcpServer) server).port();
-            if (!listening) {
-              try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1,
-                  java.net.InetAddress.getByName("127.0.0.1"))) {
-                port = free.getLocalPort();
-              }
-            }
-            to = new InetSocketAddress("127.0.0.1", port);
+          if (f.kind().isTcp()) {
+            to = f.loopback(listening ? Fixture.port(server) : f.freePort());
           } else {
             to = provider.localAddress(listening ? ((LocalServer) server).localPathname()
                 : dir.resolve("nobody.sock"));

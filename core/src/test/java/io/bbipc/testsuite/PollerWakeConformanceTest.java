@@ -34,7 +34,7 @@ public class PollerWakeConformanceTest {
   Path dir;
 
   static List<Fixture> fixtures() {
-    return Fixture.all();
+    return Fixture.conformance();
   }
 
   /** What a parked call returned, or a failure naming what was closed if it stayed parked. */

@@ -41,11 +41,11 @@ public class ServerConformanceTest {
   Path dir;
 
   static List<Fixture> fixtures() {
-    return Fixture.all();
+    return Fixture.conformance();
   }
 
   static List<Fixture> servers() {
-    return Fixture.sameTransport();
+    return Fixture.conformanceSameTransport();
   }
 
   @ParameterizedTest(name = "{0}")
@@ -58,9 +58,15 @@ public class ServerConformanceTest {
           server::acceptConnection);
       assertEquals(server, e.socket());
       Ipc ipc = f.serverIpc();
-      if (server instanceof Ipv4TcpServer) {
-        int port = ((Ipv4TcpServer) server).port();
-        IpcException taken = assertThrows(IpcException.class, () -> ipc.makeIpv4TcpServer("127.0.0.1", port));
+      if (f.kind().isTcp()) {
+        int port = Fixture.port(server);
+        IpcException taken = assertThrows(IpcException.class, () -> {
+          if (f.kind() == Fixture.Kind.TCP6) {
+            ipc.makeIpv6TcpServer("::1", port);
+          } else {
+            ipc.makeIpv4TcpServer("127.0.0.1", port);
+          }
+        });
         assertTrue(taken.getMessage().contains(String.valueOf(port)), taken.getMessage());
       } else {
         Path path = ((LocalServer) server).localPathname();

@@ -37,7 +37,7 @@ public class StreamConformanceTest {
   Path dir;
 
   static java.util.List<Fixture> fixtures() {
-    return Fixture.all();
+    return Fixture.conformance();
   }
 
   @ParameterizedTest(name = "{0}")

@@ -32,8 +32,8 @@ public final class Main {
       "  demo                          run a server and a client in this process",
       "  transports                    list the transports, whether each runs here, and the pick",
       "  selftest                      check what works here: every transport, over TCP on",
-      "                                127.0.0.1 and local sockets; exit 0 if everything that",
-      "                                applies passed",
+      "                                127.0.0.1 and ::1 and local sockets; exit 0 if everything",
+      "                                that applies passed",
       "HOST is an IPv4 dotted quad such as 127.0.0.1; PORT is a number from 0 to 65535.");
 
   private static final List<String> DEMO_MESSAGES =

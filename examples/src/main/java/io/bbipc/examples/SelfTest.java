@@ -11,6 +11,7 @@ import io.bbipc.Ipc;
 import io.bbipc.IpcException;
 import io.bbipc.IpcSocket;
 import io.bbipc.Ipv4TcpServer;
+import io.bbipc.Ipv6TcpServer;
 import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
 import io.bbipc.NoLocalServerException;
@@ -64,7 +65,7 @@ import java.util.zip.CRC32;
 
 /**
  * The {@code selftest} command: tries what bbipc promises on every transport on the class path,
- * over TCP on 127.0.0.1, local sockets in a new temporary directory and Linux abstract names,
+ * over TCP on 127.0.0.1 and on ::1, local sockets in a new temporary directory and Linux abstract names,
  * prints one table of what works on this machine and returns an exit code.
  *
  * <p>Every wait has a deadline and every check runs on a thread of its own under a timeout, so a
@@ -83,7 +84,6 @@ public final class SelfTest {
   private static final Duration GRACE = Duration.ofSeconds(1);
   /** The longest failure reason shown in a table cell; the full one follows the table. */
   private static final int CELL_REASON = 28;
-  private static final String LOOPBACK = "127.0.0.1";
   private static final int KIB = 1024;
   private static final int MIB = 1024 * KIB;
   private static final int LARGEST_ECHO = 16 * MIB;
@@ -404,6 +404,9 @@ public final class SelfTest {
 
   /** Whether the transport runs this kind of socket at all: a server, a client, an accepted end. */
   private static final Check AVAILABLE = new Check("available", probe -> {
+    if (probe.row.kind == Kind.TCP6 && ipv6LoopbackUnavailable().isPresent()) {
+      return Result.na(ipv6LoopbackUnavailable().get());
+    }
     try {
       probe.pair();
     } catch (UnsupportedOperationException e) {
@@ -552,15 +555,17 @@ public final class SelfTest {
     Row row = probe.row;
     switch (row.kind) {
       case TCP:
+      case TCP6:
         // A bound socket that does not listen holds the port, so no one else can take it meanwhile.
         try (Socket holder = new Socket()) {
-          holder.bind(new InetSocketAddress(LOOPBACK, 0));
+          holder.bind(new InetSocketAddress(row.kind.loopback, 0));
           int port = holder.getLocalPort();
-          StreamSocket stream = probe.keep(row.ipc.connectToIpv4TcpServer(LOOPBACK, port));
+          String where = row.kind.where(port);
+          StreamSocket stream = probe.keep(row.connect(port));
           Set<SocketEvent> ended = probe.await(stream, EnumSet.of(CONNECTION_FAILED, CONNECTION_SUCCEEDED),
-              "the connect to 127.0.0.1:" + port + ", where nothing listens, to end");
+              "the connect to " + where + ", where nothing listens, to end");
           if (ended.contains(CONNECTION_SUCCEEDED) || !stream.determined()) {
-            throw new CheckFailure("not refused: a connect to 127.0.0.1:" + port + ", where nothing listens, "
+            throw new CheckFailure("not refused: a connect to " + where + ", where nothing listens, "
                 + "ended with " + ended + ", determined " + stream.determined());
           }
         }
@@ -625,7 +630,7 @@ public final class SelfTest {
   private static Result socketFile(Probe probe) throws Exception {
     Row row = probe.row;
     if (row.kind != Kind.LOCAL) {
-      return Result.na(row.kind == Kind.TCP ? "local only" : "no file");
+      return Result.na(row.kind.isTcp() ? "local only" : "no file");
     }
     Path path = row.newPath("s");
     LocalServer server = probe.keep(row.ipc.makeLocalServer(path));
@@ -680,7 +685,7 @@ public final class SelfTest {
   /** Each end of a local stream is told who is at the other: this very process. */
   private static Result peerCredentials(Probe probe) throws Exception {
     Row row = probe.row;
-    if (row.kind == Kind.TCP) {
+    if (row.kind.isTcp()) {
       return Result.na("local only");
     }
     Pair pair = probe.pair();
@@ -908,12 +913,46 @@ public final class SelfTest {
 
   /** The kinds of socket, one row each per transport. */
   enum Kind {
-    TCP("tcp"), LOCAL("local"), ABSTRACT("abstract");
+    TCP("tcp", "127.0.0.1"), TCP6("tcp6", "::1"), LOCAL("local", null), ABSTRACT("abstract", null);
 
     final String label;
+    /** The loopback address of a TCP kind, null for the others. */
+    final String loopback;
 
-    Kind(String label) {
+    Kind(String label, String loopback) {
       this.label = label;
+      this.loopback = loopback;
+    }
+
+    boolean isTcp() {
+      return loopback != null;
+    }
+
+    /** A port on this TCP kind's loopback address, as text. */
+    String where(int port) {
+      return (this == TCP6 ? "[" + loopback + "]" : loopback) + ":" + port;
+    }
+  }
+
+  /**
+   * Why this machine has no IPv6 loopback (a JDK socket cannot bind ::1), found out once; empty
+   * where it has one.
+   */
+  static Optional<String> ipv6LoopbackUnavailable() {
+    return Ipv6Loopback.UNAVAILABLE;
+  }
+
+  /** Probes ::1 on first use. */
+  private static final class Ipv6Loopback {
+    static final Optional<String> UNAVAILABLE = probe();
+
+    private static Optional<String> probe() {
+      try (java.nio.channels.ServerSocketChannel ch = java.nio.channels.ServerSocketChannel.open()) {
+        ch.bind(new InetSocketAddress("::1", 0));
+        return Optional.empty();
+      } catch (IOException | RuntimeException e) {
+        return Optional.of("no IPv6 loopback here: " + describe(e));
+      }
     }
   }
 
@@ -1017,7 +1056,9 @@ public final class SelfTest {
     StreamServer listen() throws IpcException {
       switch (kind) {
         case TCP:
-          return ipc.makeIpv4TcpServer(LOOPBACK, 0);
+          return ipc.makeIpv4TcpServer(kind.loopback, 0);
+        case TCP6:
+          return ipc.makeIpv6TcpServer(kind.loopback, 0);
         case LOCAL:
           return ipc.makeLocalServer(newPath("s"));
         default:
@@ -1028,13 +1069,21 @@ public final class SelfTest {
     StreamSocket connect(StreamServer server) throws IpcException {
       switch (kind) {
         case TCP:
-          return ipc.connectToIpv4TcpServer(LOOPBACK, ((Ipv4TcpServer) server).port());
+          return connect(((Ipv4TcpServer) server).port());
+        case TCP6:
+          return connect(((Ipv6TcpServer) server).port());
         case LOCAL:
           return ipc.connectToLocalServer(((LocalServer) server).localPathname());
         default:
           // An abstract server reports its name as the path "@name".
           return ipc.connectToAbstractLocalServer(((LocalServer) server).localPathname().toString().substring(1));
       }
+    }
+
+    /** A TCP stream connecting to a port on the row's loopback address. */
+    StreamSocket connect(int port) throws IpcException {
+      return kind == Kind.TCP6 ? ipc.connectToIpv6TcpServer(kind.loopback, port)
+          : ipc.connectToIpv4TcpServer(kind.loopback, port);
     }
 
     /** A path no one has used, short enough for any system's limit on socket paths. */
