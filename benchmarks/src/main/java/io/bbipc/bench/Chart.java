@@ -15,17 +15,35 @@ final class Chart {
 
   static String render(Results r, Markdown.Context c) {
     List<SvgChart.Panel> panels = new ArrayList<>();
-    List<Sys> latencySystems = List.of(Sys.JDK, Sys.BBIPC_SYNC, Sys.BBIPC_ASYNC, Sys.NETTY);
+    List<Sys> streamingSystems = List.of(Sys.JDK, Sys.BBIPC_SYNC, Sys.BBIPC_SYNC_CALLER, Sys.BBIPC_ASYNC,
+        Sys.NETTY);
     if (c.parts.contains("latency")) {
       if (r.latency.stream().anyMatch(x -> x.pinned())) {
-        panels.add(latencyPanel(r, c, latencySystems, true));
+        panels.add(latencyPanel(r, c, List.of(Sys.JDK, Sys.BBIPC_SYNC, Sys.BBIPC_SYNC_CALLER, Sys.BBIPC_ASYNC,
+            Sys.NETTY), true));
       }
-      panels.add(latencyPanel(r, c, List.of(Sys.JDK, Sys.BBIPC_SYNC, Sys.BBIPC_SYNC_SPIN, Sys.BBIPC_ASYNC,
-          Sys.NETTY), false));
+      panels.add(latencyPanel(r, c, List.of(Sys.JDK, Sys.BBIPC_SYNC, Sys.BBIPC_SYNC_SPIN, Sys.BBIPC_SYNC_CALLER,
+          Sys.BBIPC_SYNC_CALLER_BUSY, Sys.BBIPC_ASYNC, Sys.NETTY), false));
+    }
+    if (c.parts.contains("syscalls") && !r.syscalls.isEmpty()) {
+      List<String> labels = new ArrayList<>();
+      double[][] v = new double[Syscalls.SYSTEMS.size()][2];
+      for (int i = 0; i < Syscalls.SYSTEMS.size(); i++) {
+        Sys sys = Syscalls.SYSTEMS.get(i);
+        String tr = sys.usesTransport() ? Syscalls.transport(c.transports) : Sys.NO_TRANSPORT;
+        labels.add(sys.label(tr) + (sys == Sys.BBIPC_SYNC ? " (threaded)" : ""));
+        for (Family f : Family.values()) {
+          Results.SyscallRow x = Markdown.syscalls(r, sys, f);
+          v[i][f.ordinal()] = x == null || x.error() != null ? Double.NaN : x.perRoundTrip();
+        }
+      }
+      panels.add(new SvgChart.Panel("System calls per 64-byte round trip, both ends, strace -f -c (shorter is "
+          + "better; target ≤ 6 for caller-driven)", "system calls per round trip", labels, List.of(TCP, LOCAL), v,
+          "%.2f", 6.0, "target 6"));
     }
     if (c.parts.contains("throughput")) {
       panels.add(byFamily("Streaming " + Markdown.bytes(c.settings.streamBytes) + " in 64 KiB writes, one way"
-              + " (longer is better)", "GiB/s", rows(c, latencySystems), "%.2f",
+              + " (longer is better)", "GiB/s", rows(c, streamingSystems), "%.2f",
           (sys, tr, f) -> {
             Results.ThroughputRow x = Markdown.find(r.throughput, y -> y.sys() == sys && y.transport().equals(tr)
                 && y.family() == f);

@@ -160,6 +160,119 @@ final class Endpoints {
     }
   }
 
+  // ---------------------------------------------------------------- bbipc, caller-driven
+
+  /** The busy poll of {@link Sys#BBIPC_SYNC_CALLER_BUSY}: the same 50 µs as {@link #SPIN}. */
+  static final java.time.Duration BUSY_POLL = SPIN;
+
+  /**
+   * One end on each of two caller-driven runtimes: the accepting end's runtime is owned by an
+   * {@link OwnerThread} (which also made the server), the connecting end's by the thread that
+   * called {@link #open}, which alone may use {@link #client}.
+   */
+  static final class CallerDrivenPair implements AutoCloseable {
+    final OwnerThread serverOwner;
+    final CallerDrivenServer server;
+    final StreamSocket accepted;
+    final Ipc clientIpc;
+    final StreamSocket client;
+
+    private CallerDrivenPair(OwnerThread serverOwner, CallerDrivenServer server, StreamSocket accepted,
+                             Ipc clientIpc, StreamSocket client) {
+      this.serverOwner = serverOwner;
+      this.server = server;
+      this.accepted = accepted;
+      this.clientIpc = clientIpc;
+      this.client = client;
+    }
+
+    /** Opens the pair; the calling thread becomes the owner of the client's runtime. */
+    static CallerDrivenPair open(String transport, Family family, java.time.Duration busyPoll,
+                                 String serverThreadName) throws Exception {
+      OwnerThread owner = new OwnerThread(serverThreadName, transport, busyPoll);
+      Ipc clientIpc = null;
+      CallerDrivenServer server = null;
+      try {
+        server = PingPong.await(owner.submit(ipc -> CallerDrivenServer.make(ipc, family)),
+            "caller-driven " + transport + " server");
+        CallerDrivenServer s = server;
+        java.util.concurrent.CompletableFuture<StreamSocket> accepted = owner.submit(ipc -> s.accept());
+        clientIpc = OwnerThread.build(transport, busyPoll);
+        StreamSocket client = server.connect(clientIpc);
+        return new CallerDrivenPair(owner, server, PingPong.await(accepted, "caller-driven " + transport
+            + " accept"), clientIpc, client);
+      } catch (Exception | Error e) {
+        if (clientIpc != null) {
+          clientIpc.close();
+        }
+        owner.close();
+        if (server != null) {
+          deleteQuietly(server.dir);
+        }
+        throw e;
+      }
+    }
+
+    /** Closes the client's runtime (from its owner), then stops the server's owner, which closes its own. */
+    @Override
+    public void close() {
+      clientIpc.close();
+      serverOwner.close();
+      deleteQuietly(server.dir);
+    }
+  }
+
+  /** A server made on a caller-driven runtime by its owner, and where a client connects to it. */
+  static final class CallerDrivenServer {
+    final StreamServer server;
+    final Family family;
+    final int port;
+    final Path path;
+    final Path dir;
+    final String what;
+
+    private CallerDrivenServer(StreamServer server, Family family, int port, Path path, Path dir, String what) {
+      this.server = server;
+      this.family = family;
+      this.port = port;
+      this.path = path;
+      this.dir = dir;
+      this.what = what;
+    }
+
+    /** On the owner of {@code ipc}. */
+    static CallerDrivenServer make(Ipc ipc, Family family) throws IOException {
+      String what = "bbipc caller-driven " + ipc.transportName() + " " + family;
+      if (family == Family.TCP) {
+        Ipv4TcpServer s = ipc.makeIpv4TcpServer(LOOPBACK, 0);
+        return new CallerDrivenServer(s, family, s.port(), null, null, what);
+      }
+      Path dir = socketDir();
+      Path path = dir.resolve("s.sock");
+      try {
+        return new CallerDrivenServer(ipc.makeLocalServer(path), family, 0, path, dir, what);
+      } catch (IOException | RuntimeException e) {
+        deleteQuietly(dir);
+        throw e;
+      }
+    }
+
+    /** On the server's owner: waits for one connection and accepts it. */
+    StreamSocket accept() throws IOException {
+      require(server.poll(SocketEvent.CONNECTION_AVAILABLE, SETUP_TIMEOUT),
+          what + ": the server saw no connection within 30 s");
+      return server.acceptConnection();
+    }
+
+    /** On the owner of {@code ipc}, another runtime: connects and waits until connected. */
+    StreamSocket connect(Ipc ipc) throws IOException {
+      StreamSocket c = family == Family.TCP ? ipc.connectToIpv4TcpServer(LOOPBACK, port)
+          : ipc.connectToLocalServer(path);
+      awaitConnected(c, what);
+      return c;
+    }
+  }
+
   /** Waits for the connect to end (DETERMINED, so a refusal is not a 30 s wait) and checks it succeeded. */
   static void awaitConnected(StreamSocket s, String what) throws IOException {
     require(s.poll(SocketEvent.DETERMINED, SETUP_TIMEOUT), what + ": the connect did not end within 30 s");

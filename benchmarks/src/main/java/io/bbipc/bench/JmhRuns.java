@@ -33,7 +33,8 @@ final class JmhRuns {
     Path log = logDir.resolve("jmh-throughput.log");
     Path jdkLog = logDir.resolve("jmh-throughput-jdk.log");
     List<Results.ThroughputRow> rows = new ArrayList<>();
-    List<String> systems = List.of(Sys.BBIPC_SYNC.key(), Sys.BBIPC_ASYNC.key(), Sys.NETTY.key());
+    List<String> systems = List.of(Sys.BBIPC_SYNC.key(), Sys.BBIPC_SYNC_CALLER.key(), Sys.BBIPC_ASYNC.key(),
+        Sys.NETTY.key());
     int combos = systems.size() * transports.size() * Family.values().length + Family.values().length;
     progress.start("throughput: JMH, " + combos + " combinations of " + (settings.streamBytes >> 20)
         + " MiB (log " + log + ")");

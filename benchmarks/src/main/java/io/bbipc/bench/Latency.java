@@ -27,10 +27,14 @@ final class Latency {
     return rows;
   }
 
-  /** The systems with a transport, in table order; the spinning facade only where it can help. */
+  /**
+   * The systems with a transport, in table order; the spinning and busy-polling facades only
+   * where they can help (on one CPU a spin only delays the peer).
+   */
   static List<Sys> systems(boolean pinned) {
-    return pinned ? List.of(Sys.BBIPC_SYNC, Sys.BBIPC_ASYNC, Sys.NETTY)
-        : List.of(Sys.BBIPC_SYNC, Sys.BBIPC_SYNC_SPIN, Sys.BBIPC_ASYNC, Sys.NETTY);
+    return pinned ? List.of(Sys.BBIPC_SYNC, Sys.BBIPC_SYNC_CALLER, Sys.BBIPC_ASYNC, Sys.NETTY)
+        : List.of(Sys.BBIPC_SYNC, Sys.BBIPC_SYNC_SPIN, Sys.BBIPC_SYNC_CALLER, Sys.BBIPC_SYNC_CALLER_BUSY,
+            Sys.BBIPC_ASYNC, Sys.NETTY);
   }
 
   static Results.LatencyRow one(Settings settings, long[] samples, Sys sys, String transport,

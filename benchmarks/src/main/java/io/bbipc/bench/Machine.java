@@ -147,9 +147,14 @@ final class Machine {
 
   /** The path of {@code taskset} (util-linux), or null. */
   static Path taskset() {
+    return executable("taskset");
+  }
+
+  /** The path of an executable found on the PATH, or null. */
+  static Path executable(String name) {
     String path = System.getenv("PATH");
     for (String dir : (path == null ? "/usr/bin:/bin" : path).split(":")) {
-      Path p = Path.of(dir, "taskset");
+      Path p = Path.of(dir, name);
       if (Files.isExecutable(p)) {
         return p;
       }

@@ -26,9 +26,44 @@ final class Markdown {
     List<String> parts = Report.PARTS;
   }
 
-  /** One target, as a ratio from this run. {@code met} is null when a figure is missing. */
+  /**
+   * One target, as a ratio from this run. {@code met} is null when a figure is missing; {@code ratio}
+   * is the measured ratio, NaN where the figure is not one.
+   */
   record Target(String what, String transport, String connection, String target, String measured,
-                Boolean met, String beside) {
+                Boolean met, String beside, double ratio) {
+    Target(String what, String transport, String connection, String target, String measured, Boolean met,
+           String beside) {
+      this(what, transport, connection, target, measured, met, beside, Double.NaN);
+    }
+
+    Target beside(String text) {
+      return new Target(what, transport, connection, target, measured, met, text, ratio);
+    }
+  }
+
+  /** The most an earlier target's ratio may move the wrong way against the baseline run. */
+  static final double BASELINE_TOLERANCE = 0.05;
+
+  /** An earlier target's ratio in the baseline run, against this run's. */
+  record BaselineCheck(String what, String transport, String connection, String target, double before,
+                       double now) {
+    /** Lower is better for a "≤" target, higher for a "≥" one. */
+    boolean lowerIsBetter() {
+      return target.startsWith("≤");
+    }
+
+    /** This run's ratio over the baseline's, so that above 1 is worse for a "≤" target. */
+    double change() {
+      return now / before;
+    }
+
+    Boolean within() {
+      if (!Double.isFinite(now)) {
+        return null;
+      }
+      return lowerIsBetter() ? now <= before * (1 + BASELINE_TOLERANCE) : now >= before * (1 - BASELINE_TOLERANCE);
+    }
   }
 
   static String render(Results r, Context c) {
@@ -48,6 +83,9 @@ final class Markdown {
     if (c.parts.contains("latency")) {
       latency(b, r, true);
       latency(b, r, false);
+    }
+    if (c.parts.contains("syscalls")) {
+      syscalls(b, r, c);
     }
     if (c.parts.contains("throughput")) {
       throughput(b, r, c);
@@ -124,6 +162,21 @@ final class Markdown {
         t.add(ratio("sync RTT ≤ 1.3 × JDK blocking RTT (pinned, p50)", tr, f, sync, jdk, 1.3, true));
       }
     }
+    String primary = Syscalls.transport(c.transports);
+    for (Family f : Family.values()) {
+      Results.LatencyRow jdk = latency(r, true, Sys.JDK, Sys.NO_TRANSPORT, f);
+      Target x = ratio("caller-driven sync RTT ≤ 1.2 × JDK blocking RTT (pinned, p50)", primary, f,
+          latency(r, true, Sys.BBIPC_SYNC_CALLER, primary, f), jdk, 1.2, true);
+      List<String> others = new ArrayList<>();
+      for (String tr : c.transports) {
+        Results.LatencyRow cd = latency(r, true, Sys.BBIPC_SYNC_CALLER, tr, f);
+        if (!tr.equals(primary) && ok(cd) && ok(jdk)) {
+          others.add(String.format(Locale.ROOT, "%s %.2f× (%.1f µs)", tr, (double) cd.p50() / jdk.p50(),
+              cd.p50() / 1e3));
+        }
+      }
+      t.add(x.beside(others.isEmpty() ? "" : "other transports: " + String.join(", ", others)));
+    }
     for (Family f : Family.values()) {
       for (String tr : c.transports) {
         t.add(ratio("async RTT ≤ 1.2 × raw Netty RTT (pinned, p50)", tr, f,
@@ -142,7 +195,22 @@ final class Markdown {
         } else {
           double q = sync.gibPerSecond() / netty.gibPerSecond();
           t.add(new Target(what, tr, f.label, "≥ 0.90×", String.format(Locale.ROOT, "%.2f× (%.2f / %.2f GiB/s)",
-              q, sync.gibPerSecond(), netty.gibPerSecond()), q >= 0.9, ""));
+              q, sync.gibPerSecond(), netty.gibPerSecond()), q >= 0.9, "", q));
+        }
+      }
+    }
+    for (Family f : Family.values()) {
+      Results.ThroughputRow jdk = find(r.throughput, x -> x.sys() == Sys.JDK && x.family() == f);
+      for (String tr : c.transports) {
+        Results.ThroughputRow cd = find(r.throughput, x -> x.sys() == Sys.BBIPC_SYNC_CALLER
+            && x.transport().equals(tr) && x.family() == f);
+        String what = "caller-driven sync throughput ≥ 0.9 × JDK blocking throughput";
+        if (!ok(cd) || !ok(jdk)) {
+          t.add(new Target(what, tr, f.label, "≥ 0.90×", "n/a (not measured)", null, ""));
+        } else {
+          double q = cd.gibPerSecond() / jdk.gibPerSecond();
+          t.add(new Target(what, tr, f.label, "≥ 0.90×", String.format(Locale.ROOT, "%.2f× (%.2f / %.2f GiB/s)",
+              q, cd.gibPerSecond(), jdk.gibPerSecond()), q >= 0.9, "", q));
         }
       }
     }
@@ -156,8 +224,37 @@ final class Markdown {
           String cpu = ok(sync) && ok(jdk) ? String.format(Locale.ROOT,
               "CPU per round trip: bbipc %.1f µs, JDK %.1f µs (all Java threads)",
               sync.cpuPerRtt() / 1e3, jdk.cpuPerRtt() / 1e3) : "";
-          t.add(new Target(x.what(), x.transport(), x.connection(), x.target(), x.measured(), x.met(), cpu));
+          t.add(x.beside(cpu));
         }
+      }
+    }
+    for (Family f : Family.values()) {
+      Results.LatencyRow jdk = latency(r, false, Sys.JDK, Sys.NO_TRANSPORT, f);
+      for (String tr : c.transports) {
+        Results.LatencyRow busy = latency(r, false, Sys.BBIPC_SYNC_CALLER_BUSY, tr, f);
+        Target x = ratio("unpinned sync, caller-driven + 50 µs busy poll p50 ≤ 0.5 × JDK blocking p50", tr, f,
+            busy, jdk, 0.5, true);
+        t.add(x.beside(ok(busy) && ok(jdk) ? String.format(Locale.ROOT,
+            "CPU per round trip: bbipc %.1f µs, JDK %.1f µs (all Java threads)",
+            busy.cpuPerRtt() / 1e3, jdk.cpuPerRtt() / 1e3) : ""));
+      }
+    }
+    for (Family f : Family.values()) {
+      String what = "caller-driven sync system calls per round trip ≤ 6 (JDK blocking: 4)";
+      if (!c.parts.contains("syscalls") || r.syscallsNotMeasured != null) {
+        t.add(new Target(what, primary, f.label, "≤ 6", "n/a (not measured: " + (r.syscallsNotMeasured != null
+            ? r.syscallsNotMeasured : "not asked for (--only)") + ")", null, ""));
+        continue;
+      }
+      Results.SyscallRow cd = syscalls(r, Sys.BBIPC_SYNC_CALLER, f);
+      Results.SyscallRow jdk = syscalls(r, Sys.JDK, f);
+      Results.SyscallRow threaded = syscalls(r, Sys.BBIPC_SYNC, f);
+      if (cd == null || cd.error() != null) {
+        t.add(new Target(what, primary, f.label, "≤ 6", "n/a (not measured)", null, ""));
+      } else {
+        t.add(new Target(what, cd.transport(), f.label, "≤ 6", String.format(Locale.ROOT, "%.2f (JDK blocking %s, "
+            + "threaded bbipc sync %s)", cd.perRoundTrip(), calls(jdk), calls(threaded)), cd.perRoundTrip() <= 6,
+            cd.breakdown(), cd.perRoundTrip()));
       }
     }
     int[] sizes = c.settings.pollerSizes;
@@ -172,7 +269,7 @@ final class Markdown {
       } else {
         double q = z.nanosPerCall() / a.nanosPerCall();
         t.add(new Target(what, tr, "TCP loopback", "≤ 1.50×", String.format(Locale.ROOT, "%.2f× (%.0f / %.0f ns)",
-            q, z.nanosPerCall(), a.nanosPerCall()), q <= 1.5, ""));
+            q, z.nanosPerCall(), a.nanosPerCall()), q <= 1.5, "", q));
       }
     }
     for (String tr : c.transports) {
@@ -187,7 +284,59 @@ final class Markdown {
             bytes <= 4096, String.format(Locale.ROOT, "%,d connections", m.connections())));
       }
     }
+    List<BaselineCheck> checks = baselineChecks(t);
+    String what = String.format(Locale.ROOT, "threaded runtime: every earlier target's ratio at most %.0f %% worse "
+        + "than in the baseline run", BASELINE_TOLERANCE * 100);
+    long compared = checks.stream().filter(x -> x.within() != null).count();
+    if (compared == 0) {
+      t.add(new Target(what, "all", "both", "all within", "n/a (none of them measured)", null, ""));
+    } else {
+      long within = checks.stream().filter(x -> Boolean.TRUE.equals(x.within())).count();
+      BaselineCheck worst = checks.stream().filter(x -> x.within() != null)
+          .max(java.util.Comparator.comparingDouble(x -> x.lowerIsBetter() ? x.change() : 1 / x.change()))
+          .orElseThrow();
+      t.add(new Target(what, "all", "both", "all within", String.format(Locale.ROOT, "%d of %d within%s",
+          within, compared, compared < checks.size() ? String.format(Locale.ROOT, " (%d not measured)",
+              checks.size() - compared) : ""), within == compared && compared == checks.size(),
+          String.format(Locale.ROOT, "worst: %s, %s, %s: %.2f× then, %.2f× now (see Earlier targets against "
+              + "the baseline run)", worst.what(), worst.transport(), worst.connection(), worst.before(),
+              worst.now())));
+    }
     return t;
+  }
+
+  /** The resource holding the baseline run's ratios; see its header. */
+  static final String BASELINE = "baseline-targets.tsv";
+
+  /** Every baseline ratio, with this run's ratio of the same target (NaN where it has none). */
+  static List<BaselineCheck> baselineChecks(List<Target> targets) {
+    List<BaselineCheck> checks = new ArrayList<>();
+    for (String line : baselineLines()) {
+      if (line.isBlank() || line.startsWith("#")) {
+        continue;
+      }
+      String[] f = line.split("\t");
+      Target now = find(targets, x -> x.what().equals(f[0]) && x.transport().equals(f[1])
+          && x.connection().equals(f[2]));
+      checks.add(new BaselineCheck(f[0], f[1], f[2], f[3], Double.parseDouble(f[4]),
+          now == null || now.met() == null ? Double.NaN : now.ratio()));
+    }
+    return checks;
+  }
+
+  private static List<String> baselineLines() {
+    try (java.io.InputStream in = Markdown.class.getResourceAsStream(BASELINE)) {
+      if (in == null) {
+        throw new IllegalStateException("resource " + BASELINE + " is missing from the benchmarks jar");
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static String calls(Results.SyscallRow x) {
+    return x == null || x.error() != null ? "n/a" : String.format(Locale.ROOT, "%.2f", x.perRoundTrip());
   }
 
   private static Target ratio(String what, String transport, Family f, Results.LatencyRow num,
@@ -198,7 +347,7 @@ final class Markdown {
     }
     double q = (double) num.p50() / den.p50();
     return new Target(what, transport, f.label, target, String.format(Locale.ROOT, "%.2f× (%.1f / %.1f µs)",
-        q, num.p50() / 1e3, den.p50() / 1e3), atMost ? q <= limit : q >= limit, "");
+        q, num.p50() / 1e3, den.p50() / 1e3), atMost ? q <= limit : q >= limit, "", q);
   }
 
   private static void targets(StringBuilder b, Results r, Context c) {
@@ -215,6 +364,33 @@ final class Markdown {
           .append(" | ").append(t.target()).append(" | ").append(t.measured()).append(" | ")
           .append(t.met() == null ? "—" : t.met() ? "**yes**" : "no").append(" | ").append(t.beside())
           .append(" |\n");
+    }
+    b.append('\n');
+    baseline(b, ts);
+  }
+
+  static final String BASELINE_HEADING = "## Earlier targets against the baseline run";
+
+  /** Each earlier ratio target, this run against the baseline run's figure. */
+  private static void baseline(StringBuilder b, List<Target> ts) {
+    b.append(BASELINE_HEADING).append("\n\n");
+    b.append(String.format(Locale.ROOT, "The threaded runtime must not get slower with the caller-driven one beside "
+        + "it: each target's ratio that the Targets table had before the caller-driven runtime (docs/benchmarks.md "
+        + "at commit 7800799, from the full run of 2026-11-22 on code fd1ffb33fae0, as printed there: two decimals) "
+        + "against the same ratio in this run. *Within* means at most %.0f %% the wrong way: for a ≤ target this "
+        + "run's ratio is at most %.2f × the baseline's, for a ≥ target at least %.2f × it; better by any amount "
+        + "is within.%n%n", BASELINE_TOLERANCE * 100, 1 + BASELINE_TOLERANCE, 1 - BASELINE_TOLERANCE));
+    b.append("| target | transport | connection | baseline | this run | this run / baseline | within? |\n");
+    b.append("|---|---|---|---:|---:|---:|---|\n");
+    for (BaselineCheck x : baselineChecks(ts)) {
+      b.append("| ").append(x.what()).append(" | ").append(x.transport()).append(" | ").append(x.connection())
+          .append(String.format(Locale.ROOT, " | %.2f× | ", x.before()));
+      if (x.within() == null) {
+        b.append("n/a | — | — |\n");
+      } else {
+        b.append(String.format(Locale.ROOT, "%.2f× | %.3f | %s |%n", x.now(), x.change(),
+            x.within() ? "**yes**" : "no"));
+      }
     }
     b.append('\n');
   }
@@ -235,12 +411,22 @@ final class Markdown {
         + "no thread of their own (everything runs on the streams' event loops). *bbipc sync + 50 µs "
         + "spin* (unpinned only): the sync facade on a runtime made with "
         + "`Ipc.Builder.spinBeforePark(Duration.ofNanos(50_000))`, so a waiting thread spins that long "
-        + "before it parks (on one CPU a spin only delays the peer, so it is not run pinned). *raw Netty*: a "
+        + "before it parks (on one CPU a spin only delays the peer, so it is not run pinned). *bbipc sync, "
+        + "caller-driven*: the same ping-pong as *bbipc sync*, but each end on a caller-driven runtime of its own "
+        + "(`Ipc.builder().transport(t).callerDriven(true).build()`), built on the thread that uses it: the "
+        + "client's by the measuring thread, the echo's by the echo thread, which also makes the server and "
+        + "accepts. There is no event loop thread: `writeToStream` writes straight to the kernel and `poll` "
+        + "waits in the transport's own wait (epoll_wait, io_uring_enter, `Selector.select`) on the calling "
+        + "thread. *bbipc sync, caller-driven + busy poll* (unpinned only, as the spin): the same with "
+        + "`Ipc.Builder.busyPoll(Duration.ofNanos(50_000))` on both runtimes, so a waiting owner asks the kernel "
+        + "without blocking for up to 50 µs before it blocks. Both runtimes are closed, the client's by "
+        + "its owner and the echo's by its own thread, and that thread is joined, after each measurement. "
+        + "*raw Netty*: a "
         + "`ChannelInboundHandler` echo server and a client handler that sends the next ping when the echo "
         + "is in, on the same transport's channels and I/O handler. *JDK blocking*: `SocketChannel`s in "
         + "blocking mode (`UnixDomainSocketAddress` for local), echo on its own thread. bbipc runs on one "
         + "`Ipc` per measurement with its default event loop threads (min(nproc, 4)); raw Netty gets a group "
-        + "with as many threads.\n");
+        + "with as many threads (a caller-driven runtime has none).\n");
     b.append(String.format(Locale.ROOT, "* **Latency** (hand-written harness, not JMH): %s of warm-up, then "
         + "%s of round trips, each one's `System.nanoTime()` delta kept in an array (at most %,d) that is "
         + "sorted for the percentiles (nearest rank). The clock starts before the ping is handed to the "
@@ -260,9 +446,20 @@ final class Markdown {
         + "%s one way in 64 KiB writes per operation, %d warm-up and %d measured operations, %s. Bytes start "
         + "in a `byte[]` and end in a `byte[]` for every system: raw Netty copies into a pooled direct buffer to "
         + "send and out of each received buffer, as bbipc does inside; the JDK writes from and reads into heap "
-        + "`ByteBuffer`s. Unpinned. GiB/s = bytes / mean time per operation.%n",
+        + "`ByteBuffer`s. *bbipc sync, caller-driven*: the *bbipc sync* loops with each end on a caller-driven "
+        + "runtime owned by a thread of its own (sender and receiver), since JMH may run a benchmark's setup and "
+        + "iterations on different threads and only the owner may use a runtime's sockets; each operation hands "
+        + "one job to each thread and waits for both. Unpinned. GiB/s = bytes / mean time per operation.%n",
         bytes(s.streamBytes), s.streamWarmups, s.streamMeasurements,
         s.jmhForks == 0 ? "in-process (smoke)" : s.jmhForks + " forked JVM per combination"));
+    b.append(String.format(Locale.ROOT, "* **System calls per round trip**: the latency ping-pong of one system "
+        + "(JDK blocking, bbipc sync on the threaded runtime, bbipc sync caller-driven; %s, TCP and local) in "
+        + "a child JVM of its own under `strace -f -c`, which counts every system call of every thread: both "
+        + "ends, the event loops, and the JVM's own (startup, JIT, GC). Each is run twice, %,d warm-up round "
+        + "trips and then %,d or %,d counted ones, and the difference of the two totals divided by %,d is "
+        + "one round trip's, the JVM's startup and warm-up taken out. Failed calls (EAGAIN) count. strace "
+        + "slows every call, so these runs time nothing.%n", Syscalls.transport(c.transports), s.syscallWarmup,
+        s.syscallRoundTrips, 2 * s.syscallRoundTrips, s.syscallRoundTrips));
     b.append(String.format(Locale.ROOT, "* **Poller** (JMH, `PollerBench`, average time): one "
         + "`waitForEvents(Timeout.seconds(10))` on a poller monitoring N accepted loopback TCP streams for "
         + "`DATA_AVAILABLE`, exactly one of which holds an unread byte (level-triggered, so it is ready on "
@@ -314,11 +511,45 @@ final class Markdown {
     b.append('\n');
   }
 
+  static final String SYSCALLS_HEADING = "## System calls per round trip";
+
+  private static void syscalls(StringBuilder b, Results r, Context c) {
+    b.append(SYSCALLS_HEADING).append("\n\n");
+    if (r.syscallsNotMeasured != null) {
+      b.append("Not measured: ").append(r.syscallsNotMeasured).append(".\n\n");
+      return;
+    }
+    if (r.syscalls.isEmpty()) {
+      b.append("Not measured (see Notes).\n\n");
+      return;
+    }
+    b.append(String.format(Locale.ROOT, "`strace -f -c` over a child JVM running one system's 64-byte ping-pong: "
+        + "(calls with %,d round trips − calls with %,d) / %,d, every thread counted (see How it was measured).%n%n",
+        2 * c.settings.syscallRoundTrips, c.settings.syscallRoundTrips, c.settings.syscallRoundTrips));
+    b.append("| system | transport | connection | system calls per round trip | of which (per round trip) |\n");
+    b.append("|---|---|---|---:|---|\n");
+    for (Family f : Family.values()) {
+      for (Results.SyscallRow x : r.syscalls) {
+        if (x.family() != f) {
+          continue;
+        }
+        b.append("| ").append(x.sys().label).append(" | ").append(transportCell(x.sys(), x.transport()))
+            .append(" | ").append(f.label).append(" | ");
+        if (x.error() != null) {
+          b.append("failed: ").append(x.error()).append(" | |\n");
+        } else {
+          b.append(String.format(Locale.ROOT, "%.2f | %s |%n", x.perRoundTrip(), x.breakdown()));
+        }
+      }
+    }
+    b.append('\n');
+  }
+
   private static void throughput(StringBuilder b, Results r, Context c) {
     b.append("## Streaming throughput, ").append(bytes(c.settings.streamBytes))
         .append(" in 64 KiB writes, one direction\n\n");
     b.append("| system | transport | TCP loopback GiB/s | local socket GiB/s |\n|---|---|---:|---:|\n");
-    for (Sys sys : new Sys[] {Sys.JDK, Sys.BBIPC_SYNC, Sys.BBIPC_ASYNC, Sys.NETTY}) {
+    for (Sys sys : new Sys[] {Sys.JDK, Sys.BBIPC_SYNC, Sys.BBIPC_SYNC_CALLER, Sys.BBIPC_ASYNC, Sys.NETTY}) {
       for (String tr : sys.usesTransport() ? c.transports : List.of(Sys.NO_TRANSPORT)) {
         b.append("| ").append(sys.label).append(" | ").append(transportCell(sys, tr));
         for (Family f : Family.values()) {
@@ -486,6 +717,10 @@ final class Markdown {
       }
     }
     return null;
+  }
+
+  static Results.SyscallRow syscalls(Results r, Sys sys, Family f) {
+    return find(r.syscalls, x -> x.sys() == sys && x.family() == f);
   }
 
   private static boolean ok(Results.LatencyRow x) {

@@ -38,7 +38,7 @@ abstract class PingPong implements AutoCloseable {
   @Override
   public abstract void close() throws IOException;
 
-  static PingPong open(Sys sys, String transport, Family family) throws IOException {
+  static PingPong open(Sys sys, String transport, Family family) throws Exception {
     switch (sys) {
       case JDK:
         return new Jdk(family);
@@ -46,6 +46,12 @@ abstract class PingPong implements AutoCloseable {
         return new BbipcSync(Endpoints.BbipcPair.open(transport, family));
       case BBIPC_SYNC_SPIN:
         return new BbipcSync(Endpoints.BbipcPair.open(transport, family, Endpoints.SPIN));
+      case BBIPC_SYNC_CALLER:
+        return new BbipcCallerDriven(Endpoints.CallerDrivenPair.open(transport, family,
+            java.time.Duration.ZERO, "bbipc-cd-echo"));
+      case BBIPC_SYNC_CALLER_BUSY:
+        return new BbipcCallerDriven(Endpoints.CallerDrivenPair.open(transport, family,
+            Endpoints.BUSY_POLL, "bbipc-cd-busy-echo"));
       case BBIPC_ASYNC:
         return new BbipcAsync(Endpoints.BbipcPair.open(transport, family));
       case NETTY:
@@ -147,6 +153,62 @@ abstract class PingPong implements AutoCloseable {
       closing = true;
       pair.close();
       join(echo);
+    }
+  }
+
+  // ---------------------------------------------------------------- bbipc synchronous, caller-driven
+
+  /**
+   * The same ping-pong as {@link BbipcSync}, each end on a caller-driven runtime of its own: the
+   * client's is owned by the thread that opened this (the one that runs the round trips), the
+   * echo's by a thread of its own, which made the server, accepted and echoes.
+   */
+  static final class BbipcCallerDriven extends PingPong {
+    private final Endpoints.CallerDrivenPair pair;
+    private final CompletableFuture<Void> echo;
+    private volatile boolean closing;
+    private final byte[] ping = new byte[SIZE];
+    private final byte[] pong = new byte[SIZE];
+
+    BbipcCallerDriven(Endpoints.CallerDrivenPair pair) {
+      this.pair = pair;
+      StreamSocket accepted = pair.accepted;
+      echo = pair.serverOwner.submit(ipc -> {
+        byte[] b = new byte[SIZE];
+        while (true) {
+          Endpoints.readFully(accepted, b, SIZE);
+          Endpoints.writeFully(accepted, b, SIZE);
+        }
+      });
+    }
+
+    @Override
+    void run(long[] samples, int offset, int count) throws Exception {
+      StreamSocket c = pair.client;
+      for (int i = 0; i < count; i++) {
+        stamp(ping, offset + i);
+        long t0 = System.nanoTime();
+        Endpoints.writeFully(c, ping, SIZE);
+        Endpoints.readFully(c, pong, SIZE);
+        samples[offset + i] = System.nanoTime() - t0;
+        if (i == 0) {
+          check(ping, pong);
+        }
+      }
+      check(ping, pong);
+      if (echo.isDone() && !closing) {
+        try {
+          echo.join();
+        } catch (CompletionException e) {
+          throw new IOException("echo owner failed: " + e.getCause(), e.getCause());
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      closing = true;
+      pair.close();
     }
   }
 

@@ -20,17 +20,19 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * java -jar benchmarks/target/bbipc-benchmarks.jar [--smoke] [--out DIR] [--no-pin]
- *      [--transports nio,epoll,...] [--only latency,throughput,poller,memory,connect,whenready]
+ *      [--transports nio,epoll,...] [--only latency,syscalls,throughput,poller,memory,connect,whenready]
  * </pre>
  *
  * <p>Without {@code --out} a full run writes to {@code docs/} under the working directory and a
  * smoke run to a fresh temporary directory. The pinned latency pass runs in a child JVM started
- * under {@code taskset -c 0}; everything else runs unpinned. Exit status: 0 when every measurement
+ * under {@code taskset -c 0}; everything else runs unpinned. System calls per round trip are
+ * counted in child JVMs under {@code strace -f -c} ({@link Syscalls}), where strace is installed. Exit status: 0 when every measurement
  * ran, 3 when some failed (the report says which and why), 2 for bad arguments.
  */
 final class Report {
   static final String PINNED_PASS = "--pinned-pass";
-  static final List<String> PARTS = List.of("latency", "throughput", "poller", "memory", "connect", "whenready");
+  static final List<String> PARTS = List.of("latency", "syscalls", "throughput", "poller", "memory", "connect",
+      "whenready");
 
   private Report() {
   }
@@ -165,6 +167,14 @@ final class Report {
         }
       }
       results.latency.addAll(Latency.runAll(settings, transports, false, progress));
+    }
+    if (args.only.contains("syscalls")) {
+      if (Machine.executable("strace") == null) {
+        results.syscallsNotMeasured = "strace is not installed (on Debian or Ubuntu: apt-get install strace)";
+        results.notes.add("System calls per round trip were not measured: " + results.syscallsNotMeasured + ".");
+      } else {
+        results.syscalls.addAll(Syscalls.runAll(settings, transports, logs, progress));
+      }
     }
     if (args.only.contains("throughput")) {
       results.throughput.addAll(JmhRuns.throughput(settings, transports, logs, progress));

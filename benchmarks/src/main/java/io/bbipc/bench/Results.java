@@ -16,6 +16,9 @@ final class Results {
   final List<MemoryRow> memory = new ArrayList<>();
   final List<ConnectRow> connect = new ArrayList<>();
   final List<WhenReadyRow> whenReady = new ArrayList<>();
+  final List<SyscallRow> syscalls = new ArrayList<>();
+  /** Why system calls were not counted (strace missing), or null. */
+  String syscallsNotMeasured;
   /** Things a reader must know to trust the figures: fallbacks, skipped passes, loads. */
   final List<String> notes = new ArrayList<>();
 
@@ -34,6 +37,14 @@ final class Results {
           Integer.parseInt(f[5]), Double.parseDouble(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]),
           Long.parseLong(f[9]), Double.parseDouble(f[10]), f[11].isEmpty() ? null : f[11]);
     }
+  }
+
+  /**
+   * System calls per round trip of one system under {@code strace -f -c}, every thread of the JVM
+   * counted; {@code breakdown} names those of at least 0.05 per round trip.
+   */
+  record SyscallRow(Sys sys, String transport, Family family, int roundTrips, double perRoundTrip,
+                    String breakdown, String error) {
   }
 
   /** One-direction streaming; {@code gibPerSecond} from the mean JMH single-shot time. */
@@ -95,7 +106,8 @@ final class Results {
         || poller.stream().anyMatch(r -> r.error() != null)
         || memory.stream().anyMatch(r -> r.error() != null)
         || connect.stream().anyMatch(r -> r.error() != null)
-        || whenReady.stream().anyMatch(r -> r.error() != null);
+        || whenReady.stream().anyMatch(r -> r.error() != null)
+        || syscalls.stream().anyMatch(r -> r.error() != null);
   }
 
   List<String> failures() {
@@ -112,6 +124,8 @@ final class Results {
         + r.sys().label(r.transport()) + " " + r.family().label + ": " + r.error()));
     whenReady.stream().filter(r -> r.error() != null).forEach(r -> f.add(String.format(Locale.ROOT,
         "whenReady %,d futures %s: %s", r.futures(), r.transport(), r.error())));
+    syscalls.stream().filter(r -> r.error() != null).forEach(r -> f.add("system calls "
+        + r.sys().label(r.transport()) + " " + r.family().label + ": " + r.error()));
     return f;
   }
 

@@ -32,6 +32,10 @@ final class Settings {
   final int whenReadyRuns;
   /** The other stream's round trips with nothing else on the loop, before each run's futures. */
   final long whenReadyIdleNanos;
+  /** Round trips before the counted ones in each child run under strace. */
+  final int syscallWarmup;
+  /** N: the children under strace run N and 2N round trips after the warm-up. */
+  final int syscallRoundTrips;
 
   private Settings(boolean smoke) {
     this.smoke = smoke;
@@ -55,6 +59,8 @@ final class Settings {
       whenReadySizes = new int[] {1_000};
       whenReadyRuns = 1;
       whenReadyIdleNanos = 10_000_000L;
+      syscallWarmup = 200;
+      syscallRoundTrips = 500;
     } else {
       latencyWarmupNanos = 500_000_000L;
       latencyMeasureNanos = 3_000_000_000L;
@@ -74,6 +80,8 @@ final class Settings {
       whenReadySizes = new int[] {10_000, 100_000};
       whenReadyRuns = 3;
       whenReadyIdleNanos = 200_000_000L;
+      syscallWarmup = 5_000;
+      syscallRoundTrips = 20_000;
     }
   }
 

@@ -9,7 +9,8 @@ import java.util.Locale;
  */
 final class SvgChart {
   private static final int WIDTH = 1100;
-  private static final int LABEL_WIDTH = 250;
+  /** Wide enough for "bbipc sync, caller-driven + busy poll · io_uring" at 12 px. */
+  private static final int LABEL_WIDTH = 330;
   private static final int RIGHT_MARGIN = 90;
   private static final int BAR = 13;
   private static final int BAR_GAP = 2;

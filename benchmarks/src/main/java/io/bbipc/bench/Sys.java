@@ -12,6 +12,18 @@ enum Sys {
    * Measured unpinned only: spinning on the one CPU the peer needs would only delay it.
    */
   BBIPC_SYNC_SPIN("bbipc sync + 50 µs spin"),
+  /**
+   * The synchronous facade with each end on its own caller-driven runtime
+   * ({@code Ipc.Builder.callerDriven(true)}), built on the thread that uses it: no event loop
+   * thread, the owner writes straight to the kernel and waits in the transport's own wait.
+   */
+  BBIPC_SYNC_CALLER("bbipc sync, caller-driven"),
+  /**
+   * As {@link #BBIPC_SYNC_CALLER}, both runtimes with {@code Ipc.Builder.busyPoll(50 µs)}: a
+   * waiting owner asks the kernel without blocking for up to 50 µs first. Unpinned only, as the
+   * spin above.
+   */
+  BBIPC_SYNC_CALLER_BUSY("bbipc sync, caller-driven + busy poll"),
   BBIPC_ASYNC("bbipc async"),
   NETTY("raw Netty");
 

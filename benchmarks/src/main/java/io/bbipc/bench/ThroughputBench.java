@@ -21,7 +21,10 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class ThroughputBench {
-  /** The system: {@code jdk}, {@code bbipc-sync}, {@code bbipc-async} or {@code netty}. */
+  /**
+   * The system: {@code jdk}, {@code bbipc-sync}, {@code bbipc-sync-caller} (each end on a
+   * caller-driven runtime owned by a thread of its own), {@code bbipc-async} or {@code netty}.
+   */
   @Param({"bbipc-sync"})
   public String system;
 

@@ -36,12 +36,14 @@ abstract class Transfer implements AutoCloseable {
   @Override
   public abstract void close() throws IOException;
 
-  static Transfer open(Sys sys, String transport, Family family) throws IOException {
+  static Transfer open(Sys sys, String transport, Family family) throws Exception {
     switch (sys) {
       case JDK:
         return new Jdk(family);
       case BBIPC_SYNC:
         return new BbipcSync(Endpoints.BbipcPair.open(transport, family));
+      case BBIPC_SYNC_CALLER:
+        return new BbipcCallerDriven(transport, family);
       case BBIPC_ASYNC:
         return new BbipcAsync(Endpoints.BbipcPair.open(transport, family));
       case NETTY:
@@ -141,6 +143,101 @@ abstract class Transfer implements AutoCloseable {
       closing = true;
       pair.close();
       stopSender();
+    }
+  }
+
+  // ---------------------------------------------------------------- bbipc synchronous, caller-driven
+
+  /**
+   * The same loops as {@link BbipcSync}, each end on a caller-driven runtime of its own, owned by
+   * a thread of its own ({@link OwnerThread}): JMH may run a benchmark's setup, its iterations and
+   * its teardown on different threads, and only a runtime's owner may use its sockets. A transfer
+   * hands one job to each owner and waits for both.
+   *
+   * <p>A caller-driven sender's last bytes may still be in its outbound buffer when its last
+   * {@code writeToStream} returns: they go out during its owner's later calls into the runtime,
+   * and nothing tells the owner when they have gone. So the receiver answers the last byte with
+   * one byte of its own, and the sender waits for that answer ({@code poll}, which also sends what
+   * is left): one extra one-byte message per transfer, as a caller-driven application would need.
+   */
+  static final class BbipcCallerDriven extends Transfer {
+    private final OwnerThread receiver;
+    private final OwnerThread sender;
+    private final Endpoints.CallerDrivenServer server;
+    private final StreamSocket client;
+    private final StreamSocket accepted;
+    private final byte[] out = new byte[CHUNK];
+    private final byte[] in = new byte[CHUNK];
+    private final byte[] ack = new byte[1];
+    private final byte[] acked = new byte[1];
+
+    BbipcCallerDriven(String transport, Family family) throws Exception {
+      OwnerThread r = new OwnerThread("bbipc-cd-receiver", transport, java.time.Duration.ZERO);
+      OwnerThread w = null;
+      Endpoints.CallerDrivenServer s = null;
+      try {
+        w = new OwnerThread("bbipc-cd-sender", transport, java.time.Duration.ZERO);
+        s = PingPong.await(r.submit(ipc -> Endpoints.CallerDrivenServer.make(ipc, family)),
+            "caller-driven " + transport + " server");
+        Endpoints.CallerDrivenServer made = s;
+        CompletableFuture<StreamSocket> a = r.submit(ipc -> made.accept());
+        client = PingPong.await(w.submit(made::connect), "caller-driven " + transport + " connect");
+        accepted = PingPong.await(a, "caller-driven " + transport + " accept");
+      } catch (Exception | Error e) {
+        r.close();
+        if (w != null) {
+          w.close();
+        }
+        if (s != null) {
+          Endpoints.deleteQuietly(s.dir);
+        }
+        throw e;
+      }
+      receiver = r;
+      sender = w;
+      server = s;
+    }
+
+    @Override
+    void transfer(long bytes) throws Exception {
+      CompletableFuture<Object> received = receiver.submit(ipc -> {
+        long got = 0;
+        while (got < bytes) {
+          accepted.poll(SocketEvent.DATA_AVAILABLE, io.bbipc.Timeout.INDEFINITE);
+          got += accepted.readFromStream(in, 0, (int) Math.min(CHUNK, bytes - got));
+        }
+        Endpoints.writeFully(accepted, ack, 1);
+        return null;
+      });
+      CompletableFuture<Object> sent = sender.submit(ipc -> {
+        long left = bytes;
+        while (left > 0) {
+          int len = (int) Math.min(CHUNK, left);
+          Endpoints.writeFully(client, out, len);
+          left -= len;
+        }
+        // keeps the runtime going, so the rest of the outbound buffer goes out, until the receiver has it all
+        Endpoints.readFully(client, acked, 1);
+        return null;
+      });
+      // done when both are; failed as soon as either fails, so a failed send is not a stalled receive
+      CompletableFuture<Void> both = new CompletableFuture<>();
+      CompletableFuture.allOf(received, sent).whenComplete((v, e) -> both.complete(null));
+      received.exceptionally(e -> failed(both, e));
+      sent.exceptionally(e -> failed(both, e));
+      PingPong.await(both, "bbipc caller-driven streaming");
+    }
+
+    private static Object failed(CompletableFuture<Void> both, Throwable e) {
+      both.completeExceptionally(e);
+      return null;
+    }
+
+    @Override
+    public void close() {
+      sender.close();
+      receiver.close();
+      Endpoints.deleteQuietly(server.dir);
     }
   }
 
