@@ -19,6 +19,8 @@ module io.bbipc {
   requires transitive io.netty.buffer;
   requires transitive io.netty.common;
   requires transitive io.netty.transport.unix.common;
+  // bbipc's JFR events (off unless a recording enables them)
+  requires jdk.jfr;
 
   exports io.bbipc;
   exports io.bbipc.netty;

@@ -163,6 +163,15 @@ public final class Ipc implements AutoCloseable {
   }
 
   /**
+   * Sums the statistics of every stream and server this runtime handed out, from any thread.
+   *
+   * @return the sums now; what closed sockets moved stays counted
+   */
+  public IpcStats stats() {
+    return runtime.stats();
+  }
+
+  /**
    * Returns the event loop group this runtime's sockets run on.
    *
    * @return the group, owned by this runtime unless it was borrowed through the builder

@@ -17,4 +17,11 @@ public interface StreamServer extends IpcSocket {
    * @return true while {@code CONNECTION_AVAILABLE} holds; false once closed
    */
   boolean connectionAvailable();
+
+  /**
+   * Takes a snapshot of what this server has accepted; works from any thread, closed or not.
+   *
+   * @return the counters now
+   */
+  ServerStats stats();
 }

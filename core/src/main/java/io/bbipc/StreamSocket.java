@@ -154,4 +154,12 @@ public interface StreamSocket extends IpcSocket {
    * @throws IllegalArgumentException if {@code events} is empty or holds an unsupported event
    */
   CompletableFuture<Set<SocketEvent>> whenReady(Set<SocketEvent> events);
+
+  /**
+   * Takes a snapshot of what this stream has moved and holds; works from any thread, closed or
+   * not, and on a caller-driven runtime too.
+   *
+   * @return the counters now
+   */
+  StreamStats stats();
 }

@@ -19,6 +19,8 @@ final class InboundBuffer {
   private static final int COMPACT_CAPACITY = 4096;
   private final ArrayDeque<ByteBuf> chunks = new ArrayDeque<>();
   private volatile int readable;
+  /** Bytes taken by reads (not peeks) since the stream began; written under the monitor. */
+  private volatile long consumed;
   private boolean released;
   /**
    * The buffer small chunks are gathered in: one bbipc allocated itself, and only while it is
@@ -59,6 +61,10 @@ final class InboundBuffer {
     return readable;
   }
 
+  long consumed() {
+    return consumed;
+  }
+
   int readable() {
     return readable;
   }
@@ -78,6 +84,7 @@ final class InboundBuffer {
     }
     if (!peek) {
       readable -= copied;
+      consumed += copied;
     }
     return copied;
   }
@@ -97,6 +104,7 @@ final class InboundBuffer {
       consume(it, chunk, n);
     }
     readable -= copied;
+    consumed += copied;
     return copied;
   }
 

@@ -1,6 +1,9 @@
 package io.bbipc.internal;
 
 import io.bbipc.IpcException;
+import io.bbipc.IpcStats;
+import io.bbipc.ServerStats;
+import io.bbipc.StreamStats;
 import io.bbipc.Ipv4TcpServer;
 import io.bbipc.Ipv4TcpStream;
 import io.bbipc.Ipv6TcpServer;
@@ -80,6 +83,9 @@ public final class IpcRuntime {
   private boolean closingAll;
   /** Set while a caller-driven owner settles the runtime's close, whose own waits end here again. */
   private boolean settling;
+  /** What closed sockets moved, kept for {@link #stats()}; written under this runtime's monitor. */
+  private StreamStats closedStreams = StreamStats.ZERO;
+  private ServerStats closedServers = ServerStats.ZERO;
   /** Checks whether a caller-driven runtime's owner has ended without closing it. */
   private volatile io.netty.util.concurrent.ScheduledFuture<?> orphanWatch;
 
@@ -550,7 +556,41 @@ public final class IpcRuntime {
   }
 
   void forget(AbstractSocket socket) {
-    sockets.remove(socket);
+    if (sockets.remove(socket)) {
+      synchronized (this) {
+        // what a closed socket moved stays in the runtime's sums; what it held does not
+        if (socket instanceof RealStream) {
+          StreamStats s = ((RealStream) socket).stats();
+          closedStreams = closedStreams.plus(new StreamStats(s.bytesRead(), s.bytesReceived(),
+              s.bytesWritten(), s.bytesWritten(), 0, 0, s.readPauses(), s.readPaused(), s.shortWrites()));
+        } else if (socket instanceof RealServer) {
+          ServerStats s = ((RealServer<?>) socket).stats();
+          closedServers = closedServers.plus(new ServerStats(s.accepted(), 0, s.refused()));
+        }
+      }
+    }
+  }
+
+  /** Sums over every socket handed out: the open ones now, and what closed ones moved. */
+  public IpcStats stats() {
+    StreamStats streams;
+    ServerStats servers;
+    synchronized (this) {
+      streams = closedStreams;
+      servers = closedServers;
+    }
+    int openStreams = 0;
+    int openServers = 0;
+    for (AbstractSocket socket : sockets) {
+      if (socket instanceof RealStream) {
+        streams = streams.plus(((RealStream) socket).stats());
+        openStreams++;
+      } else if (socket instanceof RealServer) {
+        servers = servers.plus(((RealServer<?>) socket).stats());
+        openServers++;
+      }
+    }
+    return new IpcStats(openStreams, openServers, streams, servers);
   }
 
   public boolean isClosed() {

@@ -45,6 +45,11 @@ final class RealLocalServer extends RealServer<RealLocalStream> implements Local
   }
 
   @Override
+  long refused() {
+    return rejected.get();
+  }
+
+  @Override
   void beforeChannelClose() {
     // Removed before the channel closes, so the path is free by the time close() returns.
     if (deleteOnClose && fileKey != null) {

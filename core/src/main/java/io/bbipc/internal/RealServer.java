@@ -3,6 +3,7 @@ package io.bbipc.internal;
 import io.bbipc.IpcException;
 import io.bbipc.NoConnectionAvailableException;
 import io.bbipc.ServerOptions;
+import io.bbipc.ServerStats;
 import io.bbipc.StreamServer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -33,6 +34,8 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
   private final int waitingLimit;
   private final AtomicBoolean resumeQueued = new AtomicBoolean();
   private volatile boolean acceptPaused;
+  /** Connections accepted and admitted; written on the event loop only. */
+  private volatile long accepted;
   /** Set once bound; the server is handed to the user only after that. */
   volatile Channel channel;
   /** The user's handlers for accepted channels. */
@@ -61,6 +64,16 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
   public final boolean connectionAvailable() {
     runtime.enter(this);
     return currentEvents() != 0 || runtime.runNow() > 0 && currentEvents() != 0;
+  }
+
+  @Override
+  public final ServerStats stats() {
+    return new ServerStats(accepted, waitingCount.get(), refused());
+  }
+
+  /** Connections refused for their peer's uid; none for a server that checks no uid. */
+  long refused() {
+    return 0;
   }
 
   @Override
@@ -107,6 +120,8 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
       stream.close();
       return;
     }
+    accepted++;
+    StreamEvents.accepted(stream);
     @SuppressWarnings("unchecked")
     S s = (S) stream;
     waiting.add(s);
@@ -136,6 +151,7 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
   final void closeOnce() {
     beforeChannelClose();
     Channel ch = channel;
+    StreamEvents.closed(this, ch, "server", 0, 0);
     if (ch != null) {
       ChannelFuture closing = ch.close();
       // a caller-driven runtime's owner settles the close itself (IpcRuntime.settleClose)

@@ -3,6 +3,9 @@ package io.bbipc.internal;
 import io.bbipc.IpcException;
 import io.bbipc.SocketEvent;
 import io.bbipc.StreamSocket;
+import io.bbipc.StreamStats;
+import io.netty.channel.ChannelOutboundBuffer;
+import java.time.Duration;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -22,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A stream on one Netty channel. Its {@link Tail} handler, last in the pipeline, keeps the
@@ -61,6 +65,20 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private long chunksReceived;
   /** True while a reset probe is scheduled; event loop only. */
   private boolean probing;
+  /** Bytes received from the kernel; written on the event loop only. */
+  private volatile long bytesReceived;
+  /** Bytes writeToStream accepted, and the calls that took fewer than offered; any writer. */
+  private final AtomicLong bytesWritten = new AtomicLong();
+  private final AtomicLong shortWrites = new AtomicLong();
+  /** Pauses at the inbound limit and their time; written on the event loop only. */
+  private volatile long readPauses;
+  private volatile long pausedNanos;
+  /** When the pause under way began, or 0; written on the event loop only. */
+  private volatile long pauseStartedAt;
+  /** The JFR event of the pause under way, if a recording wants it; event loop only. */
+  private StreamEvents.ReadPaused pauseEvent;
+  /** Whether the peer's going was reported to a recording; event loop only. */
+  private boolean disconnectReported;
 
   /**
    * Makes the stream of a channel.
@@ -253,18 +271,33 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private void resumeIfDrained() {
     resumeQueued.set(false);
     if (readPaused && inbound.readable() <= inboundLimit / 2) {
-      readPaused = false;
-      channel.config().setAutoRead(true);
+      resumeReading("drained");
     }
+  }
+
+  /** Event loop: reading starts again; the pause's time is counted and its event committed. */
+  private void resumeReading(String why) {
+    readPaused = false;
+    channel.config().setAutoRead(true);
+    long started = pauseStartedAt;
+    if (started != 0) {
+      pausedNanos += System.nanoTime() - started;
+      pauseStartedAt = 0;
+    }
+    pauseEvent = StreamEvents.resumed(pauseEvent, why, inbound.readable());
   }
 
   /** Event loop: keeps a chunk and pauses reading while the buffer is over its limit. */
   private void received(ByteBuf chunk) {
     chunksReceived++;
+    bytesReceived += chunk.readableBytes();
     int buffered = inbound.add(chunk, channel.alloc());
     if (buffered >= inboundLimit && !readPaused) {
       readPaused = true;
       channel.config().setAutoRead(false);
+      readPauses++;
+      pauseStartedAt = System.nanoTime();
+      pauseEvent = StreamEvents.paused(this, buffered);
       // A reader may have drained everything between add() and the pause, and seen no pause
       // to undo; check again so that neither side waits for the other forever.
       resumeIfDrained();
@@ -309,10 +342,10 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     }
     if (runtime.transport().connectionReset(channel)) {
       if (readPaused) {
-        readPaused = false;
-        channel.config().setAutoRead(true);
+        resumeReading("connection reset");
       } else if (chunksReceived == chunksThen) {
         failure = new java.io.IOException("connection reset by peer while reading was paused");
+        reportDisconnect("reset, seen while reading was paused");
         probing = false;
         channel.close();
         return;
@@ -338,7 +371,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   @Override
   public final int writeToStream(byte[] buffer, int start, int end) throws IpcException {
     checkRange(buffer, start, end);
-    int n = writable(end - start);
+    int n = counted(writable(end - start), end - start);
     if (n > 0) {
       ByteBuf chunk = channel.alloc().ioBuffer(n);
       chunk.writeBytes(buffer, start, n);
@@ -351,7 +384,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   @Override
   public final int writeToStream(ByteBuffer source) throws IpcException {
     Objects.requireNonNull(source, "source");
-    int n = writable(source.remaining());
+    int n = counted(writable(source.remaining()), source.remaining());
     if (n > 0) {
       ByteBuf chunk = channel.alloc().ioBuffer(n);
       int limit = source.limit();
@@ -362,6 +395,35 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
       runtime.submitWrites();
     }
     return n;
+  }
+
+  private int counted(int taken, int offered) {
+    if (taken > 0) {
+      bytesWritten.addAndGet(taken);
+    }
+    if (taken < offered) {
+      shortWrites.incrementAndGet();
+    }
+    return taken;
+  }
+
+  @Override
+  public final StreamStats stats() {
+    long written = bytesWritten.get();
+    long queued = outboundQueued();
+    long paused = pausedNanos;
+    long started = pauseStartedAt;
+    if (started != 0) {
+      paused += Math.max(0, System.nanoTime() - started);
+    }
+    return new StreamStats(inbound.consumed(), bytesReceived, written, Math.max(0, written - queued),
+        inbound.readable(), queued, readPauses, Duration.ofNanos(paused), shortWrites.get());
+  }
+
+  /** Written bytes Netty still holds; null once the channel is closed, and then nothing is. */
+  private long outboundQueued() {
+    ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+    return buffer == null ? 0 : Math.max(0, buffer.totalPendingWriteBytes());
   }
 
   private void send(ByteBuf chunk) throws IpcException {
@@ -471,6 +533,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     if ((s & Events.CONNECTION_SUCCEEDED) == 0) {
       return;
     }
+    reportDisconnect(halfClosure ? "end of stream; still open for writing (half-closure)" : "end of stream");
     if (halfClosure) {
       state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED | Events.REMOTE_DISCONNECTED;
       stateChanged();
@@ -522,6 +585,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   @Override
   final void closeOnce() {
+    StreamEvents.closed(this, channel, "stream", inbound.consumed(), bytesWritten.get());
     inbound.release();
     try {
       // Queued behind every write this thread made, so accepted bytes are flushed before the close.
@@ -565,8 +629,19 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   // ---------------------------------------------------------------- event loop side
 
+  /** Event loop: tells a recording, once, how the peer went. */
+  private void reportDisconnect(String how) {
+    if (!disconnectReported) {
+      disconnectReported = true;
+      StreamEvents.remoteDisconnected(this, how);
+    }
+  }
+
   /** Event loop: the connect attempt failed. */
   final void connectFailed(Throwable cause) {
+    if ((state & Events.DETERMINED) == 0) {
+      StreamEvents.connected(this, cause);
+    }
     failure = cause;
     state = Events.DETERMINED | Events.CONNECTION_FAILED;
     stateChanged();
@@ -596,12 +671,14 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
         }
         if (f.isSuccess() && channel.isActive()) {
           connected();
+          StreamEvents.connected(RealStream.this, null);
           state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED;
           if (outputShut) {
             shutdownOutputNow();
           }
         } else {
           failure = f.cause();
+          StreamEvents.connected(RealStream.this, f.cause());
           state = Events.DETERMINED | Events.CONNECTION_FAILED;
         }
         stateChanged();
@@ -615,6 +692,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
         return;
       }
       connected();
+      if (acceptedBy == null) {
+        StreamEvents.connected(RealStream.this, null);
+      }
       state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED;
       if (outputShut) {
         shutdownOutputNow();
@@ -653,6 +733,10 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     public void channelInactive(ChannelHandlerContext ctx) {
       readSinceComplete = false;
       int s = state;
+      if ((s & Events.CONNECTION_SUCCEEDED) != 0 && !isClosed()) {
+        Throwable f = failure;
+        reportDisconnect(f == null ? "closed" : "closed after " + f);
+      }
       if ((s & Events.CONNECTION_SUCCEEDED) != 0) {
         state = Events.DETERMINED | Events.CONNECTION_FAILED | Events.REMOTE_DISCONNECTED;
       } else if ((s & Events.DETERMINED) == 0) {

@@ -1,0 +1,56 @@
+package io.bbipc;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What one stream has moved and holds, at one moment: an immutable snapshot that
+ * {@link StreamSocket#stats()} takes without a lock, so its counters may be a moment apart.
+ *
+ * @param bytesRead bytes the application has read ({@code readFromStream}, not peeks)
+ * @param bytesReceived bytes received from the kernel, before any pipeline handler
+ * @param bytesWritten bytes {@code writeToStream} has accepted
+ * @param bytesSent bytes of those handed to the kernel (written less what is still queued)
+ * @param inboundBuffered bytes received and not yet read now
+ * @param outboundBuffered bytes accepted and not yet handed to the kernel now
+ * @param readPauses how many times the stream stopped reading at its inbound limit
+ * @param readPaused how long reading has been paused in all, a pause under way included
+ * @param shortWrites how many {@code writeToStream} calls took fewer bytes than offered
+ */
+public record StreamStats(long bytesRead, long bytesReceived, long bytesWritten, long bytesSent,
+                          long inboundBuffered, long outboundBuffered, long readPauses,
+                          Duration readPaused, long shortWrites) {
+  /** No bytes, no pauses. */
+  public static final StreamStats ZERO = new StreamStats(0, 0, 0, 0, 0, 0, 0, Duration.ZERO, 0);
+
+  /**
+   * Makes a snapshot.
+   *
+   * @param bytesRead bytes the application has read
+   * @param bytesReceived bytes received from the kernel
+   * @param bytesWritten bytes {@code writeToStream} has accepted
+   * @param bytesSent bytes of those handed to the kernel
+   * @param inboundBuffered bytes received and not yet read
+   * @param outboundBuffered bytes accepted and not yet handed to the kernel
+   * @param readPauses how many times reading stopped at the inbound limit
+   * @param readPaused how long reading has been paused in all
+   * @param shortWrites how many writes took fewer bytes than offered
+   * @throws NullPointerException if {@code readPaused} is null
+   */
+  public StreamStats {
+    Objects.requireNonNull(readPaused, "readPaused");
+  }
+
+  /**
+   * Adds another snapshot to this one, counter by counter.
+   *
+   * @param other the snapshot to add
+   * @return the sums
+   */
+  public StreamStats plus(StreamStats other) {
+    return new StreamStats(bytesRead + other.bytesRead, bytesReceived + other.bytesReceived,
+        bytesWritten + other.bytesWritten, bytesSent + other.bytesSent,
+        inboundBuffered + other.inboundBuffered, outboundBuffered + other.outboundBuffered,
+        readPauses + other.readPauses, readPaused.plus(other.readPaused), shortWrites + other.shortWrites);
+  }
+}

@@ -1,0 +1,322 @@
+package io.bbipc.testsuite;
+
+import static io.bbipc.testsuite.Fixture.WAIT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bbipc.Ipc;
+import io.bbipc.IpcStats;
+import io.bbipc.Ipv4TcpServer;
+import io.bbipc.LocalServer;
+import io.bbipc.ServerOptions;
+import io.bbipc.ServerStats;
+import io.bbipc.SocketEvent;
+import io.bbipc.StreamServer;
+import io.bbipc.StreamSocket;
+import io.bbipc.StreamStats;
+import io.bbipc.Timeout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import jdk.jfr.consumer.RecordingStream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Statistics ({@code StreamSocket.stats()}, {@code StreamServer.stats()}, {@code Ipc.stats()})
+ * and bbipc's JFR events, on every transport, threaded and caller-driven.
+ */
+public class OperationsConformanceTest {
+  private static final int LIMIT = 16 * 1024;
+
+  @TempDir
+  Path dir;
+
+  static List<Fixture> fixtures() {
+    List<Fixture> same = new ArrayList<>();
+    for (Fixture f : Fixture.all()) {
+      if (f.serverTransport().equals(f.clientTransport())) {
+        same.add(f);
+      }
+    }
+    return same;
+  }
+
+  private StreamServer server(Fixture f, Ipc ipc, ServerOptions options) throws Exception {
+    return f.kind() == Fixture.Kind.TCP ? ipc.makeIpv4TcpServer("127.0.0.1", 0, options)
+        : ipc.makeLocalServer(dir.resolve("ops-" + System.nanoTime() + ".sock"), options);
+  }
+
+  private static StreamSocket connect(Fixture f, Ipc ipc, StreamServer server) throws Exception {
+    return f.kind() == Fixture.Kind.TCP
+        ? ipc.connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) server).port())
+        : ipc.connectToLocalServer(((LocalServer) server).localPathname());
+  }
+
+  /** Waits for a condition, running the runtime through {@code s} (caller-driven needs calls). */
+  private static void await(StreamSocket s, BooleanSupplier done, Supplier<String> what) throws Exception {
+    long deadline = Streams.deadline(10);
+    while (!done.getAsBoolean()) {
+      Streams.checkDeadline(deadline, what.get());
+      s.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(0.01));
+    }
+  }
+
+  /**
+   * Every counter against what the test did: bytes written, sent, received and read, what is
+   * buffered each way, short writes, pauses at the inbound limit; the server's accepted and
+   * waiting; and the runtime's sums, which keep what closed streams moved.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void statisticsCountWhatHappened(Fixture f) throws Exception {
+    f.assumeAvailable();
+    byte[] data = Streams.randomBytes(new Random(1), 256 * LIMIT);
+    try (Ipc ipc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).outboundBufferLimit(LIMIT).build()) {
+      StreamServer server = server(f, ipc, ServerOptions.defaults());
+      assertEquals(ServerStats.ZERO, server.stats());
+      StreamSocket client = connect(f, ipc, server);
+      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+      assertEquals(new ServerStats(1, 1, 0), server.stats());
+      StreamSocket accepted = server.acceptConnection();
+      assertEquals(new ServerStats(1, 0, 0), server.stats());
+      assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+      assertEquals(StreamStats.ZERO, client.stats());
+
+      // more than the outbound limit in one call: a short write, counted
+      int taken = client.writeToStream(data);
+      assertTrue(taken > 0 && taken <= LIMIT, "took " + taken);
+      assertEquals(taken, client.stats().bytesWritten());
+      assertEquals(1, client.stats().shortWrites());
+      int written = taken;
+      long deadline = Streams.deadline(30);
+      // the reader does not read: its buffer fills to the limit and reading pauses
+      while (accepted.stats().readPauses() == 0) {
+        Streams.checkDeadline(deadline, "reading to pause: " + accepted.stats() + ", " + written + " written");
+        written += client.writeToStream(data, written, data.length);
+        // a short wait on the reader, which a caller-driven runtime needs to move at all
+        accepted.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(0.001));
+      }
+      StreamStats paused = accepted.stats();
+      assertEquals(1, paused.readPauses(), paused.toString());
+      assertTrue(paused.inboundBuffered() >= LIMIT, paused.toString());
+      assertEquals(paused.inboundBuffered(), paused.bytesReceived(), paused.toString());
+      assertEquals(0, paused.bytesRead());
+      await(accepted, () -> accepted.stats().readPaused().compareTo(paused.readPaused()) > 0,
+          () -> "a pause under way to count its time: " + accepted.stats());
+
+      // now read everything, writing the rest as it goes
+      byte[] got = new byte[data.length];
+      int read = 0;
+      while (read < data.length) {
+        Streams.checkDeadline(deadline, "moving the bytes: " + written + " written, " + read + " read");
+        if (written < data.length) {
+          written += client.writeToStream(data, written, data.length);
+        }
+        read += accepted.readFromStream(got, read, data.length);
+        accepted.poll(SocketEvent.DATA_AVAILABLE, Timeout.seconds(0.01));
+      }
+      Streams.assertSameBytes(data, got);
+      await(client, () -> client.stats().bytesSent() == data.length, () -> "sent: " + client.stats());
+      StreamStats in = accepted.stats();
+      StreamStats out = client.stats();
+      assertEquals(data.length, in.bytesRead());
+      assertEquals(data.length, in.bytesReceived());
+      assertEquals(0, in.inboundBuffered());
+      assertTrue(in.readPauses() >= 1, in.toString());
+      Duration pausedFor = in.readPaused();
+      assertTrue(pausedFor.compareTo(paused.readPaused()) > 0, in.toString());
+      assertEquals(data.length, out.bytesWritten());
+      assertEquals(data.length, out.bytesSent());
+      assertEquals(0, out.outboundBuffered());
+      assertTrue(out.shortWrites() >= 1, out.toString());
+      assertEquals(0, out.bytesRead());
+      // a pause that ended stops counting
+      assertEquals(pausedFor, accepted.stats().readPaused());
+
+      IpcStats sums = ipc.stats();
+      assertEquals(2, sums.openStreams());
+      assertEquals(1, sums.openServers());
+      assertEquals(2L * data.length, sums.streams().bytesWritten() + sums.streams().bytesRead());
+      assertEquals(1, sums.servers().accepted());
+      client.close();
+      accepted.close();
+      IpcStats after = ipc.stats();
+      assertEquals(0, after.openStreams());
+      assertEquals(data.length, after.streams().bytesRead(), "a closed stream's bytes stay counted");
+      assertEquals(data.length, after.streams().bytesWritten());
+      assertEquals(0, after.streams().inboundBuffered());
+      assertEquals(1, after.servers().accepted());
+      // from another thread too, even on a caller-driven runtime
+      StreamStats elsewhere = CallerDrivenConformanceTest.join(
+          CallerDrivenConformanceTest.onNewThread("reader", accepted::stats), "stats from another thread");
+      assertEquals(data.length, elsewhere.bytesRead());
+    }
+  }
+
+  /** A local server refusing a uid counts it. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void aServerCountsWhomItRefused(Fixture f) throws Exception {
+    f.assumeAvailable();
+    Assumptions.assumeTrue(f.kind() == Fixture.Kind.LOCAL, "uids are checked on local servers only");
+    Assumptions.assumeTrue(Fixture.provider(f.serverTransport()).hasPeerCredentials(),
+        "transport " + f.serverTransport() + " cannot tell who connects");
+    int me = (Integer) Files.getAttribute(dir, "unix:uid");
+    try (Ipc ipc = f.builder(f.serverTransport()).build()) {
+      StreamServer server = server(f, ipc, ServerOptions.defaults().allowedPeerUids(me + 1));
+      StreamSocket refused = connect(f, ipc, server);
+      await(refused, () -> server.stats().refused() == 1, () -> "the refusal: " + server.stats());
+      assertEquals(new ServerStats(0, 0, 1), server.stats());
+      assertEquals(1, ipc.stats().servers().refused());
+    }
+  }
+
+  private static List<RecordedEvent> recorded(List<RecordedEvent> events, String name) {
+    List<RecordedEvent> found = new ArrayList<>();
+    for (RecordedEvent e : events) {
+      if (e.getEventType().getName().equals(name)) {
+        found.add(e);
+      }
+    }
+    return found;
+  }
+
+  /**
+   * A recording that enables bbipc's events gets connect (ok and failed, with the cause),
+   * accept, read paused/resumed with its duration, remote disconnect with how, and close, each
+   * with the kind, transport and addresses.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void jfrEventsTellWhatEachSocketDid(Fixture f) throws Exception {
+    f.assumeAvailable();
+    List<RecordedEvent> events = new CopyOnWriteArrayList<>();
+    try (RecordingStream rs = new RecordingStream();
+         Ipc ipc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build()) {
+      for (String name : List.of("Connect", "Accept", "RemoteDisconnect", "ReadPaused", "Close")) {
+        rs.enable("io.bbipc." + name).withThreshold(Duration.ZERO);
+        rs.onEvent("io.bbipc." + name, events::add);
+      }
+      rs.startAsync();
+      StreamServer server = server(f, ipc, ServerOptions.defaults());
+      StreamSocket client = connect(f, ipc, server);
+      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+      StreamSocket accepted = server.acceptConnection();
+      assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+      byte[] data = Streams.randomBytes(new Random(2), 256 * LIMIT);
+      int written = 0;
+      long deadline = Streams.deadline(30);
+      while (accepted.stats().readPauses() == 0) {
+        Streams.checkDeadline(deadline, "a pause");
+        written += client.writeToStream(data, written, data.length);
+        accepted.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(0.001));
+      }
+      byte[] sink = new byte[data.length];
+      int read = 0;
+      while (read < data.length) {
+        Streams.checkDeadline(deadline, "the bytes");
+        if (written < data.length) {
+          written += client.writeToStream(data, written, data.length);
+        }
+        read += accepted.readFromStream(sink, read, data.length);
+        accepted.poll(SocketEvent.DATA_AVAILABLE, Timeout.seconds(0.01));
+      }
+      client.close();
+      assertTrue(accepted.poll(SocketEvent.REMOTE_DISCONNECTED, WAIT));
+      accepted.close();
+      // a refused connect: a port that was just free
+      StreamServer gone = f.kind() == Fixture.Kind.TCP ? ipc.makeIpv4TcpServer("127.0.0.1", 0) : null;
+      if (gone != null) {
+        int port = ((Ipv4TcpServer) gone).port();
+        gone.close();
+        StreamSocket refused = ipc.connectToIpv4TcpServer("127.0.0.1", port);
+        assertTrue(refused.poll(SocketEvent.DETERMINED, WAIT));
+        refused.close();
+      }
+      server.close();
+      String transport = f.serverTransport();
+      long until = Streams.deadline(20);
+      while (recorded(events, "io.bbipc.Close").size() < (gone != null ? 5 : 3)) {
+        Streams.checkDeadline(until, "the Close events: " + events.size() + " events so far");
+        accepted.isClosed();
+        java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+      }
+      String kind = f.kind() == Fixture.Kind.TCP ? "TCP" : "local";
+      RecordedEvent connect = recorded(events, "io.bbipc.Connect").get(0);
+      assertTrue(connect.getBoolean("succeeded"), connect.toString());
+      assertEquals(kind, connect.getString("kind"));
+      assertEquals(transport, connect.getString("transport"));
+      assertNotNull(connect.getString("remoteAddress"), connect.toString());
+      assertNull(connect.getString("cause"));
+      RecordedEvent accept = recorded(events, "io.bbipc.Accept").get(0);
+      assertEquals(kind, accept.getString("kind"));
+      if (f.kind() == Fixture.Kind.TCP) {
+        assertEquals(connect.getString("localAddress"), accept.getString("remoteAddress"));
+        assertEquals(connect.getString("remoteAddress"), accept.getString("localAddress"));
+        RecordedEvent failed = recorded(events, "io.bbipc.Connect").get(1);
+        assertFalse(failed.getBoolean("succeeded"), failed.toString());
+        assertTrue(failed.getString("cause").toLowerCase(java.util.Locale.ROOT).contains("refused"), failed.toString());
+      }
+      RecordedEvent pause = recorded(events, "io.bbipc.ReadPaused").get(0);
+      assertTrue(pause.getLong("bufferedAtPause") >= LIMIT, pause.toString());
+      assertEquals("drained", pause.getString("resumedBecause"));
+      assertFalse(pause.getDuration().isNegative(), pause.toString());
+      RecordedEvent gonePeer = recorded(events, "io.bbipc.RemoteDisconnect").get(0);
+      // NIO's and io_uring's local channels close at the peer's end of stream by themselves
+      String how = gonePeer.getString("how");
+      assertTrue(how.startsWith("end of stream") || how.equals("closed"), gonePeer.toString());
+      List<RecordedEvent> closes = recorded(events, "io.bbipc.Close");
+      assertTrue(closes.stream().anyMatch(e -> e.getLong("bytesWritten") == data.length), closes.toString());
+      assertTrue(closes.stream().anyMatch(e -> e.getLong("bytesRead") == data.length), closes.toString());
+      assertTrue(closes.stream().anyMatch(e -> e.getString("kind").equals(kind + " server")), closes.toString());
+    }
+  }
+
+  /** A recording with the JDK's own settings gets none of bbipc's events: they are off by default. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void jfrEventsAreOffUnlessARecordingEnablesThem(Fixture f) throws Exception {
+    f.assumeAvailable();
+    Path file = dir.resolve("default.jfr");
+    try (Recording recording = new Recording(Configuration.getConfiguration("profile"));
+         Ipc ipc = f.builder(f.serverTransport()).build()) {
+      recording.start();
+      StreamServer server = server(f, ipc, ServerOptions.defaults());
+      StreamSocket client = connect(f, ipc, server);
+      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+      StreamSocket accepted = server.acceptConnection();
+      assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+      accepted.close();
+      client.close();
+      server.close();
+      recording.stop();
+      recording.dump(file);
+    }
+    int ours = 0;
+    int all = 0;
+    for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+      all++;
+      if (e.getEventType().getName().startsWith("io.bbipc.")) {
+        ours++;
+      }
+    }
+    assertTrue(all > 0, "the recording recorded nothing at all");
+    assertEquals(0, ours);
+  }
+}
