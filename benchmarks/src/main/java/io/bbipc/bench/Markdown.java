@@ -427,7 +427,9 @@ final class Markdown {
         + "blocking mode (`UnixDomainSocketAddress` for local), echo on its own thread. bbipc runs on one "
         + "`Ipc` per measurement with its default event loop threads (min(nproc, 4)); raw Netty gets a group "
         + "with as many threads (a caller-driven runtime has none).\n");
-    b.append(String.format(Locale.ROOT, "* **Latency** (hand-written harness, not JMH): %s of warm-up, then "
+    b.append(String.format(Locale.ROOT, "* **Latency** (hand-written harness, not JMH): %s of warm-up (long enough for the JIT to "
+        + "finish: pinned, the compiler shares the one CPU, and with 500 ms its work fell into the measured "
+        + "window, which made the threaded sync facade's pinned TCP p99.9 1.5-2.7 ms), then "
         + "%s of round trips, each one's `System.nanoTime()` delta kept in an array (at most %,d) that is "
         + "sorted for the percentiles (nearest rank). The clock starts before the ping is handed to the "
         + "system and stops when all 64 echoed bytes are in the client's hands; every echo is checked "
