@@ -24,11 +24,7 @@ import io.bbipc.Timeout;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
-import java.security.KeyStore;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -86,6 +82,15 @@ public class CallerDrivenConformanceTest {
     return f.kind() == Fixture.Kind.TCP
         ? ipc.connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) server).port())
         : ipc.connectToLocalServer(((LocalServer) server).localPathname());
+  }
+
+  /** Connects a client of {@code ipc} to {@code server} and accepts it: {client, accepted}. */
+  static StreamSocket[] connectAndAccept(Fixture f, Ipc ipc, StreamServer server) throws IpcException {
+    StreamSocket client = connect(f, ipc, server);
+    assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
+    StreamSocket accepted = server.acceptConnection();
+    assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "the client did not connect");
+    return new StreamSocket[] {client, accepted};
   }
 
   /** Runs {@code body} on a new platform thread and returns its result, bounded. */
@@ -195,10 +200,9 @@ public class CallerDrivenConformanceTest {
     try (Ipc mine = callerDriven(f.clientTransport())) {
       StreamServer server = makeServer(f, f.serverIpc());
       try {
-        StreamSocket client = connect(f, mine, server);
-        assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
-        StreamSocket accepted = server.acceptConnection();
-        assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+        StreamSocket[] ends = connectAndAccept(f, mine, server);
+        StreamSocket client = ends[0];
+        StreamSocket accepted = ends[1];
         CompletableFuture<byte[]> got = onNewThread("threaded-reader",
             () -> Streams.readFully(accepted, data.length, Streams.deadline(30)));
         Streams.writeFully(client, data, Streams.deadline(30));
@@ -323,10 +327,9 @@ public class CallerDrivenConformanceTest {
     f.assumeAvailable();
     try (Ipc mine = callerDriven(f.serverTransport())) {
       StreamServer server = makeServer(f, mine);
-      StreamSocket client = connect(f, mine, server);
-      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
-      StreamSocket accepted = server.acceptConnection();
-      assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+      StreamSocket[] ends = connectAndAccept(f, mine, server);
+      StreamSocket client = ends[0];
+      StreamSocket accepted = ends[1];
       Poller poller = mine.makePoller();
       poller.monitorSocket(accepted, EnumSet.of(SocketEvent.DATA_AVAILABLE));
       String owner = Thread.currentThread().getName();
@@ -403,10 +406,9 @@ public class CallerDrivenConformanceTest {
     try (Ipc mine = callerDriven(f.serverTransport())) {
       StreamServer server = makeServer(f, f.serverIpc());
       try {
-        StreamSocket client = connect(f, mine, server);
-        assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
-        StreamSocket accepted = server.acceptConnection();
-        assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+        StreamSocket[] ends = connectAndAccept(f, mine, server);
+        StreamSocket client = ends[0];
+        StreamSocket accepted = ends[1];
         assertEquals(3, client.writeToStream(new byte[] {1, 2, 3}));
         Thread ownerThread = Thread.currentThread();
         CompletableFuture<Void> closer = onNewThread("closer", () -> {
@@ -579,10 +581,9 @@ public class CallerDrivenConformanceTest {
     try (mine) {
       StreamServer server = makeServer(f, f.serverIpc());
       try {
-        StreamSocket client = connect(f, mine, server);
-        assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
-        StreamSocket accepted = server.acceptConnection();
-        assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+        StreamSocket[] ends = connectAndAccept(f, mine, server);
+        StreamSocket client = ends[0];
+        StreamSocket accepted = ends[1];
         AtomicReference<Thread> continuation = new AtomicReference<>();
         AtomicReference<Throwable> nestedWait = new AtomicReference<>();
         AtomicReference<Object> immediate = new AtomicReference<>();
@@ -661,13 +662,9 @@ public class CallerDrivenConformanceTest {
   @MethodSource("sameTransport")
   void anSslHandlerWorksOnCallerDrivenRuntimes(Fixture f) throws Exception {
     f.assumeAvailable();
-    KeyStore ks = EmbeddingConformanceTest.keyStore(dir);
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(ks, "secret".toCharArray());
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(ks);
-    SslContext serverTls = SslContextBuilder.forServer(kmf).build();
-    SslContext clientTls = SslContextBuilder.forClient().trustManager(tmf).build();
+    SslContext[] contexts = EmbeddingConformanceTest.tlsContexts(dir);
+    SslContext serverTls = contexts[0];
+    SslContext clientTls = contexts[1];
     AtomicReference<SslHandler> clientHandler = new AtomicReference<>();
     ServerOptions options = ServerOptions.defaults()
         .pipeline(p -> p.addLast(serverTls.newHandler(p.channel().alloc())));

@@ -143,6 +143,17 @@ public class EmbeddingConformanceTest {
 
   // ---------------------------------------------------------------- pipeline hooks: TLS and a codec
 
+  /** A server and a client TLS context over a fresh key pair for localhost: {server, client}. */
+  static SslContext[] tlsContexts(Path dir) throws Exception {
+    KeyStore ks = keyStore(dir);
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(ks, "secret".toCharArray());
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(ks);
+    return new SslContext[] {SslContextBuilder.forServer(kmf).build(),
+        SslContextBuilder.forClient().trustManager(tmf).build()};
+  }
+
   /** A key store made by the JDK's keytool, so the test depends on no test certificate file. */
   static KeyStore keyStore(Path dir) throws Exception {
     Path store = dir.resolve("keys.p12");
@@ -165,13 +176,9 @@ public class EmbeddingConformanceTest {
   @MethodSource("fixtures")
   void tlsAndALengthCodecSitBetweenTheSocketAndTheFacade(Fixture f) throws Exception {
     f.assumeAvailable();
-    KeyStore ks = keyStore(dir);
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(ks, "secret".toCharArray());
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(ks);
-    SslContext serverTls = SslContextBuilder.forServer(kmf).build();
-    SslContext clientTls = SslContextBuilder.forClient().trustManager(tmf).build();
+    SslContext[] contexts = tlsContexts(dir);
+    SslContext serverTls = contexts[0];
+    SslContext clientTls = contexts[1];
     AtomicReference<ChannelPipeline> clientPipeline = new AtomicReference<>();
     ServerOptions options = ServerOptions.defaults().pipeline(p -> {
       p.addLast(serverTls.newHandler(p.channel().alloc()));

@@ -68,6 +68,18 @@ public class OperationsConformanceTest {
         : ipc.connectToLocalServer(((LocalServer) server).localPathname());
   }
 
+  /** Writes until the reader, which does not read, pauses at its inbound limit; returns what was written. */
+  private static int writeUntilReadingPauses(StreamSocket writer, StreamSocket reader, byte[] data,
+                                             int written, long deadline) throws Exception {
+    while (reader.stats().readPauses() == 0) {
+      Streams.checkDeadline(deadline, "reading to pause: " + reader.stats() + ", " + written + " written");
+      written += writer.writeToStream(data, written, data.length);
+      // a short wait on the reader, which a caller-driven runtime needs to move at all
+      reader.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(0.001));
+    }
+    return written;
+  }
+
   /** Waits for a condition, running the runtime through {@code s} (caller-driven needs calls). */
   private static void await(StreamSocket s, BooleanSupplier done, Supplier<String> what) throws Exception {
     long deadline = Streams.deadline(10);
@@ -106,12 +118,7 @@ public class OperationsConformanceTest {
       int written = taken;
       long deadline = Streams.deadline(30);
       // the reader does not read: its buffer fills to the limit and reading pauses
-      while (accepted.stats().readPauses() == 0) {
-        Streams.checkDeadline(deadline, "reading to pause: " + accepted.stats() + ", " + written + " written");
-        written += client.writeToStream(data, written, data.length);
-        // a short wait on the reader, which a caller-driven runtime needs to move at all
-        accepted.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(0.001));
-      }
+      written = writeUntilReadingPauses(client, accepted, data, written, deadline);
       StreamStats paused = accepted.stats();
       assertEquals(1, paused.readPauses(), paused.toString());
       assertTrue(paused.inboundBuffered() >= LIMIT, paused.toString());
@@ -222,11 +229,7 @@ public class OperationsConformanceTest {
       byte[] data = Streams.randomBytes(new Random(2), 256 * LIMIT);
       int written = 0;
       long deadline = Streams.deadline(30);
-      while (accepted.stats().readPauses() == 0) {
-        Streams.checkDeadline(deadline, "a pause");
-        written += client.writeToStream(data, written, data.length);
-        accepted.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(0.001));
-      }
+      written = writeUntilReadingPauses(client, accepted, data, written, deadline);
       byte[] sink = new byte[data.length];
       int read = 0;
       while (read < data.length) {
