@@ -695,18 +695,12 @@ public final class IpcRuntime {
       watch.cancel(false);
     }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_FLUSH_MILLIS);
-    List<ChannelFuture> futures = closing;
-    boolean interrupted = Thread.interrupted();
-    try {
-      for (ChannelFuture f : futures) {
-        while (!f.isDone() && System.nanoTime() - deadline < 0) {
-          loop.await(deadline, f::isDone);
-        }
+    for (ChannelFuture f : closing) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
       }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+      awaitDone(f, TimeUnit.NANOSECONDS.toMillis(left));
     }
     loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
     loop.runNow();

@@ -86,8 +86,7 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
   final S take() throws IpcException {
     runtime.enter(this);
     checkOpen();
-    if (waitingCount.get() == 0) {
-      runtime.runNow();
+    if (waitingCount.get() == 0 && runtime.runNow() > 0) {
       checkOpen();
     }
     S stream = waiting.poll();

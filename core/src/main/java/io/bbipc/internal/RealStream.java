@@ -247,8 +247,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private void enterToRead(int wanted) throws IpcException {
     runtime.enter(this);
     checkOpen();
-    if (inbound.readable() < wanted) {
-      runtime.runNow();
+    if (inbound.readable() < wanted && runtime.runNow() > 0) {
       checkOpen();
     }
   }
