@@ -23,7 +23,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
@@ -35,7 +34,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,8 +71,6 @@ public final class IpcRuntime {
   private final Set<AbstractSocket> sockets = ConcurrentHashMap.newKeySet();
   private final Set<RealPoller> pollers = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final Map<Class<? extends Channel>, ReflectiveChannelFactory<? extends Channel>> channelFactories =
-      new ConcurrentHashMap<>();
   /** The loop of a caller-driven runtime, run by its owner; null for a runtime with threads. */
   private final CallerDrivenLoop loop;
   /** The close futures of a closing caller-driven runtime's streams, which its owner waits for. */
@@ -411,7 +407,7 @@ public final class IpcRuntime {
     if (halfClosure && !transport.localHalfClosure()) {
       throw new IpcException("cannot " + what + " with half-closure: transport " + transport.name()
           + " closes a local stream at its peer's end-of-stream (Netty honours ALLOW_HALF_CLOSURE"
-          + " only on its TCP channels there); use epoll or kqueue, or TCP", null);
+          + " only on its TCP channels there); use epoll, kqueue or nio, or TCP", null);
     }
   }
 
@@ -775,17 +771,13 @@ public final class IpcRuntime {
   }
 
   private <C extends Channel> C newChannel(Class<C> type) {
-    // one factory per channel class: building one looks the constructor up reflectively
-    @SuppressWarnings("unchecked")
-    ReflectiveChannelFactory<C> factory = (ReflectiveChannelFactory<C>)
-        channelFactories.computeIfAbsent(type, ReflectiveChannelFactory::new);
-    return factory.newChannel();
+    return ChannelFactories.of(type).newChannel();
   }
 
   private ServerBootstrap serverBootstrap(Class<? extends ServerChannel> type, ServerOptions options) {
     return new ServerBootstrap()
         .group(group)
-        .channelFactory(new ReflectiveChannelFactory<>(type))
+        .channelFactory(ChannelFactories.of(type))
         .option(ChannelOption.SO_BACKLOG, options.backlog());
   }
 

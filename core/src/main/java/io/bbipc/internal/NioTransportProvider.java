@@ -6,12 +6,13 @@ import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioDomainSocketChannel;
-import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
-/** The transport that runs everywhere: Netty's NIO, with the JDK's Unix domain sockets. */
+/**
+ * The transport that runs everywhere: Netty's NIO, with the JDK's Unix domain sockets in bbipc's
+ * own channels ({@link NioLocalChannel}) so that a local stream can be half-closed.
+ */
 public final class NioTransportProvider implements TransportProvider {
   /** Public for {@link java.util.ServiceLoader}. */
   public NioTransportProvider() {
@@ -59,11 +60,16 @@ public final class NioTransportProvider implements TransportProvider {
 
   @Override
   public Class<? extends Channel> localChannelType() {
-    return NioDomainSocketChannel.class;
+    return NioLocalChannel.class;
   }
 
   @Override
   public Class<? extends ServerChannel> localServerChannelType() {
-    return NioServerDomainSocketChannel.class;
+    return NioLocalServerChannel.class;
+  }
+
+  @Override
+  public boolean localHalfClosure() {
+    return true;
   }
 }

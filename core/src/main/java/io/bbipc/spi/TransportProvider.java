@@ -196,7 +196,7 @@ public interface TransportProvider {
    * Tells whether this transport's local stream channels can stay open for writing after the
    * peer's end-of-stream ({@code ChannelOption.ALLOW_HALF_CLOSURE}); TCP channels always can.
    *
-   * @return false by default: Netty 4.2's NIO and io_uring local channels close at end-of-stream
+   * @return false by default: Netty 4.2's io_uring local channel closes at end-of-stream
    */
   default boolean localHalfClosure() {
     return false;

@@ -46,7 +46,7 @@ public class HalfCloseConformanceTest {
 
   /**
    * Skips a local-socket case whose {@code transport} end would have to stay half-open: Netty 4.2
-   * closes NIO and io_uring local channels at the peer's end-of-stream.
+   * closes io_uring local channels at the peer's end-of-stream.
    */
   static void assumeLocalHalfClosure(Fixture f, String transport) {
     org.junit.jupiter.api.Assumptions.assumeTrue(f.kind().isTcp()

@@ -110,7 +110,7 @@ public final class PollerEchoServer {
 
   /**
    * The local server's options on {@code ipc}: half-closure where its transport can keep a local
-   * stream half-open (epoll, kqueue); elsewhere a half-closed client is dropped as one that left.
+   * stream half-open (epoll, kqueue, nio); elsewhere a half-closed client is dropped as one that left.
    */
   static ServerOptions localOptions(Ipc ipc) {
     boolean can = Ipc.transports().stream().anyMatch(t -> t.name().equals(ipc.transportName())

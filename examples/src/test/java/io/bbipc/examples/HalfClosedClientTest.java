@@ -62,39 +62,47 @@ class HalfClosedClientTest {
     return m;
   }
 
+  /** On NIO (bbipc's own local channels) and on the default transport (epoll here). */
   @Test
   void thePollerEchoServerAnswersHalfClosedClientsOverTcpAndLocalSockets() throws Exception {
     Path socketPath = directory.resolve("echo.sock");
-    try (Ipc ipc = Ipc.create();
-         Ipv4TcpServer tcp = ipc.makeIpv4TcpServer(IPV4_LOOPBACK, 0, PollerEchoServer.SERVER_OPTIONS);
-         LocalServer local = ipc.makeLocalServer(socketPath, PollerEchoServer.localOptions(ipc));
-         BackgroundServer<PollerEchoServer.Summary> background = new BackgroundServer<>(
-             "poller-echo-server", () -> PollerEchoServer.serve(List.of(tcp, local)))) {
-      byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
-      assertArrayEquals(hello, halfClosedExchange(
-          SocketChannel.open(new InetSocketAddress(IPV4_LOOPBACK, tcp.port())), hello));
-      assertArrayEquals(hello, halfClosedExchange(
-          SocketChannel.open(UnixDomainSocketAddress.of(socketPath)), hello));
-      background.stop();
+    for (Ipc ipc : List.of(Ipc.builder().transport("nio").build(), Ipc.create())) {
+      try (ipc;
+           Ipv4TcpServer tcp = ipc.makeIpv4TcpServer(IPV4_LOOPBACK, 0, PollerEchoServer.SERVER_OPTIONS);
+           LocalServer local = ipc.makeLocalServer(socketPath, PollerEchoServer.localOptions(ipc));
+           BackgroundServer<PollerEchoServer.Summary> background = new BackgroundServer<>(
+               "poller-echo-server", () -> PollerEchoServer.serve(List.of(tcp, local)))) {
+        byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
+        assertArrayEquals(hello, halfClosedExchange(
+            SocketChannel.open(new InetSocketAddress(IPV4_LOOPBACK, tcp.port())), hello), ipc.transportName());
+        assertArrayEquals(hello, halfClosedExchange(
+            SocketChannel.open(UnixDomainSocketAddress.of(socketPath)), hello), ipc.transportName());
+        background.stop();
+      }
+      assertFalse(Files.exists(socketPath));
     }
-    assertFalse(Files.exists(socketPath));
   }
 
   /**
    * An echo bigger than every buffer on the way, much of it sent after the client stopped
-   * sending, over TCP on NIO and on the default transport (epoll here, on bbipc's event loops,
-   * which keep a half-closed socket in the epoll set; see the README's Half-close section).
+   * sending, over TCP and local sockets on NIO and on the default transport (epoll here, on
+   * bbipc's event loops, which keep a half-closed socket in the epoll set; see the README's
+   * Half-close section).
    */
   @Test
   void aLargeEchoReachesAHalfClosedClient() throws Exception {
+    Path socketPath = directory.resolve("big.sock");
     for (Ipc ipc : List.of(Ipc.builder().transport("nio").build(), Ipc.create())) {
       try (ipc;
            Ipv4TcpServer tcp = ipc.makeIpv4TcpServer(IPV4_LOOPBACK, 0, PollerEchoServer.SERVER_OPTIONS);
+           LocalServer local = ipc.makeLocalServer(socketPath, PollerEchoServer.localOptions(ipc));
            BackgroundServer<PollerEchoServer.Summary> background = new BackgroundServer<>(
-               "poller-echo-server", () -> PollerEchoServer.serve(List.of(tcp)))) {
+               "poller-echo-server", () -> PollerEchoServer.serve(List.of(tcp, local)))) {
         byte[] big = message(3 << 20, 5);
-        SocketChannel ch = SocketChannel.open(new InetSocketAddress(IPV4_LOOPBACK, tcp.port()));
-        assertArrayEquals(big, halfClosedExchangeConcurrently(ch, big), ipc.transportName());
+        assertArrayEquals(big, halfClosedExchangeConcurrently(
+            SocketChannel.open(new InetSocketAddress(IPV4_LOOPBACK, tcp.port())), big), ipc.transportName() + " TCP");
+        assertArrayEquals(big, halfClosedExchangeConcurrently(
+            SocketChannel.open(UnixDomainSocketAddress.of(socketPath)), big), ipc.transportName() + " local");
         background.stop();
       }
     }

@@ -1,0 +1,436 @@
+package io.bbipc.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelConfig;
+import io.netty.channel.FileRegion;
+import io.netty.channel.MessageSizeEstimator;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.AbstractNioByteChannel;
+import io.netty.channel.nio.NioIoOps;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.socket.DuplexChannelConfig;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.Map;
+
+/**
+ * A Unix domain stream on Netty's NIO event loop that keeps sending after its peer's
+ * end-of-stream when half-closure is allowed.
+ *
+ * <p>Netty's own {@code NioDomainSocketChannel} (4.2.18, and 4.2.20 still) has the option, but
+ * its read loop honours it only for a TCP config ({@code SocketChannelConfig}): at the peer's
+ * end-of-stream it closes the channel and drops what was accepted and not yet sent. Here the read
+ * that meets end-of-stream ends the input instead and tells the pipeline once that read is done.
+ */
+public final class NioLocalChannel extends AbstractNioByteChannel implements DuplexChannel {
+  private final Config config;
+  private volatile boolean inputShutdown;
+  private volatile boolean outputShutdown;
+
+  /** A stream that is yet to connect; public for bbipc's channel factory. */
+  public NioLocalChannel() {
+    this(null, open());
+  }
+
+  /** A stream its server accepted. */
+  NioLocalChannel(Channel parent, SocketChannel socket) {
+    super(parent, socket);
+    this.config = new Config(socket);
+  }
+
+  private static SocketChannel open() {
+    try {
+      return SocketChannel.open(StandardProtocolFamily.UNIX);
+    } catch (IOException e) {
+      throw new ChannelException("cannot open a Unix domain socket", e);
+    }
+  }
+
+  @Override
+  public DuplexChannelConfig config() {
+    return config;
+  }
+
+  @Override
+  protected SocketChannel javaChannel() {
+    return (SocketChannel) super.javaChannel();
+  }
+
+  @Override
+  public boolean isActive() {
+    SocketChannel ch = javaChannel();
+    return ch.isOpen() && ch.isConnected();
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  @Override
+  protected int doReadBytes(ByteBuf buf) throws Exception {
+    int attempted = buf.writableBytes();
+    unsafe().recvBufAllocHandle().attemptedBytesRead(attempted);
+    int read = buf.writeBytes(javaChannel(), attempted);
+    if (read < 0 && config.isAllowHalfClosure() && !inputShutdown) {
+      endInput();
+      // after this read's channelRead and channelReadComplete, as Netty's TCP channels order it
+      eventLoop().execute(() -> {
+        if (isOpen()) {
+          pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        }
+      });
+      return 0;
+    }
+    return read;
+  }
+
+  @Override
+  protected boolean isInputShutdown0() {
+    // true stops the read loop asking again for the end-of-stream it has seen
+    return inputShutdown;
+  }
+
+  private void endInput() {
+    inputShutdown = true;
+    try {
+      javaChannel().shutdownInput();
+    } catch (IOException alreadyGone) {
+      // the input is over either way
+    }
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  @Override
+  protected int doWriteBytes(ByteBuf buf) throws Exception {
+    return buf.readBytes(javaChannel(), buf.readableBytes());
+  }
+
+  @Override
+  protected long doWriteFileRegion(FileRegion region) throws Exception {
+    return region.transferTo(javaChannel(), region.transferred());
+  }
+
+  @Override
+  protected void doWrite(ChannelOutboundBuffer in) throws Exception {
+    // gathering writes: one system call for what many small writes queued
+    int spins = config.getWriteSpinCount();
+    while (spins > 0) {
+      if (in.isEmpty()) {
+        clearOpWrite();
+        return;
+      }
+      ByteBuffer[] buffers = in.nioBuffers(1024, config.maxBytesPerWrite);
+      int count = in.nioBufferCount();
+      if (count == 0) {
+        // not a plain buffer (a file region): the superclass's one-message path
+        spins -= doWrite0(in);
+        continue;
+      }
+      long written = count == 1 ? javaChannel().write(buffers[0])
+          : javaChannel().write(buffers, 0, count);
+      if (written <= 0) {
+        incompleteWrite(true);
+        return;
+      }
+      in.removeBytes(written);
+      spins--;
+    }
+    incompleteWrite(spins < 0);
+  }
+
+  // ---------------------------------------------------------------- connecting and closing
+
+  @Override
+  protected SocketAddress localAddress0() {
+    try {
+      return javaChannel().getLocalAddress();
+    } catch (IOException | RuntimeException closed) {
+      return null;
+    }
+  }
+
+  @Override
+  protected SocketAddress remoteAddress0() {
+    try {
+      return javaChannel().getRemoteAddress();
+    } catch (IOException | RuntimeException closed) {
+      return null;
+    }
+  }
+
+  @Override
+  protected void doBind(SocketAddress localAddress) throws Exception {
+    javaChannel().bind(localAddress);
+  }
+
+  @Override
+  protected boolean doConnect(SocketAddress remote, SocketAddress local) throws Exception {
+    if (local != null) {
+      doBind(local);
+    }
+    boolean done = false;
+    try {
+      boolean connected = javaChannel().connect(remote);
+      if (!connected) {
+        addAndSubmit(NioIoOps.CONNECT);
+      }
+      done = true;
+      return connected;
+    } finally {
+      if (!done) {
+        doClose();
+      }
+    }
+  }
+
+  @Override
+  protected void doFinishConnect() throws Exception {
+    if (!javaChannel().finishConnect()) {
+      throw new IOException("connect of " + this + " has not finished");
+    }
+  }
+
+  @Override
+  protected void doDisconnect() throws Exception {
+    doClose();
+  }
+
+  @Override
+  protected void doClose() throws Exception {
+    try {
+      super.doClose();
+    } finally {
+      javaChannel().close();
+    }
+  }
+
+  // ---------------------------------------------------------------- half-closure
+
+  @Override
+  public boolean isInputShutdown() {
+    return inputShutdown || !isActive();
+  }
+
+  @Override
+  public boolean isOutputShutdown() {
+    return outputShutdown || !isActive();
+  }
+
+  @Override
+  public boolean isShutdown() {
+    return isInputShutdown() && isOutputShutdown() || !isActive();
+  }
+
+  @Override
+  protected void doShutdownOutput() throws Exception {
+    javaChannel().shutdownOutput();
+    outputShutdown = true;
+  }
+
+  @Override
+  public ChannelFuture shutdownOutput() {
+    return shutdownOutput(newPromise());
+  }
+
+  @Override
+  public ChannelFuture shutdownOutput(ChannelPromise promise) {
+    // the unsafe's shutdownOutput fails what is still queued, as Netty's channels do
+    onLoop(() -> ((AbstractUnsafe) unsafe()).shutdownOutput(promise));
+    return promise;
+  }
+
+  @Override
+  public ChannelFuture shutdownInput() {
+    return shutdownInput(newPromise());
+  }
+
+  @Override
+  public ChannelFuture shutdownInput(ChannelPromise promise) {
+    onLoop(() -> {
+      endInput();
+      promise.trySuccess();
+    });
+    return promise;
+  }
+
+  @Override
+  public ChannelFuture shutdown() {
+    return shutdown(newPromise());
+  }
+
+  @Override
+  public ChannelFuture shutdown(ChannelPromise promise) {
+    onLoop(() -> {
+      ChannelFuture output = shutdownOutput();
+      output.addListener(done -> {
+        endInput();
+        if (done.isSuccess()) {
+          promise.trySuccess();
+        } else {
+          promise.tryFailure(done.cause());
+        }
+      });
+    });
+    return promise;
+  }
+
+  private void onLoop(Runnable task) {
+    if (eventLoop().inEventLoop()) {
+      task.run();
+    } else {
+      eventLoop().execute(task);
+    }
+  }
+
+  /** Half-closure, the socket's buffer sizes and Netty's general options. */
+  private final class Config extends DefaultChannelConfig implements DuplexChannelConfig {
+    private final SocketChannel socket;
+    private volatile boolean allowHalfClosure;
+    /** What one gathering write offers: twice the send buffer, as Netty's channels start. */
+    private final int maxBytesPerWrite;
+
+    Config(SocketChannel socket) {
+      super(NioLocalChannel.this);
+      this.socket = socket;
+      int sendBuffer;
+      try {
+        sendBuffer = socket.getOption(StandardSocketOptions.SO_SNDBUF);
+      } catch (IOException | RuntimeException unknown) {
+        sendBuffer = 0;
+      }
+      this.maxBytesPerWrite = Math.max(64 * 1024, sendBuffer << 1);
+    }
+
+    @Override
+    protected void autoReadCleared() {
+      clearReadPending();
+    }
+
+    @Override
+    public Map<ChannelOption<?>, Object> getOptions() {
+      return getOptions(super.getOptions(), ChannelOption.ALLOW_HALF_CLOSURE,
+          ChannelOption.SO_SNDBUF, ChannelOption.SO_RCVBUF);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public <T> T getOption(ChannelOption<T> option) {
+      if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
+        return (T) Boolean.valueOf(allowHalfClosure);
+      }
+      if (option == ChannelOption.SO_SNDBUF) {
+        return (T) socketOption(StandardSocketOptions.SO_SNDBUF);
+      }
+      if (option == ChannelOption.SO_RCVBUF) {
+        return (T) socketOption(StandardSocketOptions.SO_RCVBUF);
+      }
+      return super.getOption(option);
+    }
+
+    @Override
+    public <T> boolean setOption(ChannelOption<T> option, T value) {
+      validate(option, value);
+      if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
+        allowHalfClosure = (Boolean) value;
+      } else if (option == ChannelOption.SO_SNDBUF) {
+        setSocketOption(StandardSocketOptions.SO_SNDBUF, (Integer) value);
+      } else if (option == ChannelOption.SO_RCVBUF) {
+        setSocketOption(StandardSocketOptions.SO_RCVBUF, (Integer) value);
+      } else {
+        return super.setOption(option, value);
+      }
+      return true;
+    }
+
+    private Integer socketOption(SocketOption<Integer> option) {
+      try {
+        return socket.getOption(option);
+      } catch (IOException e) {
+        throw new ChannelException(e);
+      }
+    }
+
+    private void setSocketOption(SocketOption<Integer> option, int value) {
+      try {
+        socket.setOption(option, value);
+      } catch (IOException e) {
+        throw new ChannelException(e);
+      }
+    }
+
+    @Override
+    public boolean isAllowHalfClosure() {
+      return allowHalfClosure;
+    }
+
+    @Override
+    public Config setAllowHalfClosure(boolean allow) {
+      allowHalfClosure = allow;
+      return this;
+    }
+
+    // DuplexChannelConfig narrows the return type of ChannelConfig's setters
+
+    @Override
+    @Deprecated
+    public Config setMaxMessagesPerRead(int maxMessagesPerRead) {
+      super.setMaxMessagesPerRead(maxMessagesPerRead);
+      return this;
+    }
+
+    @Override
+    public Config setWriteSpinCount(int writeSpinCount) {
+      super.setWriteSpinCount(writeSpinCount);
+      return this;
+    }
+
+    @Override
+    public Config setAllocator(ByteBufAllocator allocator) {
+      super.setAllocator(allocator);
+      return this;
+    }
+
+    @Override
+    public Config setRecvByteBufAllocator(RecvByteBufAllocator allocator) {
+      super.setRecvByteBufAllocator(allocator);
+      return this;
+    }
+
+    @Override
+    public Config setAutoRead(boolean autoRead) {
+      super.setAutoRead(autoRead);
+      return this;
+    }
+
+    @Override
+    public Config setAutoClose(boolean autoClose) {
+      super.setAutoClose(autoClose);
+      return this;
+    }
+
+    @Override
+    public Config setMessageSizeEstimator(MessageSizeEstimator estimator) {
+      super.setMessageSizeEstimator(estimator);
+      return this;
+    }
+
+    @Override
+    public Config setWriteBufferWaterMark(WriteBufferWaterMark writeBufferWaterMark) {
+      super.setWriteBufferWaterMark(writeBufferWaterMark);
+      return this;
+    }
+  }
+}
