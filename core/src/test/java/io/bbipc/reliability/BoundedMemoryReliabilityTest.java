@@ -15,6 +15,7 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.OverAllFixtures;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import java.nio.file.Path;
@@ -25,8 +26,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue item 6: bounded memory. A writer whose peer never reads stops at its outbound limit and
@@ -52,9 +51,6 @@ public class BoundedMemoryReliabilityTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.all();
-  }
 
   private record Conn(StreamServer server, StreamSocket client, StreamSocket accepted) implements AutoCloseable {
     @Override
@@ -110,10 +106,8 @@ public class BoundedMemoryReliabilityTest {
     return read == total ? bad : Math.max(bad, total);
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void aWriterWhosePeerNeverReadsStopsAtItsLimitAndResumesWithin100Ms(Fixture f) throws Exception {
-    f.assumeAvailable();
     f.assumeThreaded("the peer reads on another thread than the owner");
     int outbound = Ipc.DEFAULT_BUFFER_LIMIT;
     int peerInbound = 64 * 1024;
@@ -171,10 +165,8 @@ public class BoundedMemoryReliabilityTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void aFloodWeNeverReadStaysWithinTheInboundLimitAndArrivesWhole(Fixture f) throws Exception {
-    f.assumeAvailable();
     int inbound = Ipc.DEFAULT_BUFFER_LIMIT;
     long total = Rel.size(64L << 20, 1L << 30);
     UnpooledByteBufAllocator readerAlloc = Rel.countingAllocator();
@@ -260,10 +252,8 @@ public class BoundedMemoryReliabilityTest {
         }).build();
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void aHundredStalledConnectionsHoldNoMoreThanTheirLimits(Fixture f) throws Exception {
-    f.assumeAvailable();
     int limit = 64 * 1024;
     int chunk = 16 * 1024;
     int connections = 100;

@@ -10,13 +10,12 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.OverAllFixtures;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue items 1 and 2 from the closing side: a stream closed while its peer's bytes are
@@ -31,14 +30,9 @@ public class CloseWhileReceivingReliabilityTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.all();
-  }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void aCloseWhileThePeersBytesArriveIsAlwaysSeenByThePeer(Fixture f) throws Exception {
-    f.assumeAvailable();
     int reps = Rel.size(500, 5000);
     List<String> missed = new ArrayList<>();
     long slowest = 0;

@@ -18,6 +18,7 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.OverAllFixtures;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -41,8 +42,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue item 8: concurrency. Closing a socket or a poller from another thread wakes whoever
@@ -58,9 +57,6 @@ public class ConcurrencyReliabilityTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.all();
-  }
 
   /** What a waiter thread saw: its result or exception, and when it returned. */
   private record Outcome(Object result, Throwable error, long returnedAt) {
@@ -70,10 +66,8 @@ public class ConcurrencyReliabilityTest {
 
   private enum Wait { POLL_SET, POLL_ONE, POLL_SOCKETS, WHEN_READY }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void closingFromAnotherThreadWakesEveryWaiterWithin100Ms(Fixture f) throws Exception {
-    f.assumeAvailable();
     f.assumeThreaded("the waiters are other threads than the owner");
     int runs = Rel.size(1000, 10_000);
     long seed = f.toString().hashCode();
@@ -323,10 +317,8 @@ public class ConcurrencyReliabilityTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void eightThreadsClosingAtOnceMakeExactlyOneRealClose(Fixture f) throws Exception {
-    f.assumeAvailable();
     int reps = Rel.size(20, 500);
     int threads = 8;
     LinkedBlockingQueue<CloseCounter> counters = new LinkedBlockingQueue<>();
@@ -414,10 +406,8 @@ public class ConcurrencyReliabilityTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void callsThatCouldBlockRefuseToOnAnEventLoop(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (EventLoopWatch watch = EventLoopWatch.start();
          Fixture.Connection c = f.connection(dir);
          Poller poller = f.clientIpc().makePoller()) {

@@ -21,6 +21,7 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.FixtureTest;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -36,7 +37,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -86,10 +86,9 @@ public class ConnectFailureReliabilityTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("tcp")
   void refusedConnectsFailWithin100MsAThousandTimesAndLeaveNoFd(Fixture f) throws Exception {
-    f.assumeAvailable();
     Rel.assumeFdCounting();
     Ipc ipc = f.clientIpc();
     int port = justClosedPort();
@@ -129,10 +128,9 @@ public class ConnectFailureReliabilityTest {
     assertTrue(after <= baseline + 2, "open fds grew from " + baseline + " to " + after + " after " + n + " refused connects");
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("tcp")
   void aConnectThatNobodyAnswersFailsAtTheConnectTimeout(Fixture f) throws Exception {
-    f.assumeAvailable();
     List<StreamSocket> fill = new ArrayList<>();
     try (Ipc ipc = f.builder(f.clientTransport()).connectTimeout(CONNECT_TIMEOUT).build();
          ServerSocket neverAccepts = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
@@ -190,10 +188,9 @@ public class ConnectFailureReliabilityTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("local")
   void localConnectFailuresAreFastAndSayWhy(Fixture f) throws Exception {
-    f.assumeAvailable();
     Ipc client = f.clientIpc();
     Path missing = dir.resolve("missing.sock");
     NoLocalServerException e = failsFast(f, "a missing path", NoLocalServerException.class,

@@ -14,14 +14,13 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.OverAllFixtures;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue item 1: the peer writes N bytes and closes; we read exactly N before
@@ -35,14 +34,9 @@ public class DisconnectReliabilityTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.all();
-  }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void everyByteWrittenBeforeACloseIsRead(Fixture f) throws Exception {
-    f.assumeAvailable();
     int[] sizes = {1, 100, 16 * 1024, MIB4};
     int[] reps = {1000, 1000, 1000, Rel.size(16, 1000)};
     Rel.Pattern pattern = new Rel.Pattern(1);

@@ -14,13 +14,11 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.OverAllFixtures;
 import java.nio.file.Path;
 import java.util.EnumSet;
-import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Half-close under load and faults: a large answer after the peer finished sending arrives
@@ -33,9 +31,6 @@ public class HalfCloseReliabilityTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.all();
-  }
 
   private static void assumeServerHalfCloses(Fixture f) {
     Assumptions.assumeTrue(f.kind() == Fixture.Kind.TCP
@@ -56,10 +51,8 @@ public class HalfCloseReliabilityTest {
   }
 
   /** The answer after the client's end of stream: 64 MiB here, 1 GiB in the full pass, exact. */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void aLargeAnswerAfterThePeerFinishedSendingArrivesExact(Fixture f) throws Exception {
-    f.assumeAvailable();
     assumeServerHalfCloses(f);
     long total = Rel.size(64L << 20, 1L << 30);
     Rel.Pattern pattern = new Rel.Pattern(21);
@@ -103,10 +96,8 @@ public class HalfCloseReliabilityTest {
   }
 
   /** A peer that finished sending, then resets while we still answer: an IpcException, no hang. */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void aPeerThatResetsWhileWeAnswerIsAnIpcException(Fixture f) throws Exception {
-    f.assumeAvailable();
     assumeServerHalfCloses(f);
     try (StreamServer server = server(f, "reset.sock");
          JdkPeer peer = JdkPeer.connectTo(f.kind(), server);
@@ -143,10 +134,8 @@ public class HalfCloseReliabilityTest {
   }
 
   /** Half-close cycles (1,000 here, 10,000 in the full pass): descriptors back within 2. */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void manyHalfCloseCyclesLeaveNoDescriptorBehind(Fixture f) throws Exception {
-    f.assumeAvailable();
     assumeServerHalfCloses(f);
     Rel.assumeFdCounting();
     int cycles = Rel.size(f.serverTransport().equals(f.clientTransport()) ? 1000 : 100, 10_000);

@@ -11,6 +11,7 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.OverAllFixtures;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -21,8 +22,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue item 5: integrity. Both directions at once, random write and read sizes from 1 B to
@@ -38,9 +37,6 @@ public class IntegrityReliabilityTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.all();
-  }
 
   /** 1 to 256 KiB, log-uniform. */
   static int randomSize(Random r) {
@@ -149,10 +145,8 @@ public class IntegrityReliabilityTest {
     return e;
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void bothWaysWithRandomSizesNothingIsLostDuplicatedOrReordered(Fixture f) throws Exception {
-    f.assumeAvailable();
     long size = Rel.size(64L << 20, 1L << 30);
     try (Fixture.Connection c = f.connection(dir)) {
       Direction up = new Direction(c.client(), c.accepted(), size, 51);
@@ -188,10 +182,8 @@ public class IntegrityReliabilityTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void aReaderOfOneByteAtATimeGetsTheSameStream(Fixture f) throws Exception {
-    f.assumeAvailable();
     int size = Rel.size(1 << 20, 16 << 20);
     Rel.Pattern pattern = new Rel.Pattern(53);
     // At PARANOID (the build's level) the leak detector records a stack trace on every access to

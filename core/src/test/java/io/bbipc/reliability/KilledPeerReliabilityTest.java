@@ -13,13 +13,12 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.OverAllFixtures;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue item 3: a forked peer JVM is killed with SIGKILL mid-transfer. Two connections run at
@@ -37,14 +36,9 @@ public class KilledPeerReliabilityTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.all();
-  }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void aKilledPeerIsADisconnectWithinOneSecondAndLeavesAnExactPrefix(Fixture f) throws Exception {
-    f.assumeAvailable();
     Rel.assumeFdCounting();
     f.serverIpc();
     f.clientIpc();

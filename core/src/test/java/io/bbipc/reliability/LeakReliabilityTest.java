@@ -22,6 +22,7 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.FixtureTest;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +33,6 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -77,10 +77,9 @@ public class LeakReliabilityTest {
     void run() throws Exception;
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("perTransport")
   void tenThousandCyclesLeaveNoFdAndNoLeak(Fixture f) throws Exception {
-    f.assumeAvailable();
     Rel.assumeFdCounting();
     int cycles = 10_000;
     withoutLeaks(f, cycles + " connect/accept/write/close cycles", () -> {
@@ -151,10 +150,9 @@ public class LeakReliabilityTest {
     assertEquals(n, got);
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("perTransport")
   void aThousandFailedConnectsLeaveNoFdAndNoLeak(Fixture f) throws Exception {
-    f.assumeAvailable();
     Rel.assumeFdCounting();
     int n = 1000;
     Ipc ipc = f.clientIpc();
@@ -206,10 +204,9 @@ public class LeakReliabilityTest {
         .filter(t -> t.isAlive() && t.getName().startsWith(prefix)).collect(Collectors.toSet());
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("perTransport")
   void afterIpcCloseNoThreadAndNoSocketFileRemain(Fixture f) throws Exception {
-    f.assumeAvailable();
     org.junit.jupiter.api.Assumptions.assumeTrue(f.kind() == Fixture.Kind.TCP,
         "one runtime holds both kinds of socket: the TCP fixture of each transport runs this");
     String t = f.serverTransport();

@@ -13,6 +13,7 @@ import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
 import io.bbipc.ServerOptions;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.FixtureTest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -33,7 +34,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -78,10 +78,9 @@ public class LocalSocketSecurityReliabilityTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("localServers")
   void nothingAtThePathIsTouchedEvenWhenReclaimingStaleSockets(Fixture f) throws Exception {
-    f.assumeAvailable();
     Ipc ipc = f.serverIpc();
     ServerOptions reclaim = ServerOptions.defaults().reclaimStaleSocket(true);
     Path stale = dir.resolve("stale.sock");
@@ -122,10 +121,9 @@ public class LocalSocketSecurityReliabilityTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("localPairs")
   void aServerDeletesOnlyItsOwnFileAndNoClientEverDeletesIt(Fixture f) throws Exception {
-    f.assumeAvailable();
     Path p = dir.resolve("own.sock");
     LocalServer first = f.serverIpc().makeLocalServer(p);
     Files.delete(p); // someone removes it, and another server takes the path
@@ -152,10 +150,9 @@ public class LocalSocketSecurityReliabilityTest {
     Rel.figure(SCENARIO, f, "9 on close", "a replaced file was kept, clients never removed it, the owner did");
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("localServers")
   void theSocketPathIsNeverSeenWiderThanItsMode(Fixture f) throws Exception {
-    f.assumeAvailable();
     Assumptions.assumeTrue(Files.getFileStore(dir).supportsFileAttributeView("posix"), "no POSIX permissions here");
     Path p = dir.resolve("mode.sock");
     int servers = Rel.size(200, 2000);
@@ -223,10 +220,9 @@ public class LocalSocketSecurityReliabilityTest {
 
   // ---------------------------------------------------------------- another user
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("localPairs")
   void aClientRunningAsAnotherUserIsRefusedByTheSocketFileMode(Fixture f) throws Exception {
-    f.assumeAvailable();
     String unavailable = OtherUser.unavailable();
     Assumptions.assumeTrue(unavailable == null, unavailable);
     boolean credentials = Fixture.provider(f.serverTransport()).hasPeerCredentials();
@@ -255,10 +251,9 @@ public class LocalSocketSecurityReliabilityTest {
 
   // ---------------------------------------------------------------- path limits
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("localPairs")
   void thePathLimitIsOneByteCountCheckedBeforeAnyIo(Fixture f) throws Exception {
-    f.assumeAvailable();
     int limit = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).matches(".*(mac|bsd).*") ? 103 : 106;
     String base = dir.toString() + "/";
     int room = limit - base.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;

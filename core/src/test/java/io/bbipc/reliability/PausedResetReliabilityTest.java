@@ -14,12 +14,12 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.FixtureTest;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -43,10 +43,9 @@ public class PausedResetReliabilityTest {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.TCP).toList();
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("tcp")
   void aResetWhileReadingIsPausedIsSeenAndKeepsEveryReceivedByte(Fixture f) throws Exception {
-    f.assumeAvailable();
     for (int limit : new int[] {LIMIT, Ipc.DEFAULT_BUFFER_LIMIT}) {
       for (boolean bbipcAccepts : new boolean[] {true, false}) {
         String transport = bbipcAccepts ? f.serverTransport() : f.clientTransport();

@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.bbipc.LocalServer;
 import io.bbipc.ServerOptions;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.FixtureTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -32,10 +32,9 @@ public class PeerUidRejectionReliabilityTest {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("localPairs")
   void aClientOfAUidNotAllowedIsClosedBeforeAcceptAndSeesIt(Fixture f) throws Exception {
-    f.assumeAvailable();
     Assumptions.assumeTrue(Fixture.provider(f.serverTransport()).hasPeerCredentials(),
         f.serverTransport() + " cannot tell peer credentials: makeLocalServer refuses allowedPeerUids there "
             + "(SecurityConformanceTest checks that)");

@@ -14,10 +14,11 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.FixtureTest;
+import io.bbipc.testsuite.OverAllFixtures;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -37,9 +38,6 @@ public class ResetReliabilityTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.all();
-  }
 
   static List<Fixture> tcp() {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.TCP).toList();
@@ -88,10 +86,9 @@ public class ResetReliabilityTest {
     assertEquals(List.of(), log.pipelineWarnings(), what + ": an exception reached the pipeline's tail");
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("tcp")
   void aLingerZeroResetIsADisconnectWithinOneSecondAndKeepsWhatArrived(Fixture f) throws Exception {
-    f.assumeAvailable();
     for (boolean bbipcAccepts : new boolean[] {true, false}) {
       Ipc ipc = bbipcAccepts ? f.serverIpc() : f.clientIpc();
       String what = "SO_LINGER 0 reset seen by the " + role(f, bbipcAccepts);
@@ -120,10 +117,8 @@ public class ResetReliabilityTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void aPeerClosingWithUnreadDataIsADisconnectWithinOneSecond(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipc serverIpc = Rel.runtime(f, f.serverTransport(), SMALL_INBOUND, SMALL_OUTBOUND);
          Ipc clientIpc = Rel.runtime(f, f.clientTransport(), SMALL_INBOUND, SMALL_OUTBOUND);
          StreamServer server = Rel.server(f.kind(), serverIpc, dir, "u.sock")) {
@@ -164,10 +159,8 @@ public class ResetReliabilityTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void aPeerGoneWhileNotReadingIsSeenThroughAFailedWrite(Fixture f) throws Exception {
-    f.assumeAvailable();
     for (boolean bbipcAccepts : new boolean[] {true, false}) {
       String transport = bbipcAccepts ? f.serverTransport() : f.clientTransport();
       String what = "peer gone while not reading, seen through a failed write by the " + role(f, bbipcAccepts);

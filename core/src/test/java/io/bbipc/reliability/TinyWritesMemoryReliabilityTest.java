@@ -10,12 +10,10 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.OverAllFixtures;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue item 6, bounded memory, for a peer that sends one byte per write: the inbound limit
@@ -30,14 +28,9 @@ public class TinyWritesMemoryReliabilityTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.all();
-  }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverAllFixtures
   void tinyWritesWeNeverReadHoldNoMoreMemoryThanTheInboundLimit(Fixture f) throws Exception {
-    f.assumeAvailable();
     int inbound = 16 * 1024;
     int count = inbound - 1; // one byte short of the limit: reading never pauses
     UnpooledByteBufAllocator readerAlloc = Rel.countingAllocator();

@@ -14,12 +14,9 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Random;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** The inbound and outbound limits hold, and a paused reader always resumes. */
 public class BackpressureConformanceTest {
@@ -30,9 +27,6 @@ public class BackpressureConformanceTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.conformance();
-  }
 
   private static Ipc small(Fixture f, String transport, int inbound) {
     return f.builder(transport).inboundBufferLimit(inbound).outboundBufferLimit(LIMIT).build();
@@ -48,10 +42,8 @@ public class BackpressureConformanceTest {
     return new StreamSocket[] {c, a};
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aFloodStaysWithinTheLimitsAndArrivesWhole(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipc server = small(f, f.serverTransport(), LIMIT); Ipc client = small(f, f.clientTransport(), LIMIT)) {
       StreamServer[] keep = new StreamServer[1];
       StreamSocket[] ends = connect(f, server, client, keep);
@@ -97,10 +89,8 @@ public class BackpressureConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aTinyInboundLimitNeverStallsTheStream(Fixture f) throws Exception {
-    f.assumeAvailable();
     // a 1-byte limit pauses reading after every chunk: the pause/resume race at its worst
     try (Ipc server = small(f, f.serverTransport(), 1); Ipc client = small(f, f.clientTransport(), 1)) {
       StreamServer[] keep = new StreamServer[1];
@@ -130,10 +120,8 @@ public class BackpressureConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void oneWriteTakesExactlyTheOutboundLimit(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipc server = small(f, f.serverTransport(), LIMIT);
          Ipc client = f.builder(f.clientTransport()).outboundBufferLimit(4096).build()) {
       StreamServer[] keep = new StreamServer[1];

@@ -45,7 +45,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -127,10 +126,9 @@ public class CallerDrivenConformanceTest {
    * 64 KiB then 16 MiB each way through buffers limited to 4 KiB, CRC-exact: each end's owner
    * writes, flushes and reads only inside its own calls.
    */
-  @ParameterizedTest
+  @FixtureTest
   @MethodSource("fixtures")
   void bothEndsCallerDrivenEchoExactlyThroughSmallBuffers(Fixture f) throws Exception {
-    f.assumeAvailable();
     byte[] small = Streams.randomBytes(new Random(1), 64 * 1024);
     byte[] big = Streams.randomBytes(new Random(2), 16 << 20);
     try (Ipc serverIpc = callerDriven(f.serverTransport(), 4096)) {
@@ -191,10 +189,9 @@ public class CallerDrivenConformanceTest {
   }
 
   /** A caller-driven end talks to a threaded end, in both roles. */
-  @ParameterizedTest
+  @FixtureTest
   @MethodSource("fixtures")
   void aCallerDrivenEndTalksToAThreadedEnd(Fixture f) throws Exception {
-    f.assumeAvailable();
     byte[] data = Streams.randomBytes(new Random(3), 1 << 20);
     // caller-driven client, threaded server
     try (Ipc mine = callerDriven(f.clientTransport())) {
@@ -249,10 +246,9 @@ public class CallerDrivenConformanceTest {
    * pollSockets and a Poller over a caller-driven stream and a threaded one: the owner, blocked
    * in its own transport's wait, wakes for bytes on either.
    */
-  @ParameterizedTest
+  @FixtureTest
   @MethodSource("sameTransport")
   void pollSocketsAndAPollerCoverCallerDrivenAndThreadedSocketsTogether(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipc mine = callerDriven(f.clientTransport())) {
       StreamServer threadedServer = makeServer(f, f.serverIpc());
       StreamServer myServer = makeServer(f, mine);
@@ -321,10 +317,9 @@ public class CallerDrivenConformanceTest {
   // ---------------------------------------------------------------- the threading rule
 
   /** Other threads get IllegalStateException naming the owner; getters, isClosed and close work. */
-  @ParameterizedTest
+  @FixtureTest
   @MethodSource("sameTransport")
   void otherThreadsMayOnlyReadAddressesAskIsClosedAndClose(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipc mine = callerDriven(f.serverTransport())) {
       StreamServer server = makeServer(f, mine);
       StreamSocket[] ends = connectAndAccept(f, mine, server);
@@ -399,10 +394,9 @@ public class CallerDrivenConformanceTest {
    * close() from another thread marks the socket closed at once and wakes the owner blocked in
    * its transport's wait; the owner's next call releases the descriptor, and the peer sees it.
    */
-  @ParameterizedTest
+  @FixtureTest
   @MethodSource("sameTransport")
   void closeFromAnotherThreadWakesTheOwnerAndTheNextCallReleasesTheSocket(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipc mine = callerDriven(f.serverTransport())) {
       StreamServer server = makeServer(f, f.serverIpc());
       try {
@@ -431,10 +425,9 @@ public class CallerDrivenConformanceTest {
   }
 
   /** Closing the runtime from another thread wakes the owner; its next call stops the loop. */
-  @ParameterizedTest
+  @FixtureTest
   @MethodSource("sameTransport")
   void closingTheRuntimeFromAnotherThreadStopsItAtTheOwnersNextCall(Fixture f) throws Exception {
-    f.assumeAvailable();
     Ipc mine = callerDriven(f.serverTransport());
     StreamServer server = makeServer(f, mine);
     Thread ownerThread = Thread.currentThread();
@@ -474,10 +467,9 @@ public class CallerDrivenConformanceTest {
   }
 
   /** An interrupted owner returns from a wait at once, with its interrupt flag still set. */
-  @ParameterizedTest
+  @FixtureTest
   @MethodSource("sameTransport")
   void anInterruptWakesTheOwnerOutOfItsTransportsWait(Fixture f) throws Exception {
-    f.assumeAvailable();
     CompletableFuture<Thread> started = new CompletableFuture<>();
     CompletableFuture<List<Object>> outcome = onNewThread("owner", () -> {
       try (Ipc mine = callerDriven(f.serverTransport())) {
@@ -500,10 +492,9 @@ public class CallerDrivenConformanceTest {
    * An owner that ends without closing: its runtime is closed for it within seconds, what it wrote
    * reaches the peer, and no descriptor is left behind.
    */
-  @ParameterizedTest
+  @FixtureTest
   @MethodSource("sameTransport")
   void anOwnerThatEndsWithoutClosingLeavesNothingBehind(Fixture f) throws Exception {
-    f.assumeAvailable();
     Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "cannot count descriptors here");
     Assumptions.assumeTrue(Fixture.provider(f.clientTransport()).loopRunsOnAnyThread(), "transport "
         + f.clientTransport() + " cannot run a loop on another thread than its owner's (Netty registers"
@@ -565,10 +556,9 @@ public class CallerDrivenConformanceTest {
    * whenReady completes on the owner inside its own call, pipeline handlers run on the owner,
    * and a wait inside a continuation is refused rather than nested.
    */
-  @ParameterizedTest
+  @FixtureTest
   @MethodSource("sameTransport")
   void callbacksRunOnTheOwnerAndMayNotWait(Fixture f) throws Exception {
-    f.assumeAvailable();
     AtomicReference<Thread> handlerThread = new AtomicReference<>();
     Ipc mine = f.builder(f.serverTransport()).callerDriven(true)
         .pipeline(p -> p.addLast(new ChannelInboundHandlerAdapter() {
@@ -623,10 +613,9 @@ public class CallerDrivenConformanceTest {
   // ---------------------------------------------------------------- options
 
   /** Busy polling, half-close and bounded buffers hold on a caller-driven runtime too. */
-  @ParameterizedTest
+  @FixtureTest
   @MethodSource("sameTransport")
   void busyPollHalfCloseAndBoundedBuffersWork(Fixture f) throws Exception {
-    f.assumeAvailable();
     Assumptions.assumeTrue(f.kind() == Fixture.Kind.TCP || Fixture.provider(f.serverTransport()).localHalfClosure(),
         "transport " + f.serverTransport() + " closes a local stream at its peer's end-of-stream");
     try (Ipc mine = f.builder(f.serverTransport()).callerDriven(true)
@@ -658,10 +647,9 @@ public class CallerDrivenConformanceTest {
   }
 
   /** A TLS handler in the pipeline runs on the owner: an encrypted echo between two owners. */
-  @ParameterizedTest
+  @FixtureTest
   @MethodSource("sameTransport")
   void anSslHandlerWorksOnCallerDrivenRuntimes(Fixture f) throws Exception {
-    f.assumeAvailable();
     SslContext[] contexts = EmbeddingConformanceTest.tlsContexts(dir);
     SslContext serverTls = contexts[0];
     SslContext clientTls = contexts[1];

@@ -58,24 +58,17 @@ import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** bbipc inside Netty applications: adopted channels, pipeline hooks with TLS, whenReady chains. */
 public class EmbeddingConformanceTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.conformance();
-  }
 
   // ---------------------------------------------------------------- adopting a channel
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aChannelAcceptedByNettyIsHandedToPlainCode(Fixture f) throws Exception {
-    f.assumeAvailable();
     TransportProvider provider = Fixture.provider(f.serverTransport());
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, provider.ioHandlerFactory());
     BlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
@@ -172,10 +165,8 @@ public class EmbeddingConformanceTest {
     return ks;
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void tlsAndALengthCodecSitBetweenTheSocketAndTheFacade(Fixture f) throws Exception {
-    f.assumeAvailable();
     SslContext[] contexts = tlsContexts(dir);
     SslContext serverTls = contexts[0];
     SslContext clientTls = contexts[1];
@@ -211,10 +202,8 @@ public class EmbeddingConformanceTest {
 
   // ---------------------------------------------------------------- whenReady
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void whenReadyChainsEchoWithNoThreadOfTheirOwn(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       int messages = 200;
       CompletableFuture<Void> server = echoForever(c.accepted());
@@ -285,10 +274,8 @@ public class EmbeddingConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void cancellingWhenReadyLeavesNoListenerBehind(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       AbstractSocket s = (AbstractSocket) c.accepted();
       int before = s.listenerCount();
@@ -309,10 +296,8 @@ public class EmbeddingConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void blockingCallsAreRefusedOnAnEventLoop(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       // DATA_AVAILABLE cannot hold before the write below, so the callbacks run on the event loop
       CompletableFuture<Throwable> onLoop = c.accepted().whenReady(EnumSet.of(DATA_AVAILABLE))

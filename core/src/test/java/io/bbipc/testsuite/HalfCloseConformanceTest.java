@@ -29,8 +29,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** API.md behaviours 20 and 21: half-close, on every transport pair. */
 public class HalfCloseConformanceTest {
@@ -40,9 +38,6 @@ public class HalfCloseConformanceTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.conformance();
-  }
 
   /**
    * Skips a local-socket case whose {@code transport} end would have to stay half-open: Netty 4.2
@@ -76,10 +71,8 @@ public class HalfCloseConformanceTest {
   }
 
   /** Behaviour 20 on the client, 21 on a server that allows half-closure: the server answers. */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aServerAnswersAClientThatHasFinishedSending(Fixture f) throws Exception {
-    f.assumeAvailable();
     assumeLocalHalfClosure(f, f.serverTransport());
     try (StreamServer server = server(f, true);
          StreamSocket client = connect(f, f.clientIpc(), server);
@@ -114,10 +107,8 @@ public class HalfCloseConformanceTest {
   }
 
   /** Behaviour 21 without half-closure: the peer's end of stream is behaviour 4, writes throw. */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void withoutHalfClosureAPeersEndOfStreamIsADisconnect(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (StreamServer server = server(f, false);
          StreamSocket client = connect(f, f.clientIpc(), server);
          StreamSocket accepted = accept(server)) {
@@ -136,10 +127,8 @@ public class HalfCloseConformanceTest {
    * Behaviour 21, both modes: what the stream accepted before the peer's end of stream is still
    * delivered while the peer reads; it used to be dropped when Netty closed the channel.
    */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void whatWasAcceptedBeforeThePeerFinishedSendingIsStillDelivered(Fixture f) throws Exception {
-    f.assumeAvailable();
     assumeLocalHalfClosure(f, f.serverTransport());
     for (boolean halfClosure : new boolean[] {false, true}) {
       try (StreamServer server = server(f, halfClosure);
@@ -173,10 +162,8 @@ public class HalfCloseConformanceTest {
   }
 
   /** Both sides shut their output down: each sees the other's end of stream, and both close. */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void bothSidesShuttingDownOutputEndTheConnection(Fixture f) throws Exception {
-    f.assumeAvailable();
     assumeLocalHalfClosure(f, f.serverTransport());
     assumeLocalHalfClosure(f, f.clientTransport());
     try (Ipc clientIpc = f.builder(f.clientTransport()).halfClosure(true).build();
@@ -204,10 +191,8 @@ public class HalfCloseConformanceTest {
   }
 
   /** whenReady and a Poller see a half-closed stream's events. */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void whenReadyAndPollersSeeAHalfClosedStream(Fixture f) throws Exception {
-    f.assumeAvailable();
     assumeLocalHalfClosure(f, f.serverTransport());
     try (StreamServer server = server(f, true);
          StreamSocket client = connect(f, f.clientIpc(), server);
@@ -230,10 +215,8 @@ public class HalfCloseConformanceTest {
   }
 
   /** Where a transport cannot keep a local stream half-open, asking for it is refused up front. */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void halfClosureALocalTransportCannotKeepIsRefused(Fixture f) throws Exception {
-    f.assumeAvailable();
     org.junit.jupiter.api.Assumptions.assumeTrue(f.kind() == Fixture.Kind.LOCAL
         && f.serverTransport().equals(f.clientTransport()), "one case per transport, local only");
     boolean can = Fixture.provider(f.serverTransport()).localHalfClosure();

@@ -45,7 +45,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Defects an outside tester found, each kept fixed here on every transport pair. */
@@ -53,9 +52,6 @@ public class HardeningConformanceTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.conformance();
-  }
 
   /** For what one end does alone: its futures run on its own event loop. */
   static List<Fixture> sameTransport() {
@@ -78,10 +74,8 @@ public class HardeningConformanceTest {
   // ---------------------------------------------------------------- 1: tiny outbound limits
 
   /** Item 1: with a limit of 1 or 2 the low water mark was 0, so a stream never became writable again. */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void everyOutboundLimitFromOneUpKeepsWriting(Fixture f) throws Exception {
-    f.assumeAvailable();
     for (int limit : new int[] {1, 2, 3}) {
       try (Ipc serverIpc = f.builder(f.serverTransport()).outboundBufferLimit(limit).build();
            Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(limit).build();
@@ -120,10 +114,8 @@ public class HardeningConformanceTest {
   // ---------------------------------------------------------------- 3: the event loop is gone
 
   /** Item 3: a write after the stream's event loop terminated threw RejectedExecutionException. */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aStreamWhoseEventLoopHasStoppedAnswersWithIpcException(Fixture f) throws Exception {
-    f.assumeAvailable();
     TransportProvider provider = Fixture.provider(f.clientTransport());
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, provider.ioHandlerFactory());
     try (Ipc borrowed = Ipc.builder().eventLoopGroup(group).build();
@@ -159,10 +151,8 @@ public class HardeningConformanceTest {
   // ---------------------------------------------------------------- 5: buffers bbipc does not own
 
   /** Item 5: small chunks were appended into whatever buffer came last, read-only or shared. */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void buffersAHandlerPassesOnAreNeverWrittenInto(Fixture f) throws Exception {
-    f.assumeAvailable();
     List<UnaryOperator<ByteBuf>> passOns = List.of(
         ByteBuf::asReadOnly,
         b -> {
@@ -221,10 +211,8 @@ public class HardeningConformanceTest {
   // ---------------------------------------------------------------- 9: adopting a connecting channel
 
   /** Item 9: a channel adopted before its connect ended was reported failed, then succeeded. */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void anAdoptedChannelStaysUndeterminedUntilItsConnectEnds(Fixture f) throws Exception {
-    f.assumeAvailable();
     TransportProvider provider = Fixture.provider(f.clientTransport());
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, provider.ioHandlerFactory());
     try (StreamServer server = f.makeServer(dir)) {
@@ -270,10 +258,9 @@ public class HardeningConformanceTest {
    * Item 11: completing a hundred thousand futures ran in one event loop task (every other
    * socket of the loop waited for it), and each registration copied the whole listener array.
    */
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("sameTransport")
   void manyWhenReadyFuturesCompleteInBatchesAndLeaveNothingBehind(Fixture f) throws Exception {
-    f.assumeAvailable();
     final int count = 100_000;
     try (Fixture.Connection c = f.connection(dir)) {
       AbstractSocket client = (AbstractSocket) c.client();
@@ -333,10 +320,8 @@ public class HardeningConformanceTest {
    * Item 12: the inbound limit is soft, by at most what the transport reads at once: a stream
    * that nobody reads holds at least its limit and at most {@code limit - 1 + 2 * 64 KiB}.
    */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void anUnreadStreamHoldsItsLimitAndAtMostTwoReadsMore(Fixture f) throws Exception {
-    f.assumeAvailable();
     for (int limit : new int[] {1, 4096, 65536}) {
       try (Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(limit).build();
            Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(64 * 1024).build();

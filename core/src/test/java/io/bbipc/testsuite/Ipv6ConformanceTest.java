@@ -30,7 +30,6 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -68,10 +67,9 @@ public class Ipv6ConformanceTest {
     assertFalse(client.connectionSucceeded());
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void hostAddressesAndPortsWithAnExplicitLocalPort(Fixture f) throws Exception {
-    f.assumeAvailable();
     int clientPort = f.freePort();
     try (Ipv6TcpServer server = f.serverIpc().makeIpv6TcpServer(IPV6_LOOPBACK, 0)) {
       assertNotEquals(0, server.port());
@@ -99,10 +97,9 @@ public class Ipv6ConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void everyTextFormOfAnAddressWorksAndIsReportedInCanonicalForm(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipv6TcpServer server = f.serverIpc().makeIpv6TcpServer("0:0:0:0:0:0:0:1", 0);
          Ipv6TcpStream client = f.clientIpc().connectToIpv6TcpServer("0000:0000::0001", server.port())) {
       assertEquals("::1", server.hostAddress());
@@ -120,10 +117,9 @@ public class Ipv6ConformanceTest {
    * JDK and Netty's native transports clear {@code IPV6_V6ONLY} on every IPv6 socket they make
    * (seen here in a network namespace with bindv6only=1 too).
    */
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void aServerOnTheIpv6AnyAddressTakesIpv6AndIpv4Clients(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipv6TcpServer server = f.serverIpc().makeIpv6TcpServer(IPV6_ANY, 0)) {
       assertEquals("::", server.hostAddress());
       try (Ipv6TcpStream six = connected(f.clientIpc().connectToIpv6TcpServer(IPV6_LOOPBACK, server.port()));
@@ -146,10 +142,9 @@ public class Ipv6ConformanceTest {
   }
 
   /** The JDK and Netty bind 0.0.0.0 as {@code ::} on a dual-stack socket: IPv6 clients get in. */
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void aServerOnTheIpv4AnyAddressTakesIpv6ClientsToo(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer(IPV4_ANY, 0);
          Ipv6TcpStream six = connected(f.clientIpc().connectToIpv6TcpServer(IPV6_LOOPBACK, server.port()));
          Ipv4TcpStream accepted = accept(server, Ipv4TcpStream.class)) {
@@ -159,10 +154,9 @@ public class Ipv6ConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void anIpv4MappedAddressReachesAnIpv4Server(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer(IPV4_LOOPBACK, 0);
          Ipv6TcpStream client = connected(f.clientIpc().connectToIpv6TcpServer("::ffff:127.0.0.1", server.port()));
          Ipv4TcpStream accepted = accept(server, Ipv4TcpStream.class)) {
@@ -174,10 +168,9 @@ public class Ipv6ConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void aServerOnAnIpv4MappedAddressTakesIpv4ClientsOnly(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipv6TcpServer server = f.serverIpc().makeIpv6TcpServer("0:0:0:0:0:FFFF:7F00:0001", 0)) {
       assertEquals("::ffff:127.0.0.1", server.hostAddress());
       try (Ipv4TcpStream four = connected(f.clientIpc().connectToIpv4TcpServer(IPV4_LOOPBACK, server.port()));
@@ -191,10 +184,9 @@ public class Ipv6ConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void connectsWithNoListenerOrABusyLocalPortFail(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipv6TcpStream nobody = f.clientIpc().connectToIpv6TcpServer(IPV6_LOOPBACK, f.freePort())) {
       assertRefused(nobody);
       assertFalse(nobody.remoteDisconnected());
@@ -220,10 +212,9 @@ public class Ipv6ConformanceTest {
   }
 
   /** A zone on ::1 (by name for the server, by index for the client) binds and connects. */
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void aZonedLoopbackAddressWorks(Fixture f) throws Exception {
-    f.assumeAvailable();
     NetworkInterface lo = loopbackInterface();
     Assumptions.assumeTrue(lo != null, "no loopback interface holds ::1 here");
     try (Ipv6TcpServer server = f.serverIpc().makeIpv6TcpServer("::1%" + lo.getName(), 0);
@@ -241,7 +232,7 @@ public class Ipv6ConformanceTest {
    * Where the machine has no IPv6 loopback (run here in a network namespace with IPv6 off), a
    * server on ::1 is an {@code IpcException} that says where, and a connect to it fails.
    */
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void withoutAnIpv6LoopbackAServerOnItFailsSayingWhereAndAConnectFails(Fixture f) throws Exception {
     Assumptions.assumeTrue(Ipv6Loopback.unavailabilityCause().isPresent(), "this machine has an IPv6 loopback");

@@ -119,10 +119,9 @@ public class LocalPathConformanceTest {
     assertFalse(Files.exists(p, LinkOption.NOFOLLOW_LINKS), p + " outlived its server");
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void everyLengthUpToTheLimitBindsWhateverTheNamesLength(Fixture f) throws Exception {
-    f.assumeAvailable();
     List<String> failures = new ArrayList<>();
     for (int length = LIMIT - 6; length <= LIMIT; length++) {
       for (int nameLength = 1; nameLength <= 5; nameLength++) {
@@ -137,10 +136,9 @@ public class LocalPathConformanceTest {
     assertEquals(List.of(), failures);
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void oneByteOverTheLimitIsRefusedNamingTheLength(Fixture f) throws Exception {
-    f.assumeAvailable();
     for (int nameLength = 1; nameLength <= 5; nameLength++) {
       Path p = pathOfLength(dir, LIMIT + 1, "abcde".substring(0, nameLength));
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -186,20 +184,18 @@ public class LocalPathConformanceTest {
     assertEquals(List.of(), listing(dir.resolve("sub")), "something was left in " + dir.resolve("sub"));
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void aTrailingSlashNamesTheSameFile(Fixture f) throws Exception {
-    f.assumeAvailable();
     // java.nio drops a trailing slash, so "dir/t.sock/" is the file t.sock
     Path p = Path.of(dir + "/t.sock/");
     assertEquals(dir.resolve("t.sock"), p);
     serveAndConnect(f, p);
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void aRelativeNameWithoutAParentIsInTheWorkingDirectory(Fixture f) throws Exception {
-    f.assumeAvailable();
     Path p = Path.of("bbipc-" + UUID.randomUUID().toString().substring(0, 8) + ".sock");
     assertEquals(null, p.getParent());
     Path cwd = Path.of("").toAbsolutePath();

@@ -34,7 +34,6 @@ import jdk.jfr.consumer.RecordingFile;
 import jdk.jfr.consumer.RecordingStream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -94,10 +93,9 @@ public class OperationsConformanceTest {
    * buffered each way, short writes, pauses at the inbound limit; the server's accepted and
    * waiting; and the runtime's sums, which keep what closed streams moved.
    */
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void statisticsCountWhatHappened(Fixture f) throws Exception {
-    f.assumeAvailable();
     byte[] data = Streams.randomBytes(new Random(1), 256 * LIMIT);
     try (Ipc ipc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).outboundBufferLimit(LIMIT).build()) {
       StreamServer server = server(f, ipc, ServerOptions.defaults());
@@ -177,10 +175,9 @@ public class OperationsConformanceTest {
   }
 
   /** A local server refusing a uid counts it. */
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void aServerCountsWhomItRefused(Fixture f) throws Exception {
-    f.assumeAvailable();
     Assumptions.assumeTrue(f.kind() == Fixture.Kind.LOCAL, "uids are checked on local servers only");
     Assumptions.assumeTrue(Fixture.provider(f.serverTransport()).hasPeerCredentials(),
         "transport " + f.serverTransport() + " cannot tell who connects");
@@ -209,10 +206,9 @@ public class OperationsConformanceTest {
    * accept, read paused/resumed with its duration, remote disconnect with how, and close, each
    * with the kind, transport and addresses.
    */
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void jfrEventsTellWhatEachSocketDid(Fixture f) throws Exception {
-    f.assumeAvailable();
     List<RecordedEvent> events = new CopyOnWriteArrayList<>();
     try (RecordingStream rs = new RecordingStream();
          Ipc ipc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build()) {
@@ -292,10 +288,9 @@ public class OperationsConformanceTest {
   }
 
   /** A recording with the JDK's own settings gets none of bbipc's events: they are off by default. */
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void jfrEventsAreOffUnlessARecordingEnablesThem(Fixture f) throws Exception {
-    f.assumeAvailable();
     Path file = dir.resolve("default.jfr");
     try (Recording recording = new Recording(Configuration.getConfiguration("profile"));
          Ipc ipc = f.builder(f.serverTransport()).build()) {

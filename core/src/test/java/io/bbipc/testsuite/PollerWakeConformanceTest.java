@@ -21,8 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Behaviour 10: a thread in {@code waitForEvents} waits on every socket its poller monitors, so
@@ -33,9 +31,6 @@ public class PollerWakeConformanceTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.conformance();
-  }
 
   /** What a parked call returned, or a failure naming what was closed if it stayed parked. */
   private static Object outcome(CompletableFuture<Object> parked, String closed) throws Exception {
@@ -53,10 +48,8 @@ public class PollerWakeConformanceTest {
     assertEquals(List.of(), outcome, "nothing else monitored was ready");
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void closingAMonitoredStreamWakesWaitForEvents(Fixture f) throws Exception {
-    f.assumeAvailable();
     f.assumeThreaded("the waiting thread is not the owner");
     try (Fixture.Connection c = f.connection(dir); Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.server(), EnumSet.of(CONNECTION_AVAILABLE));
@@ -82,10 +75,8 @@ public class PollerWakeConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void closingAMonitoredServerWakesWaitForEvents(Fixture f) throws Exception {
-    f.assumeAvailable();
     f.assumeThreaded("the waiting thread is not the owner");
     try (Fixture.Connection c = f.connection(dir); Poller poller = f.serverIpc().makePoller()) {
       poller.monitorSocket(c.server(), EnumSet.of(CONNECTION_AVAILABLE));
@@ -98,10 +89,8 @@ public class PollerWakeConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void closingAMonitoredSocketWakesEveryThreadWaitingInThePoller(Fixture f) throws Exception {
-    f.assumeAvailable();
     f.assumeThreaded("several threads wait in one poller; only the owner may");
     try (Fixture.Connection c = f.connection(dir); Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE));
@@ -115,10 +104,8 @@ public class PollerWakeConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aSocketClosedBeforeTheCallIsDroppedWithoutEndingTheWait(Fixture f) throws Exception {
-    f.assumeAvailable();
     f.assumeThreaded("the waiting thread is not the owner");
     try (Fixture.Connection c = f.connection(dir); Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE));

@@ -42,9 +42,6 @@ public class PollingConformanceTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.conformance();
-  }
 
   static List<String[]> transportPairs() {
     List<String[]> pairs = new ArrayList<>();
@@ -94,10 +91,8 @@ public class PollingConformanceTest {
     return r;
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void theOriginalPollerSequence(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Poller poller = f.clientIpc().makePoller(); StreamServer server = f.makeServer(dir)) {
       poller.monitorSocket(server, AVAILABLE);
       assertEquals(List.of(), poller.waitForEvents(Timeout.IMMEDIATE));
@@ -172,10 +167,8 @@ public class PollingConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aConnectToALoopbackPortWithNoListenerFailsThroughAPoller(Fixture f) throws Exception {
-    f.assumeAvailable();
     if (!f.kind().isTcp()) {
       return;
     }
@@ -192,10 +185,8 @@ public class PollingConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void onlyReadySocketsAreReportedAmongMany(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (StreamServer server = f.makeServer(dir); Poller poller = f.serverIpc().makePoller()) {
       List<StreamSocket> clients = new ArrayList<>();
       List<StreamSocket> accepted = new ArrayList<>();
@@ -230,10 +221,8 @@ public class PollingConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void closingAPollerWakesItsWaiterAndLeavesTheSocketsOpen(Fixture f) throws Exception {
-    f.assumeAvailable();
     f.assumeThreaded("the waiting thread is not the owner (CallerDrivenConformanceTest closes under a waiting owner)");
     try (Fixture.Connection c = f.connection(dir)) {
       Poller poller = f.clientIpc().makePoller();
@@ -250,10 +239,8 @@ public class PollingConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void anInterruptedWaitForEventsReturnsEmptyAndKeepsTheFlag(Fixture f) throws Exception {
-    f.assumeAvailable();
     f.assumeThreaded("the waiting thread is not the owner (CallerDrivenConformanceTest interrupts an owner)");
     try (Fixture.Connection c = f.connection(dir); Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
@@ -280,10 +267,8 @@ public class PollingConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void socketsOfDifferentRuntimesArePolledTogether(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir); io.bbipc.Ipc other = io.bbipc.Ipc.create();
          Poller poller = other.makePoller()) {
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
@@ -295,10 +280,8 @@ public class PollingConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void pollOnAClosedSocketThrowsAndPollSocketsToo(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       c.client().close();
       assertThrows(IpcException.class, () -> BasicBinaryIpc.pollSocket(c.client(), EnumSet.of(DATA_AVAILABLE), WAIT));

@@ -23,7 +23,6 @@ import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Local socket files: reclaiming stale ones, their mode, and who may connect. */
@@ -35,10 +34,9 @@ public class SecurityConformanceTest {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("local")
   void aStaleSocketIsReclaimedOnlyWhenAskedAndOnlyIfNobodyListens(Fixture f) throws Exception {
-    f.assumeAvailable();
     Path path = dir.resolve("stale.sock");
     ServerOptions keep = ServerOptions.defaults().deleteOnClose(false);
     f.serverIpc().makeLocalServer(path, keep).close();
@@ -60,10 +58,9 @@ public class SecurityConformanceTest {
     assertEquals("x", Files.readString(file));
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("local")
   void theSocketFileModeCanBeChosen(Fixture f) throws Exception {
-    f.assumeAvailable();
     Path path = dir.resolve("group.sock");
     Assumptions.assumeTrue(Files.getFileStore(dir).supportsFileAttributeView("posix"), "no POSIX permissions here");
     EnumSet<PosixFilePermission> mode = EnumSet.copyOf(PosixFilePermissions.fromString("rw-rw----"));
@@ -76,10 +73,9 @@ public class SecurityConformanceTest {
     return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("local")
   void onlyAllowedUidsAreAccepted(Fixture f) throws Exception {
-    f.assumeAvailable();
     Assumptions.assumeTrue(Files.exists(Path.of("/proc/self")), "needs /proc to learn this process's uid");
     int me = myUid();
     boolean credentials = Fixture.provider(f.serverTransport()).hasPeerCredentials();
@@ -108,20 +104,18 @@ public class SecurityConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("local")
   void allowedPeerUidsIsRefusedForTcpAndForBadIds(Fixture f) {
-    f.assumeAvailable();
     assertThrows(IllegalArgumentException.class, () -> f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0,
         ServerOptions.defaults().allowedPeerUids(0)));
     assertThrows(IllegalArgumentException.class, () -> ServerOptions.defaults().allowedPeerUids(new int[0]));
     assertThrows(IllegalArgumentException.class, () -> ServerOptions.defaults().allowedPeerUids(-1));
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("local")
   void abstractNamesWhereTheTransportHasThem(Fixture f) throws Exception {
-    f.assumeAvailable();
     String name = "bbipc-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
     boolean serverHas = Fixture.provider(f.serverTransport()).hasAbstractNamespace();
     boolean clientHas = Fixture.provider(f.clientTransport()).hasAbstractNamespace();

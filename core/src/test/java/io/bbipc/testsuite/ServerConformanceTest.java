@@ -32,7 +32,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Servers of both kinds, TCP addresses and local socket files, on every transport. */
@@ -40,18 +39,14 @@ public class ServerConformanceTest {
   @TempDir
   Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.conformance();
-  }
 
   static List<Fixture> servers() {
     return Fixture.conformanceSameTransport();
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("servers")
   void acceptWithNothingWaitingThrowsAndASecondServerOnTheSameAddressFails(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (StreamServer server = f.makeServer(dir)) {
       assertFalse(server.connectionAvailable());
       NoConnectionAvailableException e = assertThrows(NoConnectionAvailableException.class,
@@ -82,10 +77,8 @@ public class ServerConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void anAcceptedStreamOutlivesItsServer(Fixture f) throws Exception {
-    f.assumeAvailable();
     Fixture.Connection c = f.connection(dir);
     try (c) {
       c.server().close();
@@ -100,10 +93,9 @@ public class ServerConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("servers")
   void closingAServerClosesConnectionsNobodyAccepted(Fixture f) throws Exception {
-    f.assumeAvailable();
     StreamServer server = f.makeServer(dir);
     StreamSocket client = f.connect(server);
     try (client) {
@@ -113,10 +105,8 @@ public class ServerConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void connectionsAreAcceptedInOrderAndTheEventIsLevelTriggered(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (StreamServer server = f.makeServer(dir)) {
       StreamSocket a = f.connect(server);
       assertTrue(a.poll(CONNECTION_SUCCEEDED, WAIT));
@@ -151,10 +141,9 @@ public class ServerConformanceTest {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("tcp")
   void hostAddressesAndPortsWithAnExplicitLocalPort(Fixture f) throws Exception {
-    f.assumeAvailable();
     int clientPort;
     try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
       clientPort = probe.getLocalPort();
@@ -185,10 +174,9 @@ public class ServerConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("tcp")
   void aServerOnAnyAddressTakesLoopbackClients(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer("0.0.0.0", 0)) {
       assertEquals("0.0.0.0", server.hostAddress());
       try (Ipv4TcpStream client = f.clientIpc().connectToIpv4TcpServer("127.0.0.1", server.port())) {
@@ -198,10 +186,9 @@ public class ServerConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("tcp")
   void aConnectToALoopbackPortWithNoListenerFails(Fixture f) throws Exception {
-    f.assumeAvailable();
     int port;
     try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
       port = probe.getLocalPort();
@@ -217,10 +204,9 @@ public class ServerConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("tcp")
   void aLocalPortInUseMakesTheConnectionFail(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0);
          Ipv4TcpServer occupier = f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0);
          Ipv4TcpStream client = f.clientIpc().connectToIpv4TcpServer("127.0.0.1", server.port(),
@@ -230,10 +216,9 @@ public class ServerConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("tcp")
   void aClosedServerFreesItsPortAtOnce(Fixture f) throws Exception {
-    f.assumeAvailable();
     ServerOptions reuse = ServerOptions.defaults().reuseAddress(true);
     int port = 0;
     for (int i = 0; i < 50; i++) {
@@ -249,10 +234,9 @@ public class ServerConformanceTest {
 
   // ---------------------------------------------------------------- local socket files
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("local")
   void theSocketFileExistsWhileOpenAndIsPrivateAndGoneAfterClose(Fixture f) throws Exception {
-    f.assumeAvailable();
     Path path = dir.resolve("s.sock");
     LocalServer server = f.serverIpc().makeLocalServer(path);
     try (server) {
@@ -274,10 +258,9 @@ public class ServerConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("local")
   void deleteOnCloseFalseLeavesTheFileAndClosingAStreamNeverRemovesIt(Fixture f) throws Exception {
-    f.assumeAvailable();
     Path path = dir.resolve("keep.sock");
     try (LocalServer server = f.serverIpc().makeLocalServer(path, ServerOptions.defaults().deleteOnClose(false));
          LocalStream client = f.clientIpc().connectToLocalServer(path)) {
@@ -289,10 +272,9 @@ public class ServerConformanceTest {
     assertTrue(Files.exists(path, LinkOption.NOFOLLOW_LINKS));
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("local")
   void aServerDoesNotDeleteAFileThatIsNoLongerItsOwn(Fixture f) throws Exception {
-    f.assumeAvailable();
     Path path = dir.resolve("moved.sock");
     LocalServer server = f.serverIpc().makeLocalServer(path);
     Files.delete(path);
@@ -301,10 +283,9 @@ public class ServerConformanceTest {
     assertEquals("someone else's", Files.readString(path));
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("local")
   void anythingAlreadyAtThePathIsRefusedAndLeftUntouched(Fixture f) throws Exception {
-    f.assumeAvailable();
     Ipc ipc = f.serverIpc();
     Path file = Files.writeString(dir.resolve("file"), "data");
     Path directory = Files.createDirectory(dir.resolve("dir"));
@@ -324,10 +305,9 @@ public class ServerConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("local")
   void connectingToAMissingOrDeadServerThrowsNoLocalServer(Fixture f) throws Exception {
-    f.assumeAvailable();
     Path missing = dir.resolve("missing.sock");
     NoLocalServerException e = assertThrows(NoLocalServerException.class,
         () -> f.clientIpc().connectToLocalServer(missing));
@@ -340,10 +320,9 @@ public class ServerConformanceTest {
     assertThrows(NoLocalServerException.class, () -> f.clientIpc().connectToLocalServer(stale));
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("local")
   void pathnamesMatchOnServerClientAndAcceptedStream(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       Path p = ((LocalServer) c.server()).localPathname();
       assertEquals(p, ((LocalStream) c.client()).localPathname());
@@ -352,10 +331,9 @@ public class ServerConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("local")
   void aPathOverTheLimitIsRefusedBeforeAnyIo(Fixture f) throws Exception {
-    f.assumeAvailable();
     Path tooLong = dir.resolve("x".repeat(120));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> f.serverIpc().makeLocalServer(tooLong));

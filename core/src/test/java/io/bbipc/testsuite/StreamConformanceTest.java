@@ -28,7 +28,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** The stream behaviours of API.md and the original library's stream tests, on every fixture. */
@@ -40,10 +39,9 @@ public class StreamConformanceTest {
     return Fixture.conformance();
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void bothEndsAreDeterminedAndSucceeded(Fixture f) throws Exception {
-    f.assumeAvailable();
     StreamServer server = f.makeServer(dir);
     try (server) {
       assertFalse(server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.IMMEDIATE));
@@ -74,10 +72,9 @@ public class StreamConformanceTest {
     return got;
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void writeAndReadWithStartAndEnd(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       StreamSocket client = c.client();
       StreamSocket remote = c.accepted();
@@ -109,10 +106,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void readWithNoDataReturnsZero(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       byte[] buffer = new byte[10];
       assertEquals(0, c.client().readFromStream(buffer));
@@ -121,10 +117,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void peekLeavesTheBytesForTheNextRead(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       byte[] data = {10, 20, 30, 40, 50};
       assertEquals(5, c.client().writeToStream(data));
@@ -147,10 +142,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void remoteDisconnect(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       StreamSocket client = c.client();
       StreamSocket remote = c.accepted();
@@ -175,10 +169,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void bytesWrittenJustBeforeThePeerClosedAreReadInFull(Fixture f) throws Exception {
-    f.assumeAvailable();
     byte[] data = Streams.randomBytes(new Random(42), 300_000);
     try (Fixture.Connection c = f.connection(dir)) {
       Streams.writeFully(c.accepted(), data, Streams.deadline(20));
@@ -191,10 +184,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void aConnectionClosedBeforeAcceptIsOfferedWithItsBytes(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (StreamServer server = f.makeServer(dir)) {
       try (StreamSocket client = f.connect(server)) {
         assertTrue(client.poll(CONNECTION_SUCCEEDED, WAIT));
@@ -208,10 +200,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void aPeerThatNeverReadsFillsTheOutboundBuffer(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       byte[] chunk = new byte[100_000];
       long written = 0;
@@ -246,10 +237,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void closeDeliversWhatWasAlreadyAccepted(Fixture f) throws Exception {
-    f.assumeAvailable();
     byte[] data = Streams.randomBytes(new Random(7), 900_000);
     try (Fixture.Connection c = f.connection(dir)) {
       int off = 0;
@@ -269,10 +259,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void aClosedStreamThrowsAndReportsNothing(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       StreamSocket s = c.client();
       s.close();
@@ -292,10 +281,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void byteBufferOverloadsMoveBetweenPositionAndLimit(Fixture f) throws Exception {
-    f.assumeAvailable();
     try (Fixture.Connection c = f.connection(dir)) {
       ByteBuffer out = ByteBuffer.allocateDirect(16);
       out.put(new byte[] {1, 2, 3, 4, 5, 6});
@@ -320,10 +308,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void whenReadyCompletesOnTheEventLoop(Fixture f) throws Exception {
-    f.assumeAvailable();
     f.assumeThreaded("it expects completion with no call into the runtime (CallerDrivenConformanceTest checks completion inside the owner's calls)");
     try (Fixture.Connection c = f.connection(dir)) {
       AtomicReference<String> thread = new AtomicReference<>();
@@ -344,10 +331,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void closingWakesABlockedPoll(Fixture f) throws Exception {
-    f.assumeAvailable();
     f.assumeThreaded("the waiting thread is not the owner (CallerDrivenConformanceTest closes under a waiting owner)");
     try (Fixture.Connection c = f.connection(dir)) {
       CompletableFuture<Object> outcome = Streams.parkedIn(() -> c.accepted().poll(DATA_AVAILABLE, Timeout.INDEFINITE));
@@ -357,10 +343,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void anInterruptedPollReturnsEmptyAndKeepsTheFlag(Fixture f) throws Exception {
-    f.assumeAvailable();
     f.assumeThreaded("the waiting thread is not the owner (CallerDrivenConformanceTest interrupts an owner)");
     try (Fixture.Connection c = f.connection(dir)) {
       AtomicReference<Thread> waiter = new AtomicReference<>();
@@ -384,10 +369,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void sixtyFourMebibytesEachWayWithRandomChunks(Fixture f) throws Exception {
-    f.assumeAvailable();
     int size = 64 << 20;
     try (Fixture.Connection c = f.connection(dir)) {
       Transfer ab = new Transfer(c.client(), c.accepted(), size, 1);
@@ -406,10 +390,9 @@ public class StreamConformanceTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
+  @FixtureTest
   @MethodSource("fixtures")
   void aReaderOfOneByteAtATimeGetsTheSameStream(Fixture f) throws Exception {
-    f.assumeAvailable();
     byte[] data = Streams.randomBytes(new Random(3), 20_000);
     try (Fixture.Connection c = f.connection(dir)) {
       Streams.writeFully(c.client(), data, Streams.deadline(10));
