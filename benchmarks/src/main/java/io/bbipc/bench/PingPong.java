@@ -84,6 +84,26 @@ abstract class PingPong implements AutoCloseable {
     ping[SIZE - 1] = (byte) (round >>> 16);
   }
 
+  /**
+   * The client half of both bbipc sync facades: write and read on the calling thread. One loop
+   * for both, so the threaded and the caller-driven figures cannot drift apart by how they are
+   * timed.
+   */
+  static void blockingRoundTrips(StreamSocket c, byte[] ping, byte[] pong, long[] samples, int offset,
+                                 int count) throws IpcException, IOException {
+    for (int i = 0; i < count; i++) {
+      stamp(ping, offset + i);
+      long t0 = System.nanoTime();
+      Endpoints.writeFully(c, ping, SIZE);
+      Endpoints.readFully(c, pong, SIZE);
+      samples[offset + i] = System.nanoTime() - t0;
+      if (i == 0) {
+        check(ping, pong);
+      }
+    }
+    check(ping, pong);
+  }
+
   static <T> T await(CompletableFuture<T> f, String what) throws Exception {
     try {
       return f.get(STALL_SECONDS, TimeUnit.SECONDS);
@@ -130,18 +150,7 @@ abstract class PingPong implements AutoCloseable {
 
     @Override
     void run(long[] samples, int offset, int count) throws Exception {
-      StreamSocket c = pair.client;
-      for (int i = 0; i < count; i++) {
-        stamp(ping, offset + i);
-        long t0 = System.nanoTime();
-        Endpoints.writeFully(c, ping, SIZE);
-        Endpoints.readFully(c, pong, SIZE);
-        samples[offset + i] = System.nanoTime() - t0;
-        if (i == 0) {
-          check(ping, pong);
-        }
-      }
-      check(ping, pong);
+      blockingRoundTrips(pair.client, ping, pong, samples, offset, count);
       Throwable f = echoFailure.get();
       if (f != null) {
         throw new IOException("echo thread failed: " + f, f);
@@ -184,18 +193,7 @@ abstract class PingPong implements AutoCloseable {
 
     @Override
     void run(long[] samples, int offset, int count) throws Exception {
-      StreamSocket c = pair.client;
-      for (int i = 0; i < count; i++) {
-        stamp(ping, offset + i);
-        long t0 = System.nanoTime();
-        Endpoints.writeFully(c, ping, SIZE);
-        Endpoints.readFully(c, pong, SIZE);
-        samples[offset + i] = System.nanoTime() - t0;
-        if (i == 0) {
-          check(ping, pong);
-        }
-      }
-      check(ping, pong);
+      blockingRoundTrips(pair.client, ping, pong, samples, offset, count);
       if (echo.isDone() && !closing) {
         try {
           echo.join();
