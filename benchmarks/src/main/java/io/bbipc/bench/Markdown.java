@@ -430,8 +430,9 @@ final class Markdown {
     b.append(String.format(Locale.ROOT, "* **Latency** (hand-written harness, not JMH): %s of warm-up (long enough for the JIT to "
         + "finish: pinned, the compiler shares the one CPU, and with 500 ms its work fell into the measured "
         + "window, which made the threaded sync facade's pinned TCP p99.9 1.5-2.7 ms), then "
-        + "%s of round trips, each one's `System.nanoTime()` delta kept in an array (at most %,d) that is "
-        + "sorted for the percentiles (nearest rank). The clock starts before the ping is handed to the "
+        + "%s of round trips, each one's `System.nanoTime()` delta recorded in an HdrHistogram (%d "
+        + "significant digits) that gives the mean and the percentiles (nearest rank, at most 0.1 %% above "
+        + "the round trip it names). The clock starts before the ping is handed to the "
         + "system and stops when all 64 echoed bytes are in the client's hands; every echo is checked "
         + "against its ping. Run twice: *pinned*, in a child JVM started under `taskset -c 0`, so both ends, "
         + "the event loops, the JIT and the GC share one CPU and the figure is the software's own cost (the "
@@ -443,7 +444,7 @@ final class Markdown {
         + "over every thread: both ends, the event loops, the harness; not the JIT or GC threads), divided "
         + "by their number. Beside a round trip's wall time it shows how much of it was spent spinning or "
         + "working rather than waiting.%n",
-        duration(s.latencyWarmupNanos), duration(s.latencyMeasureNanos), s.latencyMaxSamples));
+        duration(s.latencyWarmupNanos), duration(s.latencyMeasureNanos), Stats.DIGITS));
     b.append(String.format(Locale.ROOT, "* **Streaming throughput** (JMH, `ThroughputBench`, single-shot mode): "
         + "%s one way in 64 KiB writes per operation, %d warm-up and %d measured operations, %s. Bytes start "
         + "in a `byte[]` and end in a `byte[]` for every system: raw Netty copies into a pooled direct buffer to "
