@@ -3,7 +3,6 @@ package io.bbipc.bench;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Predicate;
 
 /** docs/benchmarks.md: the machine, the targets, every table, and how each figure was taken. */
 final class Markdown {
@@ -156,20 +155,20 @@ final class Markdown {
   static List<Target> computeTargets(Results r, Context c) {
     List<Target> t = new ArrayList<>();
     for (Family f : Family.values()) {
-      Results.LatencyRow jdk = latency(r, true, Sys.JDK, Sys.NO_TRANSPORT, f);
+      Results.LatencyRow jdk = r.latencyRow(true, Sys.JDK, Sys.NO_TRANSPORT, f);
       for (String tr : c.transports) {
-        Results.LatencyRow sync = latency(r, true, Sys.BBIPC_SYNC, tr, f);
+        Results.LatencyRow sync = r.latencyRow(true, Sys.BBIPC_SYNC, tr, f);
         t.add(ratio("sync RTT ≤ 1.3 × JDK blocking RTT (pinned, p50)", tr, f, sync, jdk, 1.3, true));
       }
     }
     String primary = Syscalls.transport(c.transports);
     for (Family f : Family.values()) {
-      Results.LatencyRow jdk = latency(r, true, Sys.JDK, Sys.NO_TRANSPORT, f);
+      Results.LatencyRow jdk = r.latencyRow(true, Sys.JDK, Sys.NO_TRANSPORT, f);
       Target x = ratio("caller-driven sync RTT ≤ 1.2 × JDK blocking RTT (pinned, p50)", primary, f,
-          latency(r, true, Sys.BBIPC_SYNC_CALLER, primary, f), jdk, 1.2, true);
+          r.latencyRow(true, Sys.BBIPC_SYNC_CALLER, primary, f), jdk, 1.2, true);
       List<String> others = new ArrayList<>();
       for (String tr : c.transports) {
-        Results.LatencyRow cd = latency(r, true, Sys.BBIPC_SYNC_CALLER, tr, f);
+        Results.LatencyRow cd = r.latencyRow(true, Sys.BBIPC_SYNC_CALLER, tr, f);
         if (!tr.equals(primary) && ok(cd) && ok(jdk)) {
           others.add(String.format(Locale.ROOT, "%s %.2f× (%.1f µs)", tr, (double) cd.p50() / jdk.p50(),
               cd.p50() / 1e3));
@@ -180,14 +179,14 @@ final class Markdown {
     for (Family f : Family.values()) {
       for (String tr : c.transports) {
         t.add(ratio("async RTT ≤ 1.2 × raw Netty RTT (pinned, p50)", tr, f,
-            latency(r, true, Sys.BBIPC_ASYNC, tr, f), latency(r, true, Sys.NETTY, tr, f), 1.2, true));
+            r.latencyRow(true, Sys.BBIPC_ASYNC, tr, f), r.latencyRow(true, Sys.NETTY, tr, f), 1.2, true));
       }
     }
     for (Family f : Family.values()) {
       for (String tr : c.transports) {
-        Results.ThroughputRow sync = find(r.throughput, x -> x.sys() == Sys.BBIPC_SYNC
+        Results.ThroughputRow sync = Results.find(r.throughput, x -> x.sys() == Sys.BBIPC_SYNC
             && x.transport().equals(tr) && x.family() == f);
-        Results.ThroughputRow netty = find(r.throughput, x -> x.sys() == Sys.NETTY
+        Results.ThroughputRow netty = Results.find(r.throughput, x -> x.sys() == Sys.NETTY
             && x.transport().equals(tr) && x.family() == f);
         String what = "sync throughput ≥ 0.9 × raw Netty throughput";
         if (!ok(sync) || !ok(netty)) {
@@ -200,9 +199,9 @@ final class Markdown {
       }
     }
     for (Family f : Family.values()) {
-      Results.ThroughputRow jdk = find(r.throughput, x -> x.sys() == Sys.JDK && x.family() == f);
+      Results.ThroughputRow jdk = Results.find(r.throughput, x -> x.sys() == Sys.JDK && x.family() == f);
       for (String tr : c.transports) {
-        Results.ThroughputRow cd = find(r.throughput, x -> x.sys() == Sys.BBIPC_SYNC_CALLER
+        Results.ThroughputRow cd = Results.find(r.throughput, x -> x.sys() == Sys.BBIPC_SYNC_CALLER
             && x.transport().equals(tr) && x.family() == f);
         String what = "caller-driven sync throughput ≥ 0.9 × JDK blocking throughput";
         if (!ok(cd) || !ok(jdk)) {
@@ -215,10 +214,10 @@ final class Markdown {
       }
     }
     for (Family f : Family.values()) {
-      Results.LatencyRow jdk = latency(r, false, Sys.JDK, Sys.NO_TRANSPORT, f);
+      Results.LatencyRow jdk = r.latencyRow(false, Sys.JDK, Sys.NO_TRANSPORT, f);
       for (String tr : c.transports) {
         for (Sys sys : List.of(Sys.BBIPC_SYNC, Sys.BBIPC_SYNC_SPIN)) {
-          Results.LatencyRow sync = latency(r, false, sys, tr, f);
+          Results.LatencyRow sync = r.latencyRow(false, sys, tr, f);
           Target x = ratio("unpinned " + (sys == Sys.BBIPC_SYNC ? "sync (default, no spin)" : "sync + 50 µs spin")
               + " p50 ≤ 0.5 × JDK blocking p50", tr, f, sync, jdk, 0.5, true);
           String cpu = ok(sync) && ok(jdk) ? String.format(Locale.ROOT,
@@ -229,9 +228,9 @@ final class Markdown {
       }
     }
     for (Family f : Family.values()) {
-      Results.LatencyRow jdk = latency(r, false, Sys.JDK, Sys.NO_TRANSPORT, f);
+      Results.LatencyRow jdk = r.latencyRow(false, Sys.JDK, Sys.NO_TRANSPORT, f);
       for (String tr : c.transports) {
-        Results.LatencyRow busy = latency(r, false, Sys.BBIPC_SYNC_CALLER_BUSY, tr, f);
+        Results.LatencyRow busy = r.latencyRow(false, Sys.BBIPC_SYNC_CALLER_BUSY, tr, f);
         Target x = ratio("unpinned sync, caller-driven + 50 µs busy poll p50 ≤ 0.5 × JDK blocking p50", tr, f,
             busy, jdk, 0.5, true);
         t.add(x.beside(ok(busy) && ok(jdk) ? String.format(Locale.ROOT,
@@ -246,9 +245,9 @@ final class Markdown {
             ? r.syscallsNotMeasured : "not asked for (--only)") + ")", null, ""));
         continue;
       }
-      Results.SyscallRow cd = syscalls(r, Sys.BBIPC_SYNC_CALLER, f);
-      Results.SyscallRow jdk = syscalls(r, Sys.JDK, f);
-      Results.SyscallRow threaded = syscalls(r, Sys.BBIPC_SYNC, f);
+      Results.SyscallRow cd = r.syscallRow(Sys.BBIPC_SYNC_CALLER, f);
+      Results.SyscallRow jdk = r.syscallRow(Sys.JDK, f);
+      Results.SyscallRow threaded = r.syscallRow(Sys.BBIPC_SYNC, f);
       if (cd == null || cd.error() != null) {
         t.add(new Target(what, primary, f.label, "≤ 6", "n/a (not measured)", null, ""));
       } else {
@@ -261,8 +260,8 @@ final class Markdown {
     int small = sizes[0];
     int big = sizes[sizes.length - 1];
     for (String tr : c.transports) {
-      Results.PollerRow a = find(r.poller, x -> x.transport().equals(tr) && x.monitored() == small);
-      Results.PollerRow z = find(r.poller, x -> x.transport().equals(tr) && x.monitored() == big);
+      Results.PollerRow a = Results.find(r.poller, x -> x.transport().equals(tr) && x.monitored() == small);
+      Results.PollerRow z = Results.find(r.poller, x -> x.transport().equals(tr) && x.monitored() == big);
       String what = String.format(Locale.ROOT, "waitForEvents with %,d monitored ≤ 1.5 × with %,d", big, small);
       if (a == null || z == null || a.error() != null || z.error() != null) {
         t.add(new Target(what, tr, "TCP loopback", "≤ 1.50×", "n/a (not measured)", null, ""));
@@ -273,7 +272,7 @@ final class Markdown {
       }
     }
     for (String tr : c.transports) {
-      Results.MemoryRow m = find(r.memory, x -> x.sys() == Sys.BBIPC_SYNC && x.transport().equals(tr));
+      Results.MemoryRow m = Results.find(r.memory, x -> x.sys() == Sys.BBIPC_SYNC && x.transport().equals(tr));
       String what = "heap + direct per idle connection ≤ 4 KiB";
       if (m == null || m.error() != null) {
         t.add(new Target(what, tr, "TCP loopback", "≤ 4,096 B", "n/a (not measured)", null, ""));
@@ -316,7 +315,7 @@ final class Markdown {
         continue;
       }
       String[] f = line.split("\t");
-      Target now = find(targets, x -> x.what().equals(f[0]) && x.transport().equals(f[1])
+      Target now = Results.find(targets, x -> x.what().equals(f[0]) && x.transport().equals(f[1])
           && x.connection().equals(f[2]));
       checks.add(new BaselineCheck(f[0], f[1], f[2], f[3], Double.parseDouble(f[4]),
           now == null || now.met() == null ? Double.NaN : now.ratio()));
@@ -556,7 +555,8 @@ final class Markdown {
       for (String tr : sys.usesTransport() ? c.transports : List.of(Sys.NO_TRANSPORT)) {
         b.append("| ").append(sys.label).append(" | ").append(transportCell(sys, tr));
         for (Family f : Family.values()) {
-          Results.ThroughputRow x = find(r.throughput, y -> y.sys() == sys && y.transport().equals(tr) && y.family() == f);
+          Results.ThroughputRow x = Results.find(r.throughput, y -> y.sys() == sys && y.transport().equals(tr)
+              && y.family() == f);
           b.append(" | ").append(x == null ? "—" : x.error() != null ? "failed: " + x.error()
               : String.format(Locale.ROOT, "%.2f", x.gibPerSecond()));
         }
@@ -581,14 +581,15 @@ final class Markdown {
     for (String tr : c.transports) {
       b.append("| ").append(tr).append(" |");
       for (int n : sizes) {
-        Results.PollerRow x = find(r.poller, y -> y.transport().equals(tr) && y.monitored() == n);
+        Results.PollerRow x = Results.find(r.poller, y -> y.transport().equals(tr) && y.monitored() == n);
         b.append(' ').append(x == null ? "—" : x.error() != null ? "failed: " + x.error()
             : Double.isFinite(x.errorNanos())
             ? String.format(Locale.ROOT, "%.0f ± %.0f", x.nanosPerCall(), x.errorNanos())
             : String.format(Locale.ROOT, "%.0f", x.nanosPerCall())).append(" |");
       }
-      Results.PollerRow a = find(r.poller, y -> y.transport().equals(tr) && y.monitored() == sizes[0]);
-      Results.PollerRow z = find(r.poller, y -> y.transport().equals(tr) && y.monitored() == sizes[sizes.length - 1]);
+      Results.PollerRow a = Results.find(r.poller, y -> y.transport().equals(tr) && y.monitored() == sizes[0]);
+      Results.PollerRow z = Results.find(r.poller, y -> y.transport().equals(tr)
+          && y.monitored() == sizes[sizes.length - 1]);
       b.append(' ').append(a == null || z == null || a.error() != null || z.error() != null ? "—"
           : String.format(Locale.ROOT, "%.2f×", z.nanosPerCall() / a.nanosPerCall())).append(" |\n");
     }
@@ -627,7 +628,7 @@ final class Markdown {
       b.append("| ").append(x.sys() == Sys.BBIPC_SYNC ? "bbipc" : x.sys().label).append(" | ")
           .append(transportCell(x.sys(), x.transport()));
       for (Family f : Family.values()) {
-        Results.ConnectRow y = find(r.connect, z -> z.sys() == x.sys() && z.transport().equals(x.transport())
+        Results.ConnectRow y = Results.find(r.connect, z -> z.sys() == x.sys() && z.transport().equals(x.transport())
             && z.family() == f);
         b.append(" | ").append(y == null ? "—" : y.error() != null ? "failed: " + y.error()
             : String.format(Locale.ROOT, "%,.0f", y.perSecond()));
@@ -674,7 +675,7 @@ final class Markdown {
     b.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (String tr : transports) {
       for (int n : s.whenReadySizes) {
-        Results.WhenReadyRow x = find(rows, y -> y.transport().equals(tr) && y.futures() == n);
+        Results.WhenReadyRow x = Results.find(rows, y -> y.transport().equals(tr) && y.futures() == n);
         b.append("| ").append(tr).append(String.format(Locale.ROOT, " | %,d | ", n));
         if (x == null) {
           b.append("— | — | — | — | — | — |\n");
@@ -707,24 +708,6 @@ final class Markdown {
   }
 
   // ---------------------------------------------------------------- helpers
-
-  static Results.LatencyRow latency(Results r, boolean pinned, Sys sys, String transport, Family f) {
-    return find(r.latency, x -> x.pinned() == pinned && x.sys() == sys && x.transport().equals(transport)
-        && x.family() == f);
-  }
-
-  static <T> T find(List<T> rows, Predicate<T> p) {
-    for (T t : rows) {
-      if (p.test(t)) {
-        return t;
-      }
-    }
-    return null;
-  }
-
-  static Results.SyscallRow syscalls(Results r, Sys sys, Family f) {
-    return find(r.syscalls, x -> x.sys() == sys && x.family() == f);
-  }
 
   private static boolean ok(Results.LatencyRow x) {
     return x != null && x.error() == null;
