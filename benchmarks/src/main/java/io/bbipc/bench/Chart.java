@@ -33,7 +33,7 @@ final class Chart {
         String tr = sys.usesTransport() ? Syscalls.transport(c.transports) : Sys.NO_TRANSPORT;
         labels.add(sys.label(tr) + (sys == Sys.BBIPC_SYNC ? " (threaded)" : ""));
         for (Family f : Family.values()) {
-          Results.SyscallRow x = Markdown.syscalls(r, sys, f);
+          Results.SyscallRow x = r.syscallRow(sys, f);
           v[i][f.ordinal()] = x == null || x.error() != null ? Double.NaN : x.perRoundTrip();
         }
       }
@@ -45,7 +45,7 @@ final class Chart {
       panels.add(byFamily("Streaming " + Markdown.bytes(c.settings.streamBytes) + " in 64 KiB writes, one way"
               + " (longer is better)", "GiB/s", rows(c, streamingSystems), "%.2f",
           (sys, tr, f) -> {
-            Results.ThroughputRow x = Markdown.find(r.throughput, y -> y.sys() == sys && y.transport().equals(tr)
+            Results.ThroughputRow x = Results.find(r.throughput, y -> y.sys() == sys && y.transport().equals(tr)
                 && y.family() == f);
             return x == null || x.error() != null ? Double.NaN : x.gibPerSecond();
           }));
@@ -64,7 +64,7 @@ final class Chart {
         labels.add("bbipc · " + tr);
         for (int i = 0; i < sizes.length; i++) {
           int n = sizes[i];
-          Results.PollerRow x = Markdown.find(r.poller, y -> y.transport().equals(tr) && y.monitored() == n);
+          Results.PollerRow x = Results.find(r.poller, y -> y.transport().equals(tr) && y.monitored() == n);
           v[t][i] = x == null || x.error() != null ? Double.NaN : x.nanosPerCall();
         }
       }
@@ -88,7 +88,7 @@ final class Chart {
       panels.add(byFamily("Connect + accept + close, one after another (longer is better)",
           "connections per second", rows(c, List.of(Sys.JDK, Sys.BBIPC_SYNC, Sys.NETTY)), "%,.0f",
           (sys, tr, f) -> {
-            Results.ConnectRow x = Markdown.find(r.connect, y -> y.sys() == sys && y.transport().equals(tr)
+            Results.ConnectRow x = Results.find(r.connect, y -> y.sys() == sys && y.transport().equals(tr)
                 && y.family() == f);
             return x == null || x.error() != null ? Double.NaN : x.perSecond();
           }));
@@ -131,7 +131,7 @@ final class Chart {
             : "64-byte round trip, unpinned on 2 vCPUs: what users here see (p50, shorter is better)",
         "µs per round trip (median)", rows(c, systems), "%.1f",
         (sys, tr, f) -> {
-          Results.LatencyRow x = Markdown.latency(r, pinned, sys, tr, f);
+          Results.LatencyRow x = r.latencyRow(pinned, sys, tr, f);
           return x == null || x.error() != null ? Double.NaN : x.p50() / 1e3;
         });
   }

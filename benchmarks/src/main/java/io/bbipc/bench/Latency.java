@@ -2,11 +2,12 @@ package io.bbipc.bench;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.HdrHistogram.Histogram;
 
 /**
  * The hand-written ping-pong harness: warm up for a while, then record every round trip's
- * nanoTime delta in an array and sort it. Round trips are run in batches so the clock can be
- * checked without timing the check.
+ * nanoTime delta in an HdrHistogram and read the percentiles from it. Round trips are run in
+ * batches so the clock can be checked without timing the check.
  */
 final class Latency {
   private Latency() {
@@ -15,12 +16,11 @@ final class Latency {
   static List<Results.LatencyRow> runAll(Settings settings, List<String> transports, boolean pinned,
                                          Progress progress) {
     List<Results.LatencyRow> rows = new ArrayList<>();
-    long[] samples = new long[settings.latencyMaxSamples];
     for (Family family : Family.values()) {
-      rows.add(one(settings, samples, Sys.JDK, Sys.NO_TRANSPORT, family, pinned, progress));
+      rows.add(one(settings, Sys.JDK, Sys.NO_TRANSPORT, family, pinned, progress));
       for (String t : transports) {
         for (Sys sys : systems(pinned)) {
-          rows.add(one(settings, samples, sys, t, family, pinned, progress));
+          rows.add(one(settings, sys, t, family, pinned, progress));
         }
       }
     }
@@ -37,27 +37,31 @@ final class Latency {
             Sys.BBIPC_ASYNC, Sys.NETTY);
   }
 
-  static Results.LatencyRow one(Settings settings, long[] samples, Sys sys, String transport,
-                                Family family, boolean pinned, Progress progress) {
+  static Results.LatencyRow one(Settings settings, Sys sys, String transport, Family family, boolean pinned,
+                                Progress progress) {
     String what = "latency " + (pinned ? "pinned" : "unpinned") + " " + sys.label(transport) + " " + family.label;
     progress.start(what);
     try (PingPong pp = PingPong.open(sys, transport, family)) {
+      Histogram latencies = Stats.histogram();
+      int round = 0;
       long end = System.nanoTime() + settings.latencyWarmupNanos;
       while (System.nanoTime() < end) {
-        pp.run(samples, 0, Math.min(settings.latencyBatch, samples.length));
+        pp.run(latencies, round, settings.latencyBatch);
+        round += settings.latencyBatch;
       }
-      int n = 0;
+      // the warm-up ran the measured code, recording included, so the JIT compiled all of it;
+      // its own figures are dropped
+      latencies.reset();
       java.util.Map<Long, Long> cpu0 = Cpu.snapshot();
       end = System.nanoTime() + settings.latencyMeasureNanos;
-      while (System.nanoTime() < end && n < samples.length) {
-        int batch = Math.min(settings.latencyBatch, samples.length - n);
-        pp.run(samples, n, batch);
-        n += batch;
+      while (System.nanoTime() < end) {
+        pp.run(latencies, round, settings.latencyBatch);
+        round += settings.latencyBatch;
       }
       long cpu = Cpu.since(cpu0);
-      Stats s = Stats.of(samples, n);
+      Stats s = Stats.of(latencies);
       Results.LatencyRow row = new Results.LatencyRow(pinned, sys, transport, family, s.count, s.mean,
-          s.p50, s.p99, s.p999, (double) cpu / n, null);
+          s.p50, s.p99, s.p999, (double) cpu / s.count, null);
       progress.done(String.format("p50 %.1f µs", s.p50 / 1e3));
       return row;
     } catch (Exception | AssertionError e) {

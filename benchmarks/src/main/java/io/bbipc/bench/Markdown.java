@@ -3,9 +3,11 @@ package io.bbipc.bench;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Predicate;
 
-/** docs/benchmarks.md: the machine, the targets, every table, and how each figure was taken. */
+/**
+ * docs/benchmarks.md: the machine, the targets, every table, and how each figure was taken. It
+ * only lays out: whether a target is met is decided by {@link Targets}.
+ */
 final class Markdown {
   private Markdown() {
   }
@@ -24,46 +26,6 @@ final class Markdown {
     String pinnedAffinity;
     double otherCpuSeconds = Double.NaN;
     List<String> parts = Report.PARTS;
-  }
-
-  /**
-   * One target, as a ratio from this run. {@code met} is null when a figure is missing; {@code ratio}
-   * is the measured ratio, NaN where the figure is not one.
-   */
-  record Target(String what, String transport, String connection, String target, String measured,
-                Boolean met, String beside, double ratio) {
-    Target(String what, String transport, String connection, String target, String measured, Boolean met,
-           String beside) {
-      this(what, transport, connection, target, measured, met, beside, Double.NaN);
-    }
-
-    Target beside(String text) {
-      return new Target(what, transport, connection, target, measured, met, text, ratio);
-    }
-  }
-
-  /** The most an earlier target's ratio may move the wrong way against the baseline run. */
-  static final double BASELINE_TOLERANCE = 0.05;
-
-  /** An earlier target's ratio in the baseline run, against this run's. */
-  record BaselineCheck(String what, String transport, String connection, String target, double before,
-                       double now) {
-    /** Lower is better for a "≤" target, higher for a "≥" one. */
-    boolean lowerIsBetter() {
-      return target.startsWith("≤");
-    }
-
-    /** This run's ratio over the baseline's, so that above 1 is worse for a "≤" target. */
-    double change() {
-      return now / before;
-    }
-
-    Boolean within() {
-      if (!Double.isFinite(now)) {
-        return null;
-      }
-      return lowerIsBetter() ? now <= before * (1 + BASELINE_TOLERANCE) : now >= before * (1 - BASELINE_TOLERANCE);
-    }
   }
 
   static String render(Results r, Context c) {
@@ -153,205 +115,8 @@ final class Markdown {
 
   // ---------------------------------------------------------------- targets
 
-  static List<Target> computeTargets(Results r, Context c) {
-    List<Target> t = new ArrayList<>();
-    for (Family f : Family.values()) {
-      Results.LatencyRow jdk = latency(r, true, Sys.JDK, Sys.NO_TRANSPORT, f);
-      for (String tr : c.transports) {
-        Results.LatencyRow sync = latency(r, true, Sys.BBIPC_SYNC, tr, f);
-        t.add(ratio("sync RTT ≤ 1.3 × JDK blocking RTT (pinned, p50)", tr, f, sync, jdk, 1.3, true));
-      }
-    }
-    String primary = Syscalls.transport(c.transports);
-    for (Family f : Family.values()) {
-      Results.LatencyRow jdk = latency(r, true, Sys.JDK, Sys.NO_TRANSPORT, f);
-      Target x = ratio("caller-driven sync RTT ≤ 1.2 × JDK blocking RTT (pinned, p50)", primary, f,
-          latency(r, true, Sys.BBIPC_SYNC_CALLER, primary, f), jdk, 1.2, true);
-      List<String> others = new ArrayList<>();
-      for (String tr : c.transports) {
-        Results.LatencyRow cd = latency(r, true, Sys.BBIPC_SYNC_CALLER, tr, f);
-        if (!tr.equals(primary) && ok(cd) && ok(jdk)) {
-          others.add(String.format(Locale.ROOT, "%s %.2f× (%.1f µs)", tr, (double) cd.p50() / jdk.p50(),
-              cd.p50() / 1e3));
-        }
-      }
-      t.add(x.beside(others.isEmpty() ? "" : "other transports: " + String.join(", ", others)));
-    }
-    for (Family f : Family.values()) {
-      for (String tr : c.transports) {
-        t.add(ratio("async RTT ≤ 1.2 × raw Netty RTT (pinned, p50)", tr, f,
-            latency(r, true, Sys.BBIPC_ASYNC, tr, f), latency(r, true, Sys.NETTY, tr, f), 1.2, true));
-      }
-    }
-    for (Family f : Family.values()) {
-      for (String tr : c.transports) {
-        Results.ThroughputRow sync = find(r.throughput, x -> x.sys() == Sys.BBIPC_SYNC
-            && x.transport().equals(tr) && x.family() == f);
-        Results.ThroughputRow netty = find(r.throughput, x -> x.sys() == Sys.NETTY
-            && x.transport().equals(tr) && x.family() == f);
-        String what = "sync throughput ≥ 0.9 × raw Netty throughput";
-        if (!ok(sync) || !ok(netty)) {
-          t.add(new Target(what, tr, f.label, "≥ 0.90×", "n/a (not measured)", null, ""));
-        } else {
-          double q = sync.gibPerSecond() / netty.gibPerSecond();
-          t.add(new Target(what, tr, f.label, "≥ 0.90×", String.format(Locale.ROOT, "%.2f× (%.2f / %.2f GiB/s)",
-              q, sync.gibPerSecond(), netty.gibPerSecond()), q >= 0.9, "", q));
-        }
-      }
-    }
-    for (Family f : Family.values()) {
-      Results.ThroughputRow jdk = find(r.throughput, x -> x.sys() == Sys.JDK && x.family() == f);
-      for (String tr : c.transports) {
-        Results.ThroughputRow cd = find(r.throughput, x -> x.sys() == Sys.BBIPC_SYNC_CALLER
-            && x.transport().equals(tr) && x.family() == f);
-        String what = "caller-driven sync throughput ≥ 0.9 × JDK blocking throughput";
-        if (!ok(cd) || !ok(jdk)) {
-          t.add(new Target(what, tr, f.label, "≥ 0.90×", "n/a (not measured)", null, ""));
-        } else {
-          double q = cd.gibPerSecond() / jdk.gibPerSecond();
-          t.add(new Target(what, tr, f.label, "≥ 0.90×", String.format(Locale.ROOT, "%.2f× (%.2f / %.2f GiB/s)",
-              q, cd.gibPerSecond(), jdk.gibPerSecond()), q >= 0.9, "", q));
-        }
-      }
-    }
-    for (Family f : Family.values()) {
-      Results.LatencyRow jdk = latency(r, false, Sys.JDK, Sys.NO_TRANSPORT, f);
-      for (String tr : c.transports) {
-        for (Sys sys : List.of(Sys.BBIPC_SYNC, Sys.BBIPC_SYNC_SPIN)) {
-          Results.LatencyRow sync = latency(r, false, sys, tr, f);
-          Target x = ratio("unpinned " + (sys == Sys.BBIPC_SYNC ? "sync (default, no spin)" : "sync + 50 µs spin")
-              + " p50 ≤ 0.5 × JDK blocking p50", tr, f, sync, jdk, 0.5, true);
-          String cpu = ok(sync) && ok(jdk) ? String.format(Locale.ROOT,
-              "CPU per round trip: bbipc %.1f µs, JDK %.1f µs (all Java threads)",
-              sync.cpuPerRtt() / 1e3, jdk.cpuPerRtt() / 1e3) : "";
-          t.add(x.beside(cpu));
-        }
-      }
-    }
-    for (Family f : Family.values()) {
-      Results.LatencyRow jdk = latency(r, false, Sys.JDK, Sys.NO_TRANSPORT, f);
-      for (String tr : c.transports) {
-        Results.LatencyRow busy = latency(r, false, Sys.BBIPC_SYNC_CALLER_BUSY, tr, f);
-        Target x = ratio("unpinned sync, caller-driven + 50 µs busy poll p50 ≤ 0.5 × JDK blocking p50", tr, f,
-            busy, jdk, 0.5, true);
-        t.add(x.beside(ok(busy) && ok(jdk) ? String.format(Locale.ROOT,
-            "CPU per round trip: bbipc %.1f µs, JDK %.1f µs (all Java threads)",
-            busy.cpuPerRtt() / 1e3, jdk.cpuPerRtt() / 1e3) : ""));
-      }
-    }
-    for (Family f : Family.values()) {
-      String what = "caller-driven sync system calls per round trip ≤ 6 (JDK blocking: 4)";
-      if (!c.parts.contains("syscalls") || r.syscallsNotMeasured != null) {
-        t.add(new Target(what, primary, f.label, "≤ 6", "n/a (not measured: " + (r.syscallsNotMeasured != null
-            ? r.syscallsNotMeasured : "not asked for (--only)") + ")", null, ""));
-        continue;
-      }
-      Results.SyscallRow cd = syscalls(r, Sys.BBIPC_SYNC_CALLER, f);
-      Results.SyscallRow jdk = syscalls(r, Sys.JDK, f);
-      Results.SyscallRow threaded = syscalls(r, Sys.BBIPC_SYNC, f);
-      if (cd == null || cd.error() != null) {
-        t.add(new Target(what, primary, f.label, "≤ 6", "n/a (not measured)", null, ""));
-      } else {
-        t.add(new Target(what, cd.transport(), f.label, "≤ 6", String.format(Locale.ROOT, "%.2f (JDK blocking %s, "
-            + "threaded bbipc sync %s)", cd.perRoundTrip(), calls(jdk), calls(threaded)), cd.perRoundTrip() <= 6,
-            cd.breakdown(), cd.perRoundTrip()));
-      }
-    }
-    int[] sizes = c.settings.pollerSizes;
-    int small = sizes[0];
-    int big = sizes[sizes.length - 1];
-    for (String tr : c.transports) {
-      Results.PollerRow a = find(r.poller, x -> x.transport().equals(tr) && x.monitored() == small);
-      Results.PollerRow z = find(r.poller, x -> x.transport().equals(tr) && x.monitored() == big);
-      String what = String.format(Locale.ROOT, "waitForEvents with %,d monitored ≤ 1.5 × with %,d", big, small);
-      if (a == null || z == null || a.error() != null || z.error() != null) {
-        t.add(new Target(what, tr, "TCP loopback", "≤ 1.50×", "n/a (not measured)", null, ""));
-      } else {
-        double q = z.nanosPerCall() / a.nanosPerCall();
-        t.add(new Target(what, tr, "TCP loopback", "≤ 1.50×", String.format(Locale.ROOT, "%.2f× (%.0f / %.0f ns)",
-            q, z.nanosPerCall(), a.nanosPerCall()), q <= 1.5, "", q));
-      }
-    }
-    for (String tr : c.transports) {
-      Results.MemoryRow m = find(r.memory, x -> x.sys() == Sys.BBIPC_SYNC && x.transport().equals(tr));
-      String what = "heap + direct per idle connection ≤ 4 KiB";
-      if (m == null || m.error() != null) {
-        t.add(new Target(what, tr, "TCP loopback", "≤ 4,096 B", "n/a (not measured)", null, ""));
-      } else {
-        double bytes = m.heapPerConnection() + m.directPerConnection();
-        t.add(new Target(what, tr, "TCP loopback", "≤ 4,096 B", String.format(Locale.ROOT,
-            "%,.0f B (%,.0f heap + %,.0f direct)", bytes, m.heapPerConnection(), m.directPerConnection()),
-            bytes <= 4096, String.format(Locale.ROOT, "%,d connections", m.connections())));
-      }
-    }
-    List<BaselineCheck> checks = baselineChecks(t);
-    String what = String.format(Locale.ROOT, "threaded runtime: every earlier target's ratio at most %.0f %% worse "
-        + "than in the baseline run", BASELINE_TOLERANCE * 100);
-    long compared = checks.stream().filter(x -> x.within() != null).count();
-    if (compared == 0) {
-      t.add(new Target(what, "all", "both", "all within", "n/a (none of them measured)", null, ""));
-    } else {
-      long within = checks.stream().filter(x -> Boolean.TRUE.equals(x.within())).count();
-      BaselineCheck worst = checks.stream().filter(x -> x.within() != null)
-          .max(java.util.Comparator.comparingDouble(x -> x.lowerIsBetter() ? x.change() : 1 / x.change()))
-          .orElseThrow();
-      t.add(new Target(what, "all", "both", "all within", String.format(Locale.ROOT, "%d of %d within%s",
-          within, compared, compared < checks.size() ? String.format(Locale.ROOT, " (%d not measured)",
-              checks.size() - compared) : ""), within == compared && compared == checks.size(),
-          String.format(Locale.ROOT, "worst: %s, %s, %s: %.2f× then, %.2f× now (see Earlier targets against "
-              + "the baseline run)", worst.what(), worst.transport(), worst.connection(), worst.before(),
-              worst.now())));
-    }
-    return t;
-  }
-
-  /** The resource holding the baseline run's ratios; see its header. */
-  static final String BASELINE = "baseline-targets.tsv";
-
-  /** Every baseline ratio, with this run's ratio of the same target (NaN where it has none). */
-  static List<BaselineCheck> baselineChecks(List<Target> targets) {
-    List<BaselineCheck> checks = new ArrayList<>();
-    for (String line : baselineLines()) {
-      if (line.isBlank() || line.startsWith("#")) {
-        continue;
-      }
-      String[] f = line.split("\t");
-      Target now = find(targets, x -> x.what().equals(f[0]) && x.transport().equals(f[1])
-          && x.connection().equals(f[2]));
-      checks.add(new BaselineCheck(f[0], f[1], f[2], f[3], Double.parseDouble(f[4]),
-          now == null || now.met() == null ? Double.NaN : now.ratio()));
-    }
-    return checks;
-  }
-
-  private static List<String> baselineLines() {
-    try (java.io.InputStream in = Markdown.class.getResourceAsStream(BASELINE)) {
-      if (in == null) {
-        throw new IllegalStateException("resource " + BASELINE + " is missing from the benchmarks jar");
-      }
-      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static String calls(Results.SyscallRow x) {
-    return x == null || x.error() != null ? "n/a" : String.format(Locale.ROOT, "%.2f", x.perRoundTrip());
-  }
-
-  private static Target ratio(String what, String transport, Family f, Results.LatencyRow num,
-                              Results.LatencyRow den, double limit, boolean atMost) {
-    String target = (atMost ? "≤ " : "≥ ") + String.format(Locale.ROOT, "%.2f×", limit);
-    if (!ok(num) || !ok(den)) {
-      return new Target(what, transport, f.label, target, "n/a (not measured)", null, "");
-    }
-    double q = (double) num.p50() / den.p50();
-    return new Target(what, transport, f.label, target, String.format(Locale.ROOT, "%.2f× (%.1f / %.1f µs)",
-        q, num.p50() / 1e3, den.p50() / 1e3), atMost ? q <= limit : q >= limit, "", q);
-  }
-
   private static void targets(StringBuilder b, Results r, Context c) {
-    List<Target> ts = computeTargets(r, c);
+    List<Targets.Target> ts = Targets.judge(r, c.transports, c.parts, c.settings.pollerSizes);
     long met = ts.stream().filter(t -> Boolean.TRUE.equals(t.met())).count();
     long missed = ts.stream().filter(t -> Boolean.FALSE.equals(t.met())).count();
     b.append("## Targets\n\n");
@@ -359,7 +124,7 @@ final class Markdown {
         + "this one run; latency ratios compare medians (p50).%n%n", met, missed, ts.size() - met - missed));
     b.append("| target | transport | connection | target | measured | met? | beside it |\n");
     b.append("|---|---|---|---|---|---|---|\n");
-    for (Target t : ts) {
+    for (Targets.Target t : ts) {
       b.append("| ").append(t.what()).append(" | ").append(t.transport()).append(" | ").append(t.connection())
           .append(" | ").append(t.target()).append(" | ").append(t.measured()).append(" | ")
           .append(t.met() == null ? "—" : t.met() ? "**yes**" : "no").append(" | ").append(t.beside())
@@ -372,17 +137,18 @@ final class Markdown {
   static final String BASELINE_HEADING = "## Earlier targets against the baseline run";
 
   /** Each earlier ratio target, this run against the baseline run's figure. */
-  private static void baseline(StringBuilder b, List<Target> ts) {
+  private static void baseline(StringBuilder b, List<Targets.Target> ts) {
     b.append(BASELINE_HEADING).append("\n\n");
     b.append(String.format(Locale.ROOT, "The threaded runtime must not get slower with the caller-driven one beside "
         + "it: each target's ratio that the Targets table had before the caller-driven runtime (docs/benchmarks.md "
         + "at commit 7800799, from the full run of 2026-11-22 on code fd1ffb33fae0, as printed there: two decimals) "
         + "against the same ratio in this run. *Within* means at most %.0f %% the wrong way: for a ≤ target this "
         + "run's ratio is at most %.2f × the baseline's, for a ≥ target at least %.2f × it; better by any amount "
-        + "is within.%n%n", BASELINE_TOLERANCE * 100, 1 + BASELINE_TOLERANCE, 1 - BASELINE_TOLERANCE));
+        + "is within.%n%n", Targets.BASELINE_TOLERANCE * 100, 1 + Targets.BASELINE_TOLERANCE,
+        1 - Targets.BASELINE_TOLERANCE));
     b.append("| target | transport | connection | baseline | this run | this run / baseline | within? |\n");
     b.append("|---|---|---|---:|---:|---:|---|\n");
-    for (BaselineCheck x : baselineChecks(ts)) {
+    for (Targets.BaselineCheck x : Targets.baselineChecks(ts)) {
       b.append("| ").append(x.what()).append(" | ").append(x.transport()).append(" | ").append(x.connection())
           .append(String.format(Locale.ROOT, " | %.2f× | ", x.before()));
       if (x.within() == null) {
@@ -430,8 +196,9 @@ final class Markdown {
     b.append(String.format(Locale.ROOT, "* **Latency** (hand-written harness, not JMH): %s of warm-up (long enough for the JIT to "
         + "finish: pinned, the compiler shares the one CPU, and with 500 ms its work fell into the measured "
         + "window, which made the threaded sync facade's pinned TCP p99.9 1.5-2.7 ms), then "
-        + "%s of round trips, each one's `System.nanoTime()` delta kept in an array (at most %,d) that is "
-        + "sorted for the percentiles (nearest rank). The clock starts before the ping is handed to the "
+        + "%s of round trips, each one's `System.nanoTime()` delta recorded in an HdrHistogram (%d "
+        + "significant digits) that gives the mean and the percentiles (nearest rank, at most 0.1 %% above "
+        + "the round trip it names). The clock starts before the ping is handed to the "
         + "system and stops when all 64 echoed bytes are in the client's hands; every echo is checked "
         + "against its ping. Run twice: *pinned*, in a child JVM started under `taskset -c 0`, so both ends, "
         + "the event loops, the JIT and the GC share one CPU and the figure is the software's own cost (the "
@@ -443,7 +210,7 @@ final class Markdown {
         + "over every thread: both ends, the event loops, the harness; not the JIT or GC threads), divided "
         + "by their number. Beside a round trip's wall time it shows how much of it was spent spinning or "
         + "working rather than waiting.%n",
-        duration(s.latencyWarmupNanos), duration(s.latencyMeasureNanos), s.latencyMaxSamples));
+        duration(s.latencyWarmupNanos), duration(s.latencyMeasureNanos), Stats.DIGITS));
     b.append(String.format(Locale.ROOT, "* **Streaming throughput** (JMH, `ThroughputBench`, single-shot mode): "
         + "%s one way in 64 KiB writes per operation, %d warm-up and %d measured operations, %s. Bytes start "
         + "in a `byte[]` and end in a `byte[]` for every system: raw Netty copies into a pooled direct buffer to "
@@ -555,7 +322,8 @@ final class Markdown {
       for (String tr : sys.usesTransport() ? c.transports : List.of(Sys.NO_TRANSPORT)) {
         b.append("| ").append(sys.label).append(" | ").append(transportCell(sys, tr));
         for (Family f : Family.values()) {
-          Results.ThroughputRow x = find(r.throughput, y -> y.sys() == sys && y.transport().equals(tr) && y.family() == f);
+          Results.ThroughputRow x = Results.find(r.throughput, y -> y.sys() == sys && y.transport().equals(tr)
+              && y.family() == f);
           b.append(" | ").append(x == null ? "—" : x.error() != null ? "failed: " + x.error()
               : String.format(Locale.ROOT, "%.2f", x.gibPerSecond()));
         }
@@ -580,14 +348,15 @@ final class Markdown {
     for (String tr : c.transports) {
       b.append("| ").append(tr).append(" |");
       for (int n : sizes) {
-        Results.PollerRow x = find(r.poller, y -> y.transport().equals(tr) && y.monitored() == n);
+        Results.PollerRow x = Results.find(r.poller, y -> y.transport().equals(tr) && y.monitored() == n);
         b.append(' ').append(x == null ? "—" : x.error() != null ? "failed: " + x.error()
             : Double.isFinite(x.errorNanos())
             ? String.format(Locale.ROOT, "%.0f ± %.0f", x.nanosPerCall(), x.errorNanos())
             : String.format(Locale.ROOT, "%.0f", x.nanosPerCall())).append(" |");
       }
-      Results.PollerRow a = find(r.poller, y -> y.transport().equals(tr) && y.monitored() == sizes[0]);
-      Results.PollerRow z = find(r.poller, y -> y.transport().equals(tr) && y.monitored() == sizes[sizes.length - 1]);
+      Results.PollerRow a = Results.find(r.poller, y -> y.transport().equals(tr) && y.monitored() == sizes[0]);
+      Results.PollerRow z = Results.find(r.poller, y -> y.transport().equals(tr)
+          && y.monitored() == sizes[sizes.length - 1]);
       b.append(' ').append(a == null || z == null || a.error() != null || z.error() != null ? "—"
           : String.format(Locale.ROOT, "%.2f×", z.nanosPerCall() / a.nanosPerCall())).append(" |\n");
     }
@@ -626,7 +395,7 @@ final class Markdown {
       b.append("| ").append(x.sys() == Sys.BBIPC_SYNC ? "bbipc" : x.sys().label).append(" | ")
           .append(transportCell(x.sys(), x.transport()));
       for (Family f : Family.values()) {
-        Results.ConnectRow y = find(r.connect, z -> z.sys() == x.sys() && z.transport().equals(x.transport())
+        Results.ConnectRow y = Results.find(r.connect, z -> z.sys() == x.sys() && z.transport().equals(x.transport())
             && z.family() == f);
         b.append(" | ").append(y == null ? "—" : y.error() != null ? "failed: " + y.error()
             : String.format(Locale.ROOT, "%,.0f", y.perSecond()));
@@ -673,7 +442,7 @@ final class Markdown {
     b.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (String tr : transports) {
       for (int n : s.whenReadySizes) {
-        Results.WhenReadyRow x = find(rows, y -> y.transport().equals(tr) && y.futures() == n);
+        Results.WhenReadyRow x = Results.find(rows, y -> y.transport().equals(tr) && y.futures() == n);
         b.append("| ").append(tr).append(String.format(Locale.ROOT, " | %,d | ", n));
         if (x == null) {
           b.append("— | — | — | — | — | — |\n");
@@ -706,32 +475,6 @@ final class Markdown {
   }
 
   // ---------------------------------------------------------------- helpers
-
-  static Results.LatencyRow latency(Results r, boolean pinned, Sys sys, String transport, Family f) {
-    return find(r.latency, x -> x.pinned() == pinned && x.sys() == sys && x.transport().equals(transport)
-        && x.family() == f);
-  }
-
-  static <T> T find(List<T> rows, Predicate<T> p) {
-    for (T t : rows) {
-      if (p.test(t)) {
-        return t;
-      }
-    }
-    return null;
-  }
-
-  static Results.SyscallRow syscalls(Results r, Sys sys, Family f) {
-    return find(r.syscalls, x -> x.sys() == sys && x.family() == f);
-  }
-
-  private static boolean ok(Results.LatencyRow x) {
-    return x != null && x.error() == null;
-  }
-
-  private static boolean ok(Results.ThroughputRow x) {
-    return x != null && x.error() == null;
-  }
 
   private static String transportCell(Sys sys, String transport) {
     return sys.usesTransport() ? transport : "—";

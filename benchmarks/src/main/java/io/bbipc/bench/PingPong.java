@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.Histogram;
 
 /**
  * A connected client and echo server of one system, timing 64-byte round trips. The client's
@@ -31,8 +32,13 @@ abstract class PingPong implements AutoCloseable {
   /** Long enough for any honest round trip on a loaded machine; a stall is reported, not waited out. */
   static final long STALL_SECONDS = 30;
 
-  /** Runs {@code count} round trips, storing each one's nanoseconds at {@code samples[offset + i]}. */
-  abstract void run(long[] samples, int offset, int count) throws Exception;
+  /**
+   * Runs {@code count} round trips, numbered from {@code first} (the number goes into the ping, so
+   * that an echo of an earlier one is caught), and records each one's nanoseconds in
+   * {@code latencies}. A histogram is not thread-safe: an implementation that records on an event
+   * loop hands the rounds over one after another and returns only when the last is recorded.
+   */
+  abstract void run(Histogram latencies, int first, int count) throws Exception;
 
   /** Closes both ends; a stalled thread is left behind (it is a daemon) rather than waited for. */
   @Override
@@ -84,6 +90,26 @@ abstract class PingPong implements AutoCloseable {
     ping[SIZE - 1] = (byte) (round >>> 16);
   }
 
+  /**
+   * The client half of both bbipc sync facades: write and read on the calling thread. One loop
+   * for both, so the threaded and the caller-driven figures cannot drift apart by how they are
+   * timed.
+   */
+  static void blockingRoundTrips(StreamSocket c, byte[] ping, byte[] pong, Histogram latencies, int first,
+                                 int count) throws IpcException, IOException {
+    for (int i = 0; i < count; i++) {
+      stamp(ping, first + i);
+      long t0 = System.nanoTime();
+      Endpoints.writeFully(c, ping, SIZE);
+      Endpoints.readFully(c, pong, SIZE);
+      latencies.recordValue(System.nanoTime() - t0);
+      if (i == 0) {
+        check(ping, pong);
+      }
+    }
+    check(ping, pong);
+  }
+
   static <T> T await(CompletableFuture<T> f, String what) throws Exception {
     try {
       return f.get(STALL_SECONDS, TimeUnit.SECONDS);
@@ -129,19 +155,8 @@ abstract class PingPong implements AutoCloseable {
     }
 
     @Override
-    void run(long[] samples, int offset, int count) throws Exception {
-      StreamSocket c = pair.client;
-      for (int i = 0; i < count; i++) {
-        stamp(ping, offset + i);
-        long t0 = System.nanoTime();
-        Endpoints.writeFully(c, ping, SIZE);
-        Endpoints.readFully(c, pong, SIZE);
-        samples[offset + i] = System.nanoTime() - t0;
-        if (i == 0) {
-          check(ping, pong);
-        }
-      }
-      check(ping, pong);
+    void run(Histogram latencies, int first, int count) throws Exception {
+      blockingRoundTrips(pair.client, ping, pong, latencies, first, count);
       Throwable f = echoFailure.get();
       if (f != null) {
         throw new IOException("echo thread failed: " + f, f);
@@ -183,19 +198,8 @@ abstract class PingPong implements AutoCloseable {
     }
 
     @Override
-    void run(long[] samples, int offset, int count) throws Exception {
-      StreamSocket c = pair.client;
-      for (int i = 0; i < count; i++) {
-        stamp(ping, offset + i);
-        long t0 = System.nanoTime();
-        Endpoints.writeFully(c, ping, SIZE);
-        Endpoints.readFully(c, pong, SIZE);
-        samples[offset + i] = System.nanoTime() - t0;
-        if (i == 0) {
-          check(ping, pong);
-        }
-      }
-      check(ping, pong);
+    void run(Histogram latencies, int first, int count) throws Exception {
+      blockingRoundTrips(pair.client, ping, pong, latencies, first, count);
       if (echo.isDone() && !closing) {
         try {
           echo.join();
@@ -276,14 +280,14 @@ abstract class PingPong implements AutoCloseable {
     }
 
     @Override
-    void run(long[] samples, int offset, int count) throws Exception {
+    void run(Histogram latencies, int first, int count) throws Exception {
       CompletableFuture<Void> done = new CompletableFuture<>();
       StreamSocket c = pair.client;
       c.whenReady(WRITABLE).whenComplete((events, e) -> {
         if (e != null) {
           done.completeExceptionally(e);
         } else {
-          round(samples, offset, 0, count, done);
+          round(latencies, first, 0, count, done);
         }
       });
       await(done, "bbipc async ping-pong");
@@ -294,12 +298,12 @@ abstract class PingPong implements AutoCloseable {
       }
     }
 
-    private void round(long[] samples, int offset, int i, int count, CompletableFuture<Void> done) {
+    private void round(Histogram latencies, int first, int i, int count, CompletableFuture<Void> done) {
       if (i == count) {
         done.complete(null);
         return;
       }
-      stamp(ping, offset + i);
+      stamp(ping, first + i);
       long t0 = System.nanoTime();
       StreamSocket c = pair.client;
       writeAsync(c, ping, 0, SIZE)
@@ -308,8 +312,8 @@ abstract class PingPong implements AutoCloseable {
             if (e != null) {
               done.completeExceptionally(e);
             } else {
-              samples[offset + i] = System.nanoTime() - t0;
-              round(samples, offset, i + 1, count, done);
+              latencies.recordValue(System.nanoTime() - t0);
+              round(latencies, first, i + 1, count, done);
             }
           });
     }
@@ -360,8 +364,8 @@ abstract class PingPong implements AutoCloseable {
       private ChannelHandlerContext ctx;
       private final byte[] ping = new byte[SIZE];
       private final byte[] pong = new byte[SIZE];
-      private long[] samples;
-      private int offset;
+      private Histogram latencies;
+      private int first;
       private int count;
       private int i;
       private int got;
@@ -373,9 +377,9 @@ abstract class PingPong implements AutoCloseable {
         this.ctx = ctx;
       }
 
-      void start(long[] samples, int offset, int count, CompletableFuture<Void> done) {
-        this.samples = samples;
-        this.offset = offset;
+      void start(Histogram latencies, int first, int count, CompletableFuture<Void> done) {
+        this.latencies = latencies;
+        this.first = first;
         this.count = count;
         this.i = 0;
         this.done = done;
@@ -383,7 +387,7 @@ abstract class PingPong implements AutoCloseable {
       }
 
       private void send() {
-        stamp(ping, offset + i);
+        stamp(ping, first + i);
         got = 0;
         t0 = System.nanoTime();
         ByteBuf b = ctx.alloc().ioBuffer(SIZE).writeBytes(ping);
@@ -401,7 +405,7 @@ abstract class PingPong implements AutoCloseable {
           b.release();
         }
         if (got == SIZE && done != null) {
-          samples[offset + i] = System.nanoTime() - t0;
+          latencies.recordValue(System.nanoTime() - t0);
           if (++i == count) {
             CompletableFuture<Void> d = done;
             done = null;
@@ -421,9 +425,9 @@ abstract class PingPong implements AutoCloseable {
     }
 
     @Override
-    void run(long[] samples, int offset, int count) throws Exception {
+    void run(Histogram latencies, int first, int count) throws Exception {
       CompletableFuture<Void> done = new CompletableFuture<>();
-      client.eventLoop().execute(() -> handler.start(samples, offset, count, done));
+      client.eventLoop().execute(() -> handler.start(latencies, first, count, done));
       await(done, "raw Netty ping-pong");
       check(handler.ping, handler.pong);
     }
@@ -483,9 +487,9 @@ abstract class PingPong implements AutoCloseable {
     }
 
     @Override
-    void run(long[] samples, int offset, int count) throws Exception {
+    void run(Histogram latencies, int first, int count) throws Exception {
       for (int i = 0; i < count; i++) {
-        stamp(ping, offset + i);
+        stamp(ping, first + i);
         long t0 = System.nanoTime();
         out.clear();
         out.put(ping).flip();
@@ -498,7 +502,7 @@ abstract class PingPong implements AutoCloseable {
             throw new IOException("the JDK echo server closed the connection");
           }
         }
-        samples[offset + i] = System.nanoTime() - t0;
+        latencies.recordValue(System.nanoTime() - t0);
       }
       in.flip();
       in.get(pong);

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -21,16 +20,16 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -jar benchmarks/target/bbipc-benchmarks.jar [--smoke] [--out DIR] [--no-pin]
  *      [--transports nio,epoll,...] [--only latency,syscalls,throughput,poller,memory,connect,whenready]
+ *      [--help]
  * </pre>
  *
  * <p>Without {@code --out} a full run writes to {@code docs/} under the working directory and a
  * smoke run to a fresh temporary directory. The pinned latency pass runs in a child JVM started
  * under {@code taskset -c 0}; everything else runs unpinned. System calls per round trip are
  * counted in child JVMs under {@code strace -f -c} ({@link Syscalls}), where strace is installed. Exit status: 0 when every measurement
- * ran, 3 when some failed (the report says which and why), 2 for bad arguments.
+ * ran, 3 when some failed (the report says which and why), 2 for bad arguments ({@link Arguments}).
  */
 final class Report {
-  static final String PINNED_PASS = "--pinned-pass";
   static final List<String> PARTS = List.of("latency", "syscalls", "throughput", "poller", "memory", "connect",
       "whenready");
 
@@ -42,70 +41,19 @@ final class Report {
     System.exit(run(args));
   }
 
-  /** Parsed command line. */
-  static final class Args {
-    boolean smoke;
-    boolean pin = true;
-    Path out;
-    Path pinnedPassFile;
-    List<String> transports;
-    List<String> only = PARTS;
-
-    static Args parse(String[] argv) {
-      Args a = new Args();
-      for (int i = 0; i < argv.length; i++) {
-        switch (argv[i]) {
-          case "--smoke":
-            a.smoke = true;
-            break;
-          case "--no-pin":
-            a.pin = false;
-            break;
-          case "--out":
-            a.out = Path.of(argv[++i]);
-            break;
-          case PINNED_PASS:
-            a.pinnedPassFile = Path.of(argv[++i]);
-            break;
-          case "--transports":
-            a.transports = Arrays.asList(argv[++i].split(","));
-            break;
-          case "--only":
-            a.only = Arrays.asList(argv[++i].split(","));
-            for (String part : a.only) {
-              if (!PARTS.contains(part)) {
-                throw new IllegalArgumentException("--only takes " + PARTS + ", not " + part);
-              }
-            }
-            break;
-          default:
-            throw new IllegalArgumentException("unknown argument " + argv[i] + "; usage: [--smoke] "
-                + "[--out DIR] [--no-pin] [--transports a,b] [--only " + String.join(",", PARTS) + "]");
-        }
-      }
-      return a;
-    }
-
-    List<String> passOn() {
-      List<String> l = new ArrayList<>();
-      if (smoke) {
-        l.add("--smoke");
-      }
-      if (transports != null) {
-        l.add("--transports");
-        l.add(String.join(",", transports));
-      }
-      return l;
-    }
-  }
-
   static int run(String[] argv) throws Exception {
-    Args args;
+    List<String> known = Ipc.transports().stream().map(TransportInfo::name).toList();
+    Arguments args;
     try {
-      args = Args.parse(argv);
-    } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
-      System.err.println(e.getMessage());
+      args = Arguments.parse(known, argv);
+    } catch (IllegalArgumentException e) {
+      System.err.println("bad arguments: " + e.getMessage() + " (--help lists the options)");
       return 2;
+    }
+    if (args.help) {
+      Arguments.printHelp(known, System.out);
+      System.out.flush();
+      return 0;
     }
     Settings settings = Settings.of(args.smoke);
     List<String> available = Endpoints.availableTransports();
@@ -226,7 +174,7 @@ final class Report {
   }
 
   /** Re-executes this JVM's command under {@code taskset -c 0} for the latency pass only. */
-  private static List<Results.LatencyRow> runPinnedPass(Args args, Path taskset, Progress progress,
+  private static List<Results.LatencyRow> runPinnedPass(Arguments args, Path taskset, Progress progress,
                                                         Results results, Markdown.Context ctx)
       throws IOException, InterruptedException {
     Path file = Files.createTempFile("bbipc-bench-pinned", ".tsv");
@@ -235,7 +183,7 @@ final class Report {
           Path.of(System.getProperty("java.home"), "bin", "java").toString()));
       cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
       cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Report.class.getName(),
-          PINNED_PASS, file.toString()));
+          "--" + Arguments.PINNED_PASS, file.toString()));
       cmd.addAll(args.passOn());
       progress.note("pinned latency pass: " + String.join(" ", cmd.subList(0, 4)) + " ...");
       Process p = new ProcessBuilder(cmd).inheritIO().start();
@@ -257,7 +205,7 @@ final class Report {
     }
   }
 
-  private static int pinnedPass(Args args, Settings settings, List<String> transports) throws IOException {
+  private static int pinnedPass(Arguments args, Settings settings, List<String> transports) throws IOException {
     Progress progress = new Progress(System.err, (args.smoke ? "[smoke] " : "") + "[pinned] ");
     String affinity = "?";
     for (String line : Machine.lines("/proc/self/status")) {

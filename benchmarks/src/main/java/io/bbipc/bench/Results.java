@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Predicate;
 
 /** Everything one run measured, and what went wrong where something did. */
 final class Results {
@@ -89,6 +90,27 @@ final class Results {
     double max(java.util.function.ToDoubleFunction<WhenReadyRun> figure) {
       return runs.stream().mapToDouble(figure).filter(Double::isFinite).max().orElse(Double.NaN);
     }
+  }
+
+  /** The latency row of one system, pass, transport and connection; null if there is none. */
+  LatencyRow latencyRow(boolean pinned, Sys sys, String transport, Family f) {
+    return find(latency, x -> x.pinned() == pinned && x.sys() == sys && x.transport().equals(transport)
+        && x.family() == f);
+  }
+
+  /** The system call row of one system and connection; null if there is none. */
+  SyscallRow syscallRow(Sys sys, Family f) {
+    return find(syscalls, x -> x.sys() == sys && x.family() == f);
+  }
+
+  /** The first row that matches; null if none does. */
+  static <T> T find(List<T> rows, Predicate<T> p) {
+    for (T t : rows) {
+      if (p.test(t)) {
+        return t;
+      }
+    }
+    return null;
   }
 
   static String describe(Throwable e) {

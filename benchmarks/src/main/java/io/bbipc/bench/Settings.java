@@ -8,7 +8,6 @@ final class Settings {
   final boolean smoke;
   final long latencyWarmupNanos;
   final long latencyMeasureNanos;
-  final int latencyMaxSamples;
   /**
    * Round trips per hand-over between the measuring thread and an event-loop-driven client: the
    * clock is checked between batches only, and the hand-over's wake-up lands in one round trip
@@ -42,7 +41,6 @@ final class Settings {
     if (smoke) {
       latencyWarmupNanos = 10_000_000L;
       latencyMeasureNanos = 20_000_000L;
-      latencyMaxSamples = 1_000;
       latencyBatch = 100;
       streamBytes = 4L << 20;
       streamWarmups = 0;
@@ -66,7 +64,6 @@ final class Settings {
       // window (0.04 % of round trips over 500 µs for the first 50,000 after it, 0.01 % later)
       latencyWarmupNanos = 2_000_000_000L;
       latencyMeasureNanos = 3_000_000_000L;
-      latencyMaxSamples = 2_000_000;
       latencyBatch = 2_000;
       streamBytes = 1L << 30;
       streamWarmups = 2;

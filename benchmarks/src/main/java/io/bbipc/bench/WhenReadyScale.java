@@ -146,7 +146,7 @@ final class WhenReadyScale {
       long[] registering = rtts.durations(t0, t1);
       long[] completing = rtts.durations(t2, t3);
       return new Results.WhenReadyRun((t1 - t0) / 1e6, (t3 - t2) / 1e6, worst(completing) / 1e6,
-          completing.length, worst(registering) / 1e6, median(idle) / 1e3);
+          completing.length, worst(registering) / 1e6, Stats.median(idle) / 1e3);
     } finally {
       rtts.halt();
       pair[0].close();
@@ -156,15 +156,6 @@ final class WhenReadyScale {
 
   private static double worst(long[] d) {
     return d.length == 0 ? Double.NaN : Arrays.stream(d).max().orElseThrow();
-  }
-
-  private static double median(long[] d) {
-    if (d.length == 0) {
-      return Double.NaN;
-    }
-    long[] s = d.clone();
-    Arrays.sort(s);
-    return Stats.rank(s, 0.5);
   }
 
   /**
