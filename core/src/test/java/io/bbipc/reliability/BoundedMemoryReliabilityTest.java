@@ -15,6 +15,7 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelOption;
@@ -62,8 +63,8 @@ public class BoundedMemoryReliabilityTest {
   }
 
   private Conn connect(Fixture f, Ipc serverIpc, Ipc clientIpc, String name) throws IpcException {
-    StreamServer server = Rel.server(f.kind(), serverIpc, dir, name);
-    StreamSocket client = Rel.connect(f.kind(), clientIpc, server);
+    StreamServer server = f.makeServer(serverIpc, dir.resolve(name));
+    StreamSocket client = f.connect(clientIpc, server);
     assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT), "no connection to accept");
     StreamSocket accepted = server.acceptConnection();
     assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT), "the client did not connect");
@@ -73,9 +74,9 @@ public class BoundedMemoryReliabilityTest {
   /** Writes until the stream takes nothing for 200 ms; returns the bytes it took. */
   private static long floodUntilStalled(StreamSocket w, Rel.Pattern p, long from, int chunk) throws IpcException {
     long written = from;
-    long deadline = Rel.deadline(60);
+    long deadline = Streams.deadline(60);
     while (true) {
-      Rel.check(deadline, "the writer to stall, " + written + " bytes in");
+      Streams.checkDeadline(deadline, "the writer to stall, " + written + " bytes in");
       int start = p.start(written);
       int n = w.writeToStream(p.bytes, start, start + chunk);
       written += n;
@@ -90,11 +91,11 @@ public class BoundedMemoryReliabilityTest {
     byte[] buf = new byte[256 * 1024];
     long read = 0;
     long bad = -1;
-    long deadline = Rel.deadline(seconds);
+    long deadline = Streams.deadline(seconds);
     while (read < total) {
       int n = r.readFromStream(buf);
       if (n == 0) {
-        Rel.check(deadline, "reading " + total + " bytes, " + read + " so far");
+        Streams.checkDeadline(deadline, "reading " + total + " bytes, " + read + " so far");
         r.poll(DATA_AVAILABLE, Timeout.seconds(1));
         continue;
       }
@@ -190,10 +191,10 @@ public class BoundedMemoryReliabilityTest {
       long read = 0;
       long maxHeld = held;
       long started = System.nanoTime();
-      long deadline = Rel.deadline(Rel.FULL ? 1200 : 120);
+      long deadline = Streams.deadline(Rel.FULL ? 1200 : 120);
       List<StreamSocket> both = List.of(flooder, we);
       while (read < total) {
-        Rel.check(deadline, "the flood: " + read + " of " + total + " read");
+        Streams.checkDeadline(deadline, "the flood: " + read + " of " + total + " read");
         boolean progress = false;
         if (written < total) {
           int start = pattern.start(written);
@@ -223,9 +224,9 @@ public class BoundedMemoryReliabilityTest {
   private static void drain(List<StreamSocket> all) throws IpcException {
     byte[] buf = new byte[64 * 1024];
     List<Set<SocketEvent>> readable = Collections.nCopies(all.size(), EnumSet.of(DATA_AVAILABLE));
-    long deadline = Rel.deadline(60);
+    long deadline = Streams.deadline(60);
     while (true) {
-      Rel.check(deadline, "draining the stalled connections");
+      Streams.checkDeadline(deadline, "draining the stalled connections");
       long round = 0;
       for (StreamSocket s : all) {
         round += s.readFromStream(buf);
@@ -262,10 +263,10 @@ public class BoundedMemoryReliabilityTest {
     UnpooledByteBufAllocator clientAlloc = Rel.countingAllocator();
     try (Ipc serverIpc = smallKernelBuffers(f, f.serverTransport(), limit, serverAlloc);
          Ipc clientIpc = smallKernelBuffers(f, f.clientTransport(), limit, clientAlloc);
-         StreamServer server = Rel.server(f.kind(), serverIpc, dir, "h.sock")) {
+         StreamServer server = f.makeServer(serverIpc, dir.resolve("h.sock"))) {
       List<StreamSocket> all = new ArrayList<>();
       for (int i = 0; i < connections; i++) {
-        StreamSocket client = Rel.connect(f.kind(), clientIpc, server);
+        StreamSocket client = f.connect(clientIpc, server);
         assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT));
         StreamSocket accepted = server.acceptConnection();
         conns.add(new Conn(server, client, accepted));
@@ -280,11 +281,11 @@ public class BoundedMemoryReliabilityTest {
       long heap0 = Rel.heapUsed();
       Rel.Pattern pattern = new Rel.Pattern(63);
       long total = 0;
-      long deadline = Rel.deadline(120);
+      long deadline = Streams.deadline(120);
       List<Set<SocketEvent>> writable = Collections.nCopies(all.size(), EnumSet.of(READY_TO_WRITE));
       // every end writes round-robin, nobody reads, until no end takes a byte for 200 ms
       while (true) {
-        Rel.check(deadline, "100 connections to stall, " + total + " bytes in");
+        Streams.checkDeadline(deadline, "100 connections to stall, " + total + " bytes in");
         long round = 0;
         for (StreamSocket s : all) {
           round += s.writeToStream(pattern.bytes, 0, chunk);

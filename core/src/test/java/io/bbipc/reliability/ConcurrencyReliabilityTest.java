@@ -18,6 +18,7 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
@@ -181,10 +182,10 @@ public class ConcurrencyReliabilityTest {
             break;
           }
           default: {
-            long until = Rel.deadline(1);
+            long until = Streams.deadline(1);
             Thread t = waiterThread.get();
             while (t != null && t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING
-                && !outcome.isDone() && !Rel.passed(until)) {
+                && !outcome.isDone() && !Streams.passed(until)) {
               Thread.onSpinWait();
             }
           }
@@ -274,8 +275,8 @@ public class ConcurrencyReliabilityTest {
   /** Reads until the stream is closed under it; anything but that ending is an error. */
   private static Void readUntilClosed(StreamSocket s) throws Exception {
     byte[] buf = new byte[1024];
-    long deadline = Rel.deadline(10);
-    while (!Rel.passed(deadline)) {
+    long deadline = Streams.deadline(10);
+    while (!Streams.passed(deadline)) {
       try {
         if (s.readFromStream(buf) == 0) {
           s.poll(EnumSet.of(DATA_AVAILABLE), Timeout.seconds(0.01));
@@ -337,10 +338,10 @@ public class ConcurrencyReliabilityTest {
                counters.add(c);
              }).build();
          Ipc serverIpc = Rel.runtime(f, f.serverTransport(), 16 * 1024, Ipc.DEFAULT_BUFFER_LIMIT);
-         StreamServer server = Rel.server(f.kind(), serverIpc, dir, "eight.sock")) {
+         StreamServer server = f.makeServer(serverIpc, dir.resolve("eight.sock"))) {
       Rel.Pattern pattern = new Rel.Pattern(81);
       for (int rep = 0; rep < reps; rep++) {
-        StreamSocket client = Rel.connect(f.kind(), clientIpc, server);
+        StreamSocket client = f.connect(clientIpc, server);
         CloseCounter counter = counters.poll(10, TimeUnit.SECONDS);
         assertNotNull(counter, "the pipeline hook did not run");
         assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT));
@@ -348,7 +349,7 @@ public class ConcurrencyReliabilityTest {
           assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
           // fill every buffer, so that the close has bytes to flush first
           long written = 0;
-          long deadline = Rel.deadline(30);
+          long deadline = Streams.deadline(30);
           while (true) {
             int start = pattern.start(written);
             int n = client.writeToStream(pattern.bytes, start, start + 16 * 1024);
@@ -356,7 +357,7 @@ public class ConcurrencyReliabilityTest {
             if (n == 0) {
               break;
             }
-            Rel.check(deadline, "the writer to fill its buffers");
+            Streams.checkDeadline(deadline, "the writer to fill its buffers");
           }
           CyclicBarrier together = new CyclicBarrier(threads);
           List<Future<?>> done = new ArrayList<>();
@@ -375,7 +376,7 @@ public class ConcurrencyReliabilityTest {
           byte[] buf = new byte[256 * 1024];
           long read = 0;
           while (!(accepted.remoteDisconnected() && !accepted.dataAvailable())) {
-            Rel.check(deadline, "the peer to read " + written + " bytes and the disconnect, " + read + " so far");
+            Streams.checkDeadline(deadline, "the peer to read " + written + " bytes and the disconnect, " + read + " so far");
             int n = accepted.readFromStream(buf);
             if (n > 0) {
               assertTrue(pattern.matches(read, buf, 0, n), "bytes differ at " + read);
@@ -387,7 +388,7 @@ public class ConcurrencyReliabilityTest {
           read += accepted.readFromStream(buf);
           assertEquals(written, read, "the close lost or added bytes");
           while (counter.inactive.get() == 0) {
-            Rel.check(deadline, "the writer's channel to close");
+            Streams.checkDeadline(deadline, "the writer's channel to close");
             Rel.step();
           }
           assertEquals(1, counter.inactive.get(), "channelInactive");

@@ -14,6 +14,7 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -79,7 +80,7 @@ public class DisconnectReliabilityTest {
       long written = 0;
       long read = 0;
       boolean closed = false;
-      long deadline = Rel.deadline(60);
+      long deadline = Streams.deadline(60);
       while (true) {
         boolean progress = false;
         if (!closed) {
@@ -115,7 +116,7 @@ public class DisconnectReliabilityTest {
           progress = true;
         }
         if (!progress) {
-          Rel.check(deadline, n + " B: written " + written + ", read " + read);
+          Streams.checkDeadline(deadline, n + " B: written " + written + ", read " + read);
           Set<SocketEvent> readerEvents = EnumSet.of(DATA_AVAILABLE, REMOTE_DISCONNECTED);
           if (closed) {
             reader.poll(readerEvents, Timeout.seconds(1));

@@ -1,5 +1,7 @@
 package io.bbipc.reliability;
 
+import io.bbipc.testsuite.Streams;
+
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.BufferedReader;
@@ -65,7 +67,7 @@ final class Forked implements AutoCloseable {
 
   /** Waits for a line starting with {@code prefix}; fails with the child's stderr if none comes. */
   String await(String prefix, double seconds) throws InterruptedException {
-    long deadline = Rel.deadline(seconds);
+    long deadline = Streams.deadline(seconds);
     while (true) {
       long left = deadline - System.nanoTime();
       String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;

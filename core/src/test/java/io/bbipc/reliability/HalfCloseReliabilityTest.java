@@ -14,6 +14,7 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -57,7 +58,7 @@ public class HalfCloseReliabilityTest {
     long total = Rel.size(64L << 20, 1L << 30);
     Rel.Pattern pattern = new Rel.Pattern(21);
     try (StreamServer server = server(f, "big.sock");
-         StreamSocket client = Rel.connect(f.kind(), f.clientIpc(), server);
+         StreamSocket client = f.connect(f.clientIpc(), server);
          StreamSocket accepted = accept(server)) {
       assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
       client.writeToStream(new byte[] {1});
@@ -66,7 +67,7 @@ public class HalfCloseReliabilityTest {
       long sent = 0;
       long received = 0;
       byte[] buf = new byte[Rel.Pattern.MAX_SLICE];
-      long deadline = Rel.deadline(Rel.FULL ? 600 : 120);
+      long deadline = Streams.deadline(Rel.FULL ? 600 : 120);
       while (received < total) {
         if (sent < total) {
           int start = pattern.start(sent);
@@ -83,7 +84,7 @@ public class HalfCloseReliabilityTest {
           assertTrue(pattern.matches(received, buf, 0, n), "bytes differ at offset " + received);
           received += n;
         } else {
-          Rel.check(deadline, received + " of " + total + " bytes received");
+          Streams.checkDeadline(deadline, received + " of " + total + " bytes received");
           client.poll(EnumSet.of(DATA_AVAILABLE, REMOTE_DISCONNECTED), Timeout.seconds(0.01));
         }
       }
@@ -104,7 +105,7 @@ public class HalfCloseReliabilityTest {
          StreamSocket accepted = accept(server)) {
       peer.writeFully(new byte[] {1, 2, 3}, 10);
       peer.channel.shutdownOutput();
-      assertEquals(3, io.bbipc.testsuite.Streams.readToDisconnect(accepted, Rel.deadline(10)).length);
+      assertEquals(3, io.bbipc.testsuite.Streams.readToDisconnect(accepted, Streams.deadline(10)).length);
       assertTrue(accepted.connectionSucceeded(), "a half-closed peer is still connected");
       if (f.kind() == Fixture.Kind.TCP) {
         peer.reset();
@@ -112,7 +113,7 @@ public class HalfCloseReliabilityTest {
         peer.close();
       }
       byte[] block = new byte[64 * 1024];
-      long deadline = Rel.deadline(10);
+      long deadline = Streams.deadline(10);
       long written = 0;
       IpcException failed = null;
       while (failed == null) {
@@ -125,7 +126,7 @@ public class HalfCloseReliabilityTest {
         } catch (IpcException e) {
           failed = e;
         }
-        Rel.check(deadline, "a write to the gone peer to fail, " + written + " bytes accepted");
+        Streams.checkDeadline(deadline, "a write to the gone peer to fail, " + written + " bytes accepted");
       }
       assertTrue(accepted.remoteDisconnected());
       assertFalse(accepted.connectionSucceeded());
@@ -157,16 +158,16 @@ public class HalfCloseReliabilityTest {
 
   /** One request, shutdownOutput, answer and close. */
   private static void cycle(Fixture f, StreamServer server, int i) throws IpcException {
-    try (StreamSocket client = Rel.connect(f.kind(), f.clientIpc(), server);
+    try (StreamSocket client = f.connect(f.clientIpc(), server);
          StreamSocket accepted = accept(server)) {
       assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
       client.writeToStream(new byte[] {(byte) i});
       client.shutdownOutput();
-      byte[] request = io.bbipc.testsuite.Streams.readToDisconnect(accepted, Rel.deadline(10));
+      byte[] request = io.bbipc.testsuite.Streams.readToDisconnect(accepted, Streams.deadline(10));
       assertEquals(1, request.length, "cycle " + i);
       assertEquals(1, accepted.writeToStream(request));
       accepted.close();
-      byte[] answer = io.bbipc.testsuite.Streams.readToDisconnect(client, Rel.deadline(10));
+      byte[] answer = io.bbipc.testsuite.Streams.readToDisconnect(client, Streams.deadline(10));
       assertEquals(1, answer.length, "cycle " + i);
       assertEquals((byte) i, answer[0]);
     }

@@ -11,6 +11,7 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.ByteBuffer;
@@ -152,9 +153,9 @@ public class IntegrityReliabilityTest {
       Direction up = new Direction(c.client(), c.accepted(), size, 51);
       Direction down = new Direction(c.accepted(), c.client(), size, 52);
       long started = System.nanoTime();
-      long deadline = Rel.deadline(Rel.FULL ? 1800 : 120);
+      long deadline = Streams.deadline(Rel.FULL ? 1800 : 120);
       while (!(up.done() && down.done())) {
-        Rel.check(deadline, "the transfer: up " + up.read + ", down " + down.read + " of " + size);
+        Streams.checkDeadline(deadline, "the transfer: up " + up.read + ", down " + down.read + " of " + size);
         boolean progress = up.step() | down.step();
         if (!progress) {
           BasicBinaryIpc.pollSockets(List.of(c.client(), c.accepted()),
@@ -195,9 +196,9 @@ public class IntegrityReliabilityTest {
       long read = 0;
       byte[] one = new byte[1];
       CRC32C got = new CRC32C();
-      long deadline = Rel.deadline(Rel.FULL ? 600 : 60);
+      long deadline = Streams.deadline(Rel.FULL ? 600 : 60);
       while (read < size) {
-        Rel.check(deadline, "one byte at a time, at " + read);
+        Streams.checkDeadline(deadline, "one byte at a time, at " + read);
         boolean progress = false;
         if (written < size) {
           int start = pattern.start(written);

@@ -4,6 +4,7 @@ import io.bbipc.Ipv4TcpServer;
 import io.bbipc.LocalServer;
 import io.bbipc.StreamServer;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -61,14 +62,14 @@ final class JdkPeer implements AutoCloseable {
 
     /** Accepts one connection, waiting at most {@code seconds}. */
     JdkPeer accept(double seconds) throws IOException {
-      long deadline = Rel.deadline(seconds);
+      long deadline = Streams.deadline(seconds);
       while (true) {
         SocketChannel ch = channel.accept();
         if (ch != null) {
           ch.configureBlocking(false);
           return new JdkPeer(ch);
         }
-        Rel.check(deadline, "the JDK listener to accept a connection");
+        Streams.checkDeadline(deadline, "the JDK listener to accept a connection");
         Rel.step();
       }
     }
@@ -84,7 +85,7 @@ final class JdkPeer implements AutoCloseable {
 
   /** Writes until the kernel takes no more (the other end stopped reading); returns the count. */
   long flood(Rel.Pattern pattern, long offset, double seconds) throws IOException {
-    long deadline = Rel.deadline(seconds);
+    long deadline = Streams.deadline(seconds);
     long written = 0;
     int zeros = 0;
     while (zeros < 3) {
@@ -93,7 +94,7 @@ final class JdkPeer implements AutoCloseable {
       written += n;
       if (n == 0) {
         zeros++;
-        Rel.check(deadline, "the JDK peer's flood to fill the kernel buffers");
+        Streams.checkDeadline(deadline, "the JDK peer's flood to fill the kernel buffers");
         Rel.step();
       } else {
         zeros = 0;
@@ -104,11 +105,11 @@ final class JdkPeer implements AutoCloseable {
 
   /** Writes all of {@code data}. */
   void writeFully(byte[] data, double seconds) throws IOException {
-    long deadline = Rel.deadline(seconds);
+    long deadline = Streams.deadline(seconds);
     ByteBuffer b = ByteBuffer.wrap(data);
     while (b.hasRemaining()) {
       if (channel.write(b) == 0) {
-        Rel.check(deadline, "the JDK peer to write " + data.length + " bytes");
+        Streams.checkDeadline(deadline, "the JDK peer to write " + data.length + " bytes");
         Rel.step();
       }
     }

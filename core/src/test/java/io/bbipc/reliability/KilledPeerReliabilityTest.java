@@ -13,6 +13,7 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -75,9 +76,9 @@ public class KilledPeerReliabilityTest {
           List<StreamSocket> sockets = List.of(fromPeer, toPeer);
           // stream both ways until each side has checked enough, then kill the peer mid-transfer
           long peerVerified = 0;
-          long deadline = Rel.deadline(60);
+          long deadline = Streams.deadline(60);
           while (Math.min(accepted.read, connecting.read) < before || peerVerified < before) {
-            Rel.check(deadline, "the transfer before the kill: read " + accepted.read + " / "
+            Streams.checkDeadline(deadline, "the transfer before the kill: read " + accepted.read + " / "
                 + connecting.read + ", the peer checked " + peerVerified);
             assertTrue(peer.process.isAlive(), () -> "the peer died early: " + peer.stderrText());
             boolean progress = accepted.step(true) | connecting.step(true);
@@ -96,9 +97,9 @@ public class KilledPeerReliabilityTest {
           killedAt = System.nanoTime();
           peer.process.destroyForcibly();
           // the survivor keeps reading and writing, as a live application would
-          deadline = Rel.deadline(10);
+          deadline = Streams.deadline(10);
           while (!(accepted.drained() && connecting.drained())) {
-            Rel.check(deadline, "REMOTE_DISCONNECTED after the kill");
+            Streams.checkDeadline(deadline, "REMOTE_DISCONNECTED after the kill");
             boolean progress = accepted.step(true) | connecting.step(true);
             if (!progress) {
               BasicBinaryIpc.pollSockets(sockets, both, Timeout.seconds(0.1));

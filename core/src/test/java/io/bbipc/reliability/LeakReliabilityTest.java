@@ -22,6 +22,7 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.FixtureTest;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Files;
@@ -138,12 +139,12 @@ public class LeakReliabilityTest {
 
   private static void readExactly(StreamSocket s, byte[] buf, int n) throws IpcException {
     int got = 0;
-    long deadline = Rel.deadline(10);
+    long deadline = Streams.deadline(10);
     while (got < n) {
       int k = s.readFromStream(buf, got, buf.length);
       got += k;
       if (k == 0) {
-        Rel.check(deadline, "reading " + n + " bytes");
+        Streams.checkDeadline(deadline, "reading " + n + " bytes");
         s.poll(DATA_AVAILABLE, Timeout.seconds(1));
       }
     }
@@ -238,9 +239,9 @@ public class LeakReliabilityTest {
       assertTrue(((io.bbipc.IpcSocket) s).isClosed(), s + " is still open after Ipc.close()");
     }
     assertTrue(poller.isClosed(), "the poller is still open after Ipc.close()");
-    long deadline = Rel.deadline(10);
+    long deadline = Streams.deadline(10);
     Set<Thread> left;
-    while (!(left = alive(ours)).isEmpty() && !Rel.passed(deadline)) {
+    while (!(left = alive(ours)).isEmpty() && !Streams.passed(deadline)) {
       Rel.step();
     }
     List<Path> leftFiles;

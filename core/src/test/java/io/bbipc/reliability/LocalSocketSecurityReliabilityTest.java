@@ -13,6 +13,7 @@ import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
 import io.bbipc.ServerOptions;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.FixtureTest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -201,8 +202,8 @@ public class LocalSocketSecurityReliabilityTest {
         try (LocalServer s = f.serverIpc().makeLocalServer(p)) {
           // keep it until the watcher has looked at it at least once (bounded)
           int before = seen.get();
-          long until = Rel.deadline(1);
-          while (seen.get() == before && !Rel.passed(until)) {
+          long until = Streams.deadline(1);
+          while (seen.get() == before && !Streams.passed(until)) {
             Thread.onSpinWait();
           }
         }

@@ -1,5 +1,7 @@
 package io.bbipc.reliability;
 
+import io.bbipc.testsuite.Streams;
+
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -83,8 +85,8 @@ final class NettyLog implements AutoCloseable {
       ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
       try {
         leakOne(detector);
-        long deadline = Rel.deadline(10);
-        while (leaksOf("Canary").isEmpty() && !Rel.passed(deadline)) {
+        long deadline = Streams.deadline(10);
+        while (leaksOf("Canary").isEmpty() && !Streams.passed(deadline)) {
           Rel.gc();
           Canary probe = new Canary();
           ResourceLeakTracker<Canary> t = detector.track(probe);

@@ -13,6 +13,7 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -179,9 +180,9 @@ final class OtherUser {
       Map<String, String> results = new LinkedHashMap<>();
       List<StreamSocket> accepted = new ArrayList<>();
       try (Forked child = Forked.start(command(args), stderr)) {
-        long deadline = Rel.deadline(60);
+        long deadline = Streams.deadline(60);
         while (results.size() < byLabel.size()) {
-          Rel.check(deadline, "the other user's client; results so far " + results + "; stderr "
+          Streams.checkDeadline(deadline, "the other user's client; results so far " + results + "; stderr "
               + child.stderrText());
           for (LocalServer s : byLabel.values()) {
             while (s.connectionAvailable()) {

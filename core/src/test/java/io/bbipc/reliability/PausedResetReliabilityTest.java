@@ -14,6 +14,7 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.FixtureTest;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -79,9 +80,9 @@ public class PausedResetReliabilityTest {
       Rel.Pattern pattern = new Rel.Pattern(11);
       long sent = sendUntilFullOr(peer, pattern, SENT);
       // bbipc has stopped reading at its limit: the rest waits in the kernel
-      long deadline = Rel.deadline(10);
+      long deadline = Streams.deadline(10);
       while (!pausedAt(s, limit)) {
-        Rel.check(deadline, what + ": the inbound buffer to fill to its limit");
+        Streams.checkDeadline(deadline, what + ": the inbound buffer to fill to its limit");
         s.poll(REMOTE_DISCONNECTED, Timeout.seconds(0.01));
       }
       peer.reset();
@@ -92,7 +93,7 @@ public class PausedResetReliabilityTest {
       }
       // a program that reads until the peer is gone must get there: every byte the kernel had
       // received, in order, then REMOTE_DISCONNECTED
-      byte[] got = io.bbipc.testsuite.Streams.readToDisconnect(s, Rel.deadline(10));
+      byte[] got = io.bbipc.testsuite.Streams.readToDisconnect(s, Streams.deadline(10));
       assertTrue(got.length >= Math.min(limit, sent), what + ": only " + got.length + " bytes readable");
       assertTrue(got.length <= sent, what + ": more bytes than sent");
       assertTrue(pattern.matches(0, got, 0, got.length), what + ": bytes differ from what was sent");
@@ -121,7 +122,7 @@ public class PausedResetReliabilityTest {
 
   /** Writes up to {@code max} bytes, stopping early once the kernel takes no more for a while. */
   private static long sendUntilFullOr(JdkPeer peer, Rel.Pattern pattern, long max) throws Exception {
-    long deadline = Rel.deadline(10);
+    long deadline = Streams.deadline(10);
     long written = 0;
     int zeros = 0;
     while (written < max && zeros < 50) {
@@ -131,7 +132,7 @@ public class PausedResetReliabilityTest {
       written += n;
       if (n == 0) {
         zeros++;
-        Rel.check(deadline, "the peer's writes");
+        Streams.checkDeadline(deadline, "the peer's writes");
         Rel.step();
       } else {
         zeros = 0;

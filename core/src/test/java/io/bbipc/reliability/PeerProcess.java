@@ -1,5 +1,7 @@
 package io.bbipc.reliability;
 
+import io.bbipc.testsuite.Streams;
+
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.DATA_AVAILABLE;
 import static io.bbipc.SocketEvent.READY_TO_WRITE;
@@ -65,9 +67,9 @@ public final class PeerProcess {
     Pump b = new Pump(fromTest, mine, theirs);
     say("CONNECTED");
     long nextReport = 1 << 20;
-    long deadline = Rel.deadline(120);
+    long deadline = Streams.deadline(120);
     Set<SocketEvent> events = EnumSet.of(DATA_AVAILABLE, READY_TO_WRITE, REMOTE_DISCONNECTED);
-    while (!Rel.passed(deadline)) {
+    while (!Streams.passed(deadline)) {
       boolean progress = a.step(true) | b.step(true);
       if (a.mismatchAt >= 0 || b.mismatchAt >= 0) {
         say("MISMATCH at " + a.mismatchAt + " / " + b.mismatchAt);

@@ -9,6 +9,7 @@ import io.bbipc.LocalServer;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
@@ -72,14 +73,6 @@ final class Rel {
 
   // ---------------------------------------------------------------- deadlines
 
-  static long deadline(double seconds) {
-    return System.nanoTime() + (long) (seconds * 1e9);
-  }
-
-  static boolean passed(long deadline) {
-    return System.nanoTime() - deadline > 0;
-  }
-
   /**
    * A wall-clock upper bound. It is asserted in the full pass ({@code -Dbbipc.reliability.full=true})
    * only: on a busy 2-core machine any such bound flakes, so the default build reports a time over
@@ -91,12 +84,6 @@ final class Rel {
           what + " took " + ms(tookNanos) + ", over " + ms(boundNanos));
     } else if (tookNanos > boundNanos) {
       figure("timed bound (asserted in the full pass only)", what, "over " + ms(boundNanos), ms(tookNanos));
-    }
-  }
-
-  static void check(long deadline, String what) {
-    if (passed(deadline)) {
-      fail("timed out: " + what);
     }
   }
 
@@ -123,9 +110,9 @@ final class Rel {
 
   /** Waits, up to {@code seconds}, until at most {@code max} fds are open; returns the last count. */
   static int awaitFdsAtMost(int max, double seconds) {
-    long deadline = deadline(seconds);
+    long deadline = Streams.deadline(seconds);
     int n;
-    while ((n = openFds()) > max && !passed(deadline)) {
+    while ((n = openFds()) > max && !Streams.passed(deadline)) {
       step();
     }
     return n;
@@ -135,10 +122,10 @@ final class Rel {
   static int settledFds() {
     int before = openFds();
     // closes are asynchronous: give the count a moment to stop falling, never more than 2 s
-    long deadline = deadline(2);
+    long deadline = Streams.deadline(2);
     int low = before;
     int stable = 0;
-    while (stable < 20 && !passed(deadline)) {
+    while (stable < 20 && !Streams.passed(deadline)) {
       step();
       int n = openFds();
       if (n < low) {
@@ -180,8 +167,8 @@ final class Rel {
   static void gc() {
     ReferenceQueue<Object> queue = new ReferenceQueue<>();
     WeakReference<Object> canary = new WeakReference<>(new Object(), queue);
-    long deadline = deadline(5);
-    while (!passed(deadline)) {
+    long deadline = Streams.deadline(5);
+    while (!Streams.passed(deadline)) {
       System.gc();
       try {
         if (queue.remove(50) != null) {
@@ -198,18 +185,6 @@ final class Rel {
   }
 
   // ---------------------------------------------------------------- connections
-
-  /** Connects the fixture's kind to {@code server} from {@code ipc}. */
-  static StreamSocket connect(Fixture.Kind kind, Ipc ipc, StreamServer server) throws IpcException {
-    return kind == Fixture.Kind.TCP
-        ? ipc.connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) server).port())
-        : ipc.connectToLocalServer(((LocalServer) server).localPathname());
-  }
-
-  static StreamServer server(Fixture.Kind kind, Ipc ipc, Path dir, String name) throws IpcException {
-    return kind == Fixture.Kind.TCP ? ipc.makeIpv4TcpServer("127.0.0.1", 0)
-        : ipc.makeLocalServer(dir.resolve(name));
-  }
 
   /** A builder of the fixture's mode, or of a threaded runtime when there is no fixture. */
   static Ipc.Builder builder(Fixture f, String transport) {

@@ -14,6 +14,7 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.FixtureTest;
 import io.bbipc.testsuite.OverAllFixtures;
 import java.nio.file.Path;
@@ -55,7 +56,7 @@ public class ResetReliabilityTest {
 
   private Ends withJdkPeer(Fixture f, Ipc ipc, boolean bbipcAccepts) throws Exception {
     if (bbipcAccepts) {
-      StreamServer server = Rel.server(f.kind(), ipc, dir, "x.sock");
+      StreamServer server = f.makeServer(ipc, dir.resolve("x.sock"));
       JdkPeer peer = JdkPeer.connectTo(f.kind(), server);
       assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT), "no connection to accept");
       return new Ends(server.acceptConnection(), peer, server);
@@ -96,10 +97,10 @@ public class ResetReliabilityTest {
         byte[] hello = new byte[100];
         new java.util.Random(7).nextBytes(hello);
         e.peer().writeFully(hello, 10);
-        long deadline = Rel.deadline(10);
+        long deadline = Streams.deadline(10);
         byte[] peek = new byte[200];
         while (e.bbipc().readFromStream(peek, 0, peek.length, true) < hello.length) {
-          Rel.check(deadline, what + ": the 100 bytes to arrive");
+          Streams.checkDeadline(deadline, what + ": the 100 bytes to arrive");
           e.bbipc().poll(DATA_AVAILABLE, Timeout.seconds(1));
         }
         long t0 = System.nanoTime();
@@ -121,9 +122,9 @@ public class ResetReliabilityTest {
   void aPeerClosingWithUnreadDataIsADisconnectWithinOneSecond(Fixture f) throws Exception {
     try (Ipc serverIpc = Rel.runtime(f, f.serverTransport(), SMALL_INBOUND, SMALL_OUTBOUND);
          Ipc clientIpc = Rel.runtime(f, f.clientTransport(), SMALL_INBOUND, SMALL_OUTBOUND);
-         StreamServer server = Rel.server(f.kind(), serverIpc, dir, "u.sock")) {
+         StreamServer server = f.makeServer(serverIpc, dir.resolve("u.sock"))) {
       for (boolean acceptedCloses : new boolean[] {true, false}) {
-        StreamSocket client = Rel.connect(f.kind(), clientIpc, server);
+        StreamSocket client = f.connect(clientIpc, server);
         assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT));
         StreamSocket accepted = server.acceptConnection();
         StreamSocket closing = acceptedCloses ? accepted : client;
@@ -136,7 +137,7 @@ public class ResetReliabilityTest {
           // the survivor writes until the closing end has stopped reading and every buffer is full
           Rel.Pattern pattern = new Rel.Pattern(2);
           long written = 0;
-          long deadline = Rel.deadline(30);
+          long deadline = Streams.deadline(30);
           while (true) {
             int start = pattern.start(written);
             int n = survivor.writeToStream(pattern.bytes, start, start + 64 * 1024);
@@ -144,7 +145,7 @@ public class ResetReliabilityTest {
             if (n == 0) {
               break;
             }
-            Rel.check(deadline, what + ": the flood to fill the buffers");
+            Streams.checkDeadline(deadline, what + ": the flood to fill the buffers");
           }
           long t0 = System.nanoTime();
           closing.close();
@@ -173,10 +174,10 @@ public class ResetReliabilityTest {
         byte[] peek = new byte[1 << 20];
         long flooded = 0;
         int buffered;
-        long floodDeadline = Rel.deadline(30);
+        long floodDeadline = Streams.deadline(30);
         // a full kernel buffer alone proves nothing (we may just be slow): our buffer must be full too
         while ((buffered = x.readFromStream(peek, 0, peek.length, true)) < SMALL_INBOUND) {
-          Rel.check(floodDeadline, what + ": our reading to pause, " + buffered + " bytes buffered after "
+          Streams.checkDeadline(floodDeadline, what + ": our reading to pause, " + buffered + " bytes buffered after "
               + flooded + " sent");
           flooded += e.peer().flood(theirs, flooded, 30);
         }
@@ -184,7 +185,7 @@ public class ResetReliabilityTest {
         // we write until the peer, which never reads, takes no more for now
         Rel.Pattern ours = new Rel.Pattern(4);
         long written = 0;
-        long deadline = Rel.deadline(30);
+        long deadline = Streams.deadline(30);
         while (true) {
           int start = ours.start(written);
           int n = x.writeToStream(ours.bytes, start, start + 64 * 1024);
@@ -192,7 +193,7 @@ public class ResetReliabilityTest {
           if (n == 0) {
             break;
           }
-          Rel.check(deadline, what + ": our writes to stall");
+          Streams.checkDeadline(deadline, what + ": our writes to stall");
         }
         assertTrue(x.connectionSucceeded() && !x.remoteDisconnected());
         // the peer vanishes with unread data; we are not reading, so only a write can fail: keep
@@ -201,9 +202,9 @@ public class ResetReliabilityTest {
         e.peer().close();
         int writes = 0;
         boolean threw = false;
-        long until = Rel.deadline(10);
+        long until = Streams.deadline(10);
         while (!x.remoteDisconnected()) {
-          Rel.check(until, what + ": no REMOTE_DISCONNECTED after " + writes + " writes");
+          Streams.checkDeadline(until, what + ": no REMOTE_DISCONNECTED after " + writes + " writes");
           try {
             int start = ours.start(written);
             written += x.writeToStream(ours.bytes, start, start + 1024);

@@ -10,6 +10,7 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
+import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import java.nio.file.Path;
@@ -36,27 +37,27 @@ public class TinyWritesMemoryReliabilityTest {
     UnpooledByteBufAllocator readerAlloc = Rel.countingAllocator();
     try (Ipc readerIpc = Rel.runtime(f, f.serverTransport(), inbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
          Ipc writerIpc = Rel.runtime(f, f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, Ipc.DEFAULT_BUFFER_LIMIT);
-         StreamServer server = Rel.server(f.kind(), readerIpc, dir, "t.sock");
-         StreamSocket writer = Rel.connect(f.kind(), writerIpc, server)) {
+         StreamServer server = f.makeServer(readerIpc, dir.resolve("t.sock"));
+         StreamSocket writer = f.connect(writerIpc, server)) {
       assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT));
       StreamSocket we = server.acceptConnection();
       assertTrue(writer.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
       Rel.gc();
       long heap0 = Rel.heapUsed();
       byte[] one = {42};
-      long deadline = Rel.deadline(60);
+      long deadline = Streams.deadline(60);
       for (int i = 0; i < count; ) {
         if (writer.writeToStream(one) == 1) {
           i++;
         } else {
-          Rel.check(deadline, "1-byte writes, " + i + " done");
+          Streams.checkDeadline(deadline, "1-byte writes, " + i + " done");
           writer.poll(READY_TO_WRITE, Timeout.seconds(1));
         }
       }
       byte[] peek = new byte[inbound * 2];
       int buffered;
       while ((buffered = we.readFromStream(peek, 0, peek.length, true)) < count) {
-        Rel.check(deadline, "1-byte writes to arrive, " + buffered + " so far");
+        Streams.checkDeadline(deadline, "1-byte writes to arrive, " + buffered + " so far");
         Rel.step();
       }
       long held = Rel.held(readerAlloc);

@@ -222,6 +222,11 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
     return makeServer(serverIpc(), dir.resolve("s.sock"), ServerOptions.defaults());
   }
 
+  /** A server of this fixture's kind with default options made by {@code ipc}. */
+  public StreamServer makeServer(Ipc ipc, Path socketFile) throws IpcException {
+    return makeServer(ipc, socketFile, ServerOptions.defaults());
+  }
+
   /** A server of this fixture's kind made by {@code ipc}: on the loopback address, or at {@code socketFile}. */
   public StreamServer makeServer(Ipc ipc, Path socketFile, ServerOptions options) throws IpcException {
     switch (kind) {

@@ -15,12 +15,19 @@ public final class Streams {
   private Streams() {
   }
 
-  public static long deadline(long seconds) {
-    return System.nanoTime() + seconds * 1_000_000_000L;
+  /** A {@link System#nanoTime()} deadline {@code seconds} from now. */
+  public static long deadline(double seconds) {
+    return System.nanoTime() + (long) (seconds * 1e9);
   }
 
+  /** Tells whether {@code deadline} has passed. */
+  public static boolean passed(long deadline) {
+    return System.nanoTime() - deadline > 0;
+  }
+
+  /** Fails the test, naming {@code what}, once {@code deadline} has passed. */
   public static void checkDeadline(long deadline, String what) {
-    if (System.nanoTime() - deadline > 0) {
+    if (passed(deadline)) {
       fail("timed out: " + what);
     }
   }
