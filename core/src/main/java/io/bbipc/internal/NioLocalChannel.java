@@ -24,6 +24,7 @@ import java.net.SocketOption;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Map;
 
@@ -155,8 +156,13 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
   @Override
   protected SocketAddress localAddress0() {
+    return localAddress(javaChannel());
+  }
+
+  /** The channel's address, or null once it is closed (Netty asks a closed channel too). */
+  static SocketAddress localAddress(NetworkChannel channel) {
     try {
-      return javaChannel().getLocalAddress();
+      return channel.getLocalAddress();
     } catch (IOException | RuntimeException closed) {
       return null;
     }

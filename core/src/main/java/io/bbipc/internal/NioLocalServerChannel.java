@@ -90,11 +90,7 @@ public final class NioLocalServerChannel extends AbstractNioMessageChannel
 
   @Override
   protected SocketAddress localAddress0() {
-    try {
-      return javaChannel().getLocalAddress();
-    } catch (IOException | RuntimeException closed) {
-      return null;
-    }
+    return NioLocalChannel.localAddress(javaChannel());
   }
 
   @Override
