@@ -529,7 +529,7 @@ public final class IpcRuntime {
       stream = new RealLocalStream(this, ch, path != null ? path : SocketFiles.pathOf(local));
     }
     stream.attach();
-    adopt(stream);
+    track(stream);
     return stream;
   }
 
@@ -548,7 +548,7 @@ public final class IpcRuntime {
   }
 
   /** Called when a socket is handed to the user, so that {@link #close()} closes it. */
-  void adopt(AbstractSocket socket) {
+  void track(AbstractSocket socket) {
     sockets.add(socket);
     if (closed.get()) {
       socket.close();
@@ -806,13 +806,13 @@ public final class IpcRuntime {
       throw new IpcException("cannot listen on " + where + ": "
           + (cause.getMessage() != null ? cause.getMessage() : cause.toString()), null, cause);
     }
-    adopt(server);
+    track(server);
   }
 
   /** Registers a stream's channel and starts connecting; the outcome arrives as stream state. */
   private ChannelFuture connect(RealStream stream, SocketAddress remote, SocketAddress local) {
     Channel ch = stream.channel;
-    adopt(stream);
+    track(stream);
     // register() sets the channel's event loop before it returns, so the connect queues behind it
     group.register(ch);
     ChannelFuture connecting = ch.connect(remote, local);

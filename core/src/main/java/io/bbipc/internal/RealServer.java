@@ -94,7 +94,7 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
       throw new NoConnectionAvailableException("no connection is waiting on " + this, this);
     }
     waitingCount.decrementAndGet();
-    runtime.adopt(stream);
+    runtime.track(stream);
     if (acceptPaused && resumeQueued.compareAndSet(false, true)) {
       try {
         channel.eventLoop().execute(this::resumeIfRoom);
