@@ -793,7 +793,7 @@ public final class IpcRuntime {
       throws IpcException {
     Waiter.checkMayBlock("making a server");
     ChannelFuture bound = b.bind(address);
-    server.channel = bound.channel();
+    server.listenOn(bound.channel());
     if (!awaitDone(bound, TimeUnit.SECONDS.toMillis(BIND_WAIT_SECONDS))) {
       bound.channel().close();
       throw new IpcException("cannot listen on " + where + ": the event loop did not bind within "
