@@ -9,12 +9,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Promise;
-import io.netty.channel.ChannelPipeline;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
  * A listening channel and the queue of connections it accepted that the user has not yet taken.
@@ -37,17 +35,17 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
   private volatile long accepted;
   /** Set as the bind starts; the server is handed to the user only once it bound. */
   volatile Channel channel;
-  /** The user's handlers for accepted channels. */
-  final Consumer<ChannelPipeline> pipeline;
   /** Whether accepted streams stay open for writing after their peer finished sending. */
   final boolean halfClosure;
 
   RealServer(IpcRuntime runtime, ServerOptions options) {
     super(runtime);
     this.waitingLimit = options.backlog();
-    this.pipeline = options.pipeline();
     this.halfClosure = options.halfClosure();
   }
+
+  /** Event loop: the stream of a channel this server accepted, configured by {@code SocketMaker}. */
+  abstract S accepted(Channel ch);
 
   /** Called as the bind starts, before anything can connect. */
   final void listenOn(Channel ch) {

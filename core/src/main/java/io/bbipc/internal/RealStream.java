@@ -79,7 +79,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private boolean disconnectReported;
 
   /**
-   * Makes the stream of a channel.
+   * Makes the stream of a channel; for a channel bbipc made, {@code SocketMaker} has configured it.
    *
    * @param acceptedBy the server that accepted the channel, or null
    * @param adopted true for a channel an application made and configured itself, perhaps
@@ -97,13 +97,19 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     this.halfClosure = adopted
         ? Boolean.TRUE.equals(channel.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE))
         : acceptedBy != null ? acceptedBy.halfClosure : runtime.halfClosure();
-    if (!adopted) {
-      runtime.configureStream(channel, acceptedBy == null ? null : acceptedBy.pipeline);
-    }
   }
 
-  /** Puts the buffering handler last in the pipeline; called once the subclass is constructed. */
-  final void attach() {
+  /**
+   * What each subclass's factories return: the stream with its handler last in the pipeline.
+   * Not done in the constructor, because an adopted channel's handler may report the stream
+   * connected at once, which needs the subclass's fields.
+   */
+  static <S extends RealStream> S attached(S stream) {
+    ((RealStream) stream).attach();
+    return stream;
+  }
+
+  private void attach() {
     if (!adopted) {
       channel.pipeline().addLast("bbipc", new Tail());
       return;
