@@ -210,17 +210,22 @@ public final class SocketMaker {
     if (!Files.exists(pathname)) {
       throw new NoLocalServerException(pathname, null);
     }
-    return connectLocal(pathname, transport.localAddress(pathname));
+    return connectLocal(pathname, pathname, transport.localAddress(pathname));
   }
 
   public LocalStream connectToAbstractLocalServer(String name) throws IpcException {
     Path shown = AbstractNames.check(name);
     checkAbstractNamespace();
     enterOpen();
-    return connectLocal(shown, transport.abstractAddress(name));
+    return connectLocal(shown, null, transport.abstractAddress(name));
   }
 
-  private LocalStream connectLocal(Path shown, SocketAddress address) throws IpcException {
+  /**
+   * Starts a local connect and waits for the kernel's first answer.
+   *
+   * @param file the socket file, or null for an abstract name
+   */
+  private LocalStream connectLocal(Path shown, Path file, SocketAddress address) throws IpcException {
     runtime.checkHalfClosurePossible("connect to " + shown, runtime.halfClosure());
     Channel ch = newStreamChannel(transport.localChannelType());
     RealLocalStream stream = RealLocalStream.connecting(runtime, ch, shown);
@@ -235,15 +240,15 @@ public final class SocketMaker {
         stream.close();
         Throwable cause = connecting.cause();
         String message = String.valueOf(cause == null ? null : cause.getMessage());
-        if (message.contains("ermission denied") || message.contains("ccess denied")) {
-          throw new IpcException("cannot connect to " + shown + ": " + message, null, cause);
+        switch (transport.localConnectFailure(cause, file)) {
+          case PERMISSION_DENIED:
+            throw new IpcException("cannot connect to " + shown + ": " + message, null, cause);
+          case BACKLOG_FULL:
+            throw new IpcException("cannot connect to " + shown + ": the server's backlog is full ("
+                + message + ")", null, cause);
+          default:
+            throw new NoLocalServerException(shown, cause);
         }
-        if (message.contains("emporarily unavailable")) {
-          // Linux answers EAGAIN, not "in progress", when a local server's backlog is full
-          throw new IpcException("cannot connect to " + shown + ": the server's backlog is full ("
-              + message + ")", null, cause);
-        }
-        throw new NoLocalServerException(shown, cause);
       }
     }
     return stream;
