@@ -31,7 +31,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
@@ -76,11 +76,9 @@ public final class SocketMaker {
 
   public Ipv4TcpStream connectToIpv4TcpServer(String hostAddress, int port, String localHostAddress,
                                               int localPort) throws IpcException {
-    InetAddress remote = Addresses.parseIpv4(hostAddress, "hostAddress");
-    InetAddress local = localHostAddress == null ? null
-        : Addresses.parseIpv4(localHostAddress, "localHostAddress");
-    return connectTcp(remote, port, local, localPort, Addresses.parseIpv4(Addresses.IPV4_ANY, "any"),
-        ch -> RealIpv4TcpStream.connecting(runtime, ch, hostAddress, port, localHostAddress, localPort));
+    return connectTcp(hostAddress, port, localHostAddress, localPort, Addresses::parseIpv4,
+        Addresses.parseIpv4(Addresses.IPV4_ANY, "any"), (ch, remote, local) ->
+            RealIpv4TcpStream.connecting(runtime, ch, hostAddress, port, localHostAddress, localPort));
   }
 
   /** A server on an IPv6 address; its {@code hostAddress()} is the address's RFC 5952 text. */
@@ -93,13 +91,10 @@ public final class SocketMaker {
 
   public Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port, String localHostAddress,
                                               int localPort) throws IpcException {
-    InetAddress remote = Addresses.parseIpv6(hostAddress, "hostAddress");
-    InetAddress local = localHostAddress == null ? null
-        : Addresses.parseIpv6(localHostAddress, "localHostAddress");
-    String remoteText = Addresses.ipv6Text(remote);
-    String localText = local == null ? null : Addresses.ipv6Text(local);
-    return connectTcp(remote, port, local, localPort, Addresses.ipv6Any(),
-        ch -> RealIpv6TcpStream.connecting(runtime, ch, remoteText, port, localText, localPort));
+    // addressed in RFC 5952 form until it connects
+    return connectTcp(hostAddress, port, localHostAddress, localPort, Addresses::parseIpv6,
+        Addresses.ipv6Any(), (ch, remote, local) -> RealIpv6TcpStream.connecting(runtime, ch,
+            Addresses.ipv6Text(remote), port, local == null ? null : Addresses.ipv6Text(local), localPort));
   }
 
   /** Checks the rest of a TCP server's arguments, then binds the server {@code make} makes. */
@@ -121,17 +116,24 @@ public final class SocketMaker {
     return server;
   }
 
+  /** Makes a connecting TCP stream of a channel, for the addresses parsed. */
+  private interface TcpStreamMaker<S extends RealTcpStream> {
+    S make(Channel ch, InetAddress remote, InetAddress local);
+  }
+
   /**
-   * Checks the ports, then starts connecting the stream {@code make} makes; {@code any} is the
-   * local address when only a local port is given.
+   * Parses the addresses of the family and checks the ports, then starts connecting the stream
+   * {@code make} makes; {@code any} is the local address when only a local port is given.
    */
-  private <S extends RealTcpStream> S connectTcp(InetAddress remote, int port, InetAddress local,
-                                                 int localPort, InetAddress any,
-                                                 Function<Channel, S> make) throws IpcException {
+  private <S extends RealTcpStream> S connectTcp(String hostAddress, int port, String localHostAddress,
+                                                 int localPort, BiFunction<String, String, InetAddress> parse,
+                                                 InetAddress any, TcpStreamMaker<S> make) throws IpcException {
+    InetAddress remote = parse.apply(hostAddress, "hostAddress");
+    InetAddress local = localHostAddress == null ? null : parse.apply(localHostAddress, "localHostAddress");
     Addresses.checkPort(port, "port");
     Addresses.checkPort(localPort, "localPort");
     enterOpen();
-    S stream = make.apply(newStreamChannel(transport.tcpChannelType()));
+    S stream = make.make(newStreamChannel(transport.tcpChannelType()), remote, local);
     SocketAddress localAddress = local == null && localPort == 0 ? null
         : new InetSocketAddress(local == null ? any : local, localPort);
     connect(stream, new InetSocketAddress(remote, port), localAddress);
