@@ -1,6 +1,7 @@
 package io.bbipc;
 
 import io.bbipc.internal.IpcRuntime;
+import io.bbipc.internal.SocketMaker;
 import io.bbipc.internal.Threads;
 import io.bbipc.internal.Transports;
 import io.bbipc.spi.TransportProvider;
@@ -35,10 +36,12 @@ public final class Ipc implements AutoCloseable {
   public static final long DEFAULT_SPIN_NANOS = 0;
 
   private final IpcRuntime runtime;
+  private final SocketMaker sockets;
   private final boolean shared;
 
   private Ipc(IpcRuntime runtime, boolean shared) {
     this.runtime = runtime;
+    this.sockets = new SocketMaker(runtime);
     this.shared = shared;
   }
 
@@ -190,7 +193,7 @@ public final class Ipc implements AutoCloseable {
    * @throws IllegalArgumentException if the address or port is malformed
    */
   public Ipv4TcpServer makeIpv4TcpServer(String hostAddress, int port) throws IpcException {
-    return runtime.makeIpv4TcpServer(hostAddress, port, ServerOptions.defaults());
+    return sockets.makeIpv4TcpServer(hostAddress, port, ServerOptions.defaults());
   }
 
   /**
@@ -205,7 +208,7 @@ public final class Ipc implements AutoCloseable {
    */
   public Ipv4TcpServer makeIpv4TcpServer(String hostAddress, int port, ServerOptions options)
       throws IpcException {
-    return runtime.makeIpv4TcpServer(hostAddress, port, options);
+    return sockets.makeIpv4TcpServer(hostAddress, port, options);
   }
 
   /**
@@ -218,7 +221,7 @@ public final class Ipc implements AutoCloseable {
    * @throws IllegalArgumentException if the address or port is malformed
    */
   public Ipv4TcpStream connectToIpv4TcpServer(String hostAddress, int port) throws IpcException {
-    return runtime.connectToIpv4TcpServer(hostAddress, port, null, 0);
+    return sockets.connectToIpv4TcpServer(hostAddress, port, null, 0);
   }
 
   /**
@@ -235,7 +238,7 @@ public final class Ipc implements AutoCloseable {
    */
   public Ipv4TcpStream connectToIpv4TcpServer(String hostAddress, int port, String localHostAddress,
                                               int localPort) throws IpcException {
-    return runtime.connectToIpv4TcpServer(hostAddress, port, localHostAddress, localPort);
+    return sockets.connectToIpv4TcpServer(hostAddress, port, localHostAddress, localPort);
   }
 
   /**
@@ -252,7 +255,7 @@ public final class Ipc implements AutoCloseable {
    *     dotted quad, or its zone names no interface here
    */
   public Ipv6TcpServer makeIpv6TcpServer(String hostAddress, int port) throws IpcException {
-    return runtime.makeIpv6TcpServer(hostAddress, port, ServerOptions.defaults());
+    return sockets.makeIpv6TcpServer(hostAddress, port, ServerOptions.defaults());
   }
 
   /**
@@ -269,7 +272,7 @@ public final class Ipc implements AutoCloseable {
    */
   public Ipv6TcpServer makeIpv6TcpServer(String hostAddress, int port, ServerOptions options)
       throws IpcException {
-    return runtime.makeIpv6TcpServer(hostAddress, port, options);
+    return sockets.makeIpv6TcpServer(hostAddress, port, options);
   }
 
   /**
@@ -284,7 +287,7 @@ public final class Ipc implements AutoCloseable {
    *     dotted quad, or its zone names no interface here
    */
   public Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port) throws IpcException {
-    return runtime.connectToIpv6TcpServer(hostAddress, port, null, 0);
+    return sockets.connectToIpv6TcpServer(hostAddress, port, null, 0);
   }
 
   /**
@@ -302,7 +305,7 @@ public final class Ipc implements AutoCloseable {
    */
   public Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port, String localHostAddress,
                                               int localPort) throws IpcException {
-    return runtime.connectToIpv6TcpServer(hostAddress, port, localHostAddress, localPort);
+    return sockets.connectToIpv6TcpServer(hostAddress, port, localHostAddress, localPort);
   }
 
   /**
@@ -314,7 +317,7 @@ public final class Ipc implements AutoCloseable {
    * @throws IllegalArgumentException if the path is longer than local sockets allow
    */
   public LocalServer makeLocalServer(Path pathname) throws IpcException {
-    return runtime.makeLocalServer(pathname, ServerOptions.defaults());
+    return sockets.makeLocalServer(pathname, ServerOptions.defaults());
   }
 
   /**
@@ -327,7 +330,7 @@ public final class Ipc implements AutoCloseable {
    * @throws IllegalArgumentException if the path is longer than local sockets allow
    */
   public LocalServer makeLocalServer(Path pathname, ServerOptions options) throws IpcException {
-    return runtime.makeLocalServer(pathname, options);
+    return sockets.makeLocalServer(pathname, options);
   }
 
   /**
@@ -343,7 +346,7 @@ public final class Ipc implements AutoCloseable {
    * @throws UnsupportedOperationException on a transport without abstract names (NIO, kqueue)
    */
   public LocalServer makeAbstractLocalServer(String name, ServerOptions options) throws IpcException {
-    return runtime.makeAbstractLocalServer(name, options);
+    return sockets.makeAbstractLocalServer(name, options);
   }
 
   /**
@@ -356,7 +359,7 @@ public final class Ipc implements AutoCloseable {
    * @throws UnsupportedOperationException on a transport without abstract names (NIO, kqueue)
    */
   public LocalStream connectToAbstractLocalServer(String name) throws IpcException {
-    return runtime.connectToAbstractLocalServer(name);
+    return sockets.connectToAbstractLocalServer(name);
   }
 
   /**
@@ -369,7 +372,7 @@ public final class Ipc implements AutoCloseable {
    * @throws IllegalArgumentException if the path is longer than local sockets allow
    */
   public LocalStream connectToLocalServer(Path pathname) throws IpcException {
-    return runtime.connectToLocalServer(pathname);
+    return sockets.connectToLocalServer(pathname);
   }
 
   /**

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>State is written on the event loop and read anywhere; each subclass keeps it in volatile
  * fields so that {@link #currentEvents()} sees a whole state.
  */
-public abstract class AbstractSocket implements IpcSocket {
+abstract class AbstractSocket implements IpcSocket {
   private static final Listener[] NO_LISTENERS = new Listener[0];
 
   final IpcRuntime runtime;
@@ -189,7 +189,7 @@ public abstract class AbstractSocket implements IpcSocket {
   }
 
   /** The number of listeners now registered, for tests that check nothing is left behind. */
-  public final int listenerCount() {
+  final int listenerCount() {
     return listeners.length + asyncListenerCount();
   }
 }

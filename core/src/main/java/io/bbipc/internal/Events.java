@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Set;
 
 /** Event sets as bit masks, so the event loop and pollers compare them without allocating. */
-public final class Events {
+final class Events {
   private static final SocketEvent[] ALL = SocketEvent.values();
   /** Immutable sets for every mask, so returning a result never allocates. */
   private static final List<Set<SocketEvent>> SETS;
@@ -26,31 +26,31 @@ public final class Events {
     SETS = List.copyOf(sets);
   }
 
-  public static final int CONNECTION_AVAILABLE = bit(SocketEvent.CONNECTION_AVAILABLE);
-  public static final int DETERMINED = bit(SocketEvent.DETERMINED);
-  public static final int CONNECTION_SUCCEEDED = bit(SocketEvent.CONNECTION_SUCCEEDED);
-  public static final int CONNECTION_FAILED = bit(SocketEvent.CONNECTION_FAILED);
-  public static final int DATA_AVAILABLE = bit(SocketEvent.DATA_AVAILABLE);
-  public static final int READY_TO_WRITE = bit(SocketEvent.READY_TO_WRITE);
-  public static final int REMOTE_DISCONNECTED = bit(SocketEvent.REMOTE_DISCONNECTED);
+  static final int CONNECTION_AVAILABLE = bit(SocketEvent.CONNECTION_AVAILABLE);
+  static final int DETERMINED = bit(SocketEvent.DETERMINED);
+  static final int CONNECTION_SUCCEEDED = bit(SocketEvent.CONNECTION_SUCCEEDED);
+  static final int CONNECTION_FAILED = bit(SocketEvent.CONNECTION_FAILED);
+  static final int DATA_AVAILABLE = bit(SocketEvent.DATA_AVAILABLE);
+  static final int READY_TO_WRITE = bit(SocketEvent.READY_TO_WRITE);
+  static final int REMOTE_DISCONNECTED = bit(SocketEvent.REMOTE_DISCONNECTED);
 
-  public static final int SERVER_EVENTS = CONNECTION_AVAILABLE;
-  public static final int STREAM_EVENTS = DETERMINED | CONNECTION_SUCCEEDED | CONNECTION_FAILED
+  static final int SERVER_EVENTS = CONNECTION_AVAILABLE;
+  static final int STREAM_EVENTS = DETERMINED | CONNECTION_SUCCEEDED | CONNECTION_FAILED
       | DATA_AVAILABLE | READY_TO_WRITE | REMOTE_DISCONNECTED;
 
   private Events() {
   }
 
-  public static int bit(SocketEvent event) {
+  static int bit(SocketEvent event) {
     return 1 << event.ordinal();
   }
 
-  public static Set<SocketEvent> toSet(int mask) {
+  static Set<SocketEvent> toSet(int mask) {
     return SETS.get(mask);
   }
 
   /** Converts a user's event set, rejecting null, empty and unsupported sets before any I/O. */
-  public static int toMask(Set<SocketEvent> events, int supported, Object socket) {
+  static int toMask(Set<SocketEvent> events, int supported, Object socket) {
     if (events == null) {
       throw new NullPointerException("events");
     }
@@ -74,7 +74,7 @@ public final class Events {
   }
 
   /** The single-event form of {@link #toMask}. */
-  public static int toMask(SocketEvent event, int supported, Object socket) {
+  static int toMask(SocketEvent event, int supported, Object socket) {
     if (event == null) {
       throw new NullPointerException("event");
     }

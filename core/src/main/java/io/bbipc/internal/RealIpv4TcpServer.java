@@ -14,7 +14,7 @@ final class RealIpv4TcpServer extends RealTcpServer<RealIpv4TcpStream> implement
 
   @Override
   RealIpv4TcpStream accepted(Channel ch) {
-    return new RealIpv4TcpStream(runtime, ch, this);
+    return RealIpv4TcpStream.accepted(runtime, ch, this);
   }
 
   @Override

@@ -7,20 +7,25 @@ import java.net.InetSocketAddress;
 /** A TCP stream over IPv4. */
 final class RealIpv4TcpStream extends RealTcpStream implements Ipv4TcpStream {
   /** A connecting stream, addressed as the user asked until it connects. */
-  RealIpv4TcpStream(IpcRuntime runtime, Channel channel, String remoteHost, int remotePort,
-                    String localHost, int localPort) {
-    super(runtime, channel, remoteHost, remotePort,
-        localHost == null ? Addresses.IPV4_ANY : localHost, localPort);
+  static RealIpv4TcpStream connecting(IpcRuntime runtime, Channel channel, String remoteHost,
+                                       int remotePort, String localHost, int localPort) {
+    return attached(new RealIpv4TcpStream(runtime, channel, remoteHost, remotePort,
+        localHost == null ? Addresses.IPV4_ANY : localHost, localPort, null, false));
   }
 
   /** An accepted stream. */
-  RealIpv4TcpStream(IpcRuntime runtime, Channel channel, RealIpv4TcpServer server) {
-    super(runtime, channel, server);
+  static RealIpv4TcpStream accepted(IpcRuntime runtime, Channel channel, RealIpv4TcpServer server) {
+    return attached(new RealIpv4TcpStream(runtime, channel, null, 0, null, 0, server, false));
   }
 
   /** An application's own channel, adopted. */
-  RealIpv4TcpStream(IpcRuntime runtime, Channel channel) {
-    super(runtime, channel);
+  static RealIpv4TcpStream adopted(IpcRuntime runtime, Channel channel) {
+    return attached(new RealIpv4TcpStream(runtime, channel, null, 0, null, 0, null, true));
+  }
+
+  private RealIpv4TcpStream(IpcRuntime runtime, Channel channel, String remoteHost, int remotePort,
+                            String localHost, int localPort, RealIpv4TcpServer server, boolean adopted) {
+    super(runtime, channel, remoteHost, remotePort, localHost, localPort, server, adopted);
   }
 
   @Override

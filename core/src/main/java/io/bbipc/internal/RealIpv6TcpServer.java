@@ -14,7 +14,7 @@ final class RealIpv6TcpServer extends RealTcpServer<RealIpv6TcpStream> implement
 
   @Override
   RealIpv6TcpStream accepted(Channel ch) {
-    return new RealIpv6TcpStream(runtime, ch, this);
+    return RealIpv6TcpStream.accepted(runtime, ch, this);
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
 import io.bbipc.ServerOptions;
 import io.bbipc.PeerCredentials;
+import io.netty.channel.Channel;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
@@ -24,6 +25,11 @@ final class RealLocalServer extends RealServer<RealLocalStream> implements Local
     this.pathname = pathname;
     this.deleteOnClose = options.deleteOnClose();
     this.allowedUids = options.allowedPeerUids();
+  }
+
+  @Override
+  RealLocalStream accepted(Channel ch) {
+    return RealLocalStream.accepted(runtime, ch, pathname, this);
   }
 
   @Override

@@ -11,15 +11,26 @@ final class RealLocalStream extends RealStream implements LocalStream {
   private volatile Path pathname;
   private volatile Optional<PeerCredentials> peer = Optional.empty();
 
-  RealLocalStream(IpcRuntime runtime, Channel channel, Path pathname, RealLocalServer server) {
-    super(runtime, channel, server, false);
+  private RealLocalStream(IpcRuntime runtime, Channel channel, Path pathname, RealLocalServer server,
+                          boolean adopted) {
+    super(runtime, channel, server, adopted);
     this.pathname = pathname;
   }
 
-  /** An application's own channel, adopted. */
-  RealLocalStream(IpcRuntime runtime, Channel channel, Path pathname) {
-    super(runtime, channel, null, true);
-    this.pathname = pathname;
+  /** A stream connecting to the server at {@code pathname}. */
+  static RealLocalStream connecting(IpcRuntime runtime, Channel channel, Path pathname) {
+    return attached(new RealLocalStream(runtime, channel, pathname, null, false));
+  }
+
+  /** A stream {@code server} accepted. */
+  static RealLocalStream accepted(IpcRuntime runtime, Channel channel, Path pathname,
+                                  RealLocalServer server) {
+    return attached(new RealLocalStream(runtime, channel, pathname, server, false));
+  }
+
+  /** An application's own channel; {@code pathname} is null while it is still connecting. */
+  static RealLocalStream adopted(IpcRuntime runtime, Channel channel, Path pathname) {
+    return attached(new RealLocalStream(runtime, channel, pathname, null, true));
   }
 
   @Override

@@ -84,14 +84,19 @@ final class RealPoller implements Poller {
     }
   }
 
-  @Override
-  public void monitorSocket(IpcSocket socket, Set<SocketEvent> events) throws IpcException {
-    AbstractSocket s = Polling.own(socket);
-    int mask = Events.toMask(events, s.supportedMask(), s);
+  /** Where a call about one of the poller's sockets begins: both must be usable here, and open. */
+  private void enterWith(AbstractSocket s) throws IpcException {
     runtime.enter(this);
     s.runtime.enter(s);
     checkOpen();
     s.checkOpen();
+  }
+
+  @Override
+  public void monitorSocket(IpcSocket socket, Set<SocketEvent> events) throws IpcException {
+    AbstractSocket s = Polling.own(socket);
+    int mask = Events.toMask(events, s.supportedMask(), s);
+    enterWith(s);
     runtimes.add(s.runtime);
     Registration fresh = new Registration(s, mask);
     Registration old = registrations.put(s, fresh);
@@ -134,10 +139,7 @@ final class RealPoller implements Poller {
   public void setMonitoredEvents(IpcSocket socket, Set<SocketEvent> events) throws IpcException {
     AbstractSocket s = Polling.own(socket);
     int mask = Events.toMask(events, s.supportedMask(), s);
-    runtime.enter(this);
-    s.runtime.enter(s);
-    checkOpen();
-    s.checkOpen();
+    enterWith(s);
     Registration r = registrations.get(s);
     if (r == null) {
       throw new IpcException(s + " is not monitored by this poller", s);

@@ -9,13 +9,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Promise;
-import io.netty.channel.ChannelPipeline;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
  * A listening channel and the queue of connections it accepted that the user has not yet taken.
@@ -32,22 +29,29 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
   private final AtomicInteger waitingCount = new AtomicInteger();
   /** How many accepted streams may wait before the server stops accepting (the kernel queues the rest). */
   private final int waitingLimit;
-  private final AtomicBoolean resumeQueued = new AtomicBoolean();
-  private volatile boolean acceptPaused;
+  /** Pauses accepting at the waiting limit, the kernel's backlog then queueing the rest. */
+  private volatile ReadGate acceptGate;
   /** Connections accepted and admitted; written on the event loop only. */
   private volatile long accepted;
-  /** Set once bound; the server is handed to the user only after that. */
+  /** Set as the bind starts; the server is handed to the user only once it bound. */
   volatile Channel channel;
-  /** The user's handlers for accepted channels. */
-  final Consumer<ChannelPipeline> pipeline;
   /** Whether accepted streams stay open for writing after their peer finished sending. */
   final boolean halfClosure;
 
   RealServer(IpcRuntime runtime, ServerOptions options) {
     super(runtime);
     this.waitingLimit = options.backlog();
-    this.pipeline = options.pipeline();
     this.halfClosure = options.halfClosure();
+  }
+
+  /** Event loop: the stream of a channel this server accepted, configured by {@code SocketMaker}. */
+  abstract S accepted(Channel ch);
+
+  /** Called as the bind starts, before anything can connect. */
+  final void listenOn(Channel ch) {
+    acceptGate = new ReadGate(ch, runtime.isCallerDriven(), () -> waitingCount.get() < waitingLimit,
+        () -> { });
+    channel = ch;
   }
 
   @Override
@@ -94,23 +98,9 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
       throw new NoConnectionAvailableException("no connection is waiting on " + this, this);
     }
     waitingCount.decrementAndGet();
-    runtime.adopt(stream);
-    if (acceptPaused && resumeQueued.compareAndSet(false, true)) {
-      try {
-        channel.eventLoop().execute(this::resumeIfRoom);
-      } catch (RejectedExecutionException shutDown) {
-        resumeQueued.set(false);
-      }
-    }
+    runtime.track(stream);
+    acceptGate.consumed();
     return stream;
-  }
-
-  private void resumeIfRoom() {
-    resumeQueued.set(false);
-    if (acceptPaused && waitingCount.get() < waitingLimit) {
-      acceptPaused = false;
-      channel.config().setAutoRead(true);
-    }
   }
 
   /** Event loop: an accepted connection became active. */
@@ -130,10 +120,8 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
       closeWaiting();
       return;
     }
-    if (count >= waitingLimit && !acceptPaused) {
-      acceptPaused = true;
-      channel.config().setAutoRead(false);
-      resumeIfRoom();
+    if (count >= waitingLimit && acceptGate.pause()) {
+      acceptGate.resumeIfRoom();
     }
     stateChanged();
   }

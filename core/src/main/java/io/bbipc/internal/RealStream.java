@@ -24,7 +24,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -57,9 +56,8 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private boolean inputEnded;
   /** A mask of DETERMINED, CONNECTION_SUCCEEDED, CONNECTION_FAILED and REMOTE_DISCONNECTED. */
   private volatile int state;
-  /** Written on the event loop only; volatile so readers know to ask for a resume. */
-  private volatile boolean readPaused;
-  private final AtomicBoolean resumeQueued = new AtomicBoolean();
+  /** Pauses reading at the inbound limit, resumes once readers have drained half of it. */
+  private final ReadGate readGate;
   private volatile Throwable failure;
   /** Chunks received since the stream began; event loop only, for the reset probe. */
   private long chunksReceived;
@@ -81,7 +79,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private boolean disconnectReported;
 
   /**
-   * Makes the stream of a channel.
+   * Makes the stream of a channel; for a channel bbipc made, {@code SocketMaker} has configured it.
    *
    * @param acceptedBy the server that accepted the channel, or null
    * @param adopted true for a channel an application made and configured itself, perhaps
@@ -94,16 +92,24 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     this.adopted = adopted;
     this.inboundLimit = runtime.inboundBufferLimit();
     this.outboundLimit = runtime.outboundBufferLimit();
+    this.readGate = new ReadGate(channel, runtime.isCallerDriven(),
+        () -> inbound.readable() <= inboundLimit / 2, () -> resumed("drained"));
     this.halfClosure = adopted
         ? Boolean.TRUE.equals(channel.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE))
         : acceptedBy != null ? acceptedBy.halfClosure : runtime.halfClosure();
-    if (!adopted) {
-      runtime.configureStream(channel, acceptedBy == null ? null : acceptedBy.pipeline);
-    }
   }
 
-  /** Puts the buffering handler last in the pipeline; called once the subclass is constructed. */
-  final void attach() {
+  /**
+   * What each subclass's factories return: the stream with its handler last in the pipeline.
+   * Not done in the constructor, because an adopted channel's handler may report the stream
+   * connected at once, which needs the subclass's fields.
+   */
+  static <S extends RealStream> S attached(S stream) {
+    ((RealStream) stream).attach();
+    return stream;
+  }
+
+  private void attach() {
     if (!adopted) {
       channel.pipeline().addLast("bbipc", new Tail());
       return;
@@ -221,7 +227,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     enterToRead(end - start);
     int n = inbound.read(buffer, start, end - start, peek);
     if (n > 0 && !peek) {
-      afterRead();
+      readGate.consumed();
     }
     return n;
   }
@@ -235,7 +241,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     enterToRead(destination.remaining());
     int n = inbound.read(destination);
     if (n > 0) {
-      afterRead();
+      readGate.consumed();
     }
     return n;
   }
@@ -252,32 +258,8 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     }
   }
 
-  /** Resumes reading from the socket once readers have drained the buffer below half its limit. */
-  private void afterRead() {
-    if (readPaused && inbound.readable() <= inboundLimit / 2 && resumeQueued.compareAndSet(false, true)) {
-      if (runtime.isCallerDriven() && channel.eventLoop().inEventLoop()) {
-        resumeIfDrained();
-        return;
-      }
-      try {
-        channel.eventLoop().execute(this::resumeIfDrained);
-      } catch (RejectedExecutionException shutDown) {
-        resumeQueued.set(false);
-      }
-    }
-  }
-
-  private void resumeIfDrained() {
-    resumeQueued.set(false);
-    if (readPaused && inbound.readable() <= inboundLimit / 2) {
-      resumeReading("drained");
-    }
-  }
-
-  /** Event loop: reading starts again; the pause's time is counted and its event committed. */
-  private void resumeReading(String why) {
-    readPaused = false;
-    channel.config().setAutoRead(true);
+  /** Event loop: reading started again; the pause's time is counted and its event committed. */
+  private void resumed(String why) {
     long started = pauseStartedAt;
     if (started != 0) {
       pausedNanos += System.nanoTime() - started;
@@ -291,16 +273,12 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     chunksReceived++;
     bytesReceived += chunk.readableBytes();
     int buffered = inbound.add(chunk, channel.alloc());
-    if (buffered >= inboundLimit && !readPaused) {
-      readPaused = true;
-      channel.config().setAutoRead(false);
+    if (buffered >= inboundLimit && readGate.pause()) {
       readPauses++;
       pauseStartedAt = System.nanoTime();
       pauseEvent = StreamEvents.paused(this, buffered);
-      // A reader may have drained everything between add() and the pause, and seen no pause
-      // to undo; check again so that neither side waits for the other forever.
-      resumeIfDrained();
-      if (readPaused) {
+      readGate.resumeIfRoom();
+      if (readGate.isPaused()) {
         startResetProbe();
       }
     }
@@ -340,8 +318,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
       return;
     }
     if (runtime.transport().connectionReset(channel)) {
-      if (readPaused) {
-        resumeReading("connection reset");
+      if (readGate.isPaused()) {
+        readGate.resume();
+        resumed("connection reset");
       } else if (chunksReceived == chunksThen) {
         failure = new java.io.IOException("connection reset by peer while reading was paused");
         reportDisconnect("reset, seen while reading was paused");
@@ -352,12 +331,12 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
       scheduleProbe(chunksReceived, probesAfterResume);
       return;
     }
-    if (!readPaused && (probesAfterResume <= 0 || chunksReceived != chunksThen)) {
+    if (!readGate.isPaused() && (probesAfterResume <= 0 || chunksReceived != chunksThen)) {
       // reading resumed and goes on (or has gone on long enough) without a reset: done
       probing = false;
       return;
     }
-    scheduleProbe(chunksReceived, readPaused ? PROBE_AFTER_RESUME : probesAfterResume - 1);
+    scheduleProbe(chunksReceived, readGate.isPaused() ? PROBE_AFTER_RESUME : probesAfterResume - 1);
   }
 
   // ---------------------------------------------------------------- writing

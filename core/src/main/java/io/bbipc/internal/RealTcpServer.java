@@ -1,7 +1,6 @@
 package io.bbipc.internal;
 
 import io.bbipc.ServerOptions;
-import io.netty.channel.Channel;
 import java.net.InetSocketAddress;
 
 /**
@@ -17,9 +16,6 @@ abstract class RealTcpServer<S extends RealTcpStream> extends RealServer<S> {
     super(runtime, options);
     this.hostAddress = hostAddress;
   }
-
-  /** Event loop: the stream of a channel this server accepted. */
-  abstract S accepted(Channel ch);
 
   /** The address and a port as text, as in messages and {@code toString}. */
   abstract String where(int port);

@@ -14,24 +14,17 @@ abstract class RealTcpStream extends RealStream {
   private volatile String remoteHost;
   private volatile int remotePort;
 
-  /** A connecting stream, addressed as the user asked until it connects. */
+  /**
+   * A stream, addressed as the user asked until it connects (an accepted or adopted one has no
+   * addresses until then).
+   */
   RealTcpStream(IpcRuntime runtime, Channel channel, String remoteHost, int remotePort,
-                String localHost, int localPort) {
-    super(runtime, channel, null, false);
+                String localHost, int localPort, RealTcpServer<?> server, boolean adopted) {
+    super(runtime, channel, server, adopted);
     this.remoteHost = remoteHost;
     this.remotePort = remotePort;
     this.localHost = localHost;
     this.localPort = localPort;
-  }
-
-  /** An accepted stream. */
-  RealTcpStream(IpcRuntime runtime, Channel channel, RealTcpServer<?> server) {
-    super(runtime, channel, server, false);
-  }
-
-  /** An application's own channel, adopted. */
-  RealTcpStream(IpcRuntime runtime, Channel channel) {
-    super(runtime, channel, null, true);
   }
 
   /** An address of this stream's channel as the user sees it. */

@@ -3,6 +3,7 @@ package io.bbipc.netty;
 import io.bbipc.Ipc;
 import io.bbipc.IpcException;
 import io.bbipc.StreamSocket;
+import io.bbipc.internal.ChannelAdoption;
 import io.bbipc.internal.IpcRuntime;
 import io.bbipc.internal.NioTransportProvider;
 import io.bbipc.internal.Transports;
@@ -50,7 +51,7 @@ public final class NettyIpc {
     IpcRuntime runtime = IpcRuntime.borrow(transport, group, Ipc.DEFAULT_BUFFER_LIMIT,
         Ipc.DEFAULT_BUFFER_LIMIT, p -> { }, Ipc.DEFAULT_CONNECT_TIMEOUT_MILLIS);
     try {
-      return runtime.adopt(channel);
+      return ChannelAdoption.adopt(runtime, channel);
     } catch (IpcException impossible) {
       // a runtime made here cannot be closed yet
       throw new IllegalStateException(impossible);

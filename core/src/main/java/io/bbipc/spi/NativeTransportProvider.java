@@ -22,6 +22,12 @@ import java.util.function.Supplier;
 public abstract class NativeTransportProvider implements TransportProvider {
   /** The kernel's TCP state of a connection that is reset or closed both ways. */
   private static final int TCP_CLOSE = 7;
+  /**
+   * {@code -EACCES}: 13 on Linux, macOS and the BSDs alike; Netty names no constant for it.
+   */
+  private static final int EACCES_NEGATIVE = -13;
+  /** What precedes the error number in the text of Netty's connect exceptions. */
+  private static final String NETTY_ERRNO = "failed with error(";
 
   private final String name;
   private final int priority;
@@ -201,6 +207,57 @@ public abstract class NativeTransportProvider implements TransportProvider {
    */
   protected abstract io.netty.channel.unix.PeerCredentials nativePeerCredentials(Channel channel)
       throws IOException;
+
+  /**
+   * Tells why a local connect failed from the error number the kernel gave: {@code EAGAIN} (Linux's
+   * answer to a non-blocking connect to a full backlog) means a full backlog, {@code EACCES}
+   * permission denied, any other number no server; without a number, as the
+   * {@linkplain TransportProvider#localConnectFailure default} does.
+   *
+   * @param cause what the connect failed with
+   * @param file the socket file connected to, or null for an abstract name
+   * @return why it failed
+   */
+  @Override
+  public LocalConnectFailure localConnectFailure(Throwable cause, Path file) {
+    int errno = connectErrno(cause);
+    if (errno == 0) {
+      return TransportProvider.super.localConnectFailure(cause, file);
+    }
+    if (errno == io.netty.channel.unix.Errors.ERRNO_EAGAIN_NEGATIVE
+        || errno == io.netty.channel.unix.Errors.ERRNO_EWOULDBLOCK_NEGATIVE) {
+      return LocalConnectFailure.BACKLOG_FULL;
+    }
+    return errno == EACCES_NEGATIVE ? LocalConnectFailure.PERMISSION_DENIED : LocalConnectFailure.NO_SERVER;
+  }
+
+  /**
+   * The negative error number behind a failed connect, or 0 if there is none to be had. Netty
+   * carries it in {@code NativeIoException.expectedErr()} where it makes one; but Netty 4.2.18
+   * fails a connect with a plain {@link java.net.ConnectException} (its {@code NativeConnectException},
+   * which would carry the number, is never made), so the number is read from the one place it is
+   * kept, Netty's fixed {@code "(..) failed with error(<number>)"}: the number, not the system's
+   * wording of it, which differs between C libraries.
+   */
+  private static int connectErrno(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof io.netty.channel.unix.Errors.NativeIoException) {
+        return ((io.netty.channel.unix.Errors.NativeIoException) t).expectedErr();
+      }
+      String message = t instanceof java.net.ConnectException ? t.getMessage() : null;
+      int at = message == null ? -1 : message.indexOf(NETTY_ERRNO);
+      if (at >= 0) {
+        int from = at + NETTY_ERRNO.length();
+        int to = message.indexOf(')', from);
+        try {
+          return to < 0 ? 0 : Integer.parseInt(message.substring(from, to));
+        } catch (NumberFormatException notNettys) {
+          return 0;
+        }
+      }
+    }
+    return 0;
+  }
 
   /**
    * Tells whether {@link #tcpState} can answer for {@code channel}.

@@ -6,9 +6,14 @@ import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.bbipc.PeerCredentials;
+import java.io.IOException;
+import java.net.ConnectException;
 import java.net.SocketAddress;
+import java.net.SocketException;
 import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Optional;
 
 /**
@@ -199,6 +204,52 @@ public interface TransportProvider {
    * @return false by default: Netty 4.2's io_uring local channel closes at end-of-stream
    */
   default boolean localHalfClosure() {
+    return false;
+  }
+
+  /**
+   * Tells why a connect to a local server failed, so that bbipc can say so as the original does.
+   *
+   * <p>By default from the JDK's exception types and, where the JDK gives an error no type of
+   * its own, from the socket file: a refusal ({@link ConnectException}: nobody listens on the
+   * file, or it is no socket) means no server; then a file that is missing means no server, one
+   * that this process may not write to, or cannot even look at (a directory on its path bars
+   * it), means permission denied; a socket file that it may write to, and a connect stopped by
+   * something other than a refusal, means a full backlog (Linux answers a non-blocking connect to
+   * a full backlog with {@code EAGAIN}, to which the JDK gives no type). A transport that knows
+   * the error number should answer from it instead.
+   *
+   * @param cause what the connect failed with
+   * @param file the socket file connected to, or null for an abstract name
+   * @return why it failed
+   */
+  default LocalConnectFailure localConnectFailure(Throwable cause, Path file) {
+    if (causedBy(cause, ConnectException.class) || file == null) {
+      return LocalConnectFailure.NO_SERVER;
+    }
+    if (Files.notExists(file)) {
+      return LocalConnectFailure.NO_SERVER;
+    }
+    if (!Files.exists(file) || !Files.isWritable(file)) {
+      return LocalConnectFailure.PERMISSION_DENIED;
+    }
+    BasicFileAttributes attributes;
+    try {
+      attributes = Files.readAttributes(file, BasicFileAttributes.class);
+    } catch (IOException goneMeanwhile) {
+      return LocalConnectFailure.NO_SERVER;
+    }
+    // a socket is neither a regular file, a directory nor a link
+    return attributes.isOther() && causedBy(cause, SocketException.class)
+        ? LocalConnectFailure.BACKLOG_FULL : LocalConnectFailure.NO_SERVER;
+  }
+
+  private static boolean causedBy(Throwable cause, Class<? extends Throwable> type) {
+    for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
     return false;
   }
 

@@ -19,7 +19,6 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.internal.AbstractSocket;
 import io.bbipc.netty.NettyIpc;
 import io.bbipc.spi.TransportProvider;
 import io.netty.bootstrap.Bootstrap;
@@ -257,14 +256,13 @@ public class HardeningConformanceTest {
   /**
    * Item 11: completing a hundred thousand futures ran in one event loop task (every other
    * socket of the loop waited for it), and each registration copied the whole listener array.
+   * (That cancelled and completed futures leave nothing registered is ListenerLeakTest's.)
    */
   @FixtureTest
   @MethodSource("sameTransport")
-  void manyWhenReadyFuturesCompleteInBatchesAndLeaveNothingBehind(Fixture f) throws Exception {
+  void manyWhenReadyFuturesCompleteInBatches(Fixture f) throws Exception {
     final int count = 100_000;
     try (Fixture.Connection c = f.connection(dir)) {
-      AbstractSocket client = (AbstractSocket) c.client();
-      int before = client.listenerCount();
       List<CompletableFuture<Set<SocketEvent>>> futures = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
         futures.add(c.client().whenReady(EnumSet.of(DATA_AVAILABLE)));
@@ -272,7 +270,6 @@ public class HardeningConformanceTest {
       for (int i = 0; i < count; i += 2) {
         futures.get(i).cancel(false);
       }
-      assertEquals(before + count / 2, client.listenerCount(), "live futures after cancelling half");
       // When the first completes, a task is put on the same event loop; it must run before the
       // last future completes, or one socket's futures hold up everything else on the loop.
       AtomicInteger doneWhenTheTaskRan = new AtomicInteger(-1);
@@ -306,11 +303,6 @@ public class HardeningConformanceTest {
       }
       assertTrue(doneWhenTheTaskRan.get() < count / 2, "a task queued on the loop ran only after all "
           + doneWhenTheTaskRan.get() + " futures had completed");
-      long deadline = Streams.deadline(10);
-      while (client.listenerCount() != before) {
-        Streams.checkDeadline(deadline, "listeners to go: " + client.listenerCount());
-        Thread.onSpinWait();
-      }
     }
   }
 
