@@ -2,10 +2,10 @@
  * bbipc: binary byte streams between processes over TCP and local sockets, on Netty.
  *
  * <p>{@code io.bbipc} is the API, {@code io.bbipc.netty} joins it to a Netty application, and
- * {@code io.bbipc.spi} is what a transport module implements. The implementation,
- * {@code io.bbipc.internal}, is not exported. The transports are found with
- * {@link java.util.ServiceLoader}: NIO is built in, and each native transport module
- * ({@code io.bbipc.epoll}, {@code io.bbipc.iouring}, {@code io.bbipc.kqueue}) provides its own.
+ * {@code io.bbipc.spi} is what a transport module implements. The implementation, {@code
+ * io.bbipc.internal}, is not exported. The transports are found with {@link
+ * java.util.ServiceLoader}: NIO is built in, and each native transport module ({@code
+ * io.bbipc.epoll}, {@code io.bbipc.iouring}, {@code io.bbipc.kqueue}) provides its own.
  *
  * @uses io.bbipc.spi.TransportProvider
  * @provides io.bbipc.spi.TransportProvider NIO, the transport that runs everywhere
@@ -28,5 +28,6 @@ module io.bbipc {
 
   uses io.bbipc.spi.TransportProvider;
 
-  provides io.bbipc.spi.TransportProvider with io.bbipc.internal.NioTransportProvider;
+  provides io.bbipc.spi.TransportProvider with
+      io.bbipc.internal.NioTransportProvider;
 }

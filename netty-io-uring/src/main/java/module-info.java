@@ -4,9 +4,8 @@
  * remain.
  *
  * <p>On the module path, Netty's native library jar for the platform is a module that nothing
- * requires, so it must be added to the boot layer, e.g.
- * {@code --add-modules io.netty.transport.io_uring.linux.x86_64}; on the class path it is found as
- * it is.
+ * requires, so it must be added to the boot layer, e.g. {@code --add-modules
+ * io.netty.transport.io_uring.linux.x86_64}; on the class path it is found as it is.
  *
  * @provides io.bbipc.spi.TransportProvider the io_uring transport
  */
@@ -16,5 +15,6 @@ module io.bbipc.iouring {
 
   exports io.bbipc.iouring;
 
-  provides io.bbipc.spi.TransportProvider with io.bbipc.iouring.IoUringTransportProvider;
+  provides io.bbipc.spi.TransportProvider with
+      io.bbipc.iouring.IoUringTransportProvider;
 }

@@ -1,12 +1,10 @@
 /**
- * bbipc on Netty's native kqueue transport (macOS). Its provider is found by bbipc through
- * {@link java.util.ServiceLoader}; where the transport cannot run, it says why and the others
- * remain.
+ * bbipc on Netty's native kqueue transport (macOS). Its provider is found by bbipc through {@link
+ * java.util.ServiceLoader}; where the transport cannot run, it says why and the others remain.
  *
  * <p>On the module path, Netty's native library jar for the platform is a module that nothing
- * requires, so it must be added to the boot layer, e.g.
- * {@code --add-modules io.netty.transport.kqueue.osx.aarch_64}; on the class path it is found as
- * it is.
+ * requires, so it must be added to the boot layer, e.g. {@code --add-modules
+ * io.netty.transport.kqueue.osx.aarch_64}; on the class path it is found as it is.
  *
  * @provides io.bbipc.spi.TransportProvider the kqueue transport
  */
@@ -16,5 +14,6 @@ module io.bbipc.kqueue {
 
   exports io.bbipc.kqueue;
 
-  provides io.bbipc.spi.TransportProvider with io.bbipc.kqueue.KQueueTransportProvider;
+  provides io.bbipc.spi.TransportProvider with
+      io.bbipc.kqueue.KQueueTransportProvider;
 }

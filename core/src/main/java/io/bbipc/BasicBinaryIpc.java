@@ -18,18 +18,22 @@ import java.util.Set;
 public final class BasicBinaryIpc {
   /** The IPv4 loopback address, the original's {@code +ipv4-loopback+}. */
   public static final String IPV4_LOOPBACK = "127.0.0.1";
+
   /** The IPv4 wildcard address, the original's {@code +ipv4-any+}. */
   public static final String IPV4_ANY = "0.0.0.0";
-  /** The IPv6 loopback address, for {@link #makeIpv6TcpServer} and {@link #connectToIpv6TcpServer}. */
+
+  /**
+   * The IPv6 loopback address, for {@link #makeIpv6TcpServer} and {@link #connectToIpv6TcpServer}.
+   */
   public static final String IPV6_LOOPBACK = "::1";
+
   /**
    * The IPv6 wildcard address; a server on it takes IPv4 clients too, as the JDK and Netty make
    * every IPv6 socket dual-stack.
    */
   public static final String IPV6_ANY = "::";
 
-  private BasicBinaryIpc() {
-  }
+  private BasicBinaryIpc() {}
 
   /**
    * Makes a TCP server on the shared runtime (the original's {@code make-ipv4-tcp-server}).
@@ -60,8 +64,8 @@ public final class BasicBinaryIpc {
   }
 
   /**
-   * Starts connecting to a TCP server on the shared runtime (the original's
-   * {@code connect-to-ipv4-tcp-server}).
+   * Starts connecting to a TCP server on the shared runtime (the original's {@code
+   * connect-to-ipv4-tcp-server}).
    *
    * @param hostAddress the server's dotted quad
    * @param port the server's port
@@ -69,7 +73,8 @@ public final class BasicBinaryIpc {
    * @throws IpcException if the runtime is closed
    * @throws IllegalArgumentException if the address or port is malformed
    */
-  public static Ipv4TcpStream connectToIpv4TcpServer(String hostAddress, int port) throws IpcException {
+  public static Ipv4TcpStream connectToIpv4TcpServer(String hostAddress, int port)
+      throws IpcException {
     return Ipc.shared().connectToIpv4TcpServer(hostAddress, port);
   }
 
@@ -84,23 +89,22 @@ public final class BasicBinaryIpc {
    * @throws IpcException if the runtime is closed
    * @throws IllegalArgumentException if an address or port is malformed
    */
-  public static Ipv4TcpStream connectToIpv4TcpServer(String hostAddress, int port,
-                                                     String localHostAddress, int localPort)
-      throws IpcException {
+  public static Ipv4TcpStream connectToIpv4TcpServer(
+      String hostAddress, int port, String localHostAddress, int localPort) throws IpcException {
     return Ipc.shared().connectToIpv4TcpServer(hostAddress, port, localHostAddress, localPort);
   }
 
   /**
-   * Makes a TCP server on an IPv6 address on the shared runtime; on {@link #IPV6_ANY} it takes
-   * IPv4 clients too.
+   * Makes a TCP server on an IPv6 address on the shared runtime; on {@link #IPV6_ANY} it takes IPv4
+   * clients too.
    *
    * @param hostAddress an IPv6 literal, such as {@link #IPV6_LOOPBACK}; no brackets, no host names
    * @param port 0 to 65535; 0 lets the system pick a free port
    * @return the listening server
-   * @throws IpcException if the address cannot be bound, e.g. the port is in use or the system
-   *     has no IPv6
-   * @throws IllegalArgumentException if the address or port is malformed, the address is a
-   *     dotted quad, or its zone names no interface here
+   * @throws IpcException if the address cannot be bound, e.g. the port is in use or the system has
+   *     no IPv6
+   * @throws IllegalArgumentException if the address or port is malformed, the address is a dotted
+   *     quad, or its zone names no interface here
    */
   public static Ipv6TcpServer makeIpv6TcpServer(String hostAddress, int port) throws IpcException {
     return Ipc.shared().makeIpv6TcpServer(hostAddress, port);
@@ -113,10 +117,10 @@ public final class BasicBinaryIpc {
    * @param port 0 to 65535; 0 lets the system pick a free port
    * @param options reuse-address and backlog
    * @return the listening server
-   * @throws IpcException if the address cannot be bound, e.g. the port is in use or the system
-   *     has no IPv6
-   * @throws IllegalArgumentException if the address or port is malformed, the address is a
-   *     dotted quad, or its zone names no interface here
+   * @throws IpcException if the address cannot be bound, e.g. the port is in use or the system has
+   *     no IPv6
+   * @throws IllegalArgumentException if the address or port is malformed, the address is a dotted
+   *     quad, or its zone names no interface here
    */
   public static Ipv6TcpServer makeIpv6TcpServer(String hostAddress, int port, ServerOptions options)
       throws IpcException {
@@ -130,10 +134,11 @@ public final class BasicBinaryIpc {
    * @param port the server's port
    * @return the connecting stream
    * @throws IpcException if the runtime is closed
-   * @throws IllegalArgumentException if the address or port is malformed, the address is a
-   *     dotted quad, or its zone names no interface here
+   * @throws IllegalArgumentException if the address or port is malformed, the address is a dotted
+   *     quad, or its zone names no interface here
    */
-  public static Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port) throws IpcException {
+  public static Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port)
+      throws IpcException {
     return Ipc.shared().connectToIpv6TcpServer(hostAddress, port);
   }
 
@@ -150,9 +155,8 @@ public final class BasicBinaryIpc {
    * @throws IllegalArgumentException if an address or port is malformed, an address is a dotted
    *     quad, or a zone names no interface here
    */
-  public static Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port,
-                                                     String localHostAddress, int localPort)
-      throws IpcException {
+  public static Ipv6TcpStream connectToIpv6TcpServer(
+      String hostAddress, int port, String localHostAddress, int localPort) throws IpcException {
     return Ipc.shared().connectToIpv6TcpServer(hostAddress, port, localHostAddress, localPort);
   }
 
@@ -177,12 +181,14 @@ public final class BasicBinaryIpc {
    * @throws IpcException if anything exists at {@code pathname} or it cannot be bound
    * @throws IllegalArgumentException if the path is longer than local sockets allow
    */
-  public static LocalServer makeLocalServer(Path pathname, ServerOptions options) throws IpcException {
+  public static LocalServer makeLocalServer(Path pathname, ServerOptions options)
+      throws IpcException {
     return Ipc.shared().makeLocalServer(pathname, options);
   }
 
   /**
-   * Connects to a local server on the shared runtime (the original's {@code connect-to-local-server}).
+   * Connects to a local server on the shared runtime (the original's {@code
+   * connect-to-local-server}).
    *
    * @param pathname the server's socket file
    * @return the stream
@@ -214,8 +220,8 @@ public final class BasicBinaryIpc {
    * @throws IpcException if the socket is closed
    * @throws IllegalArgumentException if {@code events} is empty or holds an unsupported event
    */
-  public static Set<SocketEvent> pollSocket(IpcSocket socket, Set<SocketEvent> events, Timeout timeout)
-      throws IpcException {
+  public static Set<SocketEvent> pollSocket(
+      IpcSocket socket, Set<SocketEvent> events, Timeout timeout) throws IpcException {
     return Objects.requireNonNull(socket, "socket").poll(events, timeout);
   }
 
@@ -230,15 +236,15 @@ public final class BasicBinaryIpc {
    * @throws IllegalArgumentException if the lists differ in length, or a set is empty or holds an
    *     event its socket does not support
    */
-  public static List<Set<SocketEvent>> pollSockets(List<? extends IpcSocket> sockets,
-                                                   List<Set<SocketEvent>> events, Timeout timeout)
+  public static List<Set<SocketEvent>> pollSockets(
+      List<? extends IpcSocket> sockets, List<Set<SocketEvent>> events, Timeout timeout)
       throws IpcException {
     return Polling.pollSockets(sockets, events, timeout);
   }
 
   /**
-   * Resolves a host name to an IPv4 address (the original's {@code resolve-ipv4-address}); this
-   * may block on the system's resolver.
+   * Resolves a host name to an IPv4 address (the original's {@code resolve-ipv4-address}); this may
+   * block on the system's resolver.
    *
    * @param hostname a host name or a dotted quad
    * @return the first IPv4 address as a dotted quad, or empty if the name has none
@@ -259,7 +265,8 @@ public final class BasicBinaryIpc {
     } catch (UnknownHostException unknown) {
       return Optional.empty();
     } catch (SecurityException denied) {
-      throw new IpcException("cannot resolve " + hostname + ": " + denied.getMessage(), null, denied);
+      throw new IpcException(
+          "cannot resolve " + hostname + ": " + denied.getMessage(), null, denied);
     }
   }
 }

@@ -17,21 +17,24 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * A bbipc runtime: one Netty event loop group and transport, and every socket and poller made
- * with it. Sockets of different runtimes may be polled together.
+ * A bbipc runtime: one Netty event loop group and transport, and every socket and poller made with
+ * it. Sockets of different runtimes may be polled together.
  */
 public final class Ipc implements AutoCloseable {
   /** The default bound of each stream's inbound and outbound buffers: 1 MiB. */
   public static final int DEFAULT_BUFFER_LIMIT = 1 << 20;
+
   /**
    * How far past its {@link Builder#inboundBufferLimit inbound limit} a stream's buffer may go
-   * while the peer is connected: two socket reads of at most 64 KiB, the one that crossed the
-   * limit and one the transport may already have under way (io_uring), so a stream holds at most
-   * {@code limit - 1 + MAX_READ_OVERSHOOT} received bytes.
+   * while the peer is connected: two socket reads of at most 64 KiB, the one that crossed the limit
+   * and one the transport may already have under way (io_uring), so a stream holds at most {@code
+   * limit - 1 + MAX_READ_OVERSHOOT} received bytes.
    */
   public static final int MAX_READ_OVERSHOOT = 2 * 64 * 1024;
+
   /** The default time a TCP connect may take before it fails: 30 s. */
   public static final int DEFAULT_CONNECT_TIMEOUT_MILLIS = 30_000;
+
   /** The default spin before a waiting thread parks: none. */
   public static final long DEFAULT_SPIN_NANOS = 0;
 
@@ -47,10 +50,11 @@ public final class Ipc implements AutoCloseable {
 
   /**
    * The process-wide runtime, published only once made: a failure (a bad {@code bbipc.transport})
-   * leaves it unset, so every call reports that failure and a corrected property works on the
-   * next one. A class holder would instead fail its initialisation for good.
+   * leaves it unset, so every call reports that failure and a corrected property works on the next
+   * one. A class holder would instead fail its initialisation for good.
    */
   private static volatile Ipc sharedInstance;
+
   private static final Object SHARED_LOCK = new Object();
 
   /**
@@ -58,8 +62,8 @@ public final class Ipc implements AutoCloseable {
    * daemon threads and the transport {@code Ipc.create()} would pick.
    *
    * @return the shared runtime; its {@link #close()} does nothing
-   * @throws IllegalArgumentException if the {@code bbipc.transport} property names a transport
-   *     that is unknown or unavailable; each call until one succeeds reads the property afresh
+   * @throws IllegalArgumentException if the {@code bbipc.transport} property names a transport that
+   *     is unknown or unavailable; each call until one succeeds reads the property afresh
    */
   public static Ipc shared() {
     Ipc made = sharedInstance;
@@ -69,8 +73,16 @@ public final class Ipc implements AutoCloseable {
     synchronized (SHARED_LOCK) {
       made = sharedInstance;
       if (made == null) {
-        made = new Ipc(IpcRuntime.create(Transports.fromPropertyOrBest(), defaultIoThreads(),
-            DEFAULT_BUFFER_LIMIT, DEFAULT_BUFFER_LIMIT, p -> { }, DEFAULT_CONNECT_TIMEOUT_MILLIS), true);
+        made =
+            new Ipc(
+                IpcRuntime.create(
+                    Transports.fromPropertyOrBest(),
+                    defaultIoThreads(),
+                    DEFAULT_BUFFER_LIMIT,
+                    DEFAULT_BUFFER_LIMIT,
+                    p -> {},
+                    DEFAULT_CONNECT_TIMEOUT_MILLIS),
+                true);
         sharedInstance = made;
       }
       return made;
@@ -78,12 +90,12 @@ public final class Ipc implements AutoCloseable {
   }
 
   /**
-   * Returns a new runtime with its own event loop group on the best available transport, or
-   * on the one the {@code bbipc.transport} system property names.
+   * Returns a new runtime with its own event loop group on the best available transport, or on the
+   * one the {@code bbipc.transport} system property names.
    *
    * @return the runtime, to be closed by the caller
-   * @throws IllegalArgumentException if the {@code bbipc.transport} property names a transport
-   *     that is unknown or unavailable
+   * @throws IllegalArgumentException if the {@code bbipc.transport} property names a transport that
+   *     is unknown or unavailable
    */
   public static Ipc create() {
     return builder().build();
@@ -99,9 +111,9 @@ public final class Ipc implements AutoCloseable {
   }
 
   /**
-   * Lists every transport found (on the class path, or on the module path through
-   * {@code provides io.bbipc.spi.TransportProvider}), available or not, best first: by priority,
-   * highest first. NIO is always among them, and always available.
+   * Lists every transport found (on the class path, or on the module path through {@code provides
+   * io.bbipc.spi.TransportProvider}), available or not, best first: by priority, highest first. NIO
+   * is always among them, and always available.
    *
    * @return an unmodifiable list, made anew on each call
    */
@@ -115,7 +127,8 @@ public final class Ipc implements AutoCloseable {
 
   /**
    * Describes every transport found: its priority, whether it can run here and why not, and which
-   * one {@link #create()} would pick; the same facts as {@link #transports()}, for a person to read.
+   * one {@link #create()} would pick; the same facts as {@link #transports()}, for a person to
+   * read.
    *
    * @return a multi-line report, one transport per line, best first, then the pick
    */
@@ -130,7 +143,10 @@ public final class Ipc implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       picked = "none: " + e.getMessage();
     }
-    return b.append("Ipc.create() picks: ").append(picked).append(System.lineSeparator()).toString();
+    return b.append("Ipc.create() picks: ")
+        .append(picked)
+        .append(System.lineSeparator())
+        .toString();
   }
 
   private static int defaultIoThreads() {
@@ -147,8 +163,8 @@ public final class Ipc implements AutoCloseable {
   }
 
   /**
-   * Tells whether this runtime is caller-driven: it has no I/O thread, and its owner runs its
-   * I/O inside its own calls.
+   * Tells whether this runtime is caller-driven: it has no I/O thread, and its owner runs its I/O
+   * inside its own calls.
    *
    * @return true if it was built with {@link Builder#callerDriven(boolean) callerDriven(true)}
    */
@@ -225,8 +241,8 @@ public final class Ipc implements AutoCloseable {
   }
 
   /**
-   * Starts connecting to a TCP server from a chosen local address and port; a local address
-   * that cannot be bound makes the connection fail.
+   * Starts connecting to a TCP server from a chosen local address and port; a local address that
+   * cannot be bound makes the connection fail.
    *
    * @param hostAddress the server's dotted quad
    * @param port the server's port, 0 to 65535
@@ -236,23 +252,23 @@ public final class Ipc implements AutoCloseable {
    * @throws IpcException if the runtime is closed
    * @throws IllegalArgumentException if an address or port is malformed
    */
-  public Ipv4TcpStream connectToIpv4TcpServer(String hostAddress, int port, String localHostAddress,
-                                              int localPort) throws IpcException {
+  public Ipv4TcpStream connectToIpv4TcpServer(
+      String hostAddress, int port, String localHostAddress, int localPort) throws IpcException {
     return sockets.connectToIpv4TcpServer(hostAddress, port, localHostAddress, localPort);
   }
 
   /**
    * Makes a TCP server listening on an IPv6 address; on {@code ::} it takes IPv4 clients too.
    *
-   * @param hostAddress an IPv6 literal, such as {@link BasicBinaryIpc#IPV6_LOOPBACK}: eight
-   *     groups of hex digits, one {@code ::} allowed, the last 32 bits optionally a dotted quad,
-   *     and an optional zone ({@code %lo}, {@code %1}); no brackets, no host names
+   * @param hostAddress an IPv6 literal, such as {@link BasicBinaryIpc#IPV6_LOOPBACK}: eight groups
+   *     of hex digits, one {@code ::} allowed, the last 32 bits optionally a dotted quad, and an
+   *     optional zone ({@code %lo}, {@code %1}); no brackets, no host names
    * @param port 0 to 65535; 0 lets the system pick a free port
    * @return the listening server
-   * @throws IpcException if the address cannot be bound, e.g. the port is in use or the system
-   *     has no IPv6
-   * @throws IllegalArgumentException if the address or port is malformed, the address is a
-   *     dotted quad, or its zone names no interface here
+   * @throws IpcException if the address cannot be bound, e.g. the port is in use or the system has
+   *     no IPv6
+   * @throws IllegalArgumentException if the address or port is malformed, the address is a dotted
+   *     quad, or its zone names no interface here
    */
   public Ipv6TcpServer makeIpv6TcpServer(String hostAddress, int port) throws IpcException {
     return sockets.makeIpv6TcpServer(hostAddress, port, ServerOptions.defaults());
@@ -265,10 +281,10 @@ public final class Ipc implements AutoCloseable {
    * @param port 0 to 65535; 0 lets the system pick a free port
    * @param options reuse-address and backlog
    * @return the listening server
-   * @throws IpcException if the address cannot be bound, e.g. the port is in use or the system
-   *     has no IPv6
-   * @throws IllegalArgumentException if the address or port is malformed, the address is a
-   *     dotted quad, or its zone names no interface here
+   * @throws IpcException if the address cannot be bound, e.g. the port is in use or the system has
+   *     no IPv6
+   * @throws IllegalArgumentException if the address or port is malformed, the address is a dotted
+   *     quad, or its zone names no interface here
    */
   public Ipv6TcpServer makeIpv6TcpServer(String hostAddress, int port, ServerOptions options)
       throws IpcException {
@@ -276,23 +292,23 @@ public final class Ipc implements AutoCloseable {
   }
 
   /**
-   * Starts connecting to a TCP server on an IPv6 address; the outcome is reported by the
-   * stream's events, and an IPv4-mapped address ({@code ::ffff:127.0.0.1}) reaches an IPv4 server.
+   * Starts connecting to a TCP server on an IPv6 address; the outcome is reported by the stream's
+   * events, and an IPv4-mapped address ({@code ::ffff:127.0.0.1}) reaches an IPv4 server.
    *
    * @param hostAddress the server's IPv6 literal
    * @param port the server's port, 0 to 65535
    * @return the connecting stream
    * @throws IpcException if the runtime is closed
-   * @throws IllegalArgumentException if the address or port is malformed, the address is a
-   *     dotted quad, or its zone names no interface here
+   * @throws IllegalArgumentException if the address or port is malformed, the address is a dotted
+   *     quad, or its zone names no interface here
    */
   public Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port) throws IpcException {
     return sockets.connectToIpv6TcpServer(hostAddress, port, null, 0);
   }
 
   /**
-   * Starts connecting to a TCP server on an IPv6 address from a chosen local address and port;
-   * a local address that cannot be bound makes the connection fail.
+   * Starts connecting to a TCP server on an IPv6 address from a chosen local address and port; a
+   * local address that cannot be bound makes the connection fail.
    *
    * @param hostAddress the server's IPv6 literal
    * @param port the server's port, 0 to 65535
@@ -303,8 +319,8 @@ public final class Ipc implements AutoCloseable {
    * @throws IllegalArgumentException if an address or port is malformed, an address is a dotted
    *     quad, or a zone names no interface here
    */
-  public Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port, String localHostAddress,
-                                              int localPort) throws IpcException {
+  public Ipv6TcpStream connectToIpv6TcpServer(
+      String hostAddress, int port, String localHostAddress, int localPort) throws IpcException {
     return sockets.connectToIpv6TcpServer(hostAddress, port, localHostAddress, localPort);
   }
 
@@ -335,8 +351,8 @@ public final class Ipc implements AutoCloseable {
 
   /**
    * Makes a local server on a Linux abstract socket name, which has no file: nothing to create,
-   * clobber or delete, and no file permissions either, so consider
-   * {@link ServerOptions#allowedPeerUids}.
+   * clobber or delete, and no file permissions either, so consider {@link
+   * ServerOptions#allowedPeerUids}.
    *
    * @param name 1 to 107 bytes of UTF-8, no NUL; the server reports it as the path {@code @name}
    * @param options backlog and allowed peer uids
@@ -345,7 +361,8 @@ public final class Ipc implements AutoCloseable {
    * @throws IllegalArgumentException if the name is empty, too long or holds NUL
    * @throws UnsupportedOperationException on a transport without abstract names (NIO, kqueue)
    */
-  public LocalServer makeAbstractLocalServer(String name, ServerOptions options) throws IpcException {
+  public LocalServer makeAbstractLocalServer(String name, ServerOptions options)
+      throws IpcException {
     return sockets.makeAbstractLocalServer(name, options);
   }
 
@@ -408,23 +425,23 @@ public final class Ipc implements AutoCloseable {
     private int ioThreads = defaultIoThreads();
     private int inboundBufferLimit = DEFAULT_BUFFER_LIMIT;
     private int outboundBufferLimit = DEFAULT_BUFFER_LIMIT;
-    private Consumer<ChannelPipeline> pipeline = p -> { };
+    private Consumer<ChannelPipeline> pipeline = p -> {};
     private int connectTimeoutMillis = DEFAULT_CONNECT_TIMEOUT_MILLIS;
     private long spinNanos = DEFAULT_SPIN_NANOS;
     private boolean halfClosure;
     private boolean callerDriven;
     private boolean ioThreadsSet;
+
     /** Null until {@link #busyPoll} is called. */
     private Duration busyPoll;
 
-    private Builder() {
-    }
+    private Builder() {}
 
     /**
-     * Sets how long a thread waiting in {@code poll}, {@code pollSockets} or
-     * {@code waitForEvents} spins before it parks. Waking a parked thread costs tens of
-     * microseconds (more where an idle CPU sleeps), so a short spin cuts the latency of a busy
-     * request/response exchange, at the price of that much CPU per wait that finds nothing.
+     * Sets how long a thread waiting in {@code poll}, {@code pollSockets} or {@code waitForEvents}
+     * spins before it parks. Waking a parked thread costs tens of microseconds (more where an idle
+     * CPU sleeps), so a short spin cuts the latency of a busy request/response exchange, at the
+     * price of that much CPU per wait that finds nothing.
      *
      * @param spin zero to park at once, up to one second
      * @return this builder
@@ -440,10 +457,10 @@ public final class Ipc implements AutoCloseable {
     }
 
     /**
-     * Makes the runtime caller-driven: {@link #build()} starts no thread, the thread that calls
-     * it owns the runtime, and everything the runtime's sockets and pollers do happens on that
-     * thread, inside its own calls on them; any other thread may only read addresses, ask
-     * {@code isClosed()} and {@code close()}.
+     * Makes the runtime caller-driven: {@link #build()} starts no thread, the thread that calls it
+     * owns the runtime, and everything the runtime's sockets and pollers do happens on that thread,
+     * inside its own calls on them; any other thread may only read addresses, ask {@code
+     * isClosed()} and {@code close()}.
      *
      * @param callerDriven true for a caller-driven runtime; the default is false
      * @return this builder
@@ -454,9 +471,9 @@ public final class Ipc implements AutoCloseable {
     }
 
     /**
-     * Sets how long a caller-driven runtime's owner, when it waits, keeps asking the kernel
-     * without blocking before it blocks in the transport's wait: a shorter round trip when the
-     * answer comes soon, for that much CPU per wait.
+     * Sets how long a caller-driven runtime's owner, when it waits, keeps asking the kernel without
+     * blocking before it blocks in the transport's wait: a shorter round trip when the answer comes
+     * soon, for that much CPU per wait.
      *
      * @param spin zero (the default) to block at once, up to one second
      * @return this builder
@@ -472,8 +489,8 @@ public final class Ipc implements AutoCloseable {
     }
 
     /**
-     * Sets handlers to install in every stream channel the runtime makes, connecting or
-     * accepted, before bbipc's own buffering handler (TLS, compression, logging).
+     * Sets handlers to install in every stream channel the runtime makes, connecting or accepted,
+     * before bbipc's own buffering handler (TLS, compression, logging).
      *
      * @param initializer adds handlers with {@code addLast}; runs on the event loop for accepted
      *     streams and on the connecting thread for connecting ones (before the channel is
@@ -486,30 +503,32 @@ public final class Ipc implements AutoCloseable {
     }
 
     /**
-     * Sets how long a TCP connect may stay undetermined before it fails with
-     * {@code CONNECTION_FAILED}.
+     * Sets how long a TCP connect may stay undetermined before it fails with {@code
+     * CONNECTION_FAILED}.
      *
-     * @param timeout more than zero and at most {@link Integer#MAX_VALUE} milliseconds; the
-     *     default is 30 s
+     * @param timeout more than zero and at most {@link Integer#MAX_VALUE} milliseconds; the default
+     *     is 30 s
      * @return this builder
      * @throws IllegalArgumentException if {@code timeout} is zero, negative or too long
      */
     public Builder connectTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isNegative() || timeout.isZero() || timeout.toMillis() > Integer.MAX_VALUE
+      if (timeout.isNegative()
+          || timeout.isZero()
+          || timeout.toMillis() > Integer.MAX_VALUE
           || timeout.toMillis() == 0) {
-        throw new IllegalArgumentException("connectTimeout must be between 1 ms and "
-            + Integer.MAX_VALUE + " ms, was " + timeout);
+        throw new IllegalArgumentException(
+            "connectTimeout must be between 1 ms and " + Integer.MAX_VALUE + " ms, was " + timeout);
       }
       this.connectTimeoutMillis = (int) timeout.toMillis();
       return this;
     }
 
     /**
-     * Lets the streams this runtime connects stay open for writing after their peer has
-     * finished sending ({@link StreamSocket#shutdownOutput}): the peer's end-of-stream makes
-     * {@code REMOTE_DISCONNECTED} hold while {@code CONNECTION_SUCCEEDED} and
-     * {@code READY_TO_WRITE} still do. Accepted streams follow {@link ServerOptions#halfClosure}.
+     * Lets the streams this runtime connects stay open for writing after their peer has finished
+     * sending ({@link StreamSocket#shutdownOutput}): the peer's end-of-stream makes {@code
+     * REMOTE_DISCONNECTED} hold while {@code CONNECTION_SUCCEEDED} and {@code READY_TO_WRITE} still
+     * do. Accepted streams follow {@link ServerOptions#halfClosure}.
      *
      * @param allow true to allow half-closed streams; the default is false
      * @return this builder
@@ -567,13 +586,13 @@ public final class Ipc implements AutoCloseable {
     }
 
     /**
-     * Sets how many received bytes a stream buffers before it stops reading from its socket.
-     * The limit is soft: the read that crosses it is kept whole, and a transport may have one
-     * more read under way, so a stream holds at most {@code bytes - 1 + }{@link
-     * #MAX_READ_OVERSHOOT} bytes while its peer is connected (a pipeline handler that gathers
-     * bytes into larger messages can pass on more). Once the peer has closed or reset the
-     * connection, the bytes the kernel still holds for it are read regardless of the limit, so
-     * that none is lost; that is at most the socket's receive buffer.
+     * Sets how many received bytes a stream buffers before it stops reading from its socket. The
+     * limit is soft: the read that crosses it is kept whole, and a transport may have one more read
+     * under way, so a stream holds at most {@code bytes - 1 + }{@link #MAX_READ_OVERSHOOT} bytes
+     * while its peer is connected (a pipeline handler that gathers bytes into larger messages can
+     * pass on more). Once the peer has closed or reset the connection, the bytes the kernel still
+     * holds for it are read regardless of the limit, so that none is lost; that is at most the
+     * socket's receive buffer.
      *
      * @param bytes 1 or more; the default is 1 MiB
      * @return this builder
@@ -581,7 +600,8 @@ public final class Ipc implements AutoCloseable {
      */
     public Builder inboundBufferLimit(int bytes) {
       if (bytes < 1) {
-        throw new IllegalArgumentException("inboundBufferLimit must be at least 1 byte, was " + bytes);
+        throw new IllegalArgumentException(
+            "inboundBufferLimit must be at least 1 byte, was " + bytes);
       }
       this.inboundBufferLimit = bytes;
       return this;
@@ -596,7 +616,8 @@ public final class Ipc implements AutoCloseable {
      */
     public Builder outboundBufferLimit(int bytes) {
       if (bytes < 1) {
-        throw new IllegalArgumentException("outboundBufferLimit must be at least 1 byte, was " + bytes);
+        throw new IllegalArgumentException(
+            "outboundBufferLimit must be at least 1 byte, was " + bytes);
       }
       this.outboundBufferLimit = bytes;
       return this;
@@ -606,55 +627,88 @@ public final class Ipc implements AutoCloseable {
      * Makes the runtime.
      *
      * @return the new runtime
-     * @throws IllegalArgumentException if the named transport contradicts the borrowed group's,
-     *     the {@code bbipc.transport} property names an unknown or unavailable transport, a
-     *     caller-driven runtime is given an event loop group or I/O threads, or
-     *     {@code busyPoll} is set on a runtime that is not caller-driven
-     * @throws IllegalStateException if a caller-driven runtime is built on a virtual thread,
-     *     whose carrier the transport's native wait would pin
+     * @throws IllegalArgumentException if the named transport contradicts the borrowed group's, the
+     *     {@code bbipc.transport} property names an unknown or unavailable transport, a
+     *     caller-driven runtime is given an event loop group or I/O threads, or {@code busyPoll} is
+     *     set on a runtime that is not caller-driven
+     * @throws IllegalStateException if a caller-driven runtime is built on a virtual thread, whose
+     *     carrier the transport's native wait would pin
      */
     public Ipc build() {
       IpcRuntime runtime;
       if (callerDriven) {
         if (group != null) {
-          throw new IllegalArgumentException("a caller-driven runtime runs on no event loop group:"
-              + " its owner runs its I/O; eventLoopGroup(" + group + ") contradicts callerDriven(true)");
+          throw new IllegalArgumentException(
+              "a caller-driven runtime runs on no event loop group:"
+                  + " its owner runs its I/O; eventLoopGroup("
+                  + group
+                  + ") contradicts callerDriven(true)");
         }
         if (ioThreadsSet) {
-          throw new IllegalArgumentException("a caller-driven runtime has no I/O threads: ioThreads("
-              + ioThreads + ") contradicts callerDriven(true)");
+          throw new IllegalArgumentException(
+              "a caller-driven runtime has no I/O threads: ioThreads("
+                  + ioThreads
+                  + ") contradicts callerDriven(true)");
         }
         if (Threads.isVirtual(Thread.currentThread())) {
-          throw new IllegalStateException("cannot make a caller-driven runtime owned by virtual thread "
-              + Thread.currentThread() + ": its waits block in the transport's native wait (epoll_wait,"
-              + " io_uring_enter, Selector.select), which would pin the carrier thread; build it on a"
-              + " platform thread, or use a runtime with I/O threads, whose waits park");
+          throw new IllegalStateException(
+              "cannot make a caller-driven runtime owned by virtual thread "
+                  + Thread.currentThread()
+                  + ": its waits block in the transport's native wait (epoll_wait,"
+                  + " io_uring_enter, Selector.select), which would pin the carrier thread; build it on a"
+                  + " platform thread, or use a runtime with I/O threads, whose waits park");
         }
-        TransportProvider provider = transport != null ? Transports.named(transport)
-            : Transports.fromPropertyOrBest();
-        runtime = IpcRuntime.createCallerDriven(provider, busyPoll == null ? 0 : busyPoll.toNanos(),
-            inboundBufferLimit, outboundBufferLimit, pipeline, connectTimeoutMillis);
+        TransportProvider provider =
+            transport != null ? Transports.named(transport) : Transports.fromPropertyOrBest();
+        runtime =
+            IpcRuntime.createCallerDriven(
+                provider,
+                busyPoll == null ? 0 : busyPoll.toNanos(),
+                inboundBufferLimit,
+                outboundBufferLimit,
+                pipeline,
+                connectTimeoutMillis);
         runtime.spinNanos(spinNanos);
         runtime.halfClosure(halfClosure);
         return new Ipc(runtime, false);
       }
       if (busyPoll != null) {
-        throw new IllegalArgumentException("busyPoll(" + busyPoll + ") applies to a caller-driven"
-            + " runtime only; add callerDriven(true), or use spinBeforePark for waits that park");
+        throw new IllegalArgumentException(
+            "busyPoll("
+                + busyPoll
+                + ") applies to a caller-driven"
+                + " runtime only; add callerDriven(true), or use spinBeforePark for waits that park");
       }
       if (group != null) {
         TransportProvider fromGroup = Transports.forGroup(group);
         if (transport != null && !transport.equals(fromGroup.name())) {
-          throw new IllegalArgumentException("transport \"" + transport + "\" contradicts the "
-              + "borrowed event loop group, which runs \"" + fromGroup.name() + "\"");
+          throw new IllegalArgumentException(
+              "transport \""
+                  + transport
+                  + "\" contradicts the "
+                  + "borrowed event loop group, which runs \""
+                  + fromGroup.name()
+                  + "\"");
         }
-        runtime = IpcRuntime.borrow(fromGroup, group, inboundBufferLimit, outboundBufferLimit,
-            pipeline, connectTimeoutMillis);
+        runtime =
+            IpcRuntime.borrow(
+                fromGroup,
+                group,
+                inboundBufferLimit,
+                outboundBufferLimit,
+                pipeline,
+                connectTimeoutMillis);
       } else {
-        TransportProvider provider = transport != null ? Transports.named(transport)
-            : Transports.fromPropertyOrBest();
-        runtime = IpcRuntime.create(provider, ioThreads, inboundBufferLimit, outboundBufferLimit,
-            pipeline, connectTimeoutMillis);
+        TransportProvider provider =
+            transport != null ? Transports.named(transport) : Transports.fromPropertyOrBest();
+        runtime =
+            IpcRuntime.create(
+                provider,
+                ioThreads,
+                inboundBufferLimit,
+                outboundBufferLimit,
+                pipeline,
+                connectTimeoutMillis);
       }
       runtime.spinNanos(spinNanos);
       runtime.halfClosure(halfClosure);

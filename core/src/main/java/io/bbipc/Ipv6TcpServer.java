@@ -9,8 +9,8 @@ public interface Ipv6TcpServer extends StreamServer {
   /**
    * Returns the address the server is bound to, in the canonical text form of RFC 5952.
    *
-   * @return an IPv6 address such as {@code ::1}, {@code ::} for any address, with its zone
-   *     ({@code %} and the interface's name) if it was given one
+   * @return an IPv6 address such as {@code ::1}, {@code ::} for any address, with its zone ({@code
+   *     %} and the interface's name) if it was given one
    */
   String hostAddress();
 

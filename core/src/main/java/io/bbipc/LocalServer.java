@@ -15,8 +15,8 @@ public interface LocalServer extends StreamServer {
   LocalStream acceptConnection() throws IpcException;
 
   /**
-   * Returns how many connections were closed unaccepted because their user id was not in
-   * {@link ServerOptions#allowedPeerUids}.
+   * Returns how many connections were closed unaccepted because their user id was not in {@link
+   * ServerOptions#allowedPeerUids}.
    *
    * @return the count since the server was made
    */

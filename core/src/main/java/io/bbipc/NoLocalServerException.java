@@ -16,9 +16,12 @@ public class NoLocalServerException extends IpcException {
    * @param cause the underlying failure, or null
    */
   public NoLocalServerException(Path pathname, Throwable cause) {
-    super("no local server listens at " + pathname
-        + (cause == null || cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"),
-        null, cause);
+    super(
+        "no local server listens at "
+            + pathname
+            + (cause == null || cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")"),
+        null,
+        cause);
     this.pathname = pathname.toString();
   }
 

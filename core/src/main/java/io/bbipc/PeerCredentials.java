@@ -7,5 +7,4 @@ package io.bbipc;
  * @param uid the peer's user id
  * @param gid the peer's group id
  */
-public record PeerCredentials(int pid, int uid, int gid) {
-}
+public record PeerCredentials(int pid, int uid, int gid) {}

@@ -8,5 +8,4 @@ import java.util.Set;
  * @param socket the monitored socket
  * @param events the monitored events that held for it, never empty
  */
-public record PollResult(IpcSocket socket, Set<SocketEvent> events) {
-}
+public record PollResult(IpcSocket socket, Set<SocketEvent> events) {}

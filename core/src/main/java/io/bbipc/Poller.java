@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Waits for events on many sockets at once, at a cost that grows with the number of ready
- * sockets, not with the number monitored. Sockets of different runtimes may share a poller.
+ * Waits for events on many sockets at once, at a cost that grows with the number of ready sockets,
+ * not with the number monitored. Sockets of different runtimes may share a poller.
  */
 public interface Poller extends AutoCloseable {
   /**
@@ -59,12 +59,12 @@ public interface Poller extends AutoCloseable {
   Set<IpcSocket> monitoredSockets();
 
   /**
-   * Waits until at least one monitored socket has a monitored event, the timeout passes, the
-   * poller is closed or the thread is interrupted.
+   * Waits until at least one monitored socket has a monitored event, the timeout passes, the poller
+   * is closed or the thread is interrupted.
    *
    * @param timeout how long to wait
-   * @return every monitored socket with at least one monitored event holding, and only those;
-   *     empty if none did (interrupted: empty, interrupt status kept)
+   * @return every monitored socket with at least one monitored event holding, and only those; empty
+   *     if none did (interrupted: empty, interrupt status kept)
    * @throws IpcException if the poller is closed, before or while waiting
    */
   List<PollResult> waitForEvents(Timeout timeout) throws IpcException;

@@ -10,13 +10,14 @@ import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
- * Immutable options for {@code makeIpv4TcpServer} and {@code makeLocalServer}; each setter
- * returns a new instance.
+ * Immutable options for {@code makeIpv4TcpServer} and {@code makeLocalServer}; each setter returns
+ * a new instance.
  */
 public final class ServerOptions {
-  private static final Consumer<ChannelPipeline> NO_HANDLERS = p -> { };
-  private static final Set<PosixFilePermission> OWNER_ONLY = Collections.unmodifiableSet(
-      EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
+  private static final Consumer<ChannelPipeline> NO_HANDLERS = p -> {};
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      Collections.unmodifiableSet(
+          EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
   private static final ServerOptions DEFAULTS =
       new ServerOptions(false, 128, true, NO_HANDLERS, false, OWNER_ONLY, null, false);
 
@@ -26,14 +27,21 @@ public final class ServerOptions {
   private final Consumer<ChannelPipeline> pipeline;
   private final boolean reclaimStaleSocket;
   private final Set<PosixFilePermission> socketFileMode;
+
   /** Null when every uid may connect. */
   private final Set<Integer> allowedPeerUids;
+
   private final boolean halfClosure;
 
-  private ServerOptions(boolean reuseAddress, int backlog, boolean deleteOnClose,
-                        Consumer<ChannelPipeline> pipeline, boolean reclaimStaleSocket,
-                        Set<PosixFilePermission> socketFileMode, Set<Integer> allowedPeerUids,
-                        boolean halfClosure) {
+  private ServerOptions(
+      boolean reuseAddress,
+      int backlog,
+      boolean deleteOnClose,
+      Consumer<ChannelPipeline> pipeline,
+      boolean reclaimStaleSocket,
+      Set<PosixFilePermission> socketFileMode,
+      Set<Integer> allowedPeerUids,
+      boolean halfClosure) {
     this.reuseAddress = reuseAddress;
     this.backlog = backlog;
     this.deleteOnClose = deleteOnClose;
@@ -60,7 +68,15 @@ public final class ServerOptions {
    * @return the new options
    */
   public ServerOptions reuseAddress(boolean reuse) {
-    return new ServerOptions(reuse, backlog, deleteOnClose, pipeline, reclaimStaleSocket, socketFileMode, allowedPeerUids, halfClosure);
+    return new ServerOptions(
+        reuse,
+        backlog,
+        deleteOnClose,
+        pipeline,
+        reclaimStaleSocket,
+        socketFileMode,
+        allowedPeerUids,
+        halfClosure);
   }
 
   /**
@@ -74,7 +90,15 @@ public final class ServerOptions {
     if (connections < 1) {
       throw new IllegalArgumentException("backlog must be at least 1, was " + connections);
     }
-    return new ServerOptions(reuseAddress, connections, deleteOnClose, pipeline, reclaimStaleSocket, socketFileMode, allowedPeerUids, halfClosure);
+    return new ServerOptions(
+        reuseAddress,
+        connections,
+        deleteOnClose,
+        pipeline,
+        reclaimStaleSocket,
+        socketFileMode,
+        allowedPeerUids,
+        halfClosure);
   }
 
   /**
@@ -84,49 +108,79 @@ public final class ServerOptions {
    * @return the new options
    */
   public ServerOptions deleteOnClose(boolean delete) {
-    return new ServerOptions(reuseAddress, backlog, delete, pipeline, reclaimStaleSocket, socketFileMode, allowedPeerUids, halfClosure);
+    return new ServerOptions(
+        reuseAddress,
+        backlog,
+        delete,
+        pipeline,
+        reclaimStaleSocket,
+        socketFileMode,
+        allowedPeerUids,
+        halfClosure);
   }
 
   /**
-   * Returns these options with handlers to install in every accepted connection's pipeline,
-   * before bbipc's own buffering handler (TLS, compression, logging); it runs on the event loop
-   * after the runtime's own pipeline initializer, if any.
+   * Returns these options with handlers to install in every accepted connection's pipeline, before
+   * bbipc's own buffering handler (TLS, compression, logging); it runs on the event loop after the
+   * runtime's own pipeline initializer, if any.
    *
    * @param initializer adds handlers with {@code addLast}; must not block
    * @return the new options
    */
   public ServerOptions pipeline(Consumer<ChannelPipeline> initializer) {
-    return new ServerOptions(reuseAddress, backlog, deleteOnClose,
-        Objects.requireNonNull(initializer, "initializer"), reclaimStaleSocket, socketFileMode,
-        allowedPeerUids, halfClosure);
+    return new ServerOptions(
+        reuseAddress,
+        backlog,
+        deleteOnClose,
+        Objects.requireNonNull(initializer, "initializer"),
+        reclaimStaleSocket,
+        socketFileMode,
+        allowedPeerUids,
+        halfClosure);
   }
 
   /**
-   * Returns these options with a stale socket file at a local server's path removed first: one
-   * that is a socket and refuses a test connection. Anything else there still makes
-   * {@code makeLocalServer} fail.
+   * Returns these options with a stale socket file at a local server's path removed first: one that
+   * is a socket and refuses a test connection. Anything else there still makes {@code
+   * makeLocalServer} fail.
    *
    * @param reclaim whether to remove a stale socket file; false by default
    * @return the new options
    */
   public ServerOptions reclaimStaleSocket(boolean reclaim) {
-    return new ServerOptions(reuseAddress, backlog, deleteOnClose, pipeline, reclaim,
-        socketFileMode, allowedPeerUids, halfClosure);
+    return new ServerOptions(
+        reuseAddress,
+        backlog,
+        deleteOnClose,
+        pipeline,
+        reclaim,
+        socketFileMode,
+        allowedPeerUids,
+        halfClosure);
   }
 
   /**
-   * Returns these options with the permissions a local server's socket file is created with;
-   * the file is never wider than this, not even for a moment.
+   * Returns these options with the permissions a local server's socket file is created with; the
+   * file is never wider than this, not even for a moment.
    *
    * @param permissions the permissions; owner read and write (0600) by default
    * @return the new options
    */
   public ServerOptions socketFileMode(Set<PosixFilePermission> permissions) {
     Objects.requireNonNull(permissions, "permissions");
-    Set<PosixFilePermission> copy = permissions.isEmpty() ? EnumSet.noneOf(PosixFilePermission.class)
-        : EnumSet.copyOf(permissions);
-    return new ServerOptions(reuseAddress, backlog, deleteOnClose, pipeline, reclaimStaleSocket,
-        Collections.unmodifiableSet(copy), allowedPeerUids, halfClosure);
+    Set<PosixFilePermission> copy =
+        permissions.isEmpty()
+            ? EnumSet.noneOf(PosixFilePermission.class)
+            : EnumSet.copyOf(permissions);
+    return new ServerOptions(
+        reuseAddress,
+        backlog,
+        deleteOnClose,
+        pipeline,
+        reclaimStaleSocket,
+        Collections.unmodifiableSet(copy),
+        allowedPeerUids,
+        halfClosure);
   }
 
   /**
@@ -150,22 +204,36 @@ public final class ServerOptions {
       }
       set.add(uid);
     }
-    return new ServerOptions(reuseAddress, backlog, deleteOnClose, pipeline, reclaimStaleSocket,
-        socketFileMode, Collections.unmodifiableSet(set), halfClosure);
+    return new ServerOptions(
+        reuseAddress,
+        backlog,
+        deleteOnClose,
+        pipeline,
+        reclaimStaleSocket,
+        socketFileMode,
+        Collections.unmodifiableSet(set),
+        halfClosure);
   }
 
   /**
-   * Returns a copy that lets the streams this server accepts stay open for writing after their
-   * peer has finished sending ({@link io.bbipc.StreamSocket#shutdownOutput}): the peer's
-   * end-of-stream makes {@code REMOTE_DISCONNECTED} hold while {@code CONNECTION_SUCCEEDED} and
-   * {@code READY_TO_WRITE} still do, so the server can answer.
+   * Returns a copy that lets the streams this server accepts stay open for writing after their peer
+   * has finished sending ({@link io.bbipc.StreamSocket#shutdownOutput}): the peer's end-of-stream
+   * makes {@code REMOTE_DISCONNECTED} hold while {@code CONNECTION_SUCCEEDED} and {@code
+   * READY_TO_WRITE} still do, so the server can answer.
    *
    * @param allow true to allow half-closed streams; the default is false
    * @return the new options
    */
   public ServerOptions halfClosure(boolean allow) {
-    return new ServerOptions(reuseAddress, backlog, deleteOnClose, pipeline, reclaimStaleSocket,
-        socketFileMode, allowedPeerUids, allow);
+    return new ServerOptions(
+        reuseAddress,
+        backlog,
+        deleteOnClose,
+        pipeline,
+        reclaimStaleSocket,
+        socketFileMode,
+        allowedPeerUids,
+        allow);
   }
 
   /**
@@ -242,9 +310,20 @@ public final class ServerOptions {
 
   @Override
   public String toString() {
-    return "ServerOptions[reuseAddress=" + reuseAddress + ", backlog=" + backlog
-        + ", deleteOnClose=" + deleteOnClose + ", reclaimStaleSocket=" + reclaimStaleSocket
-        + ", halfClosure=" + halfClosure
-        + ", socketFileMode=" + socketFileMode + ", allowedPeerUids=" + allowedPeerUids + "]";
+    return "ServerOptions[reuseAddress="
+        + reuseAddress
+        + ", backlog="
+        + backlog
+        + ", deleteOnClose="
+        + deleteOnClose
+        + ", reclaimStaleSocket="
+        + reclaimStaleSocket
+        + ", halfClosure="
+        + halfClosure
+        + ", socketFileMode="
+        + socketFileMode
+        + ", allowedPeerUids="
+        + allowedPeerUids
+        + "]";
   }
 }

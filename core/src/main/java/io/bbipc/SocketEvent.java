@@ -1,8 +1,8 @@
 package io.bbipc;
 
 /**
- * A condition of a socket that {@code poll}, {@code pollSockets}, a {@link Poller} or
- * {@link StreamSocket#whenReady} can wait for.
+ * A condition of a socket that {@code poll}, {@code pollSockets}, a {@link Poller} or {@link
+ * StreamSocket#whenReady} can wait for.
  *
  * <p>Events are level-triggered: an event is reported for as long as its condition holds.
  */

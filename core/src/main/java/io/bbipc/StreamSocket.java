@@ -7,10 +7,10 @@ import java.util.concurrent.CompletableFuture;
 /**
  * A connected or connecting byte stream whose reads and writes never block.
  *
- * <p>Received bytes wait in the stream's one inbound buffer (bounded by the runtime's
- * {@code inboundBufferLimit}) until read; written bytes wait in its outbound buffer (bounded by
- * {@code outboundBufferLimit}) until the peer takes them. The predicates return false once the
- * stream is closed.
+ * <p>Received bytes wait in the stream's one inbound buffer (bounded by the runtime's {@code
+ * inboundBufferLimit}) until read; written bytes wait in its outbound buffer (bounded by {@code
+ * outboundBufferLimit}) until the peer takes them. The predicates return false once the stream is
+ * closed.
  */
 public interface StreamSocket extends IpcSocket {
   /**
@@ -90,8 +90,8 @@ public interface StreamSocket extends IpcSocket {
   int readFromStream(byte[] buffer, int start, int end, boolean peek) throws IpcException;
 
   /**
-   * Copies buffered bytes into {@code destination} from its position to its limit, advancing
-   * its position, and consumes them.
+   * Copies buffered bytes into {@code destination} from its position to its limit, advancing its
+   * position, and consumes them.
    *
    * @param destination where to copy to
    * @return the number of bytes copied, 0 when none are buffered
@@ -116,20 +116,20 @@ public interface StreamSocket extends IpcSocket {
    * @param buffer the bytes to send
    * @param start the first index sent, 0 to {@code end}
    * @param end one past the last index sent, {@code start} to {@code buffer.length}
-   * @return the number of bytes accepted, from {@code start}; 0 when the outbound buffer is full
-   *     or the stream is not yet connected
+   * @return the number of bytes accepted, from {@code start}; 0 when the outbound buffer is full or
+   *     the stream is not yet connected
    * @throws IpcException if the stream is closed or its peer has disconnected
    * @throws IndexOutOfBoundsException if {@code start} or {@code end} is out of range
    */
   int writeToStream(byte[] buffer, int start, int end) throws IpcException;
 
   /**
-   * Queues as much of {@code source} (position to limit) as the outbound limit allows,
-   * advancing its position past the bytes accepted.
+   * Queues as much of {@code source} (position to limit) as the outbound limit allows, advancing
+   * its position past the bytes accepted.
    *
    * @param source the bytes to send
-   * @return the number of bytes accepted; 0 when the outbound buffer is full or the stream is
-   *     not yet connected
+   * @return the number of bytes accepted; 0 when the outbound buffer is full or the stream is not
+   *     yet connected
    * @throws IpcException if the stream is closed or its peer has disconnected
    */
   int writeToStream(ByteBuffer source) throws IpcException;
@@ -137,16 +137,16 @@ public interface StreamSocket extends IpcSocket {
   /**
    * Finishes sending: the peer gets end-of-stream after every byte {@code writeToStream} has
    * already accepted, while this stream goes on receiving until the peer's own end-of-stream.
-   * Afterwards {@code writeToStream} throws {@link IpcException} and {@code READY_TO_WRITE}
-   * does not hold. A second call does nothing.
+   * Afterwards {@code writeToStream} throws {@link IpcException} and {@code READY_TO_WRITE} does
+   * not hold. A second call does nothing.
    *
    * @throws IpcException if the stream is closed, or its connection failed or was lost
    */
   void shutdownOutput() throws IpcException;
 
   /**
-   * Returns a future that completes on this stream's event loop with the events of
-   * {@code events} that hold, as soon as any does.
+   * Returns a future that completes on this stream's event loop with the events of {@code events}
+   * that hold, as soon as any does.
    *
    * @param events the events to wait for, not empty, each supported by streams
    * @return the future; already failed with {@link IpcException} if the stream is closed, and
@@ -156,8 +156,8 @@ public interface StreamSocket extends IpcSocket {
   CompletableFuture<Set<SocketEvent>> whenReady(Set<SocketEvent> events);
 
   /**
-   * Takes a snapshot of what this stream has moved and holds; works from any thread, closed or
-   * not, and on a caller-driven runtime too.
+   * Takes a snapshot of what this stream has moved and holds; works from any thread, closed or not,
+   * and on a caller-driven runtime too.
    *
    * @return the counters now
    */

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * What one stream has moved and holds, at one moment: an immutable snapshot that
- * {@link StreamSocket#stats()} takes without a lock, so its counters may be a moment apart.
+ * What one stream has moved and holds, at one moment: an immutable snapshot that {@link
+ * StreamSocket#stats()} takes without a lock, so its counters may be a moment apart.
  *
  * @param bytesRead bytes the application has read ({@code readFromStream}, not peeks)
  * @param bytesReceived bytes received from the kernel, before any pipeline handler
@@ -17,9 +17,16 @@ import java.util.Objects;
  * @param readPaused how long reading has been paused in all, a pause under way included
  * @param shortWrites how many {@code writeToStream} calls took fewer bytes than offered
  */
-public record StreamStats(long bytesRead, long bytesReceived, long bytesWritten, long bytesSent,
-                          long inboundBuffered, long outboundBuffered, long readPauses,
-                          Duration readPaused, long shortWrites) {
+public record StreamStats(
+    long bytesRead,
+    long bytesReceived,
+    long bytesWritten,
+    long bytesSent,
+    long inboundBuffered,
+    long outboundBuffered,
+    long readPauses,
+    Duration readPaused,
+    long shortWrites) {
   /** No bytes, no pauses. */
   public static final StreamStats ZERO = new StreamStats(0, 0, 0, 0, 0, 0, 0, Duration.ZERO, 0);
 
@@ -48,9 +55,15 @@ public record StreamStats(long bytesRead, long bytesReceived, long bytesWritten,
    * @return the sums
    */
   public StreamStats plus(StreamStats other) {
-    return new StreamStats(bytesRead + other.bytesRead, bytesReceived + other.bytesReceived,
-        bytesWritten + other.bytesWritten, bytesSent + other.bytesSent,
-        inboundBuffered + other.inboundBuffered, outboundBuffered + other.outboundBuffered,
-        readPauses + other.readPauses, readPaused.plus(other.readPaused), shortWrites + other.shortWrites);
+    return new StreamStats(
+        bytesRead + other.bytesRead,
+        bytesReceived + other.bytesReceived,
+        bytesWritten + other.bytesWritten,
+        bytesSent + other.bytesSent,
+        inboundBuffered + other.inboundBuffered,
+        outboundBuffered + other.outboundBuffered,
+        readPauses + other.readPauses,
+        readPaused.plus(other.readPaused),
+        shortWrites + other.shortWrites);
   }
 }

@@ -7,6 +7,7 @@ import java.util.Objects;
 public final class Timeout {
   /** Do not wait: report what holds now. */
   public static final Timeout IMMEDIATE = new Timeout(0L);
+
   /** Wait until an event holds, the socket or poller is closed, or the thread is interrupted. */
   public static final Timeout INDEFINITE = new Timeout(-1L);
 
@@ -26,7 +27,8 @@ public final class Timeout {
    */
   public static Timeout seconds(double seconds) {
     if (!(seconds >= 0) || Double.isInfinite(seconds)) {
-      throw new IllegalArgumentException("timeout must be a finite number of seconds >= 0, was " + seconds);
+      throw new IllegalArgumentException(
+          "timeout must be a finite number of seconds >= 0, was " + seconds);
     }
     double nanos = seconds * 1e9;
     return nanos >= Long.MAX_VALUE ? INDEFINITE : ofNanos((long) nanos);

@@ -7,11 +7,11 @@ import java.util.Optional;
 
 /**
  * A transport that bbipc found, as {@link Ipc#transports()} lists it: its name and rank, and
- * whether it can run on this machine or why not, in the manner of Netty's
- * {@code Epoll.isAvailable()} and {@code Epoll.unavailabilityCause()}.
+ * whether it can run on this machine or why not, in the manner of Netty's {@code
+ * Epoll.isAvailable()} and {@code Epoll.unavailabilityCause()}.
  *
- * <p>The state is read once, when the list is made; a provider's availability does not change
- * while the process runs.
+ * <p>The state is read once, when the list is made; a provider's availability does not change while
+ * the process runs.
  */
 public final class TransportInfo {
   private final TransportProvider provider;
@@ -25,14 +25,18 @@ public final class TransportInfo {
     this.priority = provider.priority();
     // A provider that calls itself unavailable without a reason still gets one, so that every
     // unavailable entry says why.
-    this.unavailabilityCause = provider.isAvailable() ? null
-        : provider.unavailabilityCause() != null ? provider.unavailabilityCause()
-        : new IllegalStateException("transport " + name + " reports itself unavailable without saying why");
+    this.unavailabilityCause =
+        provider.isAvailable()
+            ? null
+            : provider.unavailabilityCause() != null
+                ? provider.unavailabilityCause()
+                : new IllegalStateException(
+                    "transport " + name + " reports itself unavailable without saying why");
   }
 
   /**
-   * Returns the transport's name, as given to {@link Ipc.Builder#transport(String)} and the
-   * {@code bbipc.transport} system property.
+   * Returns the transport's name, as given to {@link Ipc.Builder#transport(String)} and the {@code
+   * bbipc.transport} system property.
    *
    * @return {@code "epoll"}, {@code "io_uring"}, {@code "kqueue"}, {@code "nio"} or a third party's
    */
@@ -41,8 +45,8 @@ public final class TransportInfo {
   }
 
   /**
-   * Returns the rank among transports: of those available, the highest is the one
-   * {@link Ipc#create()} picks when no transport is named.
+   * Returns the rank among transports: of those available, the highest is the one {@link
+   * Ipc#create()} picks when no transport is named.
    *
    * @return the priority
    */
@@ -60,9 +64,9 @@ public final class TransportInfo {
   }
 
   /**
-   * Returns why the transport cannot run here: Netty's reason for a native transport (its
-   * library missing, the kernel too old, another operating system), or the error that loading
-   * its classes raised.
+   * Returns why the transport cannot run here: Netty's reason for a native transport (its library
+   * missing, the kernel too old, another operating system), or the error that loading its classes
+   * raised.
    *
    * @return the cause, or empty when the transport is available
    */
@@ -83,11 +87,15 @@ public final class TransportInfo {
   /**
    * Describes the transport in one line, as {@link Ipc#transportReport()} does.
    *
-   * @return e.g. {@code "epoll     priority  30  available"}
+   * @return e.g. {@code "epoll priority 30 available"}
    */
   @Override
   public String toString() {
-    return String.format(Locale.ROOT, "%-9s priority %3d  %s", name, priority,
+    return String.format(
+        Locale.ROOT,
+        "%-9s priority %3d  %s",
+        name,
+        priority,
         isAvailable() ? "available" : "unavailable: " + unavailabilityCause);
   }
 }

@@ -23,8 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ArgumentsTest {
   private static Ipc ipc;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @BeforeAll
   static void start() {
@@ -37,39 +36,69 @@ class ArgumentsTest {
   }
 
   private static void assertMessageNames(Throwable e, String value) {
-    assertTrue(e.getMessage().contains(value), "message \"" + e.getMessage() + "\" does not name " + value);
+    assertTrue(
+        e.getMessage().contains(value),
+        "message \"" + e.getMessage() + "\" does not name " + value);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1.2.3.-4", "a.b.c.d", "127.0.0.01",
-      "localhost", " 127.0.0.1", "127.0.0.1 ", "1..2.3", "::1", "127.0.0.1."})
+  @ValueSource(
+      strings = {
+        "",
+        "1.2.3",
+        "1.2.3.4.5",
+        "256.0.0.1",
+        "1.2.3.-4",
+        "a.b.c.d",
+        "127.0.0.01",
+        "localhost",
+        " 127.0.0.1",
+        "127.0.0.1 ",
+        "1..2.3",
+        "::1",
+        "127.0.0.1."
+      })
   void malformedDottedQuadsAreRefused(String host) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> ipc.makeIpv4TcpServer(host, 0));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> ipc.makeIpv4TcpServer(host, 0));
     assertMessageNames(e, "\"" + host + "\"");
     assertThrows(IllegalArgumentException.class, () -> ipc.connectToIpv4TcpServer(host, 1));
-    assertThrows(IllegalArgumentException.class, () -> ipc.connectToIpv4TcpServer("127.0.0.1", 1, host, 0));
+    assertThrows(
+        IllegalArgumentException.class, () -> ipc.connectToIpv4TcpServer("127.0.0.1", 1, host, 0));
   }
 
   @Test
   void anIpv6AddressGivenToTheIpv4FactoriesPointsToTheIpv6Ones() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> ipc.makeIpv4TcpServer("::1", 0));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> ipc.makeIpv4TcpServer("::1", 0));
     assertMessageNames(e, "\"::1\"");
     assertMessageNames(e, "makeIpv6TcpServer");
   }
 
   /** The parser itself is AddressesTest's; here, that the factories use it before any I/O. */
   @ParameterizedTest
-  @ValueSource(strings = {"", "127.0.0.1", "[::1]", "localhost", "::1::", "1:2:3:4:5:6:7:8:9",
-      "::ffff:127.0.0.01", "::1%", "::1%no-such-interface0", " ::1"})
+  @ValueSource(
+      strings = {
+        "",
+        "127.0.0.1",
+        "[::1]",
+        "localhost",
+        "::1::",
+        "1:2:3:4:5:6:7:8:9",
+        "::ffff:127.0.0.01",
+        "::1%",
+        "::1%no-such-interface0",
+        " ::1"
+      })
   void malformedIpv6AddressesAreRefused(String host) throws Exception {
-    for (Executable call : List.<Executable>of(() -> ipc.makeIpv6TcpServer(host, 0),
-        () -> ipc.makeIpv6TcpServer(host, 0, ServerOptions.defaults()),
-        () -> ipc.connectToIpv6TcpServer(host, 1),
-        () -> ipc.connectToIpv6TcpServer("::1", 1, host, 0),
-        () -> BasicBinaryIpc.makeIpv6TcpServer(host, 0),
-        () -> BasicBinaryIpc.connectToIpv6TcpServer(host, 1))) {
+    for (Executable call :
+        List.<Executable>of(
+            () -> ipc.makeIpv6TcpServer(host, 0),
+            () -> ipc.makeIpv6TcpServer(host, 0, ServerOptions.defaults()),
+            () -> ipc.connectToIpv6TcpServer(host, 1),
+            () -> ipc.connectToIpv6TcpServer("::1", 1, host, 0),
+            () -> BasicBinaryIpc.makeIpv6TcpServer(host, 0),
+            () -> BasicBinaryIpc.connectToIpv6TcpServer(host, 1))) {
       assertMessageNames(assertThrows(IllegalArgumentException.class, call), "\"" + host + "\"");
     }
   }
@@ -77,31 +106,46 @@ class ArgumentsTest {
   @ParameterizedTest
   @ValueSource(ints = {-1, 65536, Integer.MIN_VALUE, Integer.MAX_VALUE})
   void ipv6PortsOutsideTheRangeAreRefused(int port) {
-    assertMessageNames(assertThrows(IllegalArgumentException.class,
-        () -> ipc.makeIpv6TcpServer("::1", port)), String.valueOf(port));
-    assertMessageNames(assertThrows(IllegalArgumentException.class,
-        () -> ipc.connectToIpv6TcpServer("::1", port)), String.valueOf(port));
-    assertMessageNames(assertThrows(IllegalArgumentException.class,
-        () -> ipc.connectToIpv6TcpServer("::1", 80, null, port)), String.valueOf(port));
+    assertMessageNames(
+        assertThrows(IllegalArgumentException.class, () -> ipc.makeIpv6TcpServer("::1", port)),
+        String.valueOf(port));
+    assertMessageNames(
+        assertThrows(IllegalArgumentException.class, () -> ipc.connectToIpv6TcpServer("::1", port)),
+        String.valueOf(port));
+    assertMessageNames(
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> ipc.connectToIpv6TcpServer("::1", 80, null, port)),
+        String.valueOf(port));
   }
 
   @ParameterizedTest
   @ValueSource(ints = {-1, 65536, Integer.MIN_VALUE, Integer.MAX_VALUE})
   void portsOutsideTheRangeAreRefused(int port) {
-    assertMessageNames(assertThrows(IllegalArgumentException.class,
-        () -> ipc.makeIpv4TcpServer("127.0.0.1", port)), String.valueOf(port));
-    assertMessageNames(assertThrows(IllegalArgumentException.class,
-        () -> ipc.connectToIpv4TcpServer("127.0.0.1", port)), String.valueOf(port));
-    assertMessageNames(assertThrows(IllegalArgumentException.class,
-        () -> ipc.connectToIpv4TcpServer("127.0.0.1", 80, null, port)), String.valueOf(port));
+    assertMessageNames(
+        assertThrows(
+            IllegalArgumentException.class, () -> ipc.makeIpv4TcpServer("127.0.0.1", port)),
+        String.valueOf(port));
+    assertMessageNames(
+        assertThrows(
+            IllegalArgumentException.class, () -> ipc.connectToIpv4TcpServer("127.0.0.1", port)),
+        String.valueOf(port));
+    assertMessageNames(
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> ipc.connectToIpv4TcpServer("127.0.0.1", 80, null, port)),
+        String.valueOf(port));
   }
 
   @Test
   void timeouts() {
     assertThrows(IllegalArgumentException.class, () -> Timeout.seconds(-0.5));
-    assertMessageNames(assertThrows(IllegalArgumentException.class, () -> Timeout.seconds(Double.NaN)), "NaN");
+    assertMessageNames(
+        assertThrows(IllegalArgumentException.class, () -> Timeout.seconds(Double.NaN)), "NaN");
     assertThrows(IllegalArgumentException.class, () -> Timeout.seconds(Double.POSITIVE_INFINITY));
-    assertMessageNames(assertThrows(IllegalArgumentException.class, () -> Timeout.of(Duration.ofMillis(-3))), "-0.003");
+    assertMessageNames(
+        assertThrows(IllegalArgumentException.class, () -> Timeout.of(Duration.ofMillis(-3))),
+        "-0.003");
     assertEquals(1_500_000_000L, Timeout.seconds(1.5).toNanos());
     assertEquals(Timeout.IMMEDIATE, Timeout.seconds(0));
     assertEquals(Timeout.seconds(2), Timeout.of(Duration.ofSeconds(2)));
@@ -126,28 +170,50 @@ class ArgumentsTest {
   @Test
   void eventSetsMustBeNonEmptyAndSupported() throws Exception {
     try (Ipv4TcpServer server = ipc.makeIpv4TcpServer("127.0.0.1", 0);
-         Ipv4TcpStream client = ipc.connectToIpv4TcpServer("127.0.0.1", server.port());
-         Poller poller = ipc.makePoller()) {
-      assertMessageNames(assertThrows(IllegalArgumentException.class,
-          () -> server.poll(SocketEvent.DATA_AVAILABLE, Timeout.IMMEDIATE)), "DATA_AVAILABLE");
-      assertMessageNames(assertThrows(IllegalArgumentException.class,
-          () -> client.poll(EnumSet.of(SocketEvent.CONNECTION_AVAILABLE), Timeout.IMMEDIATE)), "CONNECTION_AVAILABLE");
-      assertMessageNames(assertThrows(IllegalArgumentException.class,
-          () -> client.poll(Set.of(), Timeout.IMMEDIATE)), "empty");
+        Ipv4TcpStream client = ipc.connectToIpv4TcpServer("127.0.0.1", server.port());
+        Poller poller = ipc.makePoller()) {
+      assertMessageNames(
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> server.poll(SocketEvent.DATA_AVAILABLE, Timeout.IMMEDIATE)),
+          "DATA_AVAILABLE");
+      assertMessageNames(
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> client.poll(EnumSet.of(SocketEvent.CONNECTION_AVAILABLE), Timeout.IMMEDIATE)),
+          "CONNECTION_AVAILABLE");
+      assertMessageNames(
+          assertThrows(
+              IllegalArgumentException.class, () -> client.poll(Set.of(), Timeout.IMMEDIATE)),
+          "empty");
       assertThrows(IllegalArgumentException.class, () -> client.whenReady(Set.of()));
-      assertThrows(IllegalArgumentException.class, () -> client.whenReady(EnumSet.of(SocketEvent.CONNECTION_AVAILABLE)));
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> client.whenReady(EnumSet.of(SocketEvent.CONNECTION_AVAILABLE)));
       assertThrows(IllegalArgumentException.class, () -> poller.monitorSocket(client, Set.of()));
-      assertThrows(IllegalArgumentException.class,
+      assertThrows(
+          IllegalArgumentException.class,
           () -> poller.monitorSocket(server, EnumSet.of(SocketEvent.READY_TO_WRITE)));
       assertFalse(poller.isMonitored(server));
-      assertMessageNames(assertThrows(IllegalArgumentException.class, () -> BasicBinaryIpc.pollSockets(
-          List.of(server, client), List.of(EnumSet.of(SocketEvent.CONNECTION_AVAILABLE)), Timeout.IMMEDIATE)),
+      assertMessageNames(
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  BasicBinaryIpc.pollSockets(
+                      List.of(server, client),
+                      List.of(EnumSet.of(SocketEvent.CONNECTION_AVAILABLE)),
+                      Timeout.IMMEDIATE)),
           "2 sockets, 1 event sets");
-      assertThrows(IllegalArgumentException.class, () -> BasicBinaryIpc.pollSockets(
-          List.of(server), List.of(Set.of()), Timeout.IMMEDIATE));
-      assertThrows(IpcException.class, () -> poller.setMonitoredEvents(client, EnumSet.of(SocketEvent.DATA_AVAILABLE)));
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> BasicBinaryIpc.pollSockets(List.of(server), List.of(Set.of()), Timeout.IMMEDIATE));
+      assertThrows(
+          IpcException.class,
+          () -> poller.setMonitoredEvents(client, EnumSet.of(SocketEvent.DATA_AVAILABLE)));
       assertEquals(EnumSet.of(SocketEvent.CONNECTION_AVAILABLE), server.supportedEvents());
-      assertEquals(EnumSet.complementOf(EnumSet.of(SocketEvent.CONNECTION_AVAILABLE)), client.supportedEvents());
+      assertEquals(
+          EnumSet.complementOf(EnumSet.of(SocketEvent.CONNECTION_AVAILABLE)),
+          client.supportedEvents());
     }
   }
 
@@ -155,8 +221,8 @@ class ArgumentsTest {
   void aStreamThatIsNotYetConnectedAcceptsNoBytes() throws Exception {
     // a listener that never accepts, with a backlog of 1: once its queue is full, the kernel
     // drops further SYNs and those connects stay pending
-    try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 1,
-        java.net.InetAddress.getByName("127.0.0.1"))) {
+    try (java.net.ServerSocket listener =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
       java.util.List<Ipv4TcpStream> streams = new java.util.ArrayList<>();
       try {
         Ipv4TcpStream pending = null;
@@ -180,8 +246,8 @@ class ArgumentsTest {
   @Test
   void aLocalServerWithAFullBacklogIsNotReportedMissing() throws Exception {
     Path path = dir.resolve("full.sock");
-    try (java.nio.channels.ServerSocketChannel raw = java.nio.channels.ServerSocketChannel.open(
-        java.net.StandardProtocolFamily.UNIX)) {
+    try (java.nio.channels.ServerSocketChannel raw =
+        java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
       raw.bind(java.net.UnixDomainSocketAddress.of(path), 1);
       java.util.List<LocalStream> streams = new java.util.ArrayList<>();
       try {
@@ -201,7 +267,9 @@ class ArgumentsTest {
           }
         }
         // Linux answers a full local backlog with EAGAIN (NIO, epoll); io_uring leaves it pending
-        assertTrue(refused != null || pending != null, "a full backlog neither refused nor delayed a connect");
+        assertTrue(
+            refused != null || pending != null,
+            "a full backlog neither refused nor delayed a connect");
         if (refused != null) {
           assertMessageNames(refused, "backlog");
         }
@@ -214,14 +282,16 @@ class ArgumentsTest {
 
   @Test
   void unknownAndUnavailableTransportsAreNamedWithEveryProvider() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Ipc.builder().transport("carrier-pigeon"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Ipc.builder().transport("carrier-pigeon"));
     assertMessageNames(e, "carrier-pigeon");
     assertMessageNames(e, "nio (priority 0, available)");
     String old = System.getProperty("bbipc.transport");
     System.setProperty("bbipc.transport", "carrier-pigeon");
     try {
-      assertMessageNames(assertThrows(IllegalArgumentException.class, Ipc::create), "carrier-pigeon");
+      assertMessageNames(
+          assertThrows(IllegalArgumentException.class, Ipc::create), "carrier-pigeon");
       System.setProperty("bbipc.transport", "nio");
       try (Ipc nio = Ipc.create()) {
         assertEquals("nio", nio.transportName());
@@ -246,12 +316,16 @@ class ArgumentsTest {
 
   @Test
   void aSpinningRuntimeStillWaitsAndWakes() throws Exception {
-    assertMessageNames(assertThrows(IllegalArgumentException.class,
-        () -> Ipc.builder().spinBeforePark(Duration.ofMillis(-1))), "-0.001");
-    assertThrows(IllegalArgumentException.class, () -> Ipc.builder().spinBeforePark(Duration.ofSeconds(2)));
+    assertMessageNames(
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Ipc.builder().spinBeforePark(Duration.ofMillis(-1))),
+        "-0.001");
+    assertThrows(
+        IllegalArgumentException.class, () -> Ipc.builder().spinBeforePark(Duration.ofSeconds(2)));
     try (Ipc spinning = Ipc.builder().spinBeforePark(Duration.ofMillis(20)).build();
-         Ipv4TcpServer server = spinning.makeIpv4TcpServer("127.0.0.1", 0);
-         Ipv4TcpStream client = spinning.connectToIpv4TcpServer("127.0.0.1", server.port())) {
+        Ipv4TcpServer server = spinning.makeIpv4TcpServer("127.0.0.1", 0);
+        Ipv4TcpStream client = spinning.connectToIpv4TcpServer("127.0.0.1", server.port())) {
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.seconds(10)));
       try (Ipv4TcpStream peer = server.acceptConnection()) {
         // a wait longer than the spin parks and still returns empty at its deadline
@@ -272,18 +346,27 @@ class ArgumentsTest {
 
   @Test
   void builderLimitsAndThreads() {
-    assertMessageNames(assertThrows(IllegalArgumentException.class, () -> Ipc.builder().ioThreads(0)), "0");
-    assertMessageNames(assertThrows(IllegalArgumentException.class, () -> Ipc.builder().inboundBufferLimit(-5)), "-5");
-    assertMessageNames(assertThrows(IllegalArgumentException.class, () -> Ipc.builder().outboundBufferLimit(0)), "0");
+    assertMessageNames(
+        assertThrows(IllegalArgumentException.class, () -> Ipc.builder().ioThreads(0)), "0");
+    assertMessageNames(
+        assertThrows(IllegalArgumentException.class, () -> Ipc.builder().inboundBufferLimit(-5)),
+        "-5");
+    assertMessageNames(
+        assertThrows(IllegalArgumentException.class, () -> Ipc.builder().outboundBufferLimit(0)),
+        "0");
   }
 
   @Test
   void aBorrowedGroupStaysUpAndAContradictingTransportIsRefused() throws Exception {
-    io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
-        io.netty.channel.nio.NioIoHandler.newFactory());
+    io.netty.channel.EventLoopGroup group =
+        new io.netty.channel.MultiThreadIoEventLoopGroup(
+            1, io.netty.channel.nio.NioIoHandler.newFactory());
     try {
-      assertMessageNames(assertThrows(IllegalArgumentException.class,
-          () -> Ipc.builder().eventLoopGroup(group).transport("epoll-that-is-not-here").build()),
+      assertMessageNames(
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  Ipc.builder().eventLoopGroup(group).transport("epoll-that-is-not-here").build()),
           "epoll-that-is-not-here");
       Ipc borrowed = Ipc.builder().eventLoopGroup(group).build();
       assertEquals("nio", borrowed.transportName());
@@ -295,8 +378,9 @@ class ArgumentsTest {
     } finally {
       group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
     }
-    io.netty.channel.EventLoopGroup foreign = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
-        io.netty.channel.local.LocalIoHandler.newFactory());
+    io.netty.channel.EventLoopGroup foreign =
+        new io.netty.channel.MultiThreadIoEventLoopGroup(
+            1, io.netty.channel.local.LocalIoHandler.newFactory());
     try {
       assertThrows(IllegalArgumentException.class, () -> Ipc.builder().eventLoopGroup(foreign));
     } finally {
@@ -337,7 +421,8 @@ class ArgumentsTest {
   @Test
   void localPathsOverTheLimitNameTheirLength() {
     Path p = dir.resolve("y".repeat(200));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ipc.makeLocalServer(p));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> ipc.makeLocalServer(p));
     assertMessageNames(e, String.valueOf(p.toString().length()));
   }
 }

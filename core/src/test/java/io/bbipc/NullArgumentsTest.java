@@ -27,8 +27,7 @@ class NullArgumentsTest {
   private static final Set<SocketEvent> AVAILABLE = EnumSet.of(SocketEvent.CONNECTION_AVAILABLE);
   private static Ipc ipc;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @BeforeAll
   static void start() {
@@ -40,7 +39,9 @@ class NullArgumentsTest {
     ipc.close();
   }
 
-  /** Collects every call whose exception is not an NPE naming what it should, to report all at once. */
+  /**
+   * Collects every call whose exception is not an NPE naming what it should, to report all at once.
+   */
   private final List<String> wrong = new ArrayList<>();
 
   private void expectNamed(String call, String name, Executable executable) {
@@ -66,16 +67,27 @@ class NullArgumentsTest {
   @Test
   void pollerMethodsNameTheirNullArgument() throws Exception {
     try (Ipv4TcpServer server = ipc.makeIpv4TcpServer("127.0.0.1", 0);
-         Ipv4TcpStream client = ipc.connectToIpv4TcpServer("127.0.0.1", server.port());
-         Poller poller = ipc.makePoller()) {
+        Ipv4TcpStream client = ipc.connectToIpv4TcpServer("127.0.0.1", server.port());
+        Poller poller = ipc.makePoller()) {
       poller.monitorSocket(client, DATA);
       expectNamed("monitorSocket(null, events)", "socket", () -> poller.monitorSocket(null, DATA));
-      expectNamed("monitorSocket(socket, null)", "events", () -> poller.monitorSocket(server, null));
-      expectNamed("monitorSocket(socket, {null, ...})", "events",
+      expectNamed(
+          "monitorSocket(socket, null)", "events", () -> poller.monitorSocket(server, null));
+      expectNamed(
+          "monitorSocket(socket, {null, ...})",
+          "events",
           () -> poller.monitorSocket(server, setWithNull(SocketEvent.CONNECTION_AVAILABLE)));
-      expectNamed("setMonitoredEvents(null, events)", "socket", () -> poller.setMonitoredEvents(null, DATA));
-      expectNamed("setMonitoredEvents(socket, null)", "events", () -> poller.setMonitoredEvents(client, null));
-      expectNamed("setMonitoredEvents(socket, {null, ...})", "events",
+      expectNamed(
+          "setMonitoredEvents(null, events)",
+          "socket",
+          () -> poller.setMonitoredEvents(null, DATA));
+      expectNamed(
+          "setMonitoredEvents(socket, null)",
+          "events",
+          () -> poller.setMonitoredEvents(client, null));
+      expectNamed(
+          "setMonitoredEvents(socket, {null, ...})",
+          "events",
           () -> poller.setMonitoredEvents(client, setWithNull(SocketEvent.DATA_AVAILABLE)));
       expectNamed("unmonitorSocket(null)", "socket", () -> poller.unmonitorSocket(null));
       expectNamed("isMonitored(null)", "socket", () -> poller.isMonitored(null));
@@ -91,33 +103,57 @@ class NullArgumentsTest {
   @Test
   void pollSocketsNamesANullListOrElementAndItsIndex() throws Exception {
     try (Ipv4TcpServer server = ipc.makeIpv4TcpServer("127.0.0.1", 0);
-         Ipv4TcpStream client = ipc.connectToIpv4TcpServer("127.0.0.1", server.port())) {
+        Ipv4TcpStream client = ipc.connectToIpv4TcpServer("127.0.0.1", server.port())) {
       List<IpcSocket> withNull = Arrays.asList(server, null);
       List<Set<SocketEvent>> events = List.of(AVAILABLE, DATA);
       List<Set<SocketEvent>> eventsWithNull = Arrays.asList(AVAILABLE, null);
       List<IpcSocket> both = List.of(server, client);
-      expectNamed("pollSockets(null, events, timeout)", "sockets",
+      expectNamed(
+          "pollSockets(null, events, timeout)",
+          "sockets",
           () -> BasicBinaryIpc.pollSockets(null, events, Timeout.IMMEDIATE));
-      expectNamed("pollSockets(sockets, null, timeout)", "events",
+      expectNamed(
+          "pollSockets(sockets, null, timeout)",
+          "events",
           () -> BasicBinaryIpc.pollSockets(both, null, Timeout.IMMEDIATE));
-      expectNamed("pollSockets(sockets, events, null)", "timeout",
+      expectNamed(
+          "pollSockets(sockets, events, null)",
+          "timeout",
           () -> BasicBinaryIpc.pollSockets(both, events, null));
-      expectNamed("pollSockets([server, null], ...)", "sockets[1]",
+      expectNamed(
+          "pollSockets([server, null], ...)",
+          "sockets[1]",
           () -> BasicBinaryIpc.pollSockets(withNull, events, Timeout.IMMEDIATE));
-      expectNamed("pollSockets(..., [set, null], ...)", "events[1]",
+      expectNamed(
+          "pollSockets(..., [set, null], ...)",
+          "events[1]",
           () -> BasicBinaryIpc.pollSockets(both, eventsWithNull, Timeout.IMMEDIATE));
-      expectNamed("pollSockets(..., [set, {null, ...}], ...)", "events[1]",
-          () -> BasicBinaryIpc.pollSockets(both, List.of(AVAILABLE, setWithNull(SocketEvent.DATA_AVAILABLE)),
-              Timeout.IMMEDIATE));
-      expectNamed("pollSocket(null, events, timeout)", "socket",
+      expectNamed(
+          "pollSockets(..., [set, {null, ...}], ...)",
+          "events[1]",
+          () ->
+              BasicBinaryIpc.pollSockets(
+                  both,
+                  List.of(AVAILABLE, setWithNull(SocketEvent.DATA_AVAILABLE)),
+                  Timeout.IMMEDIATE));
+      expectNamed(
+          "pollSocket(null, events, timeout)",
+          "socket",
           () -> BasicBinaryIpc.pollSocket(null, DATA, Timeout.IMMEDIATE));
-      expectNamed("pollSocket(socket, null, timeout)", "events",
+      expectNamed(
+          "pollSocket(socket, null, timeout)",
+          "events",
           () -> BasicBinaryIpc.pollSocket(client, null, Timeout.IMMEDIATE));
-      expectNamed("pollSocket(socket, events, null)", "timeout",
+      expectNamed(
+          "pollSocket(socket, events, null)",
+          "timeout",
           () -> BasicBinaryIpc.pollSocket(client, DATA, null));
-      expectNamed("poll((SocketEvent) null, timeout)", "event",
+      expectNamed(
+          "poll((SocketEvent) null, timeout)",
+          "event",
           () -> client.poll((SocketEvent) null, Timeout.IMMEDIATE));
-      expectNamed("poll(event, null)", "timeout", () -> client.poll(SocketEvent.DATA_AVAILABLE, null));
+      expectNamed(
+          "poll(event, null)", "timeout", () -> client.poll(SocketEvent.DATA_AVAILABLE, null));
       assertEquals(List.of(), wrong);
     }
   }
@@ -125,68 +161,93 @@ class NullArgumentsTest {
   @Test
   void basicBinaryIpcFunctionsNameTheirNullArgument() throws Exception {
     Path p = dir.resolve("n.sock");
-    expectNamed("makeIpv4TcpServer(null, port)", "hostAddress", () -> BasicBinaryIpc.makeIpv4TcpServer(null, 0));
-    expectNamed("makeIpv4TcpServer(host, port, null)", "options",
+    expectNamed(
+        "makeIpv4TcpServer(null, port)",
+        "hostAddress",
+        () -> BasicBinaryIpc.makeIpv4TcpServer(null, 0));
+    expectNamed(
+        "makeIpv4TcpServer(host, port, null)",
+        "options",
         () -> BasicBinaryIpc.makeIpv4TcpServer(BasicBinaryIpc.IPV4_LOOPBACK, 0, null));
-    expectNamed("connectToIpv4TcpServer(null, port)", "hostAddress",
+    expectNamed(
+        "connectToIpv4TcpServer(null, port)",
+        "hostAddress",
         () -> BasicBinaryIpc.connectToIpv4TcpServer(null, 1));
-    expectNamed("connectToIpv4TcpServer(null, port, local, 0)", "hostAddress",
+    expectNamed(
+        "connectToIpv4TcpServer(null, port, local, 0)",
+        "hostAddress",
         () -> BasicBinaryIpc.connectToIpv4TcpServer(null, 1, BasicBinaryIpc.IPV4_LOOPBACK, 0));
-    expectNamed("makeIpv6TcpServer(null, port)", "hostAddress", () -> BasicBinaryIpc.makeIpv6TcpServer(null, 0));
-    expectNamed("makeIpv6TcpServer(host, port, null)", "options",
+    expectNamed(
+        "makeIpv6TcpServer(null, port)",
+        "hostAddress",
+        () -> BasicBinaryIpc.makeIpv6TcpServer(null, 0));
+    expectNamed(
+        "makeIpv6TcpServer(host, port, null)",
+        "options",
         () -> BasicBinaryIpc.makeIpv6TcpServer(BasicBinaryIpc.IPV6_LOOPBACK, 0, null));
-    expectNamed("connectToIpv6TcpServer(null, port)", "hostAddress",
+    expectNamed(
+        "connectToIpv6TcpServer(null, port)",
+        "hostAddress",
         () -> BasicBinaryIpc.connectToIpv6TcpServer(null, 1));
-    expectNamed("connectToIpv6TcpServer(null, port, local, 0)", "hostAddress",
+    expectNamed(
+        "connectToIpv6TcpServer(null, port, local, 0)",
+        "hostAddress",
         () -> BasicBinaryIpc.connectToIpv6TcpServer(null, 1, BasicBinaryIpc.IPV6_LOOPBACK, 0));
     expectNamed("makeLocalServer(null)", "pathname", () -> BasicBinaryIpc.makeLocalServer(null));
-    expectNamed("makeLocalServer(null, options)", "pathname",
+    expectNamed(
+        "makeLocalServer(null, options)",
+        "pathname",
         () -> BasicBinaryIpc.makeLocalServer(null, ServerOptions.defaults()));
-    expectNamed("makeLocalServer(path, null)", "options", () -> BasicBinaryIpc.makeLocalServer(p, null));
-    expectNamed("connectToLocalServer(null)", "pathname", () -> BasicBinaryIpc.connectToLocalServer(null));
-    expectNamed("resolveIpv4Address(null)", "hostname", () -> BasicBinaryIpc.resolveIpv4Address(null));
+    expectNamed(
+        "makeLocalServer(path, null)", "options", () -> BasicBinaryIpc.makeLocalServer(p, null));
+    expectNamed(
+        "connectToLocalServer(null)", "pathname", () -> BasicBinaryIpc.connectToLocalServer(null));
+    expectNamed(
+        "resolveIpv4Address(null)", "hostname", () -> BasicBinaryIpc.resolveIpv4Address(null));
     assertEquals(List.of(), wrong);
     assertTrue(Files.notExists(p), "a refused call made " + p);
   }
 
   @Test
   void aSocketOfAnotherKindIsRefusedNamingIt() throws Exception {
-    IpcSocket foreign = new IpcSocket() {
-      @Override
-      public boolean isClosed() {
-        return false;
-      }
+    IpcSocket foreign =
+        new IpcSocket() {
+          @Override
+          public boolean isClosed() {
+            return false;
+          }
 
-      @Override
-      public Set<SocketEvent> supportedEvents() {
-        return DATA;
-      }
+          @Override
+          public Set<SocketEvent> supportedEvents() {
+            return DATA;
+          }
 
-      @Override
-      public Set<SocketEvent> poll(Set<SocketEvent> events, Timeout timeout) {
-        return Set.of();
-      }
+          @Override
+          public Set<SocketEvent> poll(Set<SocketEvent> events, Timeout timeout) {
+            return Set.of();
+          }
 
-      @Override
-      public boolean poll(SocketEvent event, Timeout timeout) {
-        return false;
-      }
+          @Override
+          public boolean poll(SocketEvent event, Timeout timeout) {
+            return false;
+          }
 
-      @Override
-      public void close() {
-      }
+          @Override
+          public void close() {}
 
-      @Override
-      public String toString() {
-        return "ForeignSocket";
-      }
-    };
+          @Override
+          public String toString() {
+            return "ForeignSocket";
+          }
+        };
     try (Poller poller = ipc.makePoller()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> poller.monitorSocket(foreign, DATA));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> poller.monitorSocket(foreign, DATA));
       assertTrue(e.getMessage().contains("ForeignSocket"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> BasicBinaryIpc.pollSockets(List.of(foreign), List.of(DATA), Timeout.IMMEDIATE));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> BasicBinaryIpc.pollSockets(List.of(foreign), List.of(DATA), Timeout.IMMEDIATE));
       assertTrue(e.getMessage().contains("ForeignSocket"), e.getMessage());
     }
   }

@@ -19,17 +19,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A bad {@code bbipc.transport} makes {@link Ipc#shared()} and every {@link BasicBinaryIpc}
- * function throw {@link IllegalArgumentException} on every call, and a corrected property works
- * on the next one. Run in a fresh JVM, since this one's shared runtime may already be made.
+ * function throw {@link IllegalArgumentException} on every call, and a corrected property works on
+ * the next one. Run in a fresh JVM, since this one's shared runtime may already be made.
  */
 class SharedRuntimePropertyTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** The child: tries each step and prints one line per outcome, "step: outcome". */
   public static final class Child {
-    private Child() {
-    }
+    private Child() {}
 
     private static String outcome(Callable<?> call) {
       try {
@@ -39,7 +37,8 @@ class SharedRuntimePropertyTest {
         }
         return "ok " + result;
       } catch (Throwable t) {
-        return t.getClass().getName() + " naming the value: "
+        return t.getClass().getName()
+            + " naming the value: "
             + String.valueOf(t.getMessage()).contains(System.getProperty("bbipc.transport"));
       }
     }
@@ -54,15 +53,20 @@ class SharedRuntimePropertyTest {
         step(bad + " shared", Ipc::shared);
         step(bad + " shared again", Ipc::shared);
         step(bad + " makePoller", BasicBinaryIpc::makePoller);
-        step(bad + " makeIpv4TcpServer", () -> BasicBinaryIpc.makeIpv4TcpServer(BasicBinaryIpc.IPV4_LOOPBACK, 0));
+        step(
+            bad + " makeIpv4TcpServer",
+            () -> BasicBinaryIpc.makeIpv4TcpServer(BasicBinaryIpc.IPV4_LOOPBACK, 0));
       }
       System.setProperty("bbipc.transport", "nio");
       // first use from many threads at once: all get the one runtime
-      ExecutorService pool = Executors.newFixedThreadPool(8, r -> {
-        Thread t = new Thread(r);
-        t.setDaemon(true);
-        return t;
-      });
+      ExecutorService pool =
+          Executors.newFixedThreadPool(
+              8,
+              r -> {
+                Thread t = new Thread(r);
+                t.setDaemon(true);
+                return t;
+              });
       List<Future<Ipc>> all = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         all.add(pool.submit(Ipc::shared));
@@ -74,7 +78,9 @@ class SharedRuntimePropertyTest {
       }
       pool.shutdown();
       System.out.println("nio shared: " + first.transportName() + ", one instance: " + same);
-      step("nio makeIpv4TcpServer", () -> BasicBinaryIpc.makeIpv4TcpServer(BasicBinaryIpc.IPV4_LOOPBACK, 0).port() > 0);
+      step(
+          "nio makeIpv4TcpServer",
+          () -> BasicBinaryIpc.makeIpv4TcpServer(BasicBinaryIpc.IPV4_LOOPBACK, 0).port() > 0);
       System.setProperty("bbipc.transport", "bogus");
       System.out.println("bogus after nio: " + (Ipc.shared() == first));
     }
@@ -88,18 +94,28 @@ class SharedRuntimePropertyTest {
     // is unavailable there
     String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
     String unavailable = os.contains("mac") || os.contains("bsd") ? "epoll" : "kqueue";
-    Process child = new ProcessBuilder(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "-Xmx128m", "--enable-native-access=ALL-UNNAMED",
-        Child.class.getName(), unavailable)
-        .redirectOutput(out.toFile())
-        .redirectError(err.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
-            System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null")))
-        .start();
+    Process child =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "-Xmx128m",
+                "--enable-native-access=ALL-UNNAMED",
+                Child.class.getName(),
+                unavailable)
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .redirectInput(
+                ProcessBuilder.Redirect.from(
+                    new java.io.File(
+                        System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null")))
+            .start();
     try {
       if (!child.waitFor(60, TimeUnit.SECONDS)) {
-        fail("the child JVM did not finish within 60 s; its output so far: " + read(out) + read(err));
+        fail(
+            "the child JVM did not finish within 60 s; its output so far: "
+                + read(out)
+                + read(err));
       }
     } finally {
       child.destroyForcibly();
@@ -107,13 +123,16 @@ class SharedRuntimePropertyTest {
     List<String> expected = new ArrayList<>();
     for (String bad : List.of("bogus", unavailable)) {
       for (String step : List.of("shared", "shared again", "makePoller", "makeIpv4TcpServer")) {
-        expected.add(bad + " " + step + ": java.lang.IllegalArgumentException naming the value: true");
+        expected.add(
+            bad + " " + step + ": java.lang.IllegalArgumentException naming the value: true");
       }
     }
     expected.add("nio shared: nio, one instance: true");
     expected.add("nio makeIpv4TcpServer: ok true");
     expected.add("bogus after nio: true");
-    assertEquals(String.join("\n", expected), read(out).strip(),
+    assertEquals(
+        String.join("\n", expected),
+        read(out).strip(),
         "the child's outcomes (exit " + child.exitValue() + ", stderr: " + read(err) + ")");
     assertEquals(0, child.exitValue(), read(err));
   }

@@ -18,12 +18,18 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** {@link Ipc#transports()} and {@link Ipc#transportReport()}: what is found, and why it can or cannot run. */
+/**
+ * {@link Ipc#transports()} and {@link Ipc#transportReport()}: what is found, and why it can or
+ * cannot run.
+ */
 class TransportListTest {
   @Test
   void nioIsListedAvailableWithoutACause() {
-    TransportInfo nio = Ipc.transports().stream().filter(t -> t.name().equals("nio")).findFirst()
-        .orElseThrow(() -> new AssertionError("no nio in " + Ipc.transports()));
+    TransportInfo nio =
+        Ipc.transports().stream()
+            .filter(t -> t.name().equals("nio"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no nio in " + Ipc.transports()));
     assertTrue(nio.isAvailable());
     assertEquals(Optional.empty(), nio.unavailabilityCause());
     assertEquals(0, nio.priority());
@@ -70,12 +76,14 @@ class TransportListTest {
 
   @Test
   void anUnavailableProviderThatGivesNoReasonStillGetsOne() {
-    TransportInfo t = new TransportInfo(new FakeProvider("mute", 1, null) {
-      @Override
-      public boolean isAvailable() {
-        return false;
-      }
-    });
+    TransportInfo t =
+        new TransportInfo(
+            new FakeProvider("mute", 1, null) {
+              @Override
+              public boolean isAvailable() {
+                return false;
+              }
+            });
     assertFalse(t.isAvailable());
     Throwable cause = t.unavailabilityCause().orElseThrow(() -> new AssertionError("no cause"));
     assertTrue(cause.getMessage().contains("mute"), cause.getMessage());

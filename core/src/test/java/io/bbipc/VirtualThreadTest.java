@@ -26,30 +26,38 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Ten thousand virtual threads, each echoing over its own local stream with the synchronous
- * facade, finish without a virtual thread ever parking while pinned to its carrier.
+ * Ten thousand virtual threads, each echoing over its own local stream with the synchronous facade,
+ * finish without a virtual thread ever parking while pinned to its carrier.
  *
  * <p>The echo server runs in a child JVM so that neither process needs more than 10,000 file
- * descriptors (this machine allows 20,000 a process). Pinning is read from JFR's
- * {@code jdk.VirtualThreadPinned} events at threshold 0, which JDK 21 and later emit whenever a
- * virtual thread parks while pinned; {@code -Djdk.tracePinnedThreads} was removed in JDK 24.
+ * descriptors (this machine allows 20,000 a process). Pinning is read from JFR's {@code
+ * jdk.VirtualThreadPinned} events at threshold 0, which JDK 21 and later emit whenever a virtual
+ * thread parks while pinned; {@code -Djdk.tracePinnedThreads} was removed in JDK 24.
  */
 class VirtualThreadTest {
   private static final int THREADS = Integer.getInteger("bbipc.vt.threads", 10_000);
   private static final int MESSAGE = 64;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void tenThousandVirtualThreadsEchoWithoutPinning() throws Exception {
-    Assumptions.assumeTrue(Runtime.version().feature() >= 21,
+    Assumptions.assumeTrue(
+        Runtime.version().feature() >= 21,
         "virtual threads need JDK 21+; this is JDK " + Runtime.version());
     Path socket = dir.resolve("vt.sock");
-    Process server = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), EchoServer.class.getName(), socket.toString())
-        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
+    Process server =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                EchoServer.class.getName(),
+                socket.toString())
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    try (BufferedReader out =
+        new BufferedReader(
+            new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
       assertEquals("ready", out.readLine(), "the echo server did not start");
       // One echo on a platform thread first: the JVM pins a virtual thread that waits for a
       // class another thread is initialising, and that first-use cost is the JDK's, not bbipc's.
@@ -67,11 +75,13 @@ class VirtualThreadTest {
           List<Future<?>> done = new ArrayList<>();
           for (int i = 0; i < THREADS; i++) {
             int id = i;
-            done.add(vts.submit(() -> {
-              echoOnce(socket, id, connecting);
-              echoed.incrementAndGet();
-              return null;
-            }));
+            done.add(
+                vts.submit(
+                    () -> {
+                      echoOnce(socket, id, connecting);
+                      echoed.incrementAndGet();
+                      return null;
+                    }));
           }
           for (Future<?> f : done) {
             f.get(180, TimeUnit.SECONDS);
@@ -93,12 +103,27 @@ class VirtualThreadTest {
           pinned.add(e.toString());
         }
       }
-      System.out.println("VIRTUAL-THREADS|" + echoed.get() + " virtual threads echoed " + MESSAGE
-          + " bytes each in " + millis + " ms on JDK " + Runtime.version().feature()
-          + ", transport " + Ipc.shared().transportName() + "; jdk.VirtualThreadPinned events: " + pinned.size()
-          + " (and " + classLoading + " while the JVM loaded a class lazily)");
+      System.out.println(
+          "VIRTUAL-THREADS|"
+              + echoed.get()
+              + " virtual threads echoed "
+              + MESSAGE
+              + " bytes each in "
+              + millis
+              + " ms on JDK "
+              + Runtime.version().feature()
+              + ", transport "
+              + Ipc.shared().transportName()
+              + "; jdk.VirtualThreadPinned events: "
+              + pinned.size()
+              + " (and "
+              + classLoading
+              + " while the JVM loaded a class lazily)");
       assertEquals(THREADS, echoed.get());
-      assertTrue(pinned.isEmpty(), "virtual threads parked while pinned:\n" + String.join("\n", pinned.subList(0, Math.min(3, pinned.size()))));
+      assertTrue(
+          pinned.isEmpty(),
+          "virtual threads parked while pinned:\n"
+              + String.join("\n", pinned.subList(0, Math.min(3, pinned.size()))));
     } finally {
       server.destroyForcibly();
       server.waitFor(30, TimeUnit.SECONDS);
@@ -107,21 +132,25 @@ class VirtualThreadTest {
 
   @Test
   void aPollerServesManyStreamsFromOneVirtualThread() throws Exception {
-    Assumptions.assumeTrue(Runtime.version().feature() >= 21,
+    Assumptions.assumeTrue(
+        Runtime.version().feature() >= 21,
         "virtual threads need JDK 21+; this is JDK " + Runtime.version());
     Path socket = dir.resolve("poller.sock");
     Path jfr = dir.resolve("poller.jfr");
     try (Recording recording = new Recording()) {
       recording.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
       recording.start();
-      LocalServer server = BasicBinaryIpc.makeLocalServer(socket, ServerOptions.defaults().backlog(512));
+      LocalServer server =
+          BasicBinaryIpc.makeLocalServer(socket, ServerOptions.defaults().backlog(512));
       Poller poller = BasicBinaryIpc.makePoller();
       ExecutorService vts = newVirtualThreadPerTaskExecutor();
       try {
-        Future<?> serving = vts.submit(() -> {
-          EchoServer.serve(server, poller, () -> poller.isClosed());
-          return null;
-        });
+        Future<?> serving =
+            vts.submit(
+                () -> {
+                  EchoServer.serve(server, poller, () -> poller.isClosed());
+                  return null;
+                });
         List<LocalStream> clients = new ArrayList<>();
         try {
           for (int i = 0; i < 200; i++) {
@@ -129,7 +158,8 @@ class VirtualThreadTest {
           }
           for (int i = 0; i < clients.size(); i++) {
             LocalStream c = clients.get(i);
-            assertTrue(c.poll(SocketEvent.CONNECTION_SUCCEEDED, Timeout.seconds(30)), "connect " + i);
+            assertTrue(
+                c.poll(SocketEvent.CONNECTION_SUCCEEDED, Timeout.seconds(30)), "connect " + i);
             byte[] message = new byte[MESSAGE];
             new Random(i).nextBytes(message);
             assertEquals(MESSAGE, c.writeToStream(message));
@@ -164,8 +194,10 @@ class VirtualThreadTest {
       recording.dump(jfr);
     }
     long pinned = RecordingFile.readAllEvents(jfr).stream().filter(e -> !isClassLoading(e)).count();
-    System.out.println("VIRTUAL-THREADS|a Poller on one virtual thread echoed 200 local streams; "
-        + "jdk.VirtualThreadPinned events: " + pinned);
+    System.out.println(
+        "VIRTUAL-THREADS|a Poller on one virtual thread echoed 200 local streams; "
+            + "jdk.VirtualThreadPinned events: "
+            + pinned);
     assertEquals(0, pinned);
   }
 
@@ -228,29 +260,37 @@ class VirtualThreadTest {
     }
   }
 
-  /** JDK 21's {@code Executors.newVirtualThreadPerTaskExecutor()}, reached by reflection so this compiles for Java 17. */
+  /**
+   * JDK 21's {@code Executors.newVirtualThreadPerTaskExecutor()}, reached by reflection so this
+   * compiles for Java 17.
+   */
   private static ExecutorService newVirtualThreadPerTaskExecutor() throws Exception {
-    return (ExecutorService) java.util.concurrent.Executors.class
-        .getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
+    return (ExecutorService)
+        java.util.concurrent.Executors.class
+            .getMethod("newVirtualThreadPerTaskExecutor")
+            .invoke(null);
   }
 
   /** The child process: one poller thread echoing every connection until killed. */
   public static final class EchoServer {
-    private EchoServer() {
-    }
+    private EchoServer() {}
 
     public static void main(String[] args) throws Exception {
       Path path = Path.of(args[0]);
-      try (LocalServer server = BasicBinaryIpc.makeLocalServer(path, ServerOptions.defaults().backlog(4096));
-           Poller poller = BasicBinaryIpc.makePoller()) {
+      try (LocalServer server =
+              BasicBinaryIpc.makeLocalServer(path, ServerOptions.defaults().backlog(4096));
+          Poller poller = BasicBinaryIpc.makePoller()) {
         System.out.println("ready");
         System.out.flush();
         serve(server, poller, () -> !Files.exists(path));
       }
     }
 
-    /** Echoes every connection of {@code server} until {@code stop} says so or the poller closes. */
-    static void serve(LocalServer server, Poller poller, java.util.function.BooleanSupplier stop) throws Exception {
+    /**
+     * Echoes every connection of {@code server} until {@code stop} says so or the poller closes.
+     */
+    static void serve(LocalServer server, Poller poller, java.util.function.BooleanSupplier stop)
+        throws Exception {
       poller.monitorSocket(server, java.util.EnumSet.of(SocketEvent.CONNECTION_AVAILABLE));
       byte[] buffer = new byte[MESSAGE * 4];
       while (!stop.getAsBoolean()) {
@@ -266,8 +306,10 @@ class VirtualThreadTest {
         for (PollResult r : ready) {
           if (r.socket() == server) {
             while (server.connectionAvailable()) {
-              poller.monitorSocket(server.acceptConnection(),
-                  java.util.EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED));
+              poller.monitorSocket(
+                  server.acceptConnection(),
+                  java.util.EnumSet.of(
+                      SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED));
             }
             continue;
           }

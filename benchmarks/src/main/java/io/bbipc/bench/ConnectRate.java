@@ -24,8 +24,7 @@ import java.util.concurrent.TimeUnit;
  * closes synchronously; each is timed as its user would use it.
  */
 final class ConnectRate {
-  private ConnectRate() {
-  }
+  private ConnectRate() {}
 
   /** One connect + accept + close; implementations keep their server between cycles. */
   interface Cycle extends AutoCloseable {
@@ -35,7 +34,8 @@ final class ConnectRate {
     void close() throws IOException;
   }
 
-  static List<Results.ConnectRow> runAll(Settings settings, List<String> transports, Progress progress) {
+  static List<Results.ConnectRow> runAll(
+      Settings settings, List<String> transports, Progress progress) {
     List<Results.ConnectRow> rows = new ArrayList<>();
     for (Family family : Family.values()) {
       rows.add(one(settings, Sys.JDK, Sys.NO_TRANSPORT, family, progress));
@@ -47,7 +47,8 @@ final class ConnectRate {
     return rows;
   }
 
-  static Results.ConnectRow one(Settings settings, Sys sys, String transport, Family family, Progress progress) {
+  static Results.ConnectRow one(
+      Settings settings, Sys sys, String transport, Family family, Progress progress) {
     progress.start("connection rate " + sys.label(transport) + " " + family.label);
     try (Cycle cycle = open(sys, transport, family)) {
       int warm = settings.smoke ? 10 : 300;
@@ -90,16 +91,20 @@ final class ConnectRate {
     try {
       Path dir = family == Family.LOCAL ? Endpoints.socketDir() : null;
       Path path = dir == null ? null : dir.resolve("s.sock");
-      StreamServer server = family == Family.TCP ? ipc.makeIpv4TcpServer(Endpoints.LOOPBACK, 0)
-          : ipc.makeLocalServer(path);
+      StreamServer server =
+          family == Family.TCP
+              ? ipc.makeIpv4TcpServer(Endpoints.LOOPBACK, 0)
+              : ipc.makeLocalServer(path);
       return new Cycle() {
         @Override
         public void once() throws IOException {
-          StreamSocket c = family == Family.TCP
-              ? ipc.connectToIpv4TcpServer(Endpoints.LOOPBACK, ((Ipv4TcpServer) server).port())
-              : ipc.connectToLocalServer(path);
+          StreamSocket c =
+              family == Family.TCP
+                  ? ipc.connectToIpv4TcpServer(Endpoints.LOOPBACK, ((Ipv4TcpServer) server).port())
+                  : ipc.connectToLocalServer(path);
           Endpoints.awaitConnected(c, "bbipc connect");
-          Endpoints.require(server.poll(SocketEvent.CONNECTION_AVAILABLE, Endpoints.SETUP_TIMEOUT),
+          Endpoints.require(
+              server.poll(SocketEvent.CONNECTION_AVAILABLE, Endpoints.SETUP_TIMEOUT),
               "bbipc server saw no connection within 30 s");
           StreamSocket a = server.acceptConnection();
           c.close();
@@ -120,15 +125,15 @@ final class ConnectRate {
   }
 
   @ChannelHandler.Sharable
-  static final class Nothing extends ChannelInboundHandlerAdapter {
-  }
+  static final class Nothing extends ChannelInboundHandlerAdapter {}
 
   static Cycle netty(String transport, Family family) throws IOException {
     EventLoopGroup group = Endpoints.nettyGroup(transport);
     try {
       LinkedBlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
-      Endpoints.NettyServer server = Endpoints.NettyServer.open(group, transport, family,
-          new IdleConnections.Collect(accepted));
+      Endpoints.NettyServer server =
+          Endpoints.NettyServer.open(
+              group, transport, family, new IdleConnections.Collect(accepted));
       Bootstrap b = Endpoints.nettyClient(group, transport, family, new Nothing());
       return new Cycle() {
         @Override

@@ -6,15 +6,14 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * CPU time of the JVM's Java threads (both ends' threads, event loops, the harness), from
- * {@link ThreadMXBean}: nanosecond resolution, where the process total the OS bean reports is
- * counted in 10 ms clock ticks on Linux. JIT and GC threads are not Java threads and not counted.
+ * CPU time of the JVM's Java threads (both ends' threads, event loops, the harness), from {@link
+ * ThreadMXBean}: nanosecond resolution, where the process total the OS bean reports is counted in
+ * 10 ms clock ticks on Linux. JIT and GC threads are not Java threads and not counted.
  */
 final class Cpu {
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
-  private Cpu() {
-  }
+  private Cpu() {}
 
   /** Per live thread, its CPU time so far. */
   static Map<Long, Long> snapshot() {
@@ -31,7 +30,10 @@ final class Cpu {
     return m;
   }
 
-  /** CPU time used since {@code before} by threads alive now; one that started since counts from zero. */
+  /**
+   * CPU time used since {@code before} by threads alive now; one that started since counts from
+   * zero.
+   */
   static long since(Map<Long, Long> before) {
     long sum = 0;
     for (Map.Entry<Long, Long> e : snapshot().entrySet()) {

@@ -36,14 +36,19 @@ import java.util.concurrent.TimeUnit;
 /** Makes connected pairs for each system, so every benchmark sets up the same way. */
 final class Endpoints {
   static final String LOOPBACK = "127.0.0.1";
+
   /** bbipc's default outbound limit; raw Netty gets the same water marks so both queue alike. */
   static final int OUTBOUND_LIMIT = Ipc.DEFAULT_BUFFER_LIMIT;
+
   static final Timeout SETUP_TIMEOUT = Timeout.seconds(30);
-  /** The spin of {@link Sys#BBIPC_SYNC_SPIN}, the one the benchmarks issue found to avoid most vCPU halts. */
+
+  /**
+   * The spin of {@link Sys#BBIPC_SYNC_SPIN}, the one the benchmarks issue found to avoid most vCPU
+   * halts.
+   */
   static final java.time.Duration SPIN = java.time.Duration.ofNanos(50_000);
 
-  private Endpoints() {
-  }
+  private Endpoints() {}
 
   /** The transports that can run here, best first. */
   static List<String> availableTransports() {
@@ -63,8 +68,12 @@ final class Endpoints {
         return t.provider();
       }
     }
-    throw new IllegalArgumentException("transport \"" + transport + "\" is not available here; "
-        + "transports: " + Ipc.transports());
+    throw new IllegalArgumentException(
+        "transport \""
+            + transport
+            + "\" is not available here; "
+            + "transports: "
+            + Ipc.transports());
   }
 
   /**
@@ -110,7 +119,8 @@ final class Endpoints {
     final StreamSocket accepted;
     private final Path dir;
 
-    private BbipcPair(Ipc ipc, StreamServer server, StreamSocket client, StreamSocket accepted, Path dir) {
+    private BbipcPair(
+        Ipc ipc, StreamServer server, StreamSocket client, StreamSocket accepted, Path dir) {
       this.ipc = ipc;
       this.server = server;
       this.client = client;
@@ -122,7 +132,8 @@ final class Endpoints {
       return open(transport, family, java.time.Duration.ZERO);
     }
 
-    static BbipcPair open(String transport, Family family, java.time.Duration spin) throws IOException {
+    static BbipcPair open(String transport, Family family, java.time.Duration spin)
+        throws IOException {
       Ipc ipc = Ipc.builder().transport(transport).spinBeforePark(spin).build();
       Path dir = null;
       try {
@@ -139,7 +150,8 @@ final class Endpoints {
           client = ipc.connectToLocalServer(path);
         }
         awaitConnected(client, "bbipc " + transport + " " + family);
-        require(server.poll(SocketEvent.CONNECTION_AVAILABLE, SETUP_TIMEOUT),
+        require(
+            server.poll(SocketEvent.CONNECTION_AVAILABLE, SETUP_TIMEOUT),
             "bbipc " + transport + " " + family + ": the server saw no connection within 30 s");
         StreamSocket accepted = server.acceptConnection();
         return new BbipcPair(ipc, server, client, accepted, dir);
@@ -177,8 +189,12 @@ final class Endpoints {
     final Ipc clientIpc;
     final StreamSocket client;
 
-    private CallerDrivenPair(OwnerThread serverOwner, CallerDrivenServer server, StreamSocket accepted,
-                             Ipc clientIpc, StreamSocket client) {
+    private CallerDrivenPair(
+        OwnerThread serverOwner,
+        CallerDrivenServer server,
+        StreamSocket accepted,
+        Ipc clientIpc,
+        StreamSocket client) {
       this.serverOwner = serverOwner;
       this.server = server;
       this.accepted = accepted;
@@ -187,20 +203,28 @@ final class Endpoints {
     }
 
     /** Opens the pair; the calling thread becomes the owner of the client's runtime. */
-    static CallerDrivenPair open(String transport, Family family, java.time.Duration busyPoll,
-                                 String serverThreadName) throws Exception {
+    static CallerDrivenPair open(
+        String transport, Family family, java.time.Duration busyPoll, String serverThreadName)
+        throws Exception {
       OwnerThread owner = new OwnerThread(serverThreadName, transport, busyPoll);
       Ipc clientIpc = null;
       CallerDrivenServer server = null;
       try {
-        server = PingPong.await(owner.submit(ipc -> CallerDrivenServer.make(ipc, family)),
-            "caller-driven " + transport + " server");
+        server =
+            PingPong.await(
+                owner.submit(ipc -> CallerDrivenServer.make(ipc, family)),
+                "caller-driven " + transport + " server");
         CallerDrivenServer s = server;
-        java.util.concurrent.CompletableFuture<StreamSocket> accepted = owner.submit(ipc -> s.accept());
+        java.util.concurrent.CompletableFuture<StreamSocket> accepted =
+            owner.submit(ipc -> s.accept());
         clientIpc = OwnerThread.build(transport, busyPoll);
         StreamSocket client = server.connect(clientIpc);
-        return new CallerDrivenPair(owner, server, PingPong.await(accepted, "caller-driven " + transport
-            + " accept"), clientIpc, client);
+        return new CallerDrivenPair(
+            owner,
+            server,
+            PingPong.await(accepted, "caller-driven " + transport + " accept"),
+            clientIpc,
+            client);
       } catch (Exception | Error e) {
         if (clientIpc != null) {
           clientIpc.close();
@@ -213,7 +237,10 @@ final class Endpoints {
       }
     }
 
-    /** Closes the client's runtime (from its owner), then stops the server's owner, which closes its own. */
+    /**
+     * Closes the client's runtime (from its owner), then stops the server's owner, which closes its
+     * own.
+     */
     @Override
     public void close() {
       clientIpc.close();
@@ -231,7 +258,8 @@ final class Endpoints {
     final Path dir;
     final String what;
 
-    private CallerDrivenServer(StreamServer server, Family family, int port, Path path, Path dir, String what) {
+    private CallerDrivenServer(
+        StreamServer server, Family family, int port, Path path, Path dir, String what) {
       this.server = server;
       this.family = family;
       this.port = port;
@@ -259,23 +287,31 @@ final class Endpoints {
 
     /** On the server's owner: waits for one connection and accepts it. */
     StreamSocket accept() throws IOException {
-      require(server.poll(SocketEvent.CONNECTION_AVAILABLE, SETUP_TIMEOUT),
+      require(
+          server.poll(SocketEvent.CONNECTION_AVAILABLE, SETUP_TIMEOUT),
           what + ": the server saw no connection within 30 s");
       return server.acceptConnection();
     }
 
     /** On the owner of {@code ipc}, another runtime: connects and waits until connected. */
     StreamSocket connect(Ipc ipc) throws IOException {
-      StreamSocket c = family == Family.TCP ? ipc.connectToIpv4TcpServer(LOOPBACK, port)
-          : ipc.connectToLocalServer(path);
+      StreamSocket c =
+          family == Family.TCP
+              ? ipc.connectToIpv4TcpServer(LOOPBACK, port)
+              : ipc.connectToLocalServer(path);
       awaitConnected(c, what);
       return c;
     }
   }
 
-  /** Waits for the connect to end (DETERMINED, so a refusal is not a 30 s wait) and checks it succeeded. */
+  /**
+   * Waits for the connect to end (DETERMINED, so a refusal is not a 30 s wait) and checks it
+   * succeeded.
+   */
   static void awaitConnected(StreamSocket s, String what) throws IOException {
-    require(s.poll(SocketEvent.DETERMINED, SETUP_TIMEOUT), what + ": the connect did not end within 30 s");
+    require(
+        s.poll(SocketEvent.DETERMINED, SETUP_TIMEOUT),
+        what + ": the connect did not end within 30 s");
     require(s.connectionSucceeded(), what + ": the connect failed");
   }
 
@@ -306,8 +342,10 @@ final class Endpoints {
   // ---------------------------------------------------------------- raw Netty
 
   static EventLoopGroup nettyGroup(String transport) {
-    return new MultiThreadIoEventLoopGroup(ioThreads(),
-        new DefaultThreadFactory("netty-" + transport, true), provider(transport).ioHandlerFactory());
+    return new MultiThreadIoEventLoopGroup(
+        ioThreads(),
+        new DefaultThreadFactory("netty-" + transport, true),
+        provider(transport).ioHandlerFactory());
   }
 
   static void shutdown(EventLoopGroup group) {
@@ -326,14 +364,18 @@ final class Endpoints {
       this.dir = dir;
     }
 
-    static NettyServer open(EventLoopGroup group, String transport, Family family,
-                            ChannelHandler childHandler) throws IOException {
+    static NettyServer open(
+        EventLoopGroup group, String transport, Family family, ChannelHandler childHandler)
+        throws IOException {
       TransportProvider p = provider(transport);
-      ServerBootstrap b = new ServerBootstrap().group(group)
-          .option(ChannelOption.SO_BACKLOG, 4096)
-          .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-              new WriteBufferWaterMark(OUTBOUND_LIMIT / 2, OUTBOUND_LIMIT))
-          .childHandler(childHandler);
+      ServerBootstrap b =
+          new ServerBootstrap()
+              .group(group)
+              .option(ChannelOption.SO_BACKLOG, 4096)
+              .childOption(
+                  ChannelOption.WRITE_BUFFER_WATER_MARK,
+                  new WriteBufferWaterMark(OUTBOUND_LIMIT / 2, OUTBOUND_LIMIT))
+              .childHandler(childHandler);
       Path dir = null;
       SocketAddress bindTo;
       if (family == Family.TCP) {
@@ -356,11 +398,16 @@ final class Endpoints {
     }
   }
 
-  static Bootstrap nettyClient(EventLoopGroup group, String transport, Family family, ChannelHandler handler) {
+  static Bootstrap nettyClient(
+      EventLoopGroup group, String transport, Family family, ChannelHandler handler) {
     TransportProvider p = provider(transport);
-    Bootstrap b = new Bootstrap().group(group).handler(handler)
-        .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
-            new WriteBufferWaterMark(OUTBOUND_LIMIT / 2, OUTBOUND_LIMIT));
+    Bootstrap b =
+        new Bootstrap()
+            .group(group)
+            .handler(handler)
+            .option(
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(OUTBOUND_LIMIT / 2, OUTBOUND_LIMIT));
     if (family == Family.TCP) {
       b.channelFactory(new ReflectiveChannelFactory<>(p.tcpChannelType()))
           .option(ChannelOption.TCP_NODELAY, true);

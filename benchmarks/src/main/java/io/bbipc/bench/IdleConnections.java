@@ -26,9 +26,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Many open, idle loopback TCP connections whose accepted ends live in this JVM (bbipc streams,
- * raw Netty channels or JDK SocketChannels) and whose connecting ends live in a
- * {@link PeerProcess}.
+ * Many open, idle loopback TCP connections whose accepted ends live in this JVM (bbipc streams, raw
+ * Netty channels or JDK SocketChannels) and whose connecting ends live in a {@link PeerProcess}.
  */
 final class IdleConnections implements AutoCloseable {
   private static final long ACCEPT_SECONDS = 180;
@@ -57,12 +56,15 @@ final class IdleConnections implements AutoCloseable {
         case BBIPC_SYNC:
         case BBIPC_ASYNC:
           c.ipc = Ipc.builder().transport(transport).build();
-          c.bbipcServer = c.ipc.makeIpv4TcpServer(Endpoints.LOOPBACK, 0,
-              ServerOptions.defaults().backlog(4096));
+          c.bbipcServer =
+              c.ipc.makeIpv4TcpServer(
+                  Endpoints.LOOPBACK, 0, ServerOptions.defaults().backlog(4096));
           break;
         case NETTY:
           c.group = Endpoints.nettyGroup(transport);
-          c.nettyServer = Endpoints.NettyServer.open(c.group, transport, Family.TCP, new Collect(c.nettyAccepted));
+          c.nettyServer =
+              Endpoints.NettyServer.open(
+                  c.group, transport, Family.TCP, new Collect(c.nettyAccepted));
           break;
         case JDK:
           c.jdkServer = ServerSocketChannel.open();
@@ -120,13 +122,25 @@ final class IdleConnections implements AutoCloseable {
     return jdkServer.socket().getLocalPort();
   }
 
-  /** Starts the peer process and accepts its {@code count} connections, {@code ready} of which send a byte. */
+  /**
+   * Starts the peer process and accepts its {@code count} connections, {@code ready} of which send
+   * a byte.
+   */
   void connect(int count, int ready) throws IOException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    ProcessBuilder pb = new ProcessBuilder(java.toString(), "-Xmx256m", "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-        PeerProcess.class.getName(), Endpoints.LOOPBACK, Integer.toString(port()),
-        Integer.toString(count), Integer.toString(ready));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java.toString(),
+            "-Xmx256m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            System.getProperty("java.class.path"),
+            PeerProcess.class.getName(),
+            Endpoints.LOOPBACK,
+            Integer.toString(port()),
+            Integer.toString(count),
+            Integer.toString(ready));
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     peers = pb.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(ACCEPT_SECONDS);
@@ -134,13 +148,20 @@ final class IdleConnections implements AutoCloseable {
     // The peer connects one by one; accept as they come, or the backlog fills and it stalls.
     while (accepted < count) {
       if (System.nanoTime() > deadline || !peers.isAlive()) {
-        throw new IOException("accepted only " + accepted + " of " + count + " connections"
-            + (peers.isAlive() ? " within " + ACCEPT_SECONDS + " s" : "; the peer process exited "
-            + peers.exitValue()));
+        throw new IOException(
+            "accepted only "
+                + accepted
+                + " of "
+                + count
+                + " connections"
+                + (peers.isAlive()
+                    ? " within " + ACCEPT_SECONDS + " s"
+                    : "; the peer process exited " + peers.exitValue()));
       }
       accepted += acceptSome(count - accepted);
     }
-    BufferedReader r = new BufferedReader(new InputStreamReader(peers.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader r =
+        new BufferedReader(new InputStreamReader(peers.getInputStream(), StandardCharsets.UTF_8));
     String line = r.readLine();
     if (line == null || !line.equals("connected " + count)) {
       throw new IOException("peer process said: " + line);

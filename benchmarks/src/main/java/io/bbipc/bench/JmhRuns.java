@@ -19,33 +19,48 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs the JMH benchmarks (streaming throughput and waitForEvents) through JMH's Runner API: one
  * forked JVM per parameter combination in the full run, in-process for the smoke run. JMH's own
- * output goes to a log file; a combination that failed has no result and is reported with the
- * log's first error line.
+ * output goes to a log file; a combination that failed has no result and is reported with the log's
+ * first error line.
  */
 final class JmhRuns {
   private static final double GIB = 1024.0 * 1024 * 1024;
 
-  private JmhRuns() {
-  }
+  private JmhRuns() {}
 
-  static List<Results.ThroughputRow> throughput(Settings settings, List<String> transports, Path logDir,
-                                                Progress progress) {
+  static List<Results.ThroughputRow> throughput(
+      Settings settings, List<String> transports, Path logDir, Progress progress) {
     Path log = logDir.resolve("jmh-throughput.log");
     Path jdkLog = logDir.resolve("jmh-throughput-jdk.log");
     List<Results.ThroughputRow> rows = new ArrayList<>();
-    List<String> systems = List.of(Sys.BBIPC_SYNC.key(), Sys.BBIPC_SYNC_CALLER.key(), Sys.BBIPC_ASYNC.key(),
-        Sys.NETTY.key());
-    int combos = systems.size() * transports.size() * Family.values().length + Family.values().length;
-    progress.start("throughput: JMH, " + combos + " combinations of " + (settings.streamBytes >> 20)
-        + " MiB (log " + log + ")");
+    List<String> systems =
+        List.of(
+            Sys.BBIPC_SYNC.key(),
+            Sys.BBIPC_SYNC_CALLER.key(),
+            Sys.BBIPC_ASYNC.key(),
+            Sys.NETTY.key());
+    int combos =
+        systems.size() * transports.size() * Family.values().length + Family.values().length;
+    progress.start(
+        "throughput: JMH, "
+            + combos
+            + " combinations of "
+            + (settings.streamBytes >> 20)
+            + " MiB (log "
+            + log
+            + ")");
     Collection<RunResult> results = new ArrayList<>();
     String error = null;
     try {
-      results.addAll(run(streamOptions(settings, jdkLog)
-          .param("system", Sys.JDK.key()).param("transport", Sys.NO_TRANSPORT)));
-      results.addAll(run(streamOptions(settings, log)
-          .param("system", systems.toArray(new String[0]))
-          .param("transport", transports.toArray(new String[0]))));
+      results.addAll(
+          run(
+              streamOptions(settings, jdkLog)
+                  .param("system", Sys.JDK.key())
+                  .param("transport", Sys.NO_TRANSPORT)));
+      results.addAll(
+          run(
+              streamOptions(settings, log)
+                  .param("system", systems.toArray(new String[0]))
+                  .param("transport", transports.toArray(new String[0]))));
     } catch (RunnerException | RuntimeException e) {
       error = Results.describe(e);
     }
@@ -63,24 +78,48 @@ final class JmhRuns {
       RunResult found = null;
       for (RunResult r : results) {
         BenchmarkParams p = r.getParams();
-        if (p.getBenchmark().endsWith(".stream") && p.getParam("system").equals(k[0])
-            && p.getParam("transport").equals(k[1]) && p.getParam("family").equals(k[2])) {
+        if (p.getBenchmark().endsWith(".stream")
+            && p.getParam("system").equals(k[0])
+            && p.getParam("transport").equals(k[1])
+            && p.getParam("family").equals(k[2])) {
           found = r;
         }
       }
       Sys sys = Sys.parse(k[0]);
       Family family = Family.parse(k[2]);
       if (found == null) {
-        rows.add(new Results.ThroughputRow(sys, k[1], family, settings.streamBytes, Double.NaN, Double.NaN,
-            Double.NaN, error != null ? error : firstError(sys == Sys.JDK ? jdkLog : log, w,
-            "system = " + k[0] + ",", "transport = " + k[1] + ")", "family = " + k[2] + ",")));
+        rows.add(
+            new Results.ThroughputRow(
+                sys,
+                k[1],
+                family,
+                settings.streamBytes,
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                error != null
+                    ? error
+                    : firstError(
+                        sys == Sys.JDK ? jdkLog : log,
+                        w,
+                        "system = " + k[0] + ",",
+                        "transport = " + k[1] + ")",
+                        "family = " + k[2] + ",")));
         continue;
       }
       Result<?> primary = found.getPrimaryResult();
       double ms = primary.getScore();
       double seconds = ms / 1e3;
-      rows.add(new Results.ThroughputRow(sys, k[1], family, settings.streamBytes,
-          settings.streamBytes / GIB / seconds, seconds, primary.getScoreError() / 1e3, null));
+      rows.add(
+          new Results.ThroughputRow(
+              sys,
+              k[1],
+              family,
+              settings.streamBytes,
+              settings.streamBytes / GIB / seconds,
+              seconds,
+              primary.getScoreError() / 1e3,
+              null));
     }
     long failed = rows.stream().filter(r -> r.error() != null).count();
     progress.done(failed == 0 ? "all ran" : failed + " failed");
@@ -99,29 +138,36 @@ final class JmhRuns {
         .output(log.toString());
   }
 
-  static List<Results.PollerRow> poller(Settings settings, List<String> transports, Path logDir,
-                                        Progress progress) {
+  static List<Results.PollerRow> poller(
+      Settings settings, List<String> transports, Path logDir, Progress progress) {
     Path log = logDir.resolve("jmh-poller.log");
     List<Results.PollerRow> rows = new ArrayList<>();
     String[] sizes = new String[settings.pollerSizes.length];
     for (int i = 0; i < sizes.length; i++) {
       sizes[i] = Integer.toString(settings.pollerSizes[i]);
     }
-    progress.start("waitForEvents: JMH, " + transports.size() * sizes.length + " combinations (log " + log + ")");
+    progress.start(
+        "waitForEvents: JMH, "
+            + transports.size() * sizes.length
+            + " combinations (log "
+            + log
+            + ")");
     Collection<RunResult> results = new ArrayList<>();
     String error = null;
     try {
-      results.addAll(run(new OptionsBuilder()
-          .include(PollerBench.class.getName() + "\\.waitForEvents$")
-          .param("transport", transports.toArray(new String[0]))
-          .param("monitored", sizes)
-          .forks(settings.jmhForks)
-          .warmupIterations(settings.pollerWarmups)
-          .warmupTime(TimeValue.milliseconds(settings.pollerIterationMillis))
-          .measurementIterations(settings.pollerIterations)
-          .measurementTime(TimeValue.milliseconds(settings.pollerIterationMillis))
-          .shouldFailOnError(false)
-          .output(log.toString())));
+      results.addAll(
+          run(
+              new OptionsBuilder()
+                  .include(PollerBench.class.getName() + "\\.waitForEvents$")
+                  .param("transport", transports.toArray(new String[0]))
+                  .param("monitored", sizes)
+                  .forks(settings.jmhForks)
+                  .warmupIterations(settings.pollerWarmups)
+                  .warmupTime(TimeValue.milliseconds(settings.pollerIterationMillis))
+                  .measurementIterations(settings.pollerIterations)
+                  .measurementTime(TimeValue.milliseconds(settings.pollerIterationMillis))
+                  .shouldFailOnError(false)
+                  .output(log.toString())));
     } catch (RunnerException | RuntimeException e) {
       error = Results.describe(e);
     }
@@ -136,12 +182,27 @@ final class JmhRuns {
         }
         int n = Integer.parseInt(size);
         if (found == null) {
-          rows.add(new Results.PollerRow(t, n, Double.NaN, Double.NaN,
-              error != null ? error : firstError(log, "waitForEvents " + t + " " + size,
-                  "monitored = " + size + ",", "transport = " + t + ")")));
+          rows.add(
+              new Results.PollerRow(
+                  t,
+                  n,
+                  Double.NaN,
+                  Double.NaN,
+                  error != null
+                      ? error
+                      : firstError(
+                          log,
+                          "waitForEvents " + t + " " + size,
+                          "monitored = " + size + ",",
+                          "transport = " + t + ")")));
         } else {
-          rows.add(new Results.PollerRow(t, n, found.getPrimaryResult().getScore(),
-              found.getPrimaryResult().getScoreError(), null));
+          rows.add(
+              new Results.PollerRow(
+                  t,
+                  n,
+                  found.getPrimaryResult().getScore(),
+                  found.getPrimaryResult().getScoreError(),
+                  null));
         }
       }
     }
@@ -156,8 +217,8 @@ final class JmhRuns {
 
   /**
    * The first exception line JMH logged while running the combination whose "# Parameters:" line
-   * holds every one of {@code params} ("name = value"): JMH prints a failed benchmark's stack
-   * trace under its parameters.
+   * holds every one of {@code params} ("name = value"): JMH prints a failed benchmark's stack trace
+   * under its parameters.
    */
   static String firstError(Path log, String what, String... params) {
     try {

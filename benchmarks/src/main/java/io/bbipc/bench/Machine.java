@@ -9,8 +9,7 @@ import java.util.List;
 
 /** What the figures were measured on. */
 final class Machine {
-  private Machine() {
-  }
+  private Machine() {}
 
   static String cpuModel() {
     for (String line : lines("/proc/cpuinfo")) {
@@ -33,12 +32,20 @@ final class Machine {
 
   static String kernel() {
     List<String> l = lines("/proc/sys/kernel/osrelease");
-    return System.getProperty("os.name") + " " + (l.isEmpty() ? System.getProperty("os.version") : l.get(0).trim());
+    return System.getProperty("os.name")
+        + " "
+        + (l.isEmpty() ? System.getProperty("os.version") : l.get(0).trim());
   }
 
   static String jdk() {
-    return System.getProperty("java.runtime.name") + " " + System.getProperty("java.runtime.version")
-        + " (" + System.getProperty("java.vm.name") + ", " + System.getProperty("java.vendor") + ")";
+    return System.getProperty("java.runtime.name")
+        + " "
+        + System.getProperty("java.runtime.version")
+        + " ("
+        + System.getProperty("java.vm.name")
+        + ", "
+        + System.getProperty("java.vendor")
+        + ")";
   }
 
   /** The 1-, 5- and 15-minute load averages. */
@@ -91,8 +98,8 @@ final class Machine {
 
   /**
    * CPU ticks (USER_HZ) spent busy in user, nice and system mode on all CPUs since boot, from the
-   * first line of /proc/stat; -1 where there is none. Interrupt time is left out: loopback
-   * traffic is processed in softirqs charged to no process, ours included.
+   * first line of /proc/stat; -1 where there is none. Interrupt time is left out: loopback traffic
+   * is processed in softirqs charged to no process, ours included.
    */
   static long busyTicks() {
     List<String> l = lines("/proc/stat");
@@ -116,12 +123,15 @@ final class Machine {
     // the command name (field 2) may hold spaces; fields after its closing parenthesis are plain
     String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
     // f[0] is field 3 (state), so utime (field 14) is f[11]
-    return Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+    return Long.parseLong(f[11])
+        + Long.parseLong(f[12])
+        + Long.parseLong(f[13])
+        + Long.parseLong(f[14]);
   }
 
   /**
-   * The git commit of the working directory, and whether files there differ from it, so a
-   * figure can be traced to the code measured; "unknown" outside a git checkout.
+   * The git commit of the working directory, and whether files there differ from it, so a figure
+   * can be traced to the code measured; "unknown" outside a git checkout.
    */
   static String gitCommit() {
     String head = run("git", "rev-parse", "--short=12", "HEAD");
@@ -129,7 +139,8 @@ final class Machine {
       return "unknown (not run from a git checkout)";
     }
     String dirty = run("git", "status", "--porcelain", "--untracked-files=no");
-    return head.trim() + (dirty == null || dirty.isBlank() ? "" : " with uncommitted changes to tracked files");
+    return head.trim()
+        + (dirty == null || dirty.isBlank() ? "" : " with uncommitted changes to tracked files");
   }
 
   private static String run(String... cmd) {

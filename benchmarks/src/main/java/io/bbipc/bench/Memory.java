@@ -11,12 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Bytes per idle connection: heap and direct memory after full collections, with the accepted
- * ends in this JVM and the connecting ends in a {@link PeerProcess}, over loopback TCP.
+ * Bytes per idle connection: heap and direct memory after full collections, with the accepted ends
+ * in this JVM and the connecting ends in a {@link PeerProcess}, over loopback TCP.
  */
 final class Memory {
-  private Memory() {
-  }
+  private Memory() {}
 
   /** Heap in use after collections, direct buffer bytes, and resident set size. */
   record Snapshot(long heap, long jdkDirect, long nettyDirect, long rss) {
@@ -34,7 +33,8 @@ final class Memory {
         }
       }
       long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-      return new Snapshot(heap, Memory.jdkDirect(), PlatformDependent.usedDirectMemory(), Memory.rss());
+      return new Snapshot(
+          heap, Memory.jdkDirect(), PlatformDependent.usedDirectMemory(), Memory.rss());
     }
   }
 
@@ -68,13 +68,16 @@ final class Memory {
   static String directSource() {
     long netty = PlatformDependent.usedDirectMemory();
     return "JDK BufferPoolMXBean \"direct\" (every ByteBuffer.allocateDirect)"
-        + (netty >= 0 ? " plus Netty's own counter PlatformDependent.usedDirectMemory() (cleaner-less buffers)"
+        + (netty >= 0
+            ? " plus Netty's own counter PlatformDependent.usedDirectMemory() (cleaner-less buffers)"
             : "; Netty's own counter PlatformDependent.usedDirectMemory() is off here (-1): Netty allocates "
-            + "its direct buffers through the JDK, so the MXBean sees them")
-        + "; allocator " + io.netty.buffer.ByteBufAllocator.DEFAULT.getClass().getSimpleName();
+                + "its direct buffers through the JDK, so the MXBean sees them")
+        + "; allocator "
+        + io.netty.buffer.ByteBufAllocator.DEFAULT.getClass().getSimpleName();
   }
 
-  static List<Results.MemoryRow> runAll(Settings settings, List<String> transports, Progress progress) {
+  static List<Results.MemoryRow> runAll(
+      Settings settings, List<String> transports, Progress progress) {
     List<Results.MemoryRow> rows = new ArrayList<>();
     for (String t : transports) {
       rows.add(one(Sys.BBIPC_SYNC, t, settings.idleConnections, settings.smoke, progress));
@@ -102,7 +105,8 @@ final class Memory {
       return new Results.MemoryRow(sys, transport, n, heap, direct, rss, null);
     } catch (Exception | AssertionError e) {
       progress.failed(e);
-      return new Results.MemoryRow(sys, transport, n, Double.NaN, Double.NaN, Double.NaN, Results.describe(e));
+      return new Results.MemoryRow(
+          sys, transport, n, Double.NaN, Double.NaN, Double.NaN, Results.describe(e));
     }
   }
 

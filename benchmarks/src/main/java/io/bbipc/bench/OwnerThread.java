@@ -6,10 +6,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * A thread of its own that builds a caller-driven runtime, and so owns it: only this thread may
- * use the runtime's sockets. It runs the jobs handed to it one after another on that runtime,
- * and closes the runtime itself (as its owner, so the descriptors are released at once) when it
- * is told to stop.
+ * A thread of its own that builds a caller-driven runtime, and so owns it: only this thread may use
+ * the runtime's sockets. It runs the jobs handed to it one after another on that runtime, and
+ * closes the runtime itself (as its owner, so the descriptors are released at once) when it is told
+ * to stop.
  */
 final class OwnerThread implements AutoCloseable {
   /** Work on the owned runtime; runs on the owner thread. */
@@ -17,7 +17,7 @@ final class OwnerThread implements AutoCloseable {
     T run(Ipc ipc) throws Exception;
   }
 
-  private static final Runnable STOP = () -> { };
+  private static final Runnable STOP = () -> {};
 
   private final LinkedBlockingQueue<Runnable> jobs = new LinkedBlockingQueue<>();
   private final CompletableFuture<Ipc> built = new CompletableFuture<>();
@@ -73,20 +73,21 @@ final class OwnerThread implements AutoCloseable {
   <T> CompletableFuture<T> submit(Job<T> job) {
     CompletableFuture<T> f = new CompletableFuture<>();
     Ipc ipc = built.join();
-    jobs.add(() -> {
-      try {
-        f.complete(job.run(ipc));
-      } catch (Exception | Error e) {
-        f.completeExceptionally(e);
-      }
-    });
+    jobs.add(
+        () -> {
+          try {
+            f.complete(job.run(ipc));
+          } catch (Exception | Error e) {
+            f.completeExceptionally(e);
+          }
+        });
     return f;
   }
 
   /**
    * Stops the owner: closes its runtime from here, which wakes the owner out of any wait in a job
-   * and makes its next call fail, then lets it close the runtime itself and end. A stalled owner
-   * is left behind (it is a daemon) rather than waited for beyond ten seconds.
+   * and makes its next call fail, then lets it close the runtime itself and end. A stalled owner is
+   * left behind (it is a daemon) rather than waited for beyond ten seconds.
    */
   @Override
   public void close() {

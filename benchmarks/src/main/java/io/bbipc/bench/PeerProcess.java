@@ -10,17 +10,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The far ends of many idle connections, in a process of their own, so the measuring JVM holds
- * only one descriptor per connection: both ends of 10,000 connections in one JVM need more than
- * the 20,000 descriptors this machine's limit allows.
+ * The far ends of many idle connections, in a process of their own, so the measuring JVM holds only
+ * one descriptor per connection: both ends of 10,000 connections in one JVM need more than the
+ * 20,000 descriptors this machine's limit allows.
  *
- * <p>Arguments: host, port, how many to connect, how many of them write one byte. Prints
- * {@code connected N} once done, then holds the connections until its standard input closes, so
- * it also goes when its parent dies.
+ * <p>Arguments: host, port, how many to connect, how many of them write one byte. Prints {@code
+ * connected N} once done, then holds the connections until its standard input closes, so it also
+ * goes when its parent dies.
  */
 final class PeerProcess {
-  private PeerProcess() {
-  }
+  private PeerProcess() {}
 
   public static void main(String[] args) throws IOException {
     String host = args[0];

@@ -23,20 +23,23 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
 
 /**
- * A connected client and echo server of one system, timing 64-byte round trips. The client's
- * clock starts before the ping is handed to the system and stops once all 64 echoed bytes are in
- * the client's hands.
+ * A connected client and echo server of one system, timing 64-byte round trips. The client's clock
+ * starts before the ping is handed to the system and stops once all 64 echoed bytes are in the
+ * client's hands.
  */
 abstract class PingPong implements AutoCloseable {
   static final int SIZE = 64;
-  /** Long enough for any honest round trip on a loaded machine; a stall is reported, not waited out. */
+
+  /**
+   * Long enough for any honest round trip on a loaded machine; a stall is reported, not waited out.
+   */
   static final long STALL_SECONDS = 30;
 
   /**
    * Runs {@code count} round trips, numbered from {@code first} (the number goes into the ping, so
-   * that an echo of an earlier one is caught), and records each one's nanoseconds in
-   * {@code latencies}. A histogram is not thread-safe: an implementation that records on an event
-   * loop hands the rounds over one after another and returns only when the last is recorded.
+   * that an echo of an earlier one is caught), and records each one's nanoseconds in {@code
+   * latencies}. A histogram is not thread-safe: an implementation that records on an event loop
+   * hands the rounds over one after another and returns only when the last is recorded.
    */
   abstract void run(Histogram latencies, int first, int count) throws Exception;
 
@@ -53,11 +56,13 @@ abstract class PingPong implements AutoCloseable {
       case BBIPC_SYNC_SPIN:
         return new BbipcSync(Endpoints.BbipcPair.open(transport, family, Endpoints.SPIN));
       case BBIPC_SYNC_CALLER:
-        return new BbipcCallerDriven(Endpoints.CallerDrivenPair.open(transport, family,
-            java.time.Duration.ZERO, "bbipc-cd-echo"));
+        return new BbipcCallerDriven(
+            Endpoints.CallerDrivenPair.open(
+                transport, family, java.time.Duration.ZERO, "bbipc-cd-echo"));
       case BBIPC_SYNC_CALLER_BUSY:
-        return new BbipcCallerDriven(Endpoints.CallerDrivenPair.open(transport, family,
-            Endpoints.BUSY_POLL, "bbipc-cd-busy-echo"));
+        return new BbipcCallerDriven(
+            Endpoints.CallerDrivenPair.open(
+                transport, family, Endpoints.BUSY_POLL, "bbipc-cd-busy-echo"));
       case BBIPC_ASYNC:
         return new BbipcAsync(Endpoints.BbipcPair.open(transport, family));
       case NETTY:
@@ -71,7 +76,8 @@ abstract class PingPong implements AutoCloseable {
   static void check(byte[] ping, byte[] echo) throws IOException {
     for (int i = 0; i < SIZE; i++) {
       if (ping[i] != echo[i]) {
-        throw new IOException("echo differs from ping at byte " + i + ": " + echo[i] + " != " + ping[i]);
+        throw new IOException(
+            "echo differs from ping at byte " + i + ": " + echo[i] + " != " + ping[i]);
       }
     }
   }
@@ -91,12 +97,12 @@ abstract class PingPong implements AutoCloseable {
   }
 
   /**
-   * The client half of both bbipc sync facades: write and read on the calling thread. One loop
-   * for both, so the threaded and the caller-driven figures cannot drift apart by how they are
-   * timed.
+   * The client half of both bbipc sync facades: write and read on the calling thread. One loop for
+   * both, so the threaded and the caller-driven figures cannot drift apart by how they are timed.
    */
-  static void blockingRoundTrips(StreamSocket c, byte[] ping, byte[] pong, Histogram latencies, int first,
-                                 int count) throws IpcException, IOException {
+  static void blockingRoundTrips(
+      StreamSocket c, byte[] ping, byte[] pong, Histogram latencies, int first, int count)
+      throws IpcException, IOException {
     for (int i = 0; i < count; i++) {
       stamp(ping, first + i);
       long t0 = System.nanoTime();
@@ -116,8 +122,10 @@ abstract class PingPong implements AutoCloseable {
     } catch (TimeoutException e) {
       throw new IOException(what + " stalled: no progress within " + STALL_SECONDS + " s", e);
     } catch (ExecutionException e) {
-      Throwable cause = e.getCause() instanceof CompletionException && e.getCause().getCause() != null
-          ? e.getCause().getCause() : e.getCause();
+      Throwable cause =
+          e.getCause() instanceof CompletionException && e.getCause().getCause() != null
+              ? e.getCause().getCause()
+              : e.getCause();
       throw new IOException(what + " failed: " + cause, cause);
     }
   }
@@ -171,7 +179,8 @@ abstract class PingPong implements AutoCloseable {
     }
   }
 
-  // ---------------------------------------------------------------- bbipc synchronous, caller-driven
+  // ---------------------------------------------------------------- bbipc synchronous,
+  // caller-driven
 
   /**
    * The same ping-pong as {@link BbipcSync}, each end on a caller-driven runtime of its own: the
@@ -188,13 +197,15 @@ abstract class PingPong implements AutoCloseable {
     BbipcCallerDriven(Endpoints.CallerDrivenPair pair) {
       this.pair = pair;
       StreamSocket accepted = pair.accepted;
-      echo = pair.serverOwner.submit(ipc -> {
-        byte[] b = new byte[SIZE];
-        while (true) {
-          Endpoints.readFully(accepted, b, SIZE);
-          Endpoints.writeFully(accepted, b, SIZE);
-        }
-      });
+      echo =
+          pair.serverOwner.submit(
+              ipc -> {
+                byte[] b = new byte[SIZE];
+                while (true) {
+                  Endpoints.readFully(accepted, b, SIZE);
+                  Endpoints.writeFully(accepted, b, SIZE);
+                }
+              });
     }
 
     @Override
@@ -220,8 +231,8 @@ abstract class PingPong implements AutoCloseable {
 
   /**
    * Both ends are {@code whenReady} chains with {@code thenCompose}; no thread of their own, so
-   * every step runs on the streams' event loops (the first client step too: it starts from a
-   * {@code whenReady(READY_TO_WRITE)} that completes there).
+   * every step runs on the streams' event loops (the first client step too: it starts from a {@code
+   * whenReady(READY_TO_WRITE)} that completes there).
    */
   static final class BbipcAsync extends PingPong {
     private static final Set<SocketEvent> DATA = EnumSet.of(SocketEvent.DATA_AVAILABLE);
@@ -240,15 +251,17 @@ abstract class PingPong implements AutoCloseable {
 
     /** Reads until {@code b[0..len)} is full; each wait is a whenReady continued by thenCompose. */
     static CompletableFuture<Void> readAsync(StreamSocket s, byte[] b, int got, int len) {
-      return s.whenReady(DATA).thenCompose(events -> {
-        int n;
-        try {
-          n = got + s.readFromStream(b, got, len);
-        } catch (IpcException e) {
-          throw new CompletionException(e);
-        }
-        return n == len ? CompletableFuture.completedFuture(null) : readAsync(s, b, n, len);
-      });
+      return s.whenReady(DATA)
+          .thenCompose(
+              events -> {
+                int n;
+                try {
+                  n = got + s.readFromStream(b, got, len);
+                } catch (IpcException e) {
+                  throw new CompletionException(e);
+                }
+                return n == len ? CompletableFuture.completedFuture(null) : readAsync(s, b, n, len);
+              });
     }
 
     static CompletableFuture<Void> writeAsync(StreamSocket s, byte[] b, int sent, int len) {
@@ -258,7 +271,8 @@ abstract class PingPong implements AutoCloseable {
       } catch (IpcException e) {
         return CompletableFuture.failedFuture(e);
       }
-      return n == len ? CompletableFuture.completedFuture(null)
+      return n == len
+          ? CompletableFuture.completedFuture(null)
           : s.whenReady(WRITABLE).thenCompose(events -> writeAsync(s, b, n, len));
     }
 
@@ -266,30 +280,34 @@ abstract class PingPong implements AutoCloseable {
       StreamSocket s = pair.accepted;
       readAsync(s, echoBuffer, 0, SIZE)
           .thenCompose(v -> writeAsync(s, echoBuffer, 0, SIZE))
-          .whenComplete((v, e) -> {
-            if (e != null) {
-              if (!closing) {
-                echoFailure.set(e);
-              }
-            } else {
-              // the next wait starts after the echo was written, so it is never already complete:
-              // the recursion unwinds each round instead of deepening
-              echo();
-            }
-          });
+          .whenComplete(
+              (v, e) -> {
+                if (e != null) {
+                  if (!closing) {
+                    echoFailure.set(e);
+                  }
+                } else {
+                  // the next wait starts after the echo was written, so it is never already
+                  // complete:
+                  // the recursion unwinds each round instead of deepening
+                  echo();
+                }
+              });
     }
 
     @Override
     void run(Histogram latencies, int first, int count) throws Exception {
       CompletableFuture<Void> done = new CompletableFuture<>();
       StreamSocket c = pair.client;
-      c.whenReady(WRITABLE).whenComplete((events, e) -> {
-        if (e != null) {
-          done.completeExceptionally(e);
-        } else {
-          round(latencies, first, 0, count, done);
-        }
-      });
+      c.whenReady(WRITABLE)
+          .whenComplete(
+              (events, e) -> {
+                if (e != null) {
+                  done.completeExceptionally(e);
+                } else {
+                  round(latencies, first, 0, count, done);
+                }
+              });
       await(done, "bbipc async ping-pong");
       check(ping, pong);
       Throwable f = echoFailure.get();
@@ -298,7 +316,8 @@ abstract class PingPong implements AutoCloseable {
       }
     }
 
-    private void round(Histogram latencies, int first, int i, int count, CompletableFuture<Void> done) {
+    private void round(
+        Histogram latencies, int first, int i, int count, CompletableFuture<Void> done) {
       if (i == count) {
         done.complete(null);
         return;
@@ -308,14 +327,15 @@ abstract class PingPong implements AutoCloseable {
       StreamSocket c = pair.client;
       writeAsync(c, ping, 0, SIZE)
           .thenCompose(v -> readAsync(c, pong, 0, SIZE))
-          .whenComplete((v, e) -> {
-            if (e != null) {
-              done.completeExceptionally(e);
-            } else {
-              latencies.recordValue(System.nanoTime() - t0);
-              round(latencies, first, i + 1, count, done);
-            }
-          });
+          .whenComplete(
+              (v, e) -> {
+                if (e != null) {
+                  done.completeExceptionally(e);
+                } else {
+                  latencies.recordValue(System.nanoTime() - t0);
+                  round(latencies, first, i + 1, count, done);
+                }
+              });
     }
 
     @Override
@@ -338,8 +358,11 @@ abstract class PingPong implements AutoCloseable {
       group = Endpoints.nettyGroup(transport);
       try {
         server = Endpoints.NettyServer.open(group, transport, family, new Echo());
-        client = Endpoints.nettyClient(group, transport, family, handler)
-            .connect(server.address).syncUninterruptibly().channel();
+        client =
+            Endpoints.nettyClient(group, transport, family, handler)
+                .connect(server.address)
+                .syncUninterruptibly()
+                .channel();
       } catch (RuntimeException | IOException e) {
         Endpoints.shutdown(group);
         throw e;

@@ -23,8 +23,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * JMH benchmark: one {@link Poller#waitForEvents} over {@link #monitored} accepted TCP streams,
  * each monitored for {@code DATA_AVAILABLE}, of which exactly one holds an unread byte. Events are
- * level-triggered, so that one stays ready and every call returns it. The peers of the
- * connections live in a child process ({@link IdleConnections}).
+ * level-triggered, so that one stays ready and every call returns it. The peers of the connections
+ * live in a child process ({@link IdleConnections}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,12 +45,11 @@ public class PollerBench {
   private Poller poller;
 
   /** Made by JMH. */
-  public PollerBench() {
-  }
+  public PollerBench() {}
 
   /**
-   * Opens the connections and monitors them, once per fork, and checks one call finds exactly
-   * the one ready stream.
+   * Opens the connections and monitors them, once per fork, and checks one call finds exactly the
+   * one ready stream.
    *
    * @throws Exception if the connections cannot be made
    */
@@ -63,8 +62,8 @@ public class PollerBench {
     }
     List<PollResult> first = poller.waitForEvents(TIMEOUT);
     if (first.size() != 1) {
-      throw new IOException("expected 1 ready stream among " + monitored + ", waitForEvents gave "
-          + first.size());
+      throw new IOException(
+          "expected 1 ready stream among " + monitored + ", waitForEvents gave " + first.size());
     }
   }
 
@@ -78,7 +77,8 @@ public class PollerBench {
   public List<PollResult> waitForEvents() throws IpcException {
     List<PollResult> ready = poller.waitForEvents(TIMEOUT);
     if (ready.size() != 1) {
-      throw new IllegalStateException("waitForEvents gave " + ready.size() + " ready streams, not 1");
+      throw new IllegalStateException(
+          "waitForEvents gave " + ready.size() + " ready streams, not 1");
     }
     return ready;
   }

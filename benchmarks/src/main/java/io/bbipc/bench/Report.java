@@ -26,15 +26,15 @@ import java.util.concurrent.TimeUnit;
  * <p>Without {@code --out} a full run writes to {@code docs/} under the working directory and a
  * smoke run to a fresh temporary directory. The pinned latency pass runs in a child JVM started
  * under {@code taskset -c 0}; everything else runs unpinned. System calls per round trip are
- * counted in child JVMs under {@code strace -f -c} ({@link Syscalls}), where strace is installed. Exit status: 0 when every measurement
- * ran, 3 when some failed (the report says which and why), 2 for bad arguments ({@link Arguments}).
+ * counted in child JVMs under {@code strace -f -c} ({@link Syscalls}), where strace is installed.
+ * Exit status: 0 when every measurement ran, 3 when some failed (the report says which and why), 2
+ * for bad arguments ({@link Arguments}).
  */
 final class Report {
-  static final List<String> PARTS = List.of("latency", "syscalls", "throughput", "poller", "memory", "connect",
-      "whenready");
+  static final List<String> PARTS =
+      List.of("latency", "syscalls", "throughput", "poller", "memory", "connect", "whenready");
 
-  private Report() {
-  }
+  private Report() {}
 
   public static void main(String[] args) throws Exception {
     // JMH and Netty may leave non-daemon threads behind; the run is over, so exit explicitly
@@ -74,8 +74,10 @@ final class Report {
     ZonedDateTime date = ZonedDateTime.now();
     Results results = new Results();
     Progress progress = new Progress(System.err, args.smoke ? "[smoke] " : "");
-    Path out = args.out != null ? args.out
-        : args.smoke ? Files.createTempDirectory("bbipc-bench-smoke") : Path.of("docs");
+    Path out =
+        args.out != null
+            ? args.out
+            : args.smoke ? Files.createTempDirectory("bbipc-bench-smoke") : Path.of("docs");
     Files.createDirectories(out);
     Path logs = Files.createTempDirectory("bbipc-bench-logs");
     Markdown.Context ctx = new Markdown.Context();
@@ -84,23 +86,40 @@ final class Report {
     ctx.transports = transports;
     ctx.settings = settings;
     ctx.command = commandLine(argv);
-    progress.note("bbipc benchmarks" + (args.smoke ? " (smoke)" : "") + ": transports " + transports
-        + ", load " + ctx.loadAtStart + ", report to " + out.toAbsolutePath() + ", JMH logs in " + logs);
+    progress.note(
+        "bbipc benchmarks"
+            + (args.smoke ? " (smoke)" : "")
+            + ": transports "
+            + transports
+            + ", load "
+            + ctx.loadAtStart
+            + ", report to "
+            + out.toAbsolutePath()
+            + ", JMH logs in "
+            + logs);
     if (Machine.load1() > 0.5) {
-      results.notes.add("The 1-minute load average was " + ctx.loadAtStart + " when the run started, "
-          + "above 0.5: recent or concurrent work on the machine (see the CPU other processes used, under "
-          + "Machine) may have disturbed the figures.");
+      results.notes.add(
+          "The 1-minute load average was "
+              + ctx.loadAtStart
+              + " when the run started, "
+              + "above 0.5: recent or concurrent work on the machine (see the CPU other processes used, under "
+              + "Machine) may have disturbed the figures.");
     }
     List<String> missing = new ArrayList<>();
     for (TransportInfo t : Ipc.transports()) {
       if (!t.isAvailable()) {
-        missing.add(t.name() + " priority " + t.priority() + " unavailable: "
-            + t.unavailabilityCause().orElseThrow());
+        missing.add(
+            t.name()
+                + " priority "
+                + t.priority()
+                + " unavailable: "
+                + t.unavailabilityCause().orElseThrow());
       }
     }
     ctx.unavailable = missing;
     if (!unknown.isEmpty()) {
-      results.notes.add("Asked for transports that are not available here, left out: " + unknown + ".");
+      results.notes.add(
+          "Asked for transports that are not available here, left out: " + unknown + ".");
     }
 
     if (args.only.contains("latency")) {
@@ -109,7 +128,8 @@ final class Report {
       } else {
         Path taskset = Machine.taskset();
         if (taskset == null) {
-          results.notes.add("The pinned latency pass was skipped: taskset (util-linux) is not installed.");
+          results.notes.add(
+              "The pinned latency pass was skipped: taskset (util-linux) is not installed.");
         } else {
           results.latency.addAll(runPinnedPass(args, taskset, progress, results, ctx));
         }
@@ -118,8 +138,10 @@ final class Report {
     }
     if (args.only.contains("syscalls")) {
       if (Machine.executable("strace") == null) {
-        results.syscallsNotMeasured = "strace is not installed (on Debian or Ubuntu: apt-get install strace)";
-        results.notes.add("System calls per round trip were not measured: " + results.syscallsNotMeasured + ".");
+        results.syscallsNotMeasured =
+            "strace is not installed (on Debian or Ubuntu: apt-get install strace)";
+        results.notes.add(
+            "System calls per round trip were not measured: " + results.syscallsNotMeasured + ".");
       } else {
         results.syscalls.addAll(Syscalls.runAll(settings, transports, logs, progress));
       }
@@ -135,12 +157,20 @@ final class Report {
       results.memory.addAll(Memory.runAll(settings, transports, progress));
       long[] fds = Machine.openFileLimits();
       int need = 2 * settings.idleConnections;
-      results.notes.add(String.format(Locale.ROOT, "Open-files limit (ulimit -n) %d soft / %d hard. Both ends "
-          + "of %,d connections in one JVM need %,d descriptors plus the JVM's own (jars, event loops, "
-          + "poller), %s; so the connecting ends of the memory and waitForEvents connections live in a "
-          + "child process (PeerProcess) and each figure counts the accepted end only.", fds[0], fds[1],
-          settings.idleConnections, need, fds[0] <= need + 200 ? "which this limit does not allow"
-              : "which this limit would allow, but one end per connection is the clearer figure"));
+      results.notes.add(
+          String.format(
+              Locale.ROOT,
+              "Open-files limit (ulimit -n) %d soft / %d hard. Both ends "
+                  + "of %,d connections in one JVM need %,d descriptors plus the JVM's own (jars, event loops, "
+                  + "poller), %s; so the connecting ends of the memory and waitForEvents connections live in a "
+                  + "child process (PeerProcess) and each figure counts the accepted end only.",
+              fds[0],
+              fds[1],
+              settings.idleConnections,
+              need,
+              fds[0] <= need + 200
+                  ? "which this limit does not allow"
+                  : "which this limit would allow, but one end per connection is the clearer figure"));
     }
     if (args.only.contains("connect")) {
       results.connect.addAll(ConnectRate.runAll(settings, transports, progress));
@@ -152,7 +182,8 @@ final class Report {
     ctx.loadAtEnd = Machine.load();
     if (busyAtStart >= 0 && ownAtStart >= 0) {
       // USER_HZ is 100 on every Linux the JDK runs on
-      ctx.otherCpuSeconds = ((Machine.busyTicks() - busyAtStart) - (Machine.ownTicks() - ownAtStart)) / 100.0;
+      ctx.otherCpuSeconds =
+          ((Machine.busyTicks() - busyAtStart) - (Machine.ownTicks() - ownAtStart)) / 100.0;
     }
     ctx.seconds = (System.nanoTime() - started) / 1e9;
     ctx.parts = args.only;
@@ -174,23 +205,34 @@ final class Report {
   }
 
   /** Re-executes this JVM's command under {@code taskset -c 0} for the latency pass only. */
-  private static List<Results.LatencyRow> runPinnedPass(Arguments args, Path taskset, Progress progress,
-                                                        Results results, Markdown.Context ctx)
+  private static List<Results.LatencyRow> runPinnedPass(
+      Arguments args, Path taskset, Progress progress, Results results, Markdown.Context ctx)
       throws IOException, InterruptedException {
     Path file = Files.createTempFile("bbipc-bench-pinned", ".tsv");
     try {
-      List<String> cmd = new ArrayList<>(List.of(taskset.toString(), "-c", "0",
-          Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  taskset.toString(),
+                  "-c",
+                  "0",
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString()));
       cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Report.class.getName(),
-          "--" + Arguments.PINNED_PASS, file.toString()));
+      cmd.addAll(
+          List.of(
+              "-cp",
+              System.getProperty("java.class.path"),
+              Report.class.getName(),
+              "--" + Arguments.PINNED_PASS,
+              file.toString()));
       cmd.addAll(args.passOn());
       progress.note("pinned latency pass: " + String.join(" ", cmd.subList(0, 4)) + " ...");
       Process p = new ProcessBuilder(cmd).inheritIO().start();
       // generous: the pass itself is about a minute
       if (!p.waitFor(8, TimeUnit.MINUTES)) {
         p.destroyForcibly();
-        results.notes.add("The pinned latency pass did not finish within 8 minutes and was stopped.");
+        results.notes.add(
+            "The pinned latency pass did not finish within 8 minutes and was stopped.");
       } else if (p.exitValue() != 0) {
         results.notes.add("The pinned latency pass exited with status " + p.exitValue() + ".");
       }
@@ -205,7 +247,8 @@ final class Report {
     }
   }
 
-  private static int pinnedPass(Arguments args, Settings settings, List<String> transports) throws IOException {
+  private static int pinnedPass(Arguments args, Settings settings, List<String> transports)
+      throws IOException {
     Progress progress = new Progress(System.err, (args.smoke ? "[smoke] " : "") + "[pinned] ");
     String affinity = "?";
     for (String line : Machine.lines("/proc/self/status")) {
@@ -213,11 +256,21 @@ final class Report {
         affinity = line.substring(line.indexOf(':') + 1).trim();
       }
     }
-    progress.note("CPUs allowed: " + affinity + ", availableProcessors " + Runtime.getRuntime().availableProcessors());
+    progress.note(
+        "CPUs allowed: "
+            + affinity
+            + ", availableProcessors "
+            + Runtime.getRuntime().availableProcessors());
     List<Results.LatencyRow> rows = Latency.runAll(settings, transports, true, progress);
     Results.writeLatency(args.pinnedPassFile, rows);
-    Files.writeString(args.pinnedPassFile, "affinity\t" + affinity + "; availableProcessors "
-        + Runtime.getRuntime().availableProcessors() + "\n", StandardCharsets.UTF_8,
+    Files.writeString(
+        args.pinnedPassFile,
+        "affinity\t"
+            + affinity
+            + "; availableProcessors "
+            + Runtime.getRuntime().availableProcessors()
+            + "\n",
+        StandardCharsets.UTF_8,
         java.nio.file.StandardOpenOption.APPEND);
     return 0;
   }

@@ -8,12 +8,14 @@ final class Settings {
   final boolean smoke;
   final long latencyWarmupNanos;
   final long latencyMeasureNanos;
+
   /**
    * Round trips per hand-over between the measuring thread and an event-loop-driven client: the
-   * clock is checked between batches only, and the hand-over's wake-up lands in one round trip
-   * per batch at most.
+   * clock is checked between batches only, and the hand-over's wake-up lands in one round trip per
+   * batch at most.
    */
   final int latencyBatch;
+
   final long streamBytes;
   final int streamWarmups;
   final int streamMeasurements;
@@ -25,14 +27,19 @@ final class Settings {
   final long connectMeasureNanos;
   final int connectMaxCount;
   final int jmhForks;
+
   /** Outstanding whenReady futures on one stream, one row each. */
   final int[] whenReadySizes;
+
   /** Kept runs per row, after one that warms up; the table shows their median and range. */
   final int whenReadyRuns;
+
   /** The other stream's round trips with nothing else on the loop, before each run's futures. */
   final long whenReadyIdleNanos;
+
   /** Round trips before the counted ones in each child run under strace. */
   final int syscallWarmup;
+
   /** N: the children under strace run N and 2N round trips after the warm-up. */
   final int syscallRoundTrips;
 

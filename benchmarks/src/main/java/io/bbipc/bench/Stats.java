@@ -9,8 +9,8 @@ import org.HdrHistogram.Histogram;
  */
 final class Stats {
   /**
-   * Three significant digits: a percentile is within 0.1 % of the round trip it stands for
-   * (about 20 ns at 20 µs), well under what one run's figures move between runs.
+   * Three significant digits: a percentile is within 0.1 % of the round trip it stands for (about
+   * 20 ns at 20 µs), well under what one run's figures move between runs.
    */
   static final int DIGITS = 3;
 
@@ -37,16 +37,20 @@ final class Stats {
   }
 
   /**
-   * Mean and percentiles. HdrHistogram's percentile is the nearest rank, as the sorted array's
-   * was: the smallest recorded value with at least that share of all at or below it (given as the
+   * Mean and percentiles. HdrHistogram's percentile is the nearest rank, as the sorted array's was:
+   * the smallest recorded value with at least that share of all at or below it (given as the
    * highest value its bucket holds, so at most 0.1 % high).
    */
   static Stats of(Histogram h) {
     if (h.getTotalCount() == 0) {
       throw new IllegalArgumentException("no samples");
     }
-    return new Stats(Math.toIntExact(h.getTotalCount()), h.getMean(), h.getValueAtPercentile(50),
-        h.getValueAtPercentile(99), h.getValueAtPercentile(99.9));
+    return new Stats(
+        Math.toIntExact(h.getTotalCount()),
+        h.getMean(),
+        h.getValueAtPercentile(50),
+        h.getValueAtPercentile(99),
+        h.getValueAtPercentile(99.9));
   }
 
   /** The median of a few recorded nanosecond durations, as for round trips; NaN if none. */

@@ -2,20 +2,22 @@ package io.bbipc.bench;
 
 import java.util.Locale;
 
-/** The systems compared. The JDK has no Netty transport, so its rows carry {@link #NO_TRANSPORT}. */
+/**
+ * The systems compared. The JDK has no Netty transport, so its rows carry {@link #NO_TRANSPORT}.
+ */
 enum Sys {
   JDK("JDK blocking"),
   BBIPC_SYNC("bbipc sync"),
   /**
-   * The synchronous facade with {@code Ipc.Builder.spinBeforePark(50 µs)}: on this VM an idle
-   * vCPU halts and waking it costs tens of µs, which a short spin avoids at a CPU price.
-   * Measured unpinned only: spinning on the one CPU the peer needs would only delay it.
+   * The synchronous facade with {@code Ipc.Builder.spinBeforePark(50 µs)}: on this VM an idle vCPU
+   * halts and waking it costs tens of µs, which a short spin avoids at a CPU price. Measured
+   * unpinned only: spinning on the one CPU the peer needs would only delay it.
    */
   BBIPC_SYNC_SPIN("bbipc sync + 50 µs spin"),
   /**
-   * The synchronous facade with each end on its own caller-driven runtime
-   * ({@code Ipc.Builder.callerDriven(true)}), built on the thread that uses it: no event loop
-   * thread, the owner writes straight to the kernel and waits in the transport's own wait.
+   * The synchronous facade with each end on its own caller-driven runtime ({@code
+   * Ipc.Builder.callerDriven(true)}), built on the thread that uses it: no event loop thread, the
+   * owner writes straight to the kernel and waits in the transport's own wait.
    */
   BBIPC_SYNC_CALLER("bbipc sync, caller-driven"),
   /**

@@ -14,8 +14,8 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * JMH benchmark: the time to stream {@link #bytes} in 64 KiB writes one way over one connection,
- * each operation a whole transfer ({@link Mode#SingleShotTime}), so the score converts straight
- * to GiB/s. {@code Report} sets the parameters; JMH needs this class and its fields public.
+ * each operation a whole transfer ({@link Mode#SingleShotTime}), so the score converts straight to
+ * GiB/s. {@code Report} sets the parameters; JMH needs this class and its fields public.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -28,7 +28,9 @@ public class ThroughputBench {
   @Param({"bbipc-sync"})
   public String system;
 
-  /** The bbipc or Netty transport: {@code nio}, {@code epoll}, {@code io_uring}; ignored by the JDK. */
+  /**
+   * The bbipc or Netty transport: {@code nio}, {@code epoll}, {@code io_uring}; ignored by the JDK.
+   */
   @Param({"nio"})
   public String transport;
 
@@ -43,8 +45,7 @@ public class ThroughputBench {
   private Transfer transfer;
 
   /** Made by JMH. */
-  public ThroughputBench() {
-  }
+  public ThroughputBench() {}
 
   /**
    * Opens the connection, once per fork.

@@ -21,10 +21,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
- * One-direction streaming over one connection in 64 KiB writes. For every system the bytes start
- * in a {@code byte[]} on the sending side and end in a {@code byte[]} on the receiving side, as an
- * application's would: raw Netty copies into a pooled direct buffer to send and out of the
- * received buffers, as bbipc does inside, and the JDK writes from and reads into heap buffers.
+ * One-direction streaming over one connection in 64 KiB writes. For every system the bytes start in
+ * a {@code byte[]} on the sending side and end in a {@code byte[]} on the receiving side, as an
+ * application's would: raw Netty copies into a pooled direct buffer to send and out of the received
+ * buffers, as bbipc does inside, and the JDK writes from and reads into heap buffers.
  */
 abstract class Transfer implements AutoCloseable {
   static final int CHUNK = 64 * 1024;
@@ -53,7 +53,9 @@ abstract class Transfer implements AutoCloseable {
     }
   }
 
-  /** A sending thread that takes one job at a time, so a transfer's timing holds no thread start. */
+  /**
+   * A sending thread that takes one job at a time, so a transfer's timing holds no thread start.
+   */
   abstract static class WithSender extends Transfer {
     private final SynchronousQueue<Long> jobs = new SynchronousQueue<>();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -61,23 +63,26 @@ abstract class Transfer implements AutoCloseable {
     volatile boolean closing;
 
     WithSender(String name) {
-      sender = new Thread(() -> {
-        try {
-          while (true) {
-            long bytes = jobs.take();
-            if (bytes < 0) {
-              return;
-            }
-            send(bytes);
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        } catch (Exception | Error e) {
-          if (!closing) {
-            failure.set(e);
-          }
-        }
-      }, name);
+      sender =
+          new Thread(
+              () -> {
+                try {
+                  while (true) {
+                    long bytes = jobs.take();
+                    if (bytes < 0) {
+                      return;
+                    }
+                    send(bytes);
+                  }
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                } catch (Exception | Error e) {
+                  if (!closing) {
+                    failure.set(e);
+                  }
+                }
+              },
+              name);
       sender.setDaemon(true);
       sender.start();
     }
@@ -146,19 +151,20 @@ abstract class Transfer implements AutoCloseable {
     }
   }
 
-  // ---------------------------------------------------------------- bbipc synchronous, caller-driven
+  // ---------------------------------------------------------------- bbipc synchronous,
+  // caller-driven
 
   /**
-   * The same loops as {@link BbipcSync}, each end on a caller-driven runtime of its own, owned by
-   * a thread of its own ({@link OwnerThread}): JMH may run a benchmark's setup, its iterations and
+   * The same loops as {@link BbipcSync}, each end on a caller-driven runtime of its own, owned by a
+   * thread of its own ({@link OwnerThread}): JMH may run a benchmark's setup, its iterations and
    * its teardown on different threads, and only a runtime's owner may use its sockets. A transfer
    * hands one job to each owner and waits for both.
    *
-   * <p>A caller-driven sender's last bytes may still be in its outbound buffer when its last
-   * {@code writeToStream} returns: they go out during its owner's later calls into the runtime,
-   * and nothing tells the owner when they have gone. So the receiver answers the last byte with
-   * one byte of its own, and the sender waits for that answer ({@code poll}, which also sends what
-   * is left): one extra one-byte message per transfer, as a caller-driven application would need.
+   * <p>A caller-driven sender's last bytes may still be in its outbound buffer when its last {@code
+   * writeToStream} returns: they go out during its owner's later calls into the runtime, and
+   * nothing tells the owner when they have gone. So the receiver answers the last byte with one
+   * byte of its own, and the sender waits for that answer ({@code poll}, which also sends what is
+   * left): one extra one-byte message per transfer, as a caller-driven application would need.
    */
   static final class BbipcCallerDriven extends Transfer {
     private final OwnerThread receiver;
@@ -177,8 +183,10 @@ abstract class Transfer implements AutoCloseable {
       Endpoints.CallerDrivenServer s = null;
       try {
         w = new OwnerThread("bbipc-cd-sender", transport, java.time.Duration.ZERO);
-        s = PingPong.await(r.submit(ipc -> Endpoints.CallerDrivenServer.make(ipc, family)),
-            "caller-driven " + transport + " server");
+        s =
+            PingPong.await(
+                r.submit(ipc -> Endpoints.CallerDrivenServer.make(ipc, family)),
+                "caller-driven " + transport + " server");
         Endpoints.CallerDrivenServer made = s;
         CompletableFuture<StreamSocket> a = r.submit(ipc -> made.accept());
         client = PingPong.await(w.submit(made::connect), "caller-driven " + transport + " connect");
@@ -200,27 +208,33 @@ abstract class Transfer implements AutoCloseable {
 
     @Override
     void transfer(long bytes) throws Exception {
-      CompletableFuture<Object> received = receiver.submit(ipc -> {
-        long got = 0;
-        while (got < bytes) {
-          accepted.poll(SocketEvent.DATA_AVAILABLE, io.bbipc.Timeout.INDEFINITE);
-          got += accepted.readFromStream(in, 0, (int) Math.min(CHUNK, bytes - got));
-        }
-        Endpoints.writeFully(accepted, ack, 1);
-        return null;
-      });
-      CompletableFuture<Object> sent = sender.submit(ipc -> {
-        long left = bytes;
-        while (left > 0) {
-          int len = (int) Math.min(CHUNK, left);
-          Endpoints.writeFully(client, out, len);
-          left -= len;
-        }
-        // keeps the runtime going, so the rest of the outbound buffer goes out, until the receiver has it all
-        Endpoints.readFully(client, acked, 1);
-        return null;
-      });
-      // done when both are; failed as soon as either fails, so a failed send is not a stalled receive
+      CompletableFuture<Object> received =
+          receiver.submit(
+              ipc -> {
+                long got = 0;
+                while (got < bytes) {
+                  accepted.poll(SocketEvent.DATA_AVAILABLE, io.bbipc.Timeout.INDEFINITE);
+                  got += accepted.readFromStream(in, 0, (int) Math.min(CHUNK, bytes - got));
+                }
+                Endpoints.writeFully(accepted, ack, 1);
+                return null;
+              });
+      CompletableFuture<Object> sent =
+          sender.submit(
+              ipc -> {
+                long left = bytes;
+                while (left > 0) {
+                  int len = (int) Math.min(CHUNK, left);
+                  Endpoints.writeFully(client, out, len);
+                  left -= len;
+                }
+                // keeps the runtime going, so the rest of the outbound buffer goes out, until the
+                // receiver has it all
+                Endpoints.readFully(client, acked, 1);
+                return null;
+              });
+      // done when both are; failed as soon as either fails, so a failed send is not a stalled
+      // receive
       CompletableFuture<Void> both = new CompletableFuture<>();
       CompletableFuture.allOf(received, sent).whenComplete((v, e) -> both.complete(null));
       received.exceptionally(e -> failed(both, e));
@@ -261,30 +275,41 @@ abstract class Transfer implements AutoCloseable {
       StreamSocket r = pair.accepted;
       long[] sent = {0};
       int[] inChunk = {0};
-      CompletableFuture<Void> sending = w.whenReady(WRITABLE).thenCompose(e -> loop(() -> {
-        // writes until the outbound buffer is full, then waits for READY_TO_WRITE
-        while (sent[0] < bytes) {
-          int len = (int) Math.min(CHUNK, bytes - sent[0] + inChunk[0]);
-          int n = write(w, out, inChunk[0], len);
-          if (n == 0) {
-            return w.whenReady(WRITABLE);
-          }
-          sent[0] += n;
-          inChunk[0] = inChunk[0] + n == len ? 0 : inChunk[0] + n;
-        }
-        return null;
-      }));
+      CompletableFuture<Void> sending =
+          w.whenReady(WRITABLE)
+              .thenCompose(
+                  e ->
+                      loop(
+                          () -> {
+                            // writes until the outbound buffer is full, then waits for
+                            // READY_TO_WRITE
+                            while (sent[0] < bytes) {
+                              int len = (int) Math.min(CHUNK, bytes - sent[0] + inChunk[0]);
+                              int n = write(w, out, inChunk[0], len);
+                              if (n == 0) {
+                                return w.whenReady(WRITABLE);
+                              }
+                              sent[0] += n;
+                              inChunk[0] = inChunk[0] + n == len ? 0 : inChunk[0] + n;
+                            }
+                            return null;
+                          }));
       long[] got = {0};
-      CompletableFuture<Void> receiving = r.whenReady(DATA).thenCompose(e -> loop(() -> {
-        while (got[0] < bytes) {
-          int n = read(r, in, (int) Math.min(CHUNK, bytes - got[0]));
-          if (n == 0) {
-            return r.whenReady(DATA);
-          }
-          got[0] += n;
-        }
-        return null;
-      }));
+      CompletableFuture<Void> receiving =
+          r.whenReady(DATA)
+              .thenCompose(
+                  e ->
+                      loop(
+                          () -> {
+                            while (got[0] < bytes) {
+                              int n = read(r, in, (int) Math.min(CHUNK, bytes - got[0]));
+                              if (n == 0) {
+                                return r.whenReady(DATA);
+                              }
+                              got[0] += n;
+                            }
+                            return null;
+                          }));
       PingPong.await(CompletableFuture.allOf(sending, receiving), "bbipc async streaming");
     }
 
@@ -311,36 +336,38 @@ abstract class Transfer implements AutoCloseable {
   }
 
   /**
-   * Runs {@code step} until it returns null; a step returns the future to wait for before the
-   * next. A future already complete is looped over rather than chained, so the stack stays flat.
+   * Runs {@code step} until it returns null; a step returns the future to wait for before the next.
+   * A future already complete is looped over rather than chained, so the stack stays flat.
    */
   static CompletableFuture<Void> loop(Supplier<CompletableFuture<?>> step) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     Runnable[] next = new Runnable[1];
-    next[0] = () -> {
-      try {
-        while (true) {
-          CompletableFuture<?> wait = step.get();
-          if (wait == null) {
-            done.complete(null);
-            return;
-          }
-          if (wait.isDone() && !wait.isCompletedExceptionally()) {
-            continue;
-          }
-          wait.whenComplete((v, e) -> {
-            if (e != null) {
-              done.completeExceptionally(e);
-            } else {
-              next[0].run();
+    next[0] =
+        () -> {
+          try {
+            while (true) {
+              CompletableFuture<?> wait = step.get();
+              if (wait == null) {
+                done.complete(null);
+                return;
+              }
+              if (wait.isDone() && !wait.isCompletedExceptionally()) {
+                continue;
+              }
+              wait.whenComplete(
+                  (v, e) -> {
+                    if (e != null) {
+                      done.completeExceptionally(e);
+                    } else {
+                      next[0].run();
+                    }
+                  });
+              return;
             }
-          });
-          return;
-        }
-      } catch (RuntimeException | Error e) {
-        done.completeExceptionally(e);
-      }
-    };
+          } catch (RuntimeException | Error e) {
+            done.completeExceptionally(e);
+          }
+        };
     next[0].run();
     return done;
   }
@@ -362,8 +389,11 @@ abstract class Transfer implements AutoCloseable {
       group = Endpoints.nettyGroup(transport);
       try {
         server = Endpoints.NettyServer.open(group, transport, family, receiver);
-        client = Endpoints.nettyClient(group, transport, family, sender)
-            .connect(server.address).syncUninterruptibly().channel();
+        client =
+            Endpoints.nettyClient(group, transport, family, sender)
+                .connect(server.address)
+                .syncUninterruptibly()
+                .channel();
       } catch (RuntimeException | IOException e) {
         Endpoints.shutdown(group);
         throw e;
@@ -471,8 +501,7 @@ abstract class Transfer implements AutoCloseable {
       CompletableFuture<Void> received = new CompletableFuture<>();
       // the receiver's count belongs to the accepted channel's loop: reset it there
       ChannelHandlerContext acceptedCtx = PingPong.await(receiver.active, "raw Netty accept");
-      acceptedCtx.executor().submit(() -> receiver.expect(bytes, received))
-          .syncUninterruptibly();
+      acceptedCtx.executor().submit(() -> receiver.expect(bytes, received)).syncUninterruptibly();
       CompletableFuture<Void> failed = new CompletableFuture<>();
       client.eventLoop().execute(() -> sender.start(bytes, failed));
       PingPong.await(CompletableFuture.anyOf(received, failed), "raw Netty streaming");

@@ -21,18 +21,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Many outstanding {@code whenReady} futures on one stream: how long registering them takes, how
  * long completing them all takes once the peer writes a byte, and how long another stream on the
- * same event loop waits meanwhile. The runtime has one event loop thread, so both streams share
- * it; the other stream runs one-byte round trips from a thread of its own the whole time.
+ * same event loop waits meanwhile. The runtime has one event loop thread, so both streams share it;
+ * the other stream runs one-byte round trips from a thread of its own the whole time.
  */
 final class WhenReadyScale {
   private static final Set<SocketEvent> DATA = EnumSet.of(SocketEvent.DATA_AVAILABLE);
+
   /** Any honest wait here is far shorter; a stall is reported, not waited out. */
   private static final Timeout STALL = Timeout.seconds(30);
 
-  private WhenReadyScale() {
-  }
+  private WhenReadyScale() {}
 
-  static List<Results.WhenReadyRow> runAll(Settings settings, List<String> transports, Progress progress) {
+  static List<Results.WhenReadyRow> runAll(
+      Settings settings, List<String> transports, Progress progress) {
     List<Results.WhenReadyRow> rows = new ArrayList<>();
     for (String t : transports) {
       for (int n : settings.whenReadySizes) {
@@ -42,8 +43,11 @@ final class WhenReadyScale {
     return rows;
   }
 
-  static Results.WhenReadyRow one(Settings settings, String transport, int futures, Progress progress) {
-    progress.start(String.format(Locale.ROOT, "whenReady %,d futures, bbipc · %s, local socket", futures, transport));
+  static Results.WhenReadyRow one(
+      Settings settings, String transport, int futures, Progress progress) {
+    progress.start(
+        String.format(
+            Locale.ROOT, "whenReady %,d futures, bbipc · %s, local socket", futures, transport));
     Path dir = null;
     try (Ipc ipc = Ipc.builder().transport(transport).ioThreads(1).build()) {
       dir = Endpoints.socketDir();
@@ -58,10 +62,15 @@ final class WhenReadyScale {
             runs.add(measure(settings, ipc, server, path, other, futures));
           }
           Results.WhenReadyRow row = new Results.WhenReadyRow(transport, futures, runs, null);
-          progress.done(String.format(Locale.ROOT, "register %.1f ms, complete %.1f ms, other socket's worst "
-                  + "round trip while completing %.2f ms (medians of %d)", row.median(Results.WhenReadyRun::registerMillis),
-              row.median(Results.WhenReadyRun::completeMillis),
-              row.median(Results.WhenReadyRun::worstRttCompletingMillis), runs.size()));
+          progress.done(
+              String.format(
+                  Locale.ROOT,
+                  "register %.1f ms, complete %.1f ms, other socket's worst "
+                      + "round trip while completing %.2f ms (medians of %d)",
+                  row.median(Results.WhenReadyRun::registerMillis),
+                  row.median(Results.WhenReadyRun::completeMillis),
+                  row.median(Results.WhenReadyRun::worstRttCompletingMillis),
+                  runs.size()));
           return row;
         } finally {
           other[0].close();
@@ -77,11 +86,13 @@ final class WhenReadyScale {
   }
 
   /** A connected client and its accepted end. */
-  private static StreamSocket[] connect(Ipc ipc, StreamServer server, Path path) throws IOException {
+  private static StreamSocket[] connect(Ipc ipc, StreamServer server, Path path)
+      throws IOException {
     StreamSocket client = ipc.connectToLocalServer(path);
     try {
       Endpoints.awaitConnected(client, "whenReady scale connect");
-      Endpoints.require(server.poll(SocketEvent.CONNECTION_AVAILABLE, STALL),
+      Endpoints.require(
+          server.poll(SocketEvent.CONNECTION_AVAILABLE, STALL),
           "whenReady scale: the server saw no connection within 30 s");
       return new StreamSocket[] {client, server.acceptConnection()};
     } catch (IOException | RuntimeException e) {
@@ -90,8 +101,9 @@ final class WhenReadyScale {
     }
   }
 
-  private static Results.WhenReadyRun measure(Settings settings, Ipc ipc, StreamServer server, Path path,
-                                              StreamSocket[] other, int n) throws Exception {
+  private static Results.WhenReadyRun measure(
+      Settings settings, Ipc ipc, StreamServer server, Path path, StreamSocket[] other, int n)
+      throws Exception {
     StreamSocket[] pair = connect(ipc, server, path);
     RoundTrips rtts = new RoundTrips(other[0], other[1]);
     try {
@@ -114,23 +126,30 @@ final class WhenReadyScale {
       CountDownLatch allDone = new CountDownLatch(1);
       long[] lastDoneAt = new long[1];
       for (CompletableFuture<Set<SocketEvent>> f : futures) {
-        f.whenComplete((events, error) -> {
-          if (left.decrementAndGet() == 0) {
-            lastDoneAt[0] = System.nanoTime();
-            allDone.countDown();
-          }
-        });
+        f.whenComplete(
+            (events, error) -> {
+              if (left.decrementAndGet() == 0) {
+                lastDoneAt[0] = System.nanoTime();
+                allDone.countDown();
+              }
+            });
       }
-      Endpoints.require(left.get() == n, (n - left.get()) + " of " + n
-          + " whenReady futures completed before any data was sent");
+      Endpoints.require(
+          left.get() == n,
+          (n - left.get()) + " of " + n + " whenReady futures completed before any data was sent");
       // The loop keeps checking the futures for a while after the last registration; completing
       // starts once it serves the other stream again, so neither figure holds the other's wait.
       rtts.awaitRoundTripsStartedAfter(System.nanoTime(), 3);
       long t2 = System.nanoTime();
-      Endpoints.require(pair[1].writeToStream(new byte[] {1}) == 1, "the peer's one-byte write was not accepted");
+      Endpoints.require(
+          pair[1].writeToStream(new byte[] {1}) == 1, "the peer's one-byte write was not accepted");
       if (!allDone.await(60, TimeUnit.SECONDS)) {
-        throw new IOException(String.format(Locale.ROOT, "only %,d of %,d whenReady futures completed within 60 s",
-            n - left.get(), n));
+        throw new IOException(
+            String.format(
+                Locale.ROOT,
+                "only %,d of %,d whenReady futures completed within 60 s",
+                n - left.get(),
+                n));
       }
       long t3 = lastDoneAt[0];
       // the round trip under way when the last future completed belongs to the figure too
@@ -139,14 +158,20 @@ final class WhenReadyScale {
       rtts.check();
       for (int i = 0; i < n; i++) {
         Set<SocketEvent> got = futures.get(i).getNow(null);
-        Endpoints.require(DATA.equals(got), "future " + i + " of " + n + " completed with " + got
-            + ", not " + DATA);
+        Endpoints.require(
+            DATA.equals(got),
+            "future " + i + " of " + n + " completed with " + got + ", not " + DATA);
       }
       long[] idle = rtts.durations(idleFrom, idleTo);
       long[] registering = rtts.durations(t0, t1);
       long[] completing = rtts.durations(t2, t3);
-      return new Results.WhenReadyRun((t1 - t0) / 1e6, (t3 - t2) / 1e6, worst(completing) / 1e6,
-          completing.length, worst(registering) / 1e6, Stats.median(idle) / 1e3);
+      return new Results.WhenReadyRun(
+          (t1 - t0) / 1e6,
+          (t3 - t2) / 1e6,
+          worst(completing) / 1e6,
+          completing.length,
+          worst(registering) / 1e6,
+          Stats.median(idle) / 1e3);
     } finally {
       rtts.halt();
       pair[0].close();
@@ -160,8 +185,8 @@ final class WhenReadyScale {
 
   /**
    * One thread running one-byte round trips between the two ends of a stream, both ends on the
-   * measured event loop: the client writes, the accepted end reads and writes it back, the
-   * client reads. Every round trip's start and end are kept.
+   * measured event loop: the client writes, the accepted end reads and writes it back, the client
+   * reads. Every round trip's start and end are kept.
    */
   private static final class RoundTrips implements Runnable {
     private final StreamSocket client;
@@ -169,10 +194,13 @@ final class WhenReadyScale {
     private final Thread thread;
     private volatile boolean stopping;
     private volatile Throwable failure;
+
     /** The end of the latest round trip; read by the measuring thread while this one runs. */
     private volatile long lastEnd;
+
     /** The start of the latest round trip to have ended. */
     private volatile long lastStart;
+
     private long[] starts = new long[1 << 14];
     private long[] ends = new long[1 << 14];
     private int count;
@@ -224,7 +252,8 @@ final class WhenReadyScale {
 
     private static void send(StreamSocket s, byte[] b) throws IOException {
       while (s.writeToStream(b, 0, 1) == 0) {
-        Endpoints.require(s.poll(SocketEvent.READY_TO_WRITE, STALL), s + ": no room to write for 30 s");
+        Endpoints.require(
+            s.poll(SocketEvent.READY_TO_WRITE, STALL), s + ": no room to write for 30 s");
       }
     }
 
@@ -243,13 +272,17 @@ final class WhenReadyScale {
       }
     }
 
-    /** Waits until {@code k} round trips, one after another, all started after {@code t}, have ended. */
+    /**
+     * Waits until {@code k} round trips, one after another, all started after {@code t}, have
+     * ended.
+     */
     void awaitRoundTripsStartedAfter(long t, int k) throws Exception {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       for (int i = 0; i < k; i++) {
         while (lastStart - t <= 0) {
           check();
-          Endpoints.require(System.nanoTime() - deadline < 0, "the other socket finished no round trip in 30 s");
+          Endpoints.require(
+              System.nanoTime() - deadline < 0, "the other socket finished no round trip in 30 s");
           thread.join(1);
         }
         t = lastStart;
@@ -261,7 +294,8 @@ final class WhenReadyScale {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (lastEnd - t <= 0) {
         check();
-        Endpoints.require(System.nanoTime() - deadline < 0, "the other socket finished no round trip in 30 s");
+        Endpoints.require(
+            System.nanoTime() - deadline < 0, "the other socket finished no round trip in 30 s");
         thread.join(1);
       }
     }
@@ -278,16 +312,19 @@ final class WhenReadyScale {
     }
 
     /**
-     * Ends the round trips and waits for the thread, at most 35 s (a round trip stalled on the
-     * loop gives up after 30); {@link #check} then says whether they ran to the end.
+     * Ends the round trips and waits for the thread, at most 35 s (a round trip stalled on the loop
+     * gives up after 30); {@link #check} then says whether they ran to the end.
      */
     void stop() throws InterruptedException, IOException {
       stopping = true;
       thread.join(TimeUnit.SECONDS.toMillis(35));
-      Endpoints.require(!thread.isAlive(), "the other socket's round trips did not stop within 35 s");
+      Endpoints.require(
+          !thread.isAlive(), "the other socket's round trips did not stop within 35 s");
     }
 
-    /** As {@link #stop}, for a run that already failed: what went wrong first is what is reported. */
+    /**
+     * As {@link #stop}, for a run that already failed: what went wrong first is what is reported.
+     */
     void halt() {
       stopping = true;
       try {
@@ -297,7 +334,9 @@ final class WhenReadyScale {
       }
     }
 
-    /** The durations of the round trips that overlap {@code [from, to]}; after {@link #stop} only. */
+    /**
+     * The durations of the round trips that overlap {@code [from, to]}; after {@link #stop} only.
+     */
     long[] durations(long from, long to) {
       long[] d = new long[count];
       int k = 0;

@@ -32,8 +32,17 @@ class ArgumentsTest {
 
   @Test
   void everyOptionKeepsItsMeaning(@TempDir Path dir) {
-    Arguments a = Arguments.parse(KNOWN, "--smoke", "--no-pin", "--out", dir.toString(), "--transports",
-        "nio,kqueue", "--only", "latency,syscalls");
+    Arguments a =
+        Arguments.parse(
+            KNOWN,
+            "--smoke",
+            "--no-pin",
+            "--out",
+            dir.toString(),
+            "--transports",
+            "nio,kqueue",
+            "--only",
+            "latency,syscalls");
     assertTrue(a.smoke);
     assertFalse(a.pin);
     assertEquals(dir, a.out);
@@ -41,21 +50,31 @@ class ArgumentsTest {
     assertEquals(List.of("latency", "syscalls"), a.only);
     // what the pinned child is started with, and reads back
     assertEquals(List.of("--smoke", "--transports", "nio,kqueue"), a.passOn());
-    Arguments child = Arguments.parse(KNOWN, "--pinned-pass", dir.resolve("rows.tsv").toString(), "--smoke",
-        "--transports", "nio,kqueue");
+    Arguments child =
+        Arguments.parse(
+            KNOWN,
+            "--pinned-pass",
+            dir.resolve("rows.tsv").toString(),
+            "--smoke",
+            "--transports",
+            "nio,kqueue");
     assertEquals(dir.resolve("rows.tsv"), child.pinnedPassFile);
     assertEquals(a.transports, child.transports);
   }
 
   @Test
   void aBadValueIsNamed(@TempDir Path dir) throws Exception {
-    assertEquals("--only: no measurement is called \"latencyy\"; latency, syscalls, throughput, poller, memory, "
-        + "connect, whenready are", refused("--only", "latency,latencyy"));
-    assertEquals("--transports: no transport is called \"epol\"; epoll, io_uring, kqueue, nio are",
+    assertEquals(
+        "--only: no measurement is called \"latencyy\"; latency, syscalls, throughput, poller, memory, "
+            + "connect, whenready are",
+        refused("--only", "latency,latencyy"));
+    assertEquals(
+        "--transports: no transport is called \"epol\"; epoll, io_uring, kqueue, nio are",
         refused("--transports", "epol"));
     assertTrue(refused("--only", "").contains("\"\""));
     Path file = Files.writeString(dir.resolve("a-file"), "x");
-    assertEquals("--out: \"" + file + "\" is a file, not a directory", refused("--out", file.toString()));
+    assertEquals(
+        "--out: \"" + file + "\" is a file, not a directory", refused("--out", file.toString()));
     assertEquals("--smoke takes no value, not \"false\"", refused("--smoke=false"));
     assertTrue(refused("--bogus").contains("bogus"));
     assertTrue(refused("--out").contains("out"));
@@ -70,13 +89,15 @@ class ArgumentsTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     Arguments.printHelp(KNOWN, out);
     String help = out.toString(StandardCharsets.UTF_8);
-    for (String option : List.of("--help", "--smoke", "--no-pin", "--out", "--transports", "--only",
-        "--pinned-pass")) {
+    for (String option :
+        List.of(
+            "--help", "--smoke", "--no-pin", "--out", "--transports", "--only", "--pinned-pass")) {
       assertTrue(help.contains(option), option + " missing from\n" + help);
     }
   }
 
   private static String refused(String... argv) {
-    return assertThrows(IllegalArgumentException.class, () -> Arguments.parse(KNOWN, argv)).getMessage();
+    return assertThrows(IllegalArgumentException.class, () -> Arguments.parse(KNOWN, argv))
+        .getMessage();
   }
 }

@@ -27,10 +27,19 @@ class ReportSmokeTest {
     // a failed measurement is reported in the file and by the exit status; show which
     assertEquals(0, status, "some measurement failed:\n" + section(md, "## Failures"));
 
-    for (String heading : List.of("## Machine", "## Targets", "## How it was measured",
-        "## Round-trip latency, 64-byte ping-pong, unpinned", "## Streaming throughput",
-        "## Poller: one waitForEvents", "## Memory per idle connection", "## Connection rate",
-        Markdown.WHEN_READY_HEADING, Markdown.SYSCALLS_HEADING, Markdown.BASELINE_HEADING)) {
+    for (String heading :
+        List.of(
+            "## Machine",
+            "## Targets",
+            "## How it was measured",
+            "## Round-trip latency, 64-byte ping-pong, unpinned",
+            "## Streaming throughput",
+            "## Poller: one waitForEvents",
+            "## Memory per idle connection",
+            "## Connection rate",
+            Markdown.WHEN_READY_HEADING,
+            Markdown.SYSCALLS_HEADING,
+            Markdown.BASELINE_HEADING)) {
       assertTrue(md.contains(heading), "missing section " + heading);
     }
     if (Machine.taskset() != null) {
@@ -39,7 +48,8 @@ class ReportSmokeTest {
       assertFalse(pinned.contains("Not measured"));
       for (String t : Endpoints.availableTransports()) {
         for (Family f : Family.values()) {
-          assertTrue(pinned.contains("| bbipc sync, caller-driven | " + t + " | " + f.label + " |"),
+          assertTrue(
+              pinned.contains("| bbipc sync, caller-driven | " + t + " | " + f.label + " |"),
               "pinned caller-driven latency row " + t + " " + f);
         }
       }
@@ -48,17 +58,25 @@ class ReportSmokeTest {
     if (Machine.executable("strace") != null) {
       String tr = Syscalls.transport(Endpoints.availableTransports());
       for (Family f : Family.values()) {
-        assertTrue(syscalls.contains("| JDK blocking | — | " + f.label + " | "), "system calls, JDK " + f);
+        assertTrue(
+            syscalls.contains("| JDK blocking | — | " + f.label + " | "), "system calls, JDK " + f);
         for (String sys : List.of("bbipc sync", "bbipc sync, caller-driven")) {
-          assertTrue(syscalls.contains("| " + sys + " | " + tr + " | " + f.label + " | "),
+          assertTrue(
+              syscalls.contains("| " + sys + " | " + tr + " | " + f.label + " | "),
               "system calls row " + sys + " " + f);
         }
       }
     } else {
       assertTrue(syscalls.contains("Not measured: strace is not installed"), syscalls);
     }
-    for (String field : List.of("| nproc |", "| CPU |", "| kernel |", "| JDK |", "| date |",
-        "| load average 1/5/15 min, at start |")) {
+    for (String field :
+        List.of(
+            "| nproc |",
+            "| CPU |",
+            "| kernel |",
+            "| JDK |",
+            "| date |",
+            "| load average 1/5/15 min, at start |")) {
       assertTrue(md.contains(field), "machine description lacks " + field);
     }
 
@@ -72,21 +90,31 @@ class ReportSmokeTest {
     String targets = section(md, "## Targets");
     String whenReady = section(md, Markdown.WHEN_READY_HEADING);
     for (Family f : Family.values()) {
-      assertTrue(unpinned.contains("| JDK blocking | — | " + f.label + " |"), "JDK latency row, " + f);
+      assertTrue(
+          unpinned.contains("| JDK blocking | — | " + f.label + " |"), "JDK latency row, " + f);
     }
     assertTrue(throughput.contains("| JDK blocking | — |"));
     assertTrue(memory.contains("| JDK blocking | — |"));
     assertTrue(connect.contains("| JDK blocking | — |"));
     for (String t : transports) {
       for (Family f : Family.values()) {
-        for (String sys : List.of("bbipc sync", "bbipc sync + 50 µs spin", "bbipc sync, caller-driven",
-            "bbipc sync, caller-driven + busy poll", "bbipc async", "raw Netty")) {
-          assertTrue(unpinned.contains("| " + sys + " | " + t + " | " + f.label + " |"),
+        for (String sys :
+            List.of(
+                "bbipc sync",
+                "bbipc sync + 50 µs spin",
+                "bbipc sync, caller-driven",
+                "bbipc sync, caller-driven + busy poll",
+                "bbipc async",
+                "raw Netty")) {
+          assertTrue(
+              unpinned.contains("| " + sys + " | " + t + " | " + f.label + " |"),
               "latency row " + sys + " " + t + " " + f);
         }
       }
-      for (String sys : List.of("bbipc sync", "bbipc sync, caller-driven", "bbipc async", "raw Netty")) {
-        assertTrue(throughput.contains("| " + sys + " | " + t + " |"), "throughput row " + sys + " " + t);
+      for (String sys :
+          List.of("bbipc sync", "bbipc sync, caller-driven", "bbipc async", "raw Netty")) {
+        assertTrue(
+            throughput.contains("| " + sys + " | " + t + " |"), "throughput row " + sys + " " + t);
       }
       assertTrue(poller.contains("| " + t + " |"), "poller row " + t);
       assertTrue(memory.contains("| bbipc | " + t + " |"), "memory row " + t);
@@ -94,26 +122,38 @@ class ReportSmokeTest {
       assertTrue(connect.contains("| bbipc | " + t + " |"), "connection rate row " + t);
       assertTrue(targets.contains("| " + t + " |"), "targets for " + t);
       // the smoke size, with a figure in every column
-      String row = whenReady.lines().filter(l -> l.startsWith("| " + t + " | 1,000 | ")).findFirst().orElse("");
+      String row =
+          whenReady
+              .lines()
+              .filter(l -> l.startsWith("| " + t + " | 1,000 | "))
+              .findFirst()
+              .orElse("");
       assertFalse(row.isEmpty(), "whenReady row " + t);
-      assertFalse(row.contains("—") || row.contains("failed"), "whenReady row without figures: " + row);
+      assertFalse(
+          row.contains("—") || row.contains("failed"), "whenReady row without figures: " + row);
     }
     assertFalse(md.contains("NaN"), "a figure came out NaN:\n" + md);
     assertTrue(targets.contains("| met? |"));
-    for (String kind : List.of("caller-driven sync RTT ≤ 1.2 × JDK blocking RTT (pinned, p50)",
-        "caller-driven sync throughput ≥ 0.9 × JDK blocking throughput",
-        "unpinned sync, caller-driven + 50 µs busy poll p50 ≤ 0.5 × JDK blocking p50",
-        "caller-driven sync system calls per round trip ≤ 6 (JDK blocking: 4)",
-        "threaded runtime: every earlier target's ratio at most 5 % worse than in the baseline run")) {
+    for (String kind :
+        List.of(
+            "caller-driven sync RTT ≤ 1.2 × JDK blocking RTT (pinned, p50)",
+            "caller-driven sync throughput ≥ 0.9 × JDK blocking throughput",
+            "unpinned sync, caller-driven + 50 µs busy poll p50 ≤ 0.5 × JDK blocking p50",
+            "caller-driven sync system calls per round trip ≤ 6 (JDK blocking: 4)",
+            "threaded runtime: every earlier target's ratio at most 5 % worse than in the baseline run")) {
       assertTrue(targets.contains("| " + kind + " | "), "target " + kind);
     }
     // every baseline ratio is listed against this run's, by the same name the Targets table uses
     String baseline = section(md, Markdown.BASELINE_HEADING);
-    assertTrue(baseline.contains("| sync RTT ≤ 1.3 × JDK blocking RTT (pinned, p50) | epoll | TCP loopback | 1.85× | "),
+    assertTrue(
+        baseline.contains(
+            "| sync RTT ≤ 1.3 × JDK blocking RTT (pinned, p50) | epoll | TCP loopback | 1.85× | "),
         baseline);
-    for (String prefix : List.of("| sync throughput ≥ 0.9 × raw Netty throughput | nio | TCP loopback | 0.83× | ",
-        "| unpinned sync (default, no spin) p50 ≤ 0.5 × JDK blocking p50 | nio | local socket | 1.73× | ",
-        "| async RTT ≤ 1.2 × raw Netty RTT (pinned, p50) | nio | TCP loopback | 1.06× | ")) {
+    for (String prefix :
+        List.of(
+            "| sync throughput ≥ 0.9 × raw Netty throughput | nio | TCP loopback | 0.83× | ",
+            "| unpinned sync (default, no spin) p50 ≤ 0.5 × JDK blocking p50 | nio | local socket | 1.73× | ",
+            "| async RTT ≤ 1.2 × raw Netty RTT (pinned, p50) | nio | TCP loopback | 1.06× | ")) {
       String row = baseline.lines().filter(l -> l.startsWith(prefix)).findFirst().orElse("");
       assertFalse(row.isEmpty(), "baseline row " + prefix);
       if (!prefix.contains("(pinned") || Machine.taskset() != null) {
@@ -122,12 +162,16 @@ class ReportSmokeTest {
     }
 
     String svg = Files.readString(out.resolve("benchmarks.svg"), StandardCharsets.UTF_8);
-    Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
-        .parse(new ByteArrayInputStream(svg.getBytes(StandardCharsets.UTF_8)));
+    Document doc =
+        DocumentBuilderFactory.newInstance()
+            .newDocumentBuilder()
+            .parse(new ByteArrayInputStream(svg.getBytes(StandardCharsets.UTF_8)));
     assertEquals("svg", doc.getDocumentElement().getTagName());
     assertTrue(doc.getElementsByTagName("rect").getLength() > 20, "the chart has too few bars");
     assertTrue(svg.contains("µs per round trip") && svg.contains("GiB/s"), "axis labels missing");
-    assertTrue(svg.contains("bbipc sync, caller-driven + busy poll · "), "the chart lacks the busy-poll rows");
+    assertTrue(
+        svg.contains("bbipc sync, caller-driven + busy poll · "),
+        "the chart lacks the busy-poll rows");
   }
 
   /** The text from {@code heading} to the next second-level heading. */

@@ -1,7 +1,6 @@
 package io.bbipc.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,8 +44,12 @@ class TargetsTest {
     r.latency.add(latency(true, Sys.NETTY, "epoll", Family.TCP, 10_000));
     r.latency.add(latency(true, Sys.BBIPC_ASYNC, "epoll", Family.TCP, 12_001));
     List<Targets.Target> ts = judge(r, List.of("epoll"));
-    assertEquals(Boolean.TRUE, target(ts, "sync RTT ≤ 1.3 × JDK blocking RTT (pinned, p50)", "epoll", TCP).met());
-    assertEquals(Boolean.FALSE, target(ts, "async RTT ≤ 1.2 × raw Netty RTT (pinned, p50)", "epoll", TCP).met());
+    assertEquals(
+        Boolean.TRUE,
+        target(ts, "sync RTT ≤ 1.3 × JDK blocking RTT (pinned, p50)", "epoll", TCP).met());
+    assertEquals(
+        Boolean.FALSE,
+        target(ts, "async RTT ≤ 1.2 × raw Netty RTT (pinned, p50)", "epoll", TCP).met());
   }
 
   @Test
@@ -64,7 +67,8 @@ class TargetsTest {
     assertEquals(Boolean.TRUE, tcp.met(), tcp.toString());
     // io_uring's 1.33× is shown, not judged
     assertEquals("other transports: io_uring 1.33× (17.8 µs)", tcp.beside());
-    assertEquals(1, ts.stream().filter(t -> t.what().equals(what) && t.connection().equals(TCP)).count());
+    assertEquals(
+        1, ts.stream().filter(t -> t.what().equals(what) && t.connection().equals(TCP)).count());
     assertEquals(Boolean.FALSE, target(ts, what, "epoll", LOCAL).met(), "1.24× is missed");
   }
 
@@ -100,33 +104,57 @@ class TargetsTest {
 
     Targets.Target epoll = target(ts, busy, "epoll", TCP);
     assertEquals(Boolean.TRUE, epoll.met());
-    assertEquals("CPU per round trip: bbipc 18.6 µs, JDK 116.0 µs (all Java threads)", epoll.beside());
+    assertEquals(
+        "CPU per round trip: bbipc 18.6 µs, JDK 116.0 µs (all Java threads)", epoll.beside());
     assertEquals(Boolean.FALSE, target(ts, busy, "io_uring", TCP).met());
-    assertEquals(Boolean.FALSE,
-        target(ts, "unpinned sync (default, no spin) p50 ≤ 0.5 × JDK blocking p50", "epoll", TCP).met());
+    assertEquals(
+        Boolean.FALSE,
+        target(ts, "unpinned sync (default, no spin) p50 ≤ 0.5 × JDK blocking p50", "epoll", TCP)
+            .met());
   }
 
   @Test
   void systemCallsPerRoundTripAreAtMostSix() {
     Results r = new Results();
-    r.syscalls.add(new Results.SyscallRow(Sys.BBIPC_SYNC_CALLER, "epoll", Family.TCP, 20_000, 6.17,
-        "epoll_wait 2.00, recvfrom 2.00, sendto 2.00, gettid 0.09, futex 0.07", null));
-    r.syscalls.add(new Results.SyscallRow(Sys.BBIPC_SYNC_CALLER, "epoll", Family.LOCAL, 20_000, 6.0,
-        "epoll_wait 2.00, recvfrom 2.00, sendto 2.00", null));
-    r.syscalls.add(new Results.SyscallRow(Sys.JDK, Sys.NO_TRANSPORT, Family.TCP, 20_000, 4.05, "", null));
+    r.syscalls.add(
+        new Results.SyscallRow(
+            Sys.BBIPC_SYNC_CALLER,
+            "epoll",
+            Family.TCP,
+            20_000,
+            6.17,
+            "epoll_wait 2.00, recvfrom 2.00, sendto 2.00, gettid 0.09, futex 0.07",
+            null));
+    r.syscalls.add(
+        new Results.SyscallRow(
+            Sys.BBIPC_SYNC_CALLER,
+            "epoll",
+            Family.LOCAL,
+            20_000,
+            6.0,
+            "epoll_wait 2.00, recvfrom 2.00, sendto 2.00",
+            null));
+    r.syscalls.add(
+        new Results.SyscallRow(Sys.JDK, Sys.NO_TRANSPORT, Family.TCP, 20_000, 4.05, "", null));
     List<Targets.Target> ts = judge(r, List.of("epoll"));
     String what = "caller-driven sync system calls per round trip ≤ 6 (JDK blocking: 4)";
 
     assertEquals(Boolean.FALSE, target(ts, what, "epoll", TCP).met());
-    assertEquals("6.17 (JDK blocking 4.05, threaded bbipc sync n/a)", target(ts, what, "epoll", TCP).measured());
+    assertEquals(
+        "6.17 (JDK blocking 4.05, threaded bbipc sync n/a)",
+        target(ts, what, "epoll", TCP).measured());
     assertEquals(Boolean.TRUE, target(ts, what, "epoll", LOCAL).met());
 
     r.syscallsNotMeasured = "strace is not installed";
     Targets.Target unmeasured = target(judge(r, List.of("epoll")), what, "epoll", TCP);
     assertNull(unmeasured.met());
     assertEquals("n/a (not measured: strace is not installed)", unmeasured.measured());
-    Targets.Target notAsked = target(Targets.judge(new Results(), List.of("epoll"), List.of("latency"),
-        POLLER_SIZES), what, "epoll", TCP);
+    Targets.Target notAsked =
+        target(
+            Targets.judge(new Results(), List.of("epoll"), List.of("latency"), POLLER_SIZES),
+            what,
+            "epoll",
+            TCP);
     assertEquals("n/a (not measured: not asked for (--only))", notAsked.measured());
   }
 
@@ -176,16 +204,27 @@ class TargetsTest {
   void theBaselineTargetIsMetOnlyWhenEveryRatioWasMeasuredAndWithin() {
     Targets.BaselineCheck sync = check("≤ 1.30×", 1.85, 1.72);
     Targets.BaselineCheck async = check("≤ 1.20×", 1.04, 1.07);
-    Targets.BaselineCheck worse = new Targets.BaselineCheck("async RTT ≤ 1.2 × raw Netty RTT (pinned, p50)",
-        "io_uring", TCP, "≤ 1.20×", 1.08, 1.22);
+    Targets.BaselineCheck worse =
+        new Targets.BaselineCheck(
+            "async RTT ≤ 1.2 × raw Netty RTT (pinned, p50)",
+            "io_uring",
+            TCP,
+            "≤ 1.20×",
+            1.08,
+            1.22);
     Targets.BaselineCheck unmeasured = check("≥ 0.90×", 0.73, Double.NaN);
 
     assertEquals(Boolean.TRUE, Targets.baselineTarget(List.of(sync, async)).met());
     Targets.Target missed = Targets.baselineTarget(List.of(sync, async, worse));
     assertEquals(Boolean.FALSE, missed.met());
     assertEquals("2 of 3 within", missed.measured());
-    assertTrue(missed.beside().startsWith("worst: async RTT ≤ 1.2 × raw Netty RTT (pinned, p50), io_uring, "
-        + "TCP loopback: 1.08× then, 1.22× now"), missed.beside());
+    assertTrue(
+        missed
+            .beside()
+            .startsWith(
+                "worst: async RTT ≤ 1.2 × raw Netty RTT (pinned, p50), io_uring, "
+                    + "TCP loopback: 1.08× then, 1.22× now"),
+        missed.beside());
     Targets.Target partly = Targets.baselineTarget(List.of(sync, async, unmeasured));
     assertEquals(Boolean.FALSE, partly.met(), "all measured ones within, but not all measured");
     assertEquals("2 of 2 within (1 not measured)", partly.measured());
@@ -198,10 +237,13 @@ class TargetsTest {
     r.latency.add(latency(true, Sys.JDK, Sys.NO_TRANSPORT, Family.TCP, 13_400));
     r.latency.add(latency(true, Sys.BBIPC_SYNC, "epoll", Family.TCP, 23_100));
     List<Targets.Target> ts = judge(r, List.of("epoll"));
-    List<Targets.BaselineCheck> checks = Targets.baselineChecks(ts, List.of(
-        "# a comment",
-        "sync RTT ≤ 1.3 × JDK blocking RTT (pinned, p50)\tepoll\tTCP loopback\t≤ 1.30×\t1.85",
-        "sync RTT ≤ 1.3 × JDK blocking RTT (pinned, p50)\tepoll\tlocal socket\t≤ 1.30×\t1.99"));
+    List<Targets.BaselineCheck> checks =
+        Targets.baselineChecks(
+            ts,
+            List.of(
+                "# a comment",
+                "sync RTT ≤ 1.3 × JDK blocking RTT (pinned, p50)\tepoll\tTCP loopback\t≤ 1.30×\t1.85",
+                "sync RTT ≤ 1.3 × JDK blocking RTT (pinned, p50)\tepoll\tlocal socket\t≤ 1.30×\t1.99"));
     assertEquals(2, checks.size());
     assertEquals(23_100.0 / 13_400, checks.get(0).now(), 1e-12);
     assertEquals(Boolean.TRUE, checks.get(0).within(), "1.72× against 1.85×");
@@ -211,7 +253,9 @@ class TargetsTest {
     List<Targets.Target> none = judge(new Results(), List.of("epoll", "io_uring", "nio"));
     assertEquals(33, Targets.baselineChecks(none).size());
     Targets.Target summary = none.get(none.size() - 1);
-    assertTrue(summary.what().startsWith("threaded runtime: every earlier target's ratio"), summary.what());
+    assertTrue(
+        summary.what().startsWith("threaded runtime: every earlier target's ratio"),
+        summary.what());
     assertNull(summary.met());
   }
 
@@ -219,22 +263,32 @@ class TargetsTest {
     return Targets.judge(r, transports, Report.PARTS, POLLER_SIZES);
   }
 
-  private static Targets.Target target(List<Targets.Target> ts, String what, String transport, String connection) {
-    List<Targets.Target> found = ts.stream().filter(t -> t.what().equals(what) && t.transport().equals(transport)
-        && t.connection().equals(connection)).toList();
+  private static Targets.Target target(
+      List<Targets.Target> ts, String what, String transport, String connection) {
+    List<Targets.Target> found =
+        ts.stream()
+            .filter(
+                t ->
+                    t.what().equals(what)
+                        && t.transport().equals(transport)
+                        && t.connection().equals(connection))
+            .toList();
     assertEquals(1, found.size(), "targets named " + what + ", " + transport + ", " + connection);
     return found.get(0);
   }
 
-  /** A latency row; only its median is judged, its CPU per round trip (twice that) is only shown. */
-  private static Results.LatencyRow latency(boolean pinned, Sys sys, String transport, Family f, long p50) {
-    return new Results.LatencyRow(pinned, sys, transport, f, 300_000, p50 * 1.1, p50, p50 * 3, p50 * 10,
-        p50 * 2.0, null);
+  /**
+   * A latency row; only its median is judged, its CPU per round trip (twice that) is only shown.
+   */
+  private static Results.LatencyRow latency(
+      boolean pinned, Sys sys, String transport, Family f, long p50) {
+    return new Results.LatencyRow(
+        pinned, sys, transport, f, 300_000, p50 * 1.1, p50, p50 * 3, p50 * 10, p50 * 2.0, null);
   }
 
   private static Results.ThroughputRow throughput(Sys sys, String transport, double gibPerSecond) {
-    return new Results.ThroughputRow(sys, transport, Family.TCP, 1L << 30, gibPerSecond, 1 / gibPerSecond, 0.01,
-        null);
+    return new Results.ThroughputRow(
+        sys, transport, Family.TCP, 1L << 30, gibPerSecond, 1 / gibPerSecond, 0.01, null);
   }
 
   private static Targets.BaselineCheck check(String target, double before, double now) {

@@ -8,8 +8,7 @@ final class AbstractNames {
   /** sun_path's 108 bytes less the leading NUL that marks a name abstract. */
   static final int MAX_NAME_BYTES = 107;
 
-  private AbstractNames() {
-  }
+  private AbstractNames() {}
 
   /** Validates a name before any I/O and returns the path the sockets will report. */
   static Path check(String name) {
@@ -18,11 +17,18 @@ final class AbstractNames {
     }
     int bytes = name.getBytes(StandardCharsets.UTF_8).length;
     if (bytes == 0 || bytes > MAX_NAME_BYTES) {
-      throw new IllegalArgumentException("abstract socket name is " + bytes + " bytes long; it must be 1 to "
-          + MAX_NAME_BYTES + " bytes: \"" + name + "\"");
+      throw new IllegalArgumentException(
+          "abstract socket name is "
+              + bytes
+              + " bytes long; it must be 1 to "
+              + MAX_NAME_BYTES
+              + " bytes: \""
+              + name
+              + "\"");
     }
     if (name.indexOf('\0') >= 0) {
-      throw new IllegalArgumentException("abstract socket name must not contain NUL: \"" + name.replace("\0", "\\0") + "\"");
+      throw new IllegalArgumentException(
+          "abstract socket name must not contain NUL: \"" + name.replace("\0", "\\0") + "\"");
     }
     return Path.of("@" + name);
   }

@@ -10,8 +10,8 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * What servers and streams share: the user's close flag, the listeners woken on every state
- * change, and {@code poll}.
+ * What servers and streams share: the user's close flag, the listeners woken on every state change,
+ * and {@code poll}.
  *
  * <p>State is written on the event loop and read anywhere; each subclass keeps it in volatile
  * fields so that {@link #currentEvents()} sees a whole state.
@@ -21,6 +21,7 @@ abstract class AbstractSocket implements IpcSocket {
 
   final IpcRuntime runtime;
   private final AtomicBoolean closed = new AtomicBoolean();
+
   /** Copy-on-write, so the event loop walks it without a lock. */
   private volatile Listener[] listeners = NO_LISTENERS;
 
@@ -180,8 +181,7 @@ abstract class AbstractSocket implements IpcSocket {
   }
 
   /** Runs after the listeners were told of a change; streams check their whenReady futures. */
-  void afterStateChanged() {
-  }
+  void afterStateChanged() {}
 
   /** The number of whenReady futures not yet completed; none for a server. */
   int asyncListenerCount() {

@@ -9,20 +9,19 @@ import java.net.SocketException;
 import java.net.UnknownHostException;
 
 /**
- * Strict parsing of IPv4 dotted quads, IPv6 literals and ports, done before any I/O (an IPv6
- * zone is looked up among the network interfaces, nothing more), and the text form of the
- * addresses streams report.
+ * Strict parsing of IPv4 dotted quads, IPv6 literals and ports, done before any I/O (an IPv6 zone
+ * is looked up among the network interfaces, nothing more), and the text form of the addresses
+ * streams report.
  */
 public final class Addresses {
   public static final String IPV4_ANY = "0.0.0.0";
   public static final String IPV6_ANY = "::";
 
-  private Addresses() {
-  }
+  private Addresses() {}
 
   /**
-   * Parses four decimal numbers 0..255 separated by dots; leading zeros are refused because
-   * other parsers read them as octal.
+   * Parses four decimal numbers 0..255 separated by dots; leading zeros are refused because other
+   * parsers read them as octal.
    */
   public static InetAddress parseIpv4(String host, String what) {
     if (host == null) {
@@ -58,8 +57,11 @@ public final class Addresses {
         digits = 0;
         value = -1;
       } else if (c == ':') {
-        throw badQuad(host, what, "it contains ':'; an IPv6 address goes to makeIpv6TcpServer or"
-            + " connectToIpv6TcpServer");
+        throw badQuad(
+            host,
+            what,
+            "it contains ':'; an IPv6 address goes to makeIpv6TcpServer or"
+                + " connectToIpv6TcpServer");
       } else {
         throw badQuad(host, what, "it contains '" + c + "'");
       }
@@ -79,8 +81,8 @@ public final class Addresses {
   }
 
   private static IllegalArgumentException badQuad(String host, String what, String why) {
-    return new IllegalArgumentException(what + " must be a dotted quad such as 127.0.0.1, was \""
-        + host + "\": " + why);
+    return new IllegalArgumentException(
+        what + " must be a dotted quad such as 127.0.0.1, was \"" + host + "\": " + why);
   }
 
   public static boolean isIpv4(String host) {
@@ -96,11 +98,11 @@ public final class Addresses {
    * Parses an IPv6 literal in the text forms of RFC 4291 section 2.2: eight groups of one to four
    * hex digits separated by colons, at most one {@code ::} standing for one or more groups of
    * zeros, the last 32 bits optionally a strict dotted quad ({@code ::ffff:127.0.0.1}), and an
-   * optional zone after {@code %} (RFC 4007): an interface name or a positive index of an
-   * interface that exists here. No brackets, no port, no host names.
+   * optional zone after {@code %} (RFC 4007): an interface name or a positive index of an interface
+   * that exists here. No brackets, no port, no host names.
    *
-   * @return always an {@link Inet6Address}, IPv4-mapped ones included (which
-   *     {@code InetAddress.getByAddress} would turn into an {@link Inet4Address})
+   * @return always an {@link Inet6Address}, IPv4-mapped ones included (which {@code
+   *     InetAddress.getByAddress} would turn into an {@link Inet4Address})
    */
   public static Inet6Address parseIpv6(String host, String what) {
     if (host == null) {
@@ -115,8 +117,12 @@ public final class Addresses {
       throw badIpv6(host, what, "brackets are not part of an address (write ::1, not [::1])");
     }
     if (isIpv4(address)) {
-      throw badIpv6(host, what, "it is an IPv4 address; use makeIpv4TcpServer or"
-          + " connectToIpv4TcpServer, or write it IPv4-mapped as ::ffff:" + address);
+      throw badIpv6(
+          host,
+          what,
+          "it is an IPv4 address; use makeIpv4TcpServer or"
+              + " connectToIpv4TcpServer, or write it IPv4-mapped as ::ffff:"
+              + address);
     }
     byte[] bytes = ipv6Bytes(host, address, what);
     if (percent < 0) {
@@ -129,28 +135,42 @@ public final class Addresses {
     for (int i = 0; i < address.length(); i++) {
       char c = address.charAt(i);
       if (!(c == ':' || c == '.' || Character.digit(c, 16) >= 0 && c < 128)) {
-        throw badIpv6(host, what, "it contains '" + c + "'"
-            + (Character.isLetter(c) ? " (host names are not resolved)" : ""));
+        throw badIpv6(
+            host,
+            what,
+            "it contains '"
+                + c
+                + "'"
+                + (Character.isLetter(c) ? " (host names are not resolved)" : ""));
       }
     }
     int gap = address.indexOf("::");
     if (gap >= 0 && address.indexOf("::", gap + 1) >= 0) {
-      throw badIpv6(host, what, address.contains(":::") ? "it contains ':::'"
-          : "it has more than one '::'");
+      throw badIpv6(
+          host, what, address.contains(":::") ? "it contains ':::'" : "it has more than one '::'");
     }
     String[] head = groups(host, gap < 0 ? address : address.substring(0, gap), what);
     String[] tail = gap < 0 ? new String[0] : groups(host, address.substring(gap + 2), what);
-    String last = tail.length > 0 ? tail[tail.length - 1]
-        : gap < 0 && head.length > 0 ? head[head.length - 1] : null;
+    String last =
+        tail.length > 0
+            ? tail[tail.length - 1]
+            : gap < 0 && head.length > 0 ? head[head.length - 1] : null;
     boolean quad = last != null && last.indexOf('.') >= 0;
     int units = head.length + tail.length + (quad ? 1 : 0);
     if (gap < 0 && units != 8) {
-      throw badIpv6(host, what, "it has " + units + " groups of 16 bits, not eight"
-          + (units < 8 ? ", and no '::' to stand for the others" : ""));
+      throw badIpv6(
+          host,
+          what,
+          "it has "
+              + units
+              + " groups of 16 bits, not eight"
+              + (units < 8 ? ", and no '::' to stand for the others" : ""));
     }
     if (gap >= 0 && units > 7) {
-      throw badIpv6(host, what, "'::' must stand for at least one group, but the others are "
-          + units + " already");
+      throw badIpv6(
+          host,
+          what,
+          "'::' must stand for at least one group, but the others are " + units + " already");
     }
     byte[] bytes = new byte[16];
     int at = 0;
@@ -172,15 +192,19 @@ public final class Addresses {
     String[] groups = side.split(":", -1);
     for (String g : groups) {
       if (g.isEmpty()) {
-        throw badIpv6(host, what, side.startsWith(":") ? "it starts with a single ':'"
-            : side.endsWith(":") ? "it ends with a single ':'" : "a group is empty");
+        throw badIpv6(
+            host,
+            what,
+            side.startsWith(":")
+                ? "it starts with a single ':'"
+                : side.endsWith(":") ? "it ends with a single ':'" : "a group is empty");
       }
     }
     return groups;
   }
 
-  private static int put(byte[] bytes, int at, String group, boolean mayBeQuad, String host,
-                         String what) {
+  private static int put(
+      byte[] bytes, int at, String group, boolean mayBeQuad, String host, String what) {
     if (group.indexOf('.') >= 0) {
       if (!mayBeQuad) {
         throw badIpv6(host, what, "a dotted quad (\"" + group + "\") may only be the last 32 bits");
@@ -210,8 +234,12 @@ public final class Addresses {
     }
     for (int i = 0; i < zone.length(); i++) {
       char c = zone.charAt(i);
-      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-          || c == '.' || c == '-' || c == '_')) {
+      if (!(c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
+          || c == '.'
+          || c == '-'
+          || c == '_')) {
         throw badIpv6(host, what, "the zone \"" + zone + "\" contains '" + c + "'");
       }
     }
@@ -244,8 +272,8 @@ public final class Addresses {
   }
 
   private static IllegalArgumentException badIpv6(String host, String what, String why) {
-    return new IllegalArgumentException(what + " must be an IPv6 address such as ::1, was \""
-        + host + "\": " + why);
+    return new IllegalArgumentException(
+        what + " must be an IPv6 address such as ::1, was \"" + host + "\": " + why);
   }
 
   /** The IPv6 wildcard address, {@code ::}. */
@@ -276,8 +304,8 @@ public final class Addresses {
   }
 
   /**
-   * An IPv6 stream's address as text: the RFC 5952 form of an IPv6 address, an IPv4 one (which
-   * Java and Netty make of an IPv4-mapped address) as IPv4-mapped ({@code ::ffff:127.0.0.1}).
+   * An IPv6 stream's address as text: the RFC 5952 form of an IPv6 address, an IPv4 one (which Java
+   * and Netty make of an IPv4-mapped address) as IPv4-mapped ({@code ::ffff:127.0.0.1}).
    */
   public static String ipv6HostAddress(InetSocketAddress address) {
     return ipv6Text(address.getAddress());
@@ -285,8 +313,8 @@ public final class Addresses {
 
   /**
    * The RFC 5952 text of an address: lower-case hex without leading zeros, the longest run of two
-   * or more zero groups (the first of equal ones) as {@code ::}, an IPv4-mapped address as
-   * {@code ::ffff:} and a dotted quad, and a zone as the interface's name where it has one.
+   * or more zero groups (the first of equal ones) as {@code ::}, an IPv4-mapped address as {@code
+   * ::ffff:} and a dotted quad, and a zone as the interface's name where it has one.
    */
   public static String ipv6Text(InetAddress ip) {
     byte[] b = ip.getAddress();
@@ -295,8 +323,14 @@ public final class Addresses {
     }
     StringBuilder s = new StringBuilder(46);
     if (isMapped(b)) {
-      s.append("::ffff:").append(b[12] & 0xff).append('.').append(b[13] & 0xff).append('.')
-          .append(b[14] & 0xff).append('.').append(b[15] & 0xff);
+      s.append("::ffff:")
+          .append(b[12] & 0xff)
+          .append('.')
+          .append(b[13] & 0xff)
+          .append('.')
+          .append(b[14] & 0xff)
+          .append('.')
+          .append(b[15] & 0xff);
     } else {
       int bestStart = -1;
       int bestLength = 1;

@@ -32,28 +32,33 @@ import java.util.function.BooleanSupplier;
  * An event loop with no thread of its own: its owner, the thread that made it, runs its I/O and
  * tasks inside its own calls into bbipc, and waits in the transport's own wait.
  *
- * <p>Netty's {@code ManualIoEventLoop} fixes its owner for good; this loop lets a closer take
- * over once the owner has ended without closing, so that the descriptors are still released.
- * Only one thread ever runs it at a time: the owner, or after the owner's death the closer.
+ * <p>Netty's {@code ManualIoEventLoop} fixes its owner for good; this loop lets a closer take over
+ * once the owner has ended without closing, so that the descriptors are still released. Only one
+ * thread ever runs it at a time: the owner, or after the owner's death the closer.
  */
 final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements IoEventLoop {
   private static final int STARTED = 0;
   private static final int SHUTTING_DOWN = 1;
   private static final int TERMINATED = 2;
+
   /** How long one loop blocks while its owner has other loops to run too. */
   private static final long SLICE_NANOS = 1_000_000;
+
   /**
    * The loops each thread owns: a waiting owner runs all of them, so that two caller-driven
    * runtimes on one thread (a client and a server, say) never wait for each other.
    */
   private static final ThreadLocal<java.util.List<CallerDrivenLoop>> OWNED =
       ThreadLocal.withInitial(java.util.ArrayList::new);
+
   /** How many queued tasks one run takes on at most. */
   private static final int TASK_BUDGET = 4096;
 
   private final IoHandler handler;
+
   /** io_uring hands queued submissions to the kernel only when its handler runs. */
   private final boolean submitsOnlyWhenRun;
+
   private final long busyPollNanos;
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final Promise<Void> termination = new DefaultPromise<>(GlobalEventExecutor.INSTANCE);
@@ -61,16 +66,21 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
   private final IoHandlerContext nonBlocking = new Context(false);
   private final IoHandlerContext blocking = new Context(true);
   private volatile Thread owner;
+
   /** Set by {@link #wakeup()} from another thread; a busy-polling owner stops at it. */
   private volatile boolean wakeRequested;
+
   /** True while the owner runs the handler or tasks: a nested run would corrupt the handler. */
   private boolean running;
+
   /** Deadline of the blocking run under way, for the handler's context. */
   private long blockingDeadline;
+
   /** Wakes a blocked owner when it is interrupted (a native wait does not notice interrupts). */
   private InterruptHook interruptHook;
+
   /** Runs after every wait: a runtime closed by another thread is finished by the woken owner. */
-  private Runnable afterWait = () -> { };
+  private Runnable afterWait = () -> {};
 
   CallerDrivenLoop(IoHandlerFactory factory, boolean submitsOnlyWhenRun, long busyPollNanos) {
     this.owner = Thread.currentThread();
@@ -108,13 +118,23 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     Thread t = Thread.currentThread();
     Thread o = owner;
     if (t != o) {
-      throw new IllegalStateException(what + " belongs to a caller-driven runtime owned by thread \""
-          + o.getName() + "\" (id " + o.getId() + "); only that thread may use it, and this is \""
-          + t.getName() + "\" (id " + t.getId() + ")");
+      throw new IllegalStateException(
+          what
+              + " belongs to a caller-driven runtime owned by thread \""
+              + o.getName()
+              + "\" (id "
+              + o.getId()
+              + "); only that thread may use it, and this is \""
+              + t.getName()
+              + "\" (id "
+              + t.getId()
+              + ")");
     }
   }
 
-  /** Owner, on entering bbipc: runs what other threads queued (a close, say) before anything else. */
+  /**
+   * Owner, on entering bbipc: runs what other threads queued (a close, say) before anything else.
+   */
   void enter() {
     if (!running && (!tasks.isEmpty() || state.get() != STARTED)) {
       runNow();
@@ -123,7 +143,9 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
 
   // ---------------------------------------------------------------- running
 
-  /** Owner: takes in what the kernel holds and runs due tasks, without blocking; 0 means nothing. */
+  /**
+   * Owner: takes in what the kernel holds and runs due tasks, without blocking; 0 means nothing.
+   */
   int runNow() {
     if (running) {
       return 0;
@@ -137,8 +159,8 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
   }
 
   /**
-   * Owner: {@link #runNow()}, and the same for every other loop this thread owns, so that a
-   * thread with two caller-driven runtimes (a client and a server) moves both in every call.
+   * Owner: {@link #runNow()}, and the same for every other loop this thread owns, so that a thread
+   * with two caller-driven runtimes (a client and a server) moves both in every call.
    */
   int runNowWithOthers() {
     int done = runNow();
@@ -170,8 +192,9 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
    */
   int await(long deadline, BooleanSupplier done) {
     if (running) {
-      throw new IllegalStateException("a wait inside a handler or whenReady continuation that a "
-          + "caller-driven runtime is running would stall it; use whenReady or Timeout.IMMEDIATE there");
+      throw new IllegalStateException(
+          "a wait inside a handler or whenReady continuation that a "
+              + "caller-driven runtime is running would stall it; use whenReady or Timeout.IMMEDIATE there");
     }
     Thread me = Thread.currentThread();
     if (busyPollNanos > 0) {
@@ -448,7 +471,11 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
 
   @Override
   public String toString() {
-    return "CallerDrivenLoop[" + handler.getClass().getSimpleName() + ", owner " + owner.getName() + "]";
+    return "CallerDrivenLoop["
+        + handler.getClass().getSimpleName()
+        + ", owner "
+        + owner.getName()
+        + "]";
   }
 
   private final class Context implements IoHandlerContext {
@@ -462,7 +489,10 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     public boolean canBlock() {
       // an interrupt makes NIO return from select; saying "cannot block" then keeps Netty from
       // clearing the interrupt flag the caller must still see
-      return mayBlock && tasks.isEmpty() && !hasScheduledTasks() && !wakeRequested
+      return mayBlock
+          && tasks.isEmpty()
+          && !hasScheduledTasks()
+          && !wakeRequested
           && !Thread.currentThread().isInterrupted();
     }
 
@@ -471,9 +501,12 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
       if (!mayBlock) {
         return 0;
       }
-      long untilDeadline = blockingDeadline == Long.MAX_VALUE ? Long.MAX_VALUE
-          : Math.max(0, blockingDeadline - System.nanoTime());
-      return Math.min(untilDeadline, CallerDrivenLoop.this.delayNanos(currentTimeNanos, untilDeadline));
+      long untilDeadline =
+          blockingDeadline == Long.MAX_VALUE
+              ? Long.MAX_VALUE
+              : Math.max(0, blockingDeadline - System.nanoTime());
+      return Math.min(
+          untilDeadline, CallerDrivenLoop.this.delayNanos(currentTimeNanos, untilDeadline));
     }
 
     @Override
@@ -493,8 +526,8 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
   }
 
   /**
-   * A channel that exists only for its interrupt hook: {@code begin()} makes the JDK call
-   * {@link #implCloseChannel()} when the thread is interrupted, which wakes the native wait.
+   * A channel that exists only for its interrupt hook: {@code begin()} makes the JDK call {@link
+   * #implCloseChannel()} when the thread is interrupted, which wakes the native wait.
    */
   private final class InterruptHook extends AbstractInterruptibleChannel {
     void enter() {

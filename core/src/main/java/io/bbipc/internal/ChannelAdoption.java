@@ -11,16 +11,15 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * Streams of channels an application made and configured itself ({@code NettyIpc.adopt}):
- * bbipc adds its handler and nothing else, and the runtime tracks the stream for its close.
+ * Streams of channels an application made and configured itself ({@code NettyIpc.adopt}): bbipc
+ * adds its handler and nothing else, and the runtime tracks the stream for its close.
  */
 public final class ChannelAdoption {
-  private ChannelAdoption() {
-  }
+  private ChannelAdoption() {}
 
   /**
-   * Makes a stream of an application's own registered channel: a TCP stream when its addresses
-   * are IP addresses (IPv6 when they are IPv6 ones), a local stream when they are paths.
+   * Makes a stream of an application's own registered channel: a TCP stream when its addresses are
+   * IP addresses (IPv6 when they are IPv6 ones), a local stream when they are paths.
    *
    * @param runtime the runtime the stream belongs to, on the channel's event loop group
    * @param ch a registered stream channel that is not yet a bbipc stream
@@ -40,8 +39,11 @@ public final class ChannelAdoption {
     }
     CallerDrivenLoop loop = runtime.loop();
     if (loop != null && ch.eventLoop() != loop) {
-      throw new IllegalArgumentException("channel " + ch + " runs on another event loop than this"
-          + " caller-driven runtime's; register it with the runtime's eventLoopGroup() first");
+      throw new IllegalArgumentException(
+          "channel "
+              + ch
+              + " runs on another event loop than this"
+              + " caller-driven runtime's; register it with the runtime's eventLoopGroup() first");
     }
     runtime.enter(runtime);
     runtime.checkOpen();
@@ -49,13 +51,17 @@ public final class ChannelAdoption {
     SocketAddress local = ch.localAddress();
     RealStream stream;
     // a channel still connecting has no addresses yet: its class tells TCP from local
-    if (ch instanceof SocketChannel || remote instanceof InetSocketAddress
+    if (ch instanceof SocketChannel
+        || remote instanceof InetSocketAddress
         || local instanceof InetSocketAddress) {
-      stream = Addresses.isIpv6(remote != null ? remote : local) ? RealIpv6TcpStream.adopted(runtime, ch)
-          : RealIpv4TcpStream.adopted(runtime, ch);
+      stream =
+          Addresses.isIpv6(remote != null ? remote : local)
+              ? RealIpv6TcpStream.adopted(runtime, ch)
+              : RealIpv4TcpStream.adopted(runtime, ch);
     } else {
       Path path = SocketFiles.pathOf(remote);
-      stream = RealLocalStream.adopted(runtime, ch, path != null ? path : SocketFiles.pathOf(local));
+      stream =
+          RealLocalStream.adopted(runtime, ch, path != null ? path : SocketFiles.pathOf(local));
     }
     runtime.track(stream);
     return stream;

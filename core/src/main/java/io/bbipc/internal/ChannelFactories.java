@@ -22,8 +22,7 @@ final class ChannelFactories {
         }
       };
 
-  private ChannelFactories() {
-  }
+  private ChannelFactories() {}
 
   @SuppressWarnings("unchecked")
   static <C extends Channel> ChannelFactory<C> of(Class<C> type) {
@@ -35,8 +34,8 @@ final class ChannelFactories {
     try {
       constructor = type.getConstructor();
     } catch (NoSuchMethodException e) {
-      throw new IllegalArgumentException("channel class " + type.getName()
-          + " has no public no-argument constructor", e);
+      throw new IllegalArgumentException(
+          "channel class " + type.getName() + " has no public no-argument constructor", e);
     }
     return () -> {
       try {

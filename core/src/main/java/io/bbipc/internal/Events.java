@@ -9,6 +9,7 @@ import java.util.Set;
 /** Event sets as bit masks, so the event loop and pollers compare them without allocating. */
 final class Events {
   private static final SocketEvent[] ALL = SocketEvent.values();
+
   /** Immutable sets for every mask, so returning a result never allocates. */
   private static final List<Set<SocketEvent>> SETS;
 
@@ -35,11 +36,15 @@ final class Events {
   static final int REMOTE_DISCONNECTED = bit(SocketEvent.REMOTE_DISCONNECTED);
 
   static final int SERVER_EVENTS = CONNECTION_AVAILABLE;
-  static final int STREAM_EVENTS = DETERMINED | CONNECTION_SUCCEEDED | CONNECTION_FAILED
-      | DATA_AVAILABLE | READY_TO_WRITE | REMOTE_DISCONNECTED;
+  static final int STREAM_EVENTS =
+      DETERMINED
+          | CONNECTION_SUCCEEDED
+          | CONNECTION_FAILED
+          | DATA_AVAILABLE
+          | READY_TO_WRITE
+          | REMOTE_DISCONNECTED;
 
-  private Events() {
-  }
+  private Events() {}
 
   static int bit(SocketEvent event) {
     return 1 << event.ordinal();
@@ -55,8 +60,8 @@ final class Events {
       throw new NullPointerException("events");
     }
     if (events.isEmpty()) {
-      throw new IllegalArgumentException("the event set is empty; name at least one of "
-          + toSet(supported));
+      throw new IllegalArgumentException(
+          "the event set is empty; name at least one of " + toSet(supported));
     }
     int mask = 0;
     for (SocketEvent e : events) {
@@ -65,8 +70,8 @@ final class Events {
       }
       int b = bit(e);
       if ((supported & b) == 0) {
-        throw new IllegalArgumentException("event " + e + " is not supported by " + socket
-            + "; it supports " + toSet(supported));
+        throw new IllegalArgumentException(
+            "event " + e + " is not supported by " + socket + "; it supports " + toSet(supported));
       }
       mask |= b;
     }
@@ -80,8 +85,13 @@ final class Events {
     }
     int b = bit(event);
     if ((supported & b) == 0) {
-      throw new IllegalArgumentException("event " + event + " is not supported by " + socket
-          + "; it supports " + toSet(supported));
+      throw new IllegalArgumentException(
+          "event "
+              + event
+              + " is not supported by "
+              + socket
+              + "; it supports "
+              + toSet(supported));
     }
     return b;
   }

@@ -17,15 +17,19 @@ import java.util.Iterator;
 final class InboundBuffer {
   /** Room for small chunks to be gathered in, so no chunk is much bigger than its bytes. */
   private static final int COMPACT_CAPACITY = 4096;
+
   private final ArrayDeque<ByteBuf> chunks = new ArrayDeque<>();
   private volatile int readable;
+
   /** Bytes taken by reads (not peeks) since the stream began; written under the monitor. */
   private volatile long consumed;
+
   private boolean released;
+
   /**
-   * The buffer small chunks are gathered in: one bbipc allocated itself, and only while it is
-   * the last chunk. A chunk a pipeline handler passed on may be read-only or share its memory
-   * with another buffer, so bytes are never appended to one of those.
+   * The buffer small chunks are gathered in: one bbipc allocated itself, and only while it is the
+   * last chunk. A chunk a pipeline handler passed on may be read-only or share its memory with
+   * another buffer, so bytes are never appended to one of those.
    */
   private ByteBuf gathering;
 

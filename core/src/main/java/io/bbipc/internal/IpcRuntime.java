@@ -2,9 +2,9 @@ package io.bbipc.internal;
 
 import io.bbipc.IpcException;
 import io.bbipc.IpcStats;
+import io.bbipc.Poller;
 import io.bbipc.ServerStats;
 import io.bbipc.StreamStats;
-import io.bbipc.Poller;
 import io.bbipc.spi.TransportProvider;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelPipeline;
@@ -23,12 +23,13 @@ import java.util.function.Consumer;
  * One event loop group and transport, the settings its sockets share, and the registry of the
  * sockets and pollers handed out on it, so that {@link #close()} closes them; for a caller-driven
  * runtime, also the entry of every call (the owner check, the loop run in the owner's calls).
- * {@link SocketMaker} makes its sockets, {@link ChannelAdoption} adopts applications' channels;
- * the public {@code Ipc} class is a thin face over these.
+ * {@link SocketMaker} makes its sockets, {@link ChannelAdoption} adopts applications' channels; the
+ * public {@code Ipc} class is a thin face over these.
  */
 public final class IpcRuntime {
   /** How long {@link #close()} lets streams deliver what was written before the loops stop. */
   private static final long CLOSE_FLUSH_MILLIS = 2000;
+
   /** How often a caller-driven runtime checks whether its owner has ended without closing it. */
   private static final long ORPHAN_CHECK_MILLIS = 1000;
 
@@ -44,23 +45,40 @@ public final class IpcRuntime {
   private final Set<AbstractSocket> sockets = ConcurrentHashMap.newKeySet();
   private final Set<RealPoller> pollers = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
+
   /** The loop of a caller-driven runtime, run by its owner; null for a runtime with threads. */
   private final CallerDrivenLoop loop;
+
   /** The close futures of a closing caller-driven runtime's streams, which its owner waits for. */
   private volatile List<ChannelFuture> closing = List.of();
-  /** Set while a caller-driven owner closes the whole runtime: sockets then do not settle one by one. */
+
+  /**
+   * Set while a caller-driven owner closes the whole runtime: sockets then do not settle one by
+   * one.
+   */
   private boolean closingAll;
-  /** Set while a caller-driven owner settles the runtime's close, whose own waits end here again. */
+
+  /**
+   * Set while a caller-driven owner settles the runtime's close, whose own waits end here again.
+   */
   private boolean settling;
+
   /** What closed sockets moved, kept for {@link #stats()}; written under this runtime's monitor. */
   private StreamStats closedStreams = StreamStats.ZERO;
+
   private ServerStats closedServers = ServerStats.ZERO;
+
   /** Checks whether a caller-driven runtime's owner has ended without closing it. */
   private volatile io.netty.util.concurrent.ScheduledFuture<?> orphanWatch;
 
-  private IpcRuntime(TransportProvider transport, EventLoopGroup group, boolean ownsGroup,
-                     int inboundBufferLimit, int outboundBufferLimit,
-                     Consumer<ChannelPipeline> pipeline, int connectTimeoutMillis) {
+  private IpcRuntime(
+      TransportProvider transport,
+      EventLoopGroup group,
+      boolean ownsGroup,
+      int inboundBufferLimit,
+      int outboundBufferLimit,
+      Consumer<ChannelPipeline> pipeline,
+      int connectTimeoutMillis) {
     this.transport = transport;
     this.group = group;
     this.loop = group instanceof CallerDrivenLoop ? (CallerDrivenLoop) group : null;
@@ -72,21 +90,44 @@ public final class IpcRuntime {
   }
 
   /** A runtime with its own event loop group of daemon threads. */
-  public static IpcRuntime create(TransportProvider transport, int ioThreads,
-                                  int inboundBufferLimit, int outboundBufferLimit,
-                                  Consumer<ChannelPipeline> pipeline, int connectTimeoutMillis) {
-    EventLoopGroup group = new MultiThreadIoEventLoopGroup(ioThreads,
-        new DefaultThreadFactory("bbipc-" + transport.name(), true), transport.ioHandlerFactory());
-    return new IpcRuntime(transport, group, true, inboundBufferLimit, outboundBufferLimit,
-        pipeline, connectTimeoutMillis);
+  public static IpcRuntime create(
+      TransportProvider transport,
+      int ioThreads,
+      int inboundBufferLimit,
+      int outboundBufferLimit,
+      Consumer<ChannelPipeline> pipeline,
+      int connectTimeoutMillis) {
+    EventLoopGroup group =
+        new MultiThreadIoEventLoopGroup(
+            ioThreads,
+            new DefaultThreadFactory("bbipc-" + transport.name(), true),
+            transport.ioHandlerFactory());
+    return new IpcRuntime(
+        transport,
+        group,
+        true,
+        inboundBufferLimit,
+        outboundBufferLimit,
+        pipeline,
+        connectTimeoutMillis);
   }
 
   /** A runtime on an application's group, which {@link #close()} leaves running. */
-  public static IpcRuntime borrow(TransportProvider transport, EventLoopGroup group,
-                                  int inboundBufferLimit, int outboundBufferLimit,
-                                  Consumer<ChannelPipeline> pipeline, int connectTimeoutMillis) {
-    return new IpcRuntime(transport, group, false, inboundBufferLimit, outboundBufferLimit,
-        pipeline, connectTimeoutMillis);
+  public static IpcRuntime borrow(
+      TransportProvider transport,
+      EventLoopGroup group,
+      int inboundBufferLimit,
+      int outboundBufferLimit,
+      Consumer<ChannelPipeline> pipeline,
+      int connectTimeoutMillis) {
+    return new IpcRuntime(
+        transport,
+        group,
+        false,
+        inboundBufferLimit,
+        outboundBufferLimit,
+        pipeline,
+        connectTimeoutMillis);
   }
 
   /**
@@ -94,16 +135,34 @@ public final class IpcRuntime {
    *
    * @param busyPollNanos how long a waiting owner polls without blocking before it blocks
    */
-  public static IpcRuntime createCallerDriven(TransportProvider transport, long busyPollNanos,
-                                              int inboundBufferLimit, int outboundBufferLimit,
-                                              Consumer<ChannelPipeline> pipeline, int connectTimeoutMillis) {
-    CallerDrivenLoop loop = new CallerDrivenLoop(transport.callerDrivenIoHandlerFactory(),
-        transport.submitsOnlyWhenRun(), busyPollNanos);
-    IpcRuntime runtime = new IpcRuntime(transport, loop, true, inboundBufferLimit, outboundBufferLimit,
-        pipeline, connectTimeoutMillis);
+  public static IpcRuntime createCallerDriven(
+      TransportProvider transport,
+      long busyPollNanos,
+      int inboundBufferLimit,
+      int outboundBufferLimit,
+      Consumer<ChannelPipeline> pipeline,
+      int connectTimeoutMillis) {
+    CallerDrivenLoop loop =
+        new CallerDrivenLoop(
+            transport.callerDrivenIoHandlerFactory(),
+            transport.submitsOnlyWhenRun(),
+            busyPollNanos);
+    IpcRuntime runtime =
+        new IpcRuntime(
+            transport,
+            loop,
+            true,
+            inboundBufferLimit,
+            outboundBufferLimit,
+            pipeline,
+            connectTimeoutMillis);
     loop.afterWait(runtime::settleIfClosed);
-    runtime.orphanWatch = io.netty.util.concurrent.GlobalEventExecutor.INSTANCE.scheduleAtFixedRate(
-        runtime::closeIfOrphaned, ORPHAN_CHECK_MILLIS, ORPHAN_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+    runtime.orphanWatch =
+        io.netty.util.concurrent.GlobalEventExecutor.INSTANCE.scheduleAtFixedRate(
+            runtime::closeIfOrphaned,
+            ORPHAN_CHECK_MILLIS,
+            ORPHAN_CHECK_MILLIS,
+            TimeUnit.MILLISECONDS);
     return runtime;
   }
 
@@ -122,8 +181,8 @@ public final class IpcRuntime {
   }
 
   /**
-   * Where every call that uses this runtime's sockets or pollers begins: a caller-driven
-   * runtime checks that its owner calls, and runs what other threads queued for it (a close).
+   * Where every call that uses this runtime's sockets or pollers begins: a caller-driven runtime
+   * checks that its owner calls, and runs what other threads queued for it (a close).
    *
    * @param what the object called, named in the owner error
    */
@@ -155,7 +214,9 @@ public final class IpcRuntime {
     return l != null && l.mayRun() ? l.runNowWithOthers() : 0;
   }
 
-  /** Owner, after a write: hands queued writes to the kernel where the transport waits for a run. */
+  /**
+   * Owner, after a write: hands queued writes to the kernel where the transport waits for a run.
+   */
   void submitWrites() {
     CallerDrivenLoop l = loop;
     if (l != null) {
@@ -164,8 +225,8 @@ public final class IpcRuntime {
   }
 
   /**
-   * Waits for a future of this runtime's channels, not letting an interrupt cut the wait short;
-   * a caller-driven owner runs the loop meanwhile, since nothing else would.
+   * Waits for a future of this runtime's channels, not letting an interrupt cut the wait short; a
+   * caller-driven owner runs the loop meanwhile, since nothing else would.
    *
    * @return whether it completed in time
    */
@@ -191,9 +252,9 @@ public final class IpcRuntime {
   }
 
   /**
-   * Called after a socket's {@code closeOnce}: a caller-driven owner closes its descriptor
-   * before {@code close()} returns, letting a stream deliver what was written for a bounded
-   * time first; other threads leave that to the owner's next call.
+   * Called after a socket's {@code closeOnce}: a caller-driven owner closes its descriptor before
+   * {@code close()} returns, letting a stream deliver what was written for a bounded time first;
+   * other threads leave that to the owner's next call.
    */
   void settleClose(AbstractSocket socket) {
     CallerDrivenLoop l = loop;
@@ -287,8 +348,18 @@ public final class IpcRuntime {
         // what a closed socket moved stays in the runtime's sums; what it held does not
         if (socket instanceof RealStream) {
           StreamStats s = ((RealStream) socket).stats();
-          closedStreams = closedStreams.plus(new StreamStats(s.bytesRead(), s.bytesReceived(),
-              s.bytesWritten(), s.bytesWritten(), 0, 0, s.readPauses(), s.readPaused(), s.shortWrites()));
+          closedStreams =
+              closedStreams.plus(
+                  new StreamStats(
+                      s.bytesRead(),
+                      s.bytesReceived(),
+                      s.bytesWritten(),
+                      s.bytesWritten(),
+                      0,
+                      0,
+                      s.readPauses(),
+                      s.readPaused(),
+                      s.shortWrites()));
         } else if (socket instanceof RealServer) {
           ServerStats s = ((RealServer<?>) socket).stats();
           closedServers = closedServers.plus(new ServerStats(s.accepted(), 0, s.refused()));
@@ -433,8 +504,8 @@ public final class IpcRuntime {
   }
 
   /**
-   * Runs once a second for a caller-driven runtime: once its owner has ended without closing
-   * it, a short-lived thread takes the loop over and closes it, so no descriptor is left behind.
+   * Runs once a second for a caller-driven runtime: once its owner has ended without closing it, a
+   * short-lived thread takes the loop over and closes it, so no descriptor is left behind.
    */
   private void closeIfOrphaned() {
     if (loop.isTerminated()) {
@@ -449,15 +520,18 @@ public final class IpcRuntime {
       // no other thread can run this loop (io_uring): its descriptors stay until the JVM exits
       return;
     }
-    Thread closer = new Thread(() -> {
-      if (loop.takeOverFromDeadOwner()) {
-        if (closed.get()) {
-          settleAndStop();
-        } else {
-          close();
-        }
-      }
-    }, "bbipc-orphan-closer");
+    Thread closer =
+        new Thread(
+            () -> {
+              if (loop.takeOverFromDeadOwner()) {
+                if (closed.get()) {
+                  settleAndStop();
+                } else {
+                  close();
+                }
+              }
+            },
+            "bbipc-orphan-closer");
     closer.setDaemon(true);
     closer.start();
   }
@@ -470,10 +544,14 @@ public final class IpcRuntime {
 
   void checkHalfClosurePossible(String what, boolean halfClosure) throws IpcException {
     if (halfClosure && !transport.localHalfClosure()) {
-      throw new IpcException("cannot " + what + " with half-closure: transport " + transport.name()
-          + " closes a local stream at its peer's end-of-stream (Netty honours ALLOW_HALF_CLOSURE"
-          + " only on its TCP channels there); use epoll, kqueue or nio, or TCP", null);
+      throw new IpcException(
+          "cannot "
+              + what
+              + " with half-closure: transport "
+              + transport.name()
+              + " closes a local stream at its peer's end-of-stream (Netty honours ALLOW_HALF_CLOSURE"
+              + " only on its TCP channels there); use epoll, kqueue or nio, or TCP",
+          null);
     }
   }
-
 }

@@ -29,11 +29,11 @@ import java.nio.channels.SocketChannel;
 import java.util.Map;
 
 /**
- * A Unix domain stream on Netty's NIO event loop that keeps sending after its peer's
- * end-of-stream when half-closure is allowed.
+ * A Unix domain stream on Netty's NIO event loop that keeps sending after its peer's end-of-stream
+ * when half-closure is allowed.
  *
- * <p>Netty's own {@code NioDomainSocketChannel} (4.2.18, and 4.2.20 still) has the option, but
- * its read loop honours it only for a TCP config ({@code SocketChannelConfig}): at the peer's
+ * <p>Netty's own {@code NioDomainSocketChannel} (4.2.18, and 4.2.20 still) has the option, but its
+ * read loop honours it only for a TCP config ({@code SocketChannelConfig}): at the peer's
  * end-of-stream it closes the channel and drops what was accepted and not yet sent. Here the read
  * that meets end-of-stream ends the input instead and tells the pipeline once that read is done.
  */
@@ -87,11 +87,13 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
     if (read < 0 && config.isAllowHalfClosure() && !inputShutdown) {
       endInput();
       // after this read's channelRead and channelReadComplete, as Netty's TCP channels order it
-      eventLoop().execute(() -> {
-        if (isOpen()) {
-          pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
-        }
-      });
+      eventLoop()
+          .execute(
+              () -> {
+                if (isOpen()) {
+                  pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+                }
+              });
       return 0;
     }
     return read;
@@ -140,8 +142,8 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
         spins -= doWrite0(in);
         continue;
       }
-      long written = count == 1 ? javaChannel().write(buffers[0])
-          : javaChannel().write(buffers, 0, count);
+      long written =
+          count == 1 ? javaChannel().write(buffers[0]) : javaChannel().write(buffers, 0, count);
       if (written <= 0) {
         incompleteWrite(true);
         return;
@@ -265,10 +267,11 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
   @Override
   public ChannelFuture shutdownInput(ChannelPromise promise) {
-    onLoop(() -> {
-      endInput();
-      promise.trySuccess();
-    });
+    onLoop(
+        () -> {
+          endInput();
+          promise.trySuccess();
+        });
     return promise;
   }
 
@@ -279,17 +282,19 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
   @Override
   public ChannelFuture shutdown(ChannelPromise promise) {
-    onLoop(() -> {
-      ChannelFuture output = shutdownOutput();
-      output.addListener(done -> {
-        endInput();
-        if (done.isSuccess()) {
-          promise.trySuccess();
-        } else {
-          promise.tryFailure(done.cause());
-        }
-      });
-    });
+    onLoop(
+        () -> {
+          ChannelFuture output = shutdownOutput();
+          output.addListener(
+              done -> {
+                endInput();
+                if (done.isSuccess()) {
+                  promise.trySuccess();
+                } else {
+                  promise.tryFailure(done.cause());
+                }
+              });
+        });
     return promise;
   }
 
@@ -305,6 +310,7 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
   private final class Config extends DefaultChannelConfig implements DuplexChannelConfig {
     private final SocketChannel socket;
     private volatile boolean allowHalfClosure;
+
     /** What one gathering write offers: twice the send buffer, as Netty's channels start. */
     private final int maxBytesPerWrite;
 
@@ -327,8 +333,11 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
     @Override
     public Map<ChannelOption<?>, Object> getOptions() {
-      return getOptions(super.getOptions(), ChannelOption.ALLOW_HALF_CLOSURE,
-          ChannelOption.SO_SNDBUF, ChannelOption.SO_RCVBUF);
+      return getOptions(
+          super.getOptions(),
+          ChannelOption.ALLOW_HALF_CLOSURE,
+          ChannelOption.SO_SNDBUF,
+          ChannelOption.SO_RCVBUF);
     }
 
     @SuppressWarnings("unchecked")

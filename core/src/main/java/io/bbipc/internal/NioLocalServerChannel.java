@@ -19,11 +19,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A Unix domain server on Netty's NIO event loop whose accepted streams are
- * {@link NioLocalChannel}s, so that they can keep sending after their peer's end-of-stream.
+ * A Unix domain server on Netty's NIO event loop whose accepted streams are {@link
+ * NioLocalChannel}s, so that they can keep sending after their peer's end-of-stream.
  *
- * <p>Unlike Netty's {@code NioServerDomainSocketChannel} it never deletes the socket file:
- * bbipc's {@code SocketFiles} owns the file's life (and binds a temporary name first).
+ * <p>Unlike Netty's {@code NioServerDomainSocketChannel} it never deletes the socket file: bbipc's
+ * {@code SocketFiles} owns the file's life (and binds a temporary name first).
  */
 public final class NioLocalServerChannel extends AbstractNioMessageChannel
     implements ServerChannel {

@@ -15,8 +15,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
  */
 public final class NioTransportProvider implements TransportProvider {
   /** Public for {@link java.util.ServiceLoader}. */
-  public NioTransportProvider() {
-  }
+  public NioTransportProvider() {}
 
   @Override
   public String name() {

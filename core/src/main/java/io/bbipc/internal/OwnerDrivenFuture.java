@@ -7,8 +7,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A {@code whenReady} future of a caller-driven runtime, and every stage made from it: nothing
- * completes it but the owner's calls, so the owner waiting on it runs the loop meanwhile
- * instead of waiting forever.
+ * completes it but the owner's calls, so the owner waiting on it runs the loop meanwhile instead of
+ * waiting forever.
  *
  * @param <T> the result type
  */
@@ -31,10 +31,12 @@ final class OwnerDrivenFuture<T> extends CompletableFuture<T> {
   }
 
   @Override
-  public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+  public T get(long timeout, TimeUnit unit)
+      throws InterruptedException, ExecutionException, TimeoutException {
     long deadline = Waiter.deadline(unit.toNanos(timeout));
     drive(deadline);
-    long left = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, deadline - System.nanoTime());
+    long left =
+        deadline == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, deadline - System.nanoTime());
     return super.get(left, TimeUnit.NANOSECONDS);
   }
 
@@ -50,10 +52,12 @@ final class OwnerDrivenFuture<T> extends CompletableFuture<T> {
       return;
     }
     if (loop.isRunning()) {
-      throw new IllegalStateException("waiting for a whenReady future inside a handler or"
-          + " continuation that the caller-driven runtime runs would never end; chain on it instead");
+      throw new IllegalStateException(
+          "waiting for a whenReady future inside a handler or"
+              + " continuation that the caller-driven runtime runs would never end; chain on it instead");
     }
-    while (!isDone() && !Thread.currentThread().isInterrupted()
+    while (!isDone()
+        && !Thread.currentThread().isInterrupted()
         && (deadline == Long.MAX_VALUE || deadline - System.nanoTime() > 0)) {
       loop.await(deadline, this::isDone);
     }

@@ -12,8 +12,7 @@ import java.util.Set;
 
 /** {@code pollSockets}: one waiting thread, listening on every socket in the list. */
 public final class Polling {
-  private Polling() {
-  }
+  private Polling() {}
 
   static AbstractSocket own(IpcSocket socket) {
     Objects.requireNonNull(socket, "socket");
@@ -23,15 +22,19 @@ public final class Polling {
     return (AbstractSocket) socket;
   }
 
-  public static List<Set<SocketEvent>> pollSockets(List<? extends IpcSocket> sockets,
-                                                   List<Set<SocketEvent>> events, Timeout timeout)
+  public static List<Set<SocketEvent>> pollSockets(
+      List<? extends IpcSocket> sockets, List<Set<SocketEvent>> events, Timeout timeout)
       throws IpcException {
     Objects.requireNonNull(sockets, "sockets");
     Objects.requireNonNull(events, "events");
     Objects.requireNonNull(timeout, "timeout");
     if (sockets.size() != events.size()) {
-      throw new IllegalArgumentException("pollSockets needs one event set per socket: "
-          + sockets.size() + " sockets, " + events.size() + " event sets");
+      throw new IllegalArgumentException(
+          "pollSockets needs one event set per socket: "
+              + sockets.size()
+              + " sockets, "
+              + events.size()
+              + " event sets");
     }
     int n = sockets.size();
     AbstractSocket[] own = new AbstractSocket[n];
@@ -57,7 +60,9 @@ public final class Polling {
     int[] found = new int[n];
     // one socket always ready must not hide what the kernel holds for the others
     Waiter.runNow(loops);
-    if (scan(own, masks, found) || timeout.toNanos() == 0 || Thread.currentThread().isInterrupted()) {
+    if (scan(own, masks, found)
+        || timeout.toNanos() == 0
+        || Thread.currentThread().isInterrupted()) {
       return toList(found);
     }
     Waiter.checkMayBlock("pollSockets");

@@ -7,8 +7,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Stops a channel reading while what it read waits for a consumer (a stream's inbound bytes, a
- * server's accepted connections), and starts it again once the consumer has made room, so that
- * the kernel, not bbipc, holds the excess.
+ * server's accepted connections), and starts it again once the consumer has made room, so that the
+ * kernel, not bbipc, holds the excess.
  *
  * <p>Only the event loop turns {@code autoRead} off or on; consumers, on any thread, queue the
  * resume. The loop checks for room again right after it pauses: a consumer may have made room
@@ -19,18 +19,20 @@ final class ReadGate {
   private final boolean callerDriven;
   private final BooleanSupplier hasRoom;
   private final Runnable resumedForRoom;
+
   /** Written on the event loop only; volatile so consumers know to ask for a resume. */
   private volatile boolean paused;
+
   private final AtomicBoolean resumeQueued = new AtomicBoolean();
 
   /**
-   * @param callerDriven whether the channel's runtime is caller-driven: its owner, being the
-   *     loop's thread, then resumes at once rather than through a task that runs only at its
-   *     next call
+   * @param callerDriven whether the channel's runtime is caller-driven: its owner, being the loop's
+   *     thread, then resumes at once rather than through a task that runs only at its next call
    * @param hasRoom whether the consumer has made enough room for reading to go on
    * @param resumedForRoom event loop: runs after reading resumed because there was room
    */
-  ReadGate(Channel channel, boolean callerDriven, BooleanSupplier hasRoom, Runnable resumedForRoom) {
+  ReadGate(
+      Channel channel, boolean callerDriven, BooleanSupplier hasRoom, Runnable resumedForRoom) {
     this.channel = channel;
     this.callerDriven = callerDriven;
     this.hasRoom = hasRoom;
@@ -71,7 +73,9 @@ final class ReadGate {
     }
   }
 
-  /** Any thread, after the consumer took something: asks the loop to resume if there is room now. */
+  /**
+   * Any thread, after the consumer took something: asks the loop to resume if there is room now.
+   */
   void consumed() {
     if (paused && hasRoom.getAsBoolean() && resumeQueued.compareAndSet(false, true)) {
       if (callerDriven && channel.eventLoop().inEventLoop()) {

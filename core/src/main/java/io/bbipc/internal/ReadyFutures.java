@@ -11,30 +11,39 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The outstanding {@code whenReady} futures of one stream. Adding and cancelling cost O(1);
- * the event loop checks them in batches of at most {@link #BATCH}, one task per batch, so a
- * socket with a hundred thousand futures never holds up the loop's other sockets for long.
+ * The outstanding {@code whenReady} futures of one stream. Adding and cancelling cost O(1); the
+ * event loop checks them in batches of at most {@link #BATCH}, one task per batch, so a socket with
+ * a hundred thousand futures never holds up the loop's other sockets for long.
  */
 final class ReadyFutures {
   /** The most futures one event loop task looks at. */
   static final int BATCH = 1024;
 
   private final RealStream stream;
+
   /** Every entry not yet dropped; done ones are dropped when a batch reaches them. */
   private final ConcurrentLinkedQueue<Entry> queue = new ConcurrentLinkedQueue<>();
+
   /** Entries in the queue, done or not: what a batch round has to get through. */
   private final AtomicInteger queued = new AtomicInteger();
+
   /** Entries whose future is not done yet. */
   private final AtomicInteger live = new AtomicInteger();
+
   /** Entries cancelled while queued; past half the queue they are swept out at once. */
   private final AtomicInteger cancelled = new AtomicInteger();
+
   private final AtomicBoolean scheduled = new AtomicBoolean();
+
   /** Set by every state change: each one gives every entry a look. */
   private final AtomicBoolean changed = new AtomicBoolean();
+
   /** Set when enough entries were cancelled to be worth sweeping out. */
   private volatile boolean sweepWanted;
+
   /** Entries still to look at in this round; event loop only. */
   private int roundLeft;
+
   /** True while a batch runs; a change it causes is checked by a task, not by a nested batch. */
   private boolean inBatch;
 
@@ -55,17 +64,20 @@ final class ReadyFutures {
   /** A future for the first of {@code mask}'s events; its first check runs on the event loop. */
   CompletableFuture<Set<SocketEvent>> add(int mask) {
     CallerDrivenLoop loop = stream.runtime.loop();
-    Entry e = new Entry(mask, loop == null ? new CompletableFuture<>() : new OwnerDrivenFuture<>(loop));
+    Entry e =
+        new Entry(mask, loop == null ? new CompletableFuture<>() : new OwnerDrivenFuture<>(loop));
     live.incrementAndGet();
     queued.incrementAndGet();
     queue.add(e);
-    e.future.whenComplete((r, t) -> {
-      live.decrementAndGet();
-      if (e.future.isCancelled() && cancelled.incrementAndGet() > Math.max(64, queued.get() / 2)) {
-        sweepWanted = true;
-        schedule();
-      }
-    });
+    e.future.whenComplete(
+        (r, t) -> {
+          live.decrementAndGet();
+          if (e.future.isCancelled()
+              && cancelled.incrementAndGet() > Math.max(64, queued.get() / 2)) {
+            sweepWanted = true;
+            schedule();
+          }
+        });
     // checked by a task, never inline: a chain of whenReady calls whose events already hold would
     // otherwise recurse once per call
     changed.set(true);
@@ -80,13 +92,14 @@ final class ReadyFutures {
   private void sweep() {
     sweepWanted = false;
     cancelled.set(0);
-    queue.removeIf(e -> {
-      if (e.future.isDone()) {
-        queued.decrementAndGet();
-        return true;
-      }
-      return false;
-    });
+    queue.removeIf(
+        e -> {
+          if (e.future.isDone()) {
+            queued.decrementAndGet();
+            return true;
+          }
+          return false;
+        });
   }
 
   /** Futures not yet completed or cancelled. */
@@ -96,9 +109,9 @@ final class ReadyFutures {
 
   /**
    * The stream's state may have changed: checks the futures on the event loop, at once when the
-   * change happened there (outside a batch). io_uring sends what a continuation writes during
-   * its completion processing in the same turn, but what a task writes only in the next one: a
-   * check deferred to a task cost the async ping-pong 2-3 µs a round trip on io_uring.
+   * change happened there (outside a batch). io_uring sends what a continuation writes during its
+   * completion processing in the same turn, but what a task writes only in the next one: a check
+   * deferred to a task cost the async ping-pong 2-3 µs a round trip on io_uring.
    */
   void signal() {
     if (live.get() > 0) {
@@ -112,8 +125,8 @@ final class ReadyFutures {
   }
 
   /**
-   * Whether this thread runs the stream's loop now: its event loop thread, or a caller-driven
-   * owner inside a run (its continuations may not wait, which only a run enforces).
+   * Whether this thread runs the stream's loop now: its event loop thread, or a caller-driven owner
+   * inside a run (its continuations may not wait, which only a run enforces).
    */
   private boolean insideLoop() {
     CallerDrivenLoop loop = stream.runtime.loop();
@@ -125,9 +138,9 @@ final class ReadyFutures {
   }
 
   /**
-   * Runs a batch on the event loop. A follow-on batch is scheduled rather than executed: Netty
-   * runs every queued task before it next looks at its sockets, so batches queued one after the
-   * other would still hold up the loop's other sockets; a scheduled task waits for the next turn.
+   * Runs a batch on the event loop. A follow-on batch is scheduled rather than executed: Netty runs
+   * every queued task before it next looks at its sockets, so batches queued one after the other
+   * would still hold up the loop's other sockets; a scheduled task waits for the next turn.
    */
   private void scheduleOn(boolean nextTurn) {
     if (!scheduled.compareAndSet(false, true)) {
@@ -197,7 +210,8 @@ final class ReadyFutures {
     Entry e;
     while ((e = queue.poll()) != null) {
       queued.decrementAndGet();
-      e.future.completeExceptionally(new IpcException(stream + ": its event loop has shut down", stream));
+      e.future.completeExceptionally(
+          new IpcException(stream + ": its event loop has shut down", stream));
     }
   }
 }

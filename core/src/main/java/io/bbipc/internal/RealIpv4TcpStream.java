@@ -7,10 +7,23 @@ import java.net.InetSocketAddress;
 /** A TCP stream over IPv4. */
 final class RealIpv4TcpStream extends RealTcpStream implements Ipv4TcpStream {
   /** A connecting stream, addressed as the user asked until it connects. */
-  static RealIpv4TcpStream connecting(IpcRuntime runtime, Channel channel, String remoteHost,
-                                       int remotePort, String localHost, int localPort) {
-    return attached(new RealIpv4TcpStream(runtime, channel, remoteHost, remotePort,
-        localHost == null ? Addresses.IPV4_ANY : localHost, localPort, null, false));
+  static RealIpv4TcpStream connecting(
+      IpcRuntime runtime,
+      Channel channel,
+      String remoteHost,
+      int remotePort,
+      String localHost,
+      int localPort) {
+    return attached(
+        new RealIpv4TcpStream(
+            runtime,
+            channel,
+            remoteHost,
+            remotePort,
+            localHost == null ? Addresses.IPV4_ANY : localHost,
+            localPort,
+            null,
+            false));
   }
 
   /** An accepted stream. */
@@ -23,8 +36,15 @@ final class RealIpv4TcpStream extends RealTcpStream implements Ipv4TcpStream {
     return attached(new RealIpv4TcpStream(runtime, channel, null, 0, null, 0, null, true));
   }
 
-  private RealIpv4TcpStream(IpcRuntime runtime, Channel channel, String remoteHost, int remotePort,
-                            String localHost, int localPort, RealIpv4TcpServer server, boolean adopted) {
+  private RealIpv4TcpStream(
+      IpcRuntime runtime,
+      Channel channel,
+      String remoteHost,
+      int remotePort,
+      String localHost,
+      int localPort,
+      RealIpv4TcpServer server,
+      boolean adopted) {
     super(runtime, channel, remoteHost, remotePort, localHost, localPort, server, adopted);
   }
 
@@ -35,7 +55,14 @@ final class RealIpv4TcpStream extends RealTcpStream implements Ipv4TcpStream {
 
   @Override
   public String toString() {
-    return "Ipv4TcpStream[" + localHostAddress() + ":" + localPort() + " -> " + remoteHostAddress()
-        + ":" + remotePort() + "]";
+    return "Ipv4TcpStream["
+        + localHostAddress()
+        + ":"
+        + localPort()
+        + " -> "
+        + remoteHostAddress()
+        + ":"
+        + remotePort()
+        + "]";
   }
 }

@@ -6,7 +6,9 @@ import io.bbipc.Ipv6TcpStream;
 import io.bbipc.ServerOptions;
 import io.netty.channel.Channel;
 
-/** A TCP server bound to an IPv6 address; on {@code ::} it may take IPv4 clients too (dual stack). */
+/**
+ * A TCP server bound to an IPv6 address; on {@code ::} it may take IPv4 clients too (dual stack).
+ */
 final class RealIpv6TcpServer extends RealTcpServer<RealIpv6TcpStream> implements Ipv6TcpServer {
   RealIpv6TcpServer(IpcRuntime runtime, String hostAddress, ServerOptions options) {
     super(runtime, hostAddress, options);

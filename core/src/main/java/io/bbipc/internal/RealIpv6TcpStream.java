@@ -7,10 +7,23 @@ import java.net.InetSocketAddress;
 /** A TCP stream over IPv6; an IPv4 peer of a dual-stack socket shows IPv4-mapped. */
 final class RealIpv6TcpStream extends RealTcpStream implements Ipv6TcpStream {
   /** A connecting stream, addressed as the user asked (in RFC 5952 form) until it connects. */
-  static RealIpv6TcpStream connecting(IpcRuntime runtime, Channel channel, String remoteHost,
-                                       int remotePort, String localHost, int localPort) {
-    return attached(new RealIpv6TcpStream(runtime, channel, remoteHost, remotePort,
-        localHost == null ? Addresses.IPV6_ANY : localHost, localPort, null, false));
+  static RealIpv6TcpStream connecting(
+      IpcRuntime runtime,
+      Channel channel,
+      String remoteHost,
+      int remotePort,
+      String localHost,
+      int localPort) {
+    return attached(
+        new RealIpv6TcpStream(
+            runtime,
+            channel,
+            remoteHost,
+            remotePort,
+            localHost == null ? Addresses.IPV6_ANY : localHost,
+            localPort,
+            null,
+            false));
   }
 
   /** An accepted stream. */
@@ -23,8 +36,15 @@ final class RealIpv6TcpStream extends RealTcpStream implements Ipv6TcpStream {
     return attached(new RealIpv6TcpStream(runtime, channel, null, 0, null, 0, null, true));
   }
 
-  private RealIpv6TcpStream(IpcRuntime runtime, Channel channel, String remoteHost, int remotePort,
-                            String localHost, int localPort, RealIpv6TcpServer server, boolean adopted) {
+  private RealIpv6TcpStream(
+      IpcRuntime runtime,
+      Channel channel,
+      String remoteHost,
+      int remotePort,
+      String localHost,
+      int localPort,
+      RealIpv6TcpServer server,
+      boolean adopted) {
     super(runtime, channel, remoteHost, remotePort, localHost, localPort, server, adopted);
   }
 
@@ -35,7 +55,14 @@ final class RealIpv6TcpStream extends RealTcpStream implements Ipv6TcpStream {
 
   @Override
   public String toString() {
-    return "Ipv6TcpStream[[" + localHostAddress() + "]:" + localPort() + " -> ["
-        + remoteHostAddress() + "]:" + remotePort() + "]";
+    return "Ipv6TcpStream[["
+        + localHostAddress()
+        + "]:"
+        + localPort()
+        + " -> ["
+        + remoteHostAddress()
+        + "]:"
+        + remotePort()
+        + "]";
   }
 }

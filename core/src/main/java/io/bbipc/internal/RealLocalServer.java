@@ -3,8 +3,8 @@ package io.bbipc.internal;
 import io.bbipc.IpcException;
 import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
-import io.bbipc.ServerOptions;
 import io.bbipc.PeerCredentials;
+import io.bbipc.ServerOptions;
 import io.netty.channel.Channel;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -17,6 +17,7 @@ final class RealLocalServer extends RealServer<RealLocalStream> implements Local
   private final boolean deleteOnClose;
   private final Set<Integer> allowedUids;
   private final AtomicLong rejected = new AtomicLong();
+
   /** The identity (device and inode) of the socket file this server created. */
   volatile Object fileKey;
 

@@ -11,8 +11,8 @@ final class RealLocalStream extends RealStream implements LocalStream {
   private volatile Path pathname;
   private volatile Optional<PeerCredentials> peer = Optional.empty();
 
-  private RealLocalStream(IpcRuntime runtime, Channel channel, Path pathname, RealLocalServer server,
-                          boolean adopted) {
+  private RealLocalStream(
+      IpcRuntime runtime, Channel channel, Path pathname, RealLocalServer server, boolean adopted) {
     super(runtime, channel, server, adopted);
     this.pathname = pathname;
   }
@@ -23,8 +23,8 @@ final class RealLocalStream extends RealStream implements LocalStream {
   }
 
   /** A stream {@code server} accepted. */
-  static RealLocalStream accepted(IpcRuntime runtime, Channel channel, Path pathname,
-                                  RealLocalServer server) {
+  static RealLocalStream accepted(
+      IpcRuntime runtime, Channel channel, Path pathname, RealLocalServer server) {
     return attached(new RealLocalStream(runtime, channel, pathname, server, false));
   }
 

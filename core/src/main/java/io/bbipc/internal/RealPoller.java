@@ -19,8 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A poller whose sockets put themselves on its ready queue when their state changes, so one
- * {@link #waitForEvents} looks only at sockets that changed or were ready last time.
+ * A poller whose sockets put themselves on its ready queue when their state changes, so one {@link
+ * #waitForEvents} looks only at sockets that changed or were ready last time.
  */
 final class RealPoller implements Poller {
   private final IpcRuntime runtime;
@@ -28,14 +28,16 @@ final class RealPoller implements Poller {
   private final ConcurrentLinkedQueue<Registration> ready = new ConcurrentLinkedQueue<>();
   private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
+
   /**
    * How many monitored sockets their users have closed. A waiting thread that sees it change
    * returns even when nothing is ready: the closed socket was one of those it waited on.
    */
   private final AtomicLong closes = new AtomicLong();
+
   /**
-   * The runtimes of every socket ever monitored and the poller's own: a wait runs the
-   * caller-driven ones among them, which the waiting thread must own.
+   * The runtimes of every socket ever monitored and the poller's own: a wait runs the caller-driven
+   * ones among them, which the waiting thread must own.
    */
   private final Set<IpcRuntime> runtimes = ConcurrentHashMap.newKeySet();
 
@@ -49,8 +51,10 @@ final class RealPoller implements Poller {
     final AbstractSocket socket;
     volatile int mask;
     volatile boolean active = true;
+
     /** True while on the ready queue, so a busy socket is queued once, not once per change. */
     final AtomicBoolean queued = new AtomicBoolean();
+
     /** True once this socket's close has been counted in {@link #closes}. */
     final AtomicBoolean closeCounted = new AtomicBoolean();
 

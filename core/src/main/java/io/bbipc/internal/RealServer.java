@@ -27,14 +27,22 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
 
   private final ConcurrentLinkedQueue<S> waiting = new ConcurrentLinkedQueue<>();
   private final AtomicInteger waitingCount = new AtomicInteger();
-  /** How many accepted streams may wait before the server stops accepting (the kernel queues the rest). */
+
+  /**
+   * How many accepted streams may wait before the server stops accepting (the kernel queues the
+   * rest).
+   */
   private final int waitingLimit;
+
   /** Pauses accepting at the waiting limit, the kernel's backlog then queueing the rest. */
   private volatile ReadGate acceptGate;
+
   /** Connections accepted and admitted; written on the event loop only. */
   private volatile long accepted;
+
   /** Set as the bind starts; the server is handed to the user only once it bound. */
   volatile Channel channel;
+
   /** Whether accepted streams stay open for writing after their peer finished sending. */
   final boolean halfClosure;
 
@@ -44,13 +52,16 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
     this.halfClosure = options.halfClosure();
   }
 
-  /** Event loop: the stream of a channel this server accepted, configured by {@code SocketMaker}. */
+  /**
+   * Event loop: the stream of a channel this server accepted, configured by {@code SocketMaker}.
+   */
   abstract S accepted(Channel ch);
 
   /** Called as the bind starts, before anything can connect. */
   final void listenOn(Channel ch) {
-    acceptGate = new ReadGate(ch, runtime.isCallerDriven(), () -> waitingCount.get() < waitingLimit,
-        () -> { });
+    acceptGate =
+        new ReadGate(
+            ch, runtime.isCallerDriven(), () -> waitingCount.get() < waitingLimit, () -> {});
     channel = ch;
   }
 
@@ -151,7 +162,8 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
         EventLoop loop = ch.eventLoop();
         Promise<Void> selected = loop.newPromise();
         try {
-          loop.execute(() -> loop.schedule(() -> selected.trySuccess(null), 1, TimeUnit.MICROSECONDS));
+          loop.execute(
+              () -> loop.schedule(() -> selected.trySuccess(null), 1, TimeUnit.MICROSECONDS));
           selected.awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (RejectedExecutionException shutDown) {
           // the loop is gone, and the socket with it
@@ -167,6 +179,5 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
   }
 
   /** Runs before the listening channel is closed (a local server removes its socket file here). */
-  void beforeChannelClose() {
-  }
+  void beforeChannelClose() {}
 }

@@ -4,21 +4,21 @@ import io.bbipc.IpcException;
 import io.bbipc.SocketEvent;
 import io.bbipc.StreamSocket;
 import io.bbipc.StreamStats;
-import io.netty.channel.ChannelOutboundBuffer;
-import java.time.Duration;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -27,16 +27,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A stream on one Netty channel. Its {@link Tail} handler, last in the pipeline, keeps the
- * inbound bytes and turns channel events into stream state; user threads read, write and poll.
+ * A stream on one Netty channel. Its {@link Tail} handler, last in the pipeline, keeps the inbound
+ * bytes and turns channel events into stream state; user threads read, write and poll.
  */
 abstract class RealStream extends AbstractSocket implements StreamSocket {
   /** How long a closed stream may keep trying to deliver what was written before it is dropped. */
   static final long CLOSE_LINGER_SECONDS = 30;
+
   /** How often a paused stream asks whether its connection was reset. */
   private static final long PROBE_MILLIS = 50;
+
   /** How many probes a stream still makes after reading resumes with nothing arriving. */
   private static final int PROBE_AFTER_RESUME = 20;
+
   /** Bounds the wait for an adopted channel's event loop to take bbipc's handler. */
   private static final long ADOPT_WAIT_SECONDS = 10;
 
@@ -45,36 +48,54 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private final ReadyFutures readyFutures = new ReadyFutures(this);
   private final int inboundLimit;
   private final int outboundLimit;
+
   /** The server that accepted this stream, or null for a connecting stream. */
   private final RealServer<?> acceptedBy;
+
   private final boolean adopted;
+
   /** Whether the peer's end-of-stream leaves this stream open for writing. */
   private final boolean halfClosure;
+
   /** Set by shutdownOutput: nothing more may be written. */
   private volatile boolean outputShut;
+
   /** The peer's end-of-stream has been read; event loop only. */
   private boolean inputEnded;
+
   /** A mask of DETERMINED, CONNECTION_SUCCEEDED, CONNECTION_FAILED and REMOTE_DISCONNECTED. */
   private volatile int state;
+
   /** Pauses reading at the inbound limit, resumes once readers have drained half of it. */
   private final ReadGate readGate;
+
   private volatile Throwable failure;
+
   /** Chunks received since the stream began; event loop only, for the reset probe. */
   private long chunksReceived;
+
   /** True while a reset probe is scheduled; event loop only. */
   private boolean probing;
+
   /** Bytes received from the kernel; written on the event loop only. */
   private volatile long bytesReceived;
+
   /** Bytes writeToStream accepted, and the calls that took fewer than offered; any writer. */
   private final AtomicLong bytesWritten = new AtomicLong();
+
   private final AtomicLong shortWrites = new AtomicLong();
+
   /** Pauses at the inbound limit and their time; written on the event loop only. */
   private volatile long readPauses;
+
   private volatile long pausedNanos;
+
   /** When the pause under way began, or 0; written on the event loop only. */
   private volatile long pauseStartedAt;
+
   /** The JFR event of the pause under way, if a recording wants it; event loop only. */
   private StreamEvents.ReadPaused pauseEvent;
+
   /** Whether the peer's going was reported to a recording; event loop only. */
   private boolean disconnectReported;
 
@@ -82,8 +103,8 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
    * Makes the stream of a channel; for a channel bbipc made, {@code SocketMaker} has configured it.
    *
    * @param acceptedBy the server that accepted the channel, or null
-   * @param adopted true for a channel an application made and configured itself, perhaps
-   *     already active: bbipc adds its handler and nothing else
+   * @param adopted true for a channel an application made and configured itself, perhaps already
+   *     active: bbipc adds its handler and nothing else
    */
   RealStream(IpcRuntime runtime, Channel channel, RealServer<?> acceptedBy, boolean adopted) {
     super(runtime);
@@ -92,17 +113,22 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     this.adopted = adopted;
     this.inboundLimit = runtime.inboundBufferLimit();
     this.outboundLimit = runtime.outboundBufferLimit();
-    this.readGate = new ReadGate(channel, runtime.isCallerDriven(),
-        () -> inbound.readable() <= inboundLimit / 2, () -> resumed("drained"));
-    this.halfClosure = adopted
-        ? Boolean.TRUE.equals(channel.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE))
-        : acceptedBy != null ? acceptedBy.halfClosure : runtime.halfClosure();
+    this.readGate =
+        new ReadGate(
+            channel,
+            runtime.isCallerDriven(),
+            () -> inbound.readable() <= inboundLimit / 2,
+            () -> resumed("drained"));
+    this.halfClosure =
+        adopted
+            ? Boolean.TRUE.equals(channel.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE))
+            : acceptedBy != null ? acceptedBy.halfClosure : runtime.halfClosure();
   }
 
   /**
-   * What each subclass's factories return: the stream with its handler last in the pipeline.
-   * Not done in the constructor, because an adopted channel's handler may report the stream
-   * connected at once, which needs the subclass's fields.
+   * What each subclass's factories return: the stream with its handler last in the pipeline. Not
+   * done in the constructor, because an adopted channel's handler may report the stream connected
+   * at once, which needs the subclass's fields.
    */
   static <S extends RealStream> S attached(S stream) {
     ((RealStream) stream).attach();
@@ -138,12 +164,15 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     // open but not active: a connect is under way, and Tail's channelActive determines the
     // stream when it succeeds; a failed connect closes the channel without channelInactive
     channel.pipeline().addLast("bbipc", new Tail());
-    channel.closeFuture().addListener(f -> {
-      if ((state & Events.DETERMINED) == 0) {
-        state = Events.DETERMINED | Events.CONNECTION_FAILED;
-        stateChanged();
-      }
-    });
+    channel
+        .closeFuture()
+        .addListener(
+            f -> {
+              if ((state & Events.DETERMINED) == 0) {
+                state = Events.DETERMINED | Events.CONNECTION_FAILED;
+                stateChanged();
+              }
+            });
   }
 
   @Override
@@ -222,7 +251,8 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   }
 
   @Override
-  public final int readFromStream(byte[] buffer, int start, int end, boolean peek) throws IpcException {
+  public final int readFromStream(byte[] buffer, int start, int end, boolean peek)
+      throws IpcException {
     checkRange(buffer, start, end);
     enterToRead(end - start);
     int n = inbound.read(buffer, start, end - start, peek);
@@ -247,8 +277,8 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   }
 
   /**
-   * A caller-driven owner first takes in what the kernel holds, unless the buffer already holds
-   * all that is asked for (a ping-pong's read then costs no system call).
+   * A caller-driven owner first takes in what the kernel holds, unless the buffer already holds all
+   * that is asked for (a ping-pong's read then costs no system call).
    */
   private void enterToRead(int wanted) throws IpcException {
     runtime.enter(this);
@@ -287,12 +317,12 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   // ---------------------------------------------------------------- the reset probe
 
   /**
-   * While reading is paused, a transport that reads only on demand hears nothing from the
-   * socket, so a peer's reset would go unseen until the reader drains the buffer; and io_uring
-   * was seen (every time, Netty 4.2.18) to stop reading for good when a reset came in while
-   * paused. So a paused stream asks the kernel every {@link #PROBE_MILLIS} ms whether the
-   * connection was reset; if so it reads what the kernel still holds past the limit (as epoll
-   * does by itself on a hang-up), and if nothing arrives after that it closes the channel.
+   * While reading is paused, a transport that reads only on demand hears nothing from the socket,
+   * so a peer's reset would go unseen until the reader drains the buffer; and io_uring was seen
+   * (every time, Netty 4.2.18) to stop reading for good when a reset came in while paused. So a
+   * paused stream asks the kernel every {@link #PROBE_MILLIS} ms whether the connection was reset;
+   * if so it reads what the kernel still holds past the limit (as epoll does by itself on a
+   * hang-up), and if nothing arrives after that it closes the channel.
    */
   private void startResetProbe() {
     if (!probing && runtime.transport().canTellReset(channel)) {
@@ -303,8 +333,10 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   private void scheduleProbe(long chunksThen, int probesAfterResume) {
     try {
-      channel.eventLoop().schedule(() -> probe(chunksThen, probesAfterResume), PROBE_MILLIS,
-          TimeUnit.MILLISECONDS);
+      channel
+          .eventLoop()
+          .schedule(
+              () -> probe(chunksThen, probesAfterResume), PROBE_MILLIS, TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException loopGone) {
       probing = false;
     }
@@ -394,8 +426,16 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     if (started != 0) {
       paused += Math.max(0, System.nanoTime() - started);
     }
-    return new StreamStats(inbound.consumed(), bytesReceived, written, Math.max(0, written - queued),
-        inbound.readable(), queued, readPauses, Duration.ofNanos(paused), shortWrites.get());
+    return new StreamStats(
+        inbound.consumed(),
+        bytesReceived,
+        written,
+        Math.max(0, written - queued),
+        inbound.readable(),
+        queued,
+        readPauses,
+        Duration.ofNanos(paused),
+        shortWrites.get());
   }
 
   /** Written bytes Netty still holds; null once the channel is closed, and then nothing is. */
@@ -417,7 +457,8 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   }
 
   private IpcException eventLoopGone(Throwable cause) {
-    return new IpcException("cannot write to " + this + ": its event loop has shut down", this, cause);
+    return new IpcException(
+        "cannot write to " + this + ": its event loop has shut down", this, cause);
   }
 
   /**
@@ -437,9 +478,17 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     checkOpen();
     int s = state;
     if ((s & Events.CONNECTION_FAILED) != 0) {
-      // (a half-closed peer, REMOTE_DISCONNECTED without CONNECTION_FAILED, may still be written to)
-      throw new IpcException("cannot write to " + this + ": " + ((s & Events.REMOTE_DISCONNECTED) != 0
-          ? "the peer has disconnected" : "the connection failed"), this, failure);
+      // (a half-closed peer, REMOTE_DISCONNECTED without CONNECTION_FAILED, may still be written
+      // to)
+      throw new IpcException(
+          "cannot write to "
+              + this
+              + ": "
+              + ((s & Events.REMOTE_DISCONNECTED) != 0
+                  ? "the peer has disconnected"
+                  : "the connection failed"),
+          this,
+          failure);
     }
     if ((s & Events.CONNECTION_SUCCEEDED) != 0 && channel.eventLoop().isShuttingDown()) {
       throw eventLoopGone(null);
@@ -464,9 +513,15 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     }
     int s = state;
     if ((s & Events.CONNECTION_FAILED) != 0) {
-      throw new IpcException("cannot shut down the output of " + this + ": "
-          + ((s & Events.REMOTE_DISCONNECTED) != 0 ? "the peer has disconnected" : "the connection failed"),
-          this, failure);
+      throw new IpcException(
+          "cannot shut down the output of "
+              + this
+              + ": "
+              + ((s & Events.REMOTE_DISCONNECTED) != 0
+                  ? "the peer has disconnected"
+                  : "the connection failed"),
+          this,
+          failure);
     }
     outputShut = true;
     if (runtime.isCallerDriven()) {
@@ -485,23 +540,28 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     stateChanged();
   }
 
-  /** Event loop: sends end-of-stream once what was written is flushed; a connecting stream waits. */
+  /**
+   * Event loop: sends end-of-stream once what was written is flushed; a connecting stream waits.
+   */
   private void shutdownOutputNow() {
     if (!channel.isActive()) {
       return;
     }
-    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(flushed -> {
-      if (!channel.isActive()) {
-        return;
-      }
-      if (!(channel instanceof DuplexChannel)) {
-        channel.close();
-        return;
-      }
-      // once both directions are finished the channel stays open until the user closes the
-      // stream: closing it here could race the peer's last bytes into a reset
-      ((DuplexChannel) channel).shutdownOutput();
-    });
+    channel
+        .writeAndFlush(Unpooled.EMPTY_BUFFER)
+        .addListener(
+            flushed -> {
+              if (!channel.isActive()) {
+                return;
+              }
+              if (!(channel instanceof DuplexChannel)) {
+                channel.close();
+                return;
+              }
+              // once both directions are finished the channel stays open until the user closes the
+              // stream: closing it here could race the peer's last bytes into a reset
+              ((DuplexChannel) channel).shutdownOutput();
+            });
   }
 
   /** Event loop: the peer has finished sending. */
@@ -511,7 +571,8 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     if ((s & Events.CONNECTION_SUCCEEDED) == 0) {
       return;
     }
-    reportDisconnect(halfClosure ? "end of stream; still open for writing (half-closure)" : "end of stream");
+    reportDisconnect(
+        halfClosure ? "end of stream; still open for writing (half-closure)" : "end of stream");
     if (halfClosure) {
       state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED | Events.REMOTE_DISCONNECTED;
       stateChanged();
@@ -532,8 +593,13 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   static void checkRange(byte[] buffer, int start, int end) {
     Objects.requireNonNull(buffer, "buffer");
     if (start < 0 || end < 0 || start > end || end > buffer.length) {
-      throw new IndexOutOfBoundsException("start " + start + " and end " + end
-          + " must satisfy 0 <= start <= end <= buffer length " + buffer.length);
+      throw new IndexOutOfBoundsException(
+          "start "
+              + start
+              + " and end "
+              + end
+              + " must satisfy 0 <= start <= end <= buffer length "
+              + buffer.length);
     }
   }
 
@@ -582,9 +648,14 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
       shutdownAndClose();
     } else {
       flushed.addListener(f -> shutdownAndClose());
-      channel.eventLoop().schedule(() -> {
-        channel.close();
-      }, CLOSE_LINGER_SECONDS, TimeUnit.SECONDS);
+      channel
+          .eventLoop()
+          .schedule(
+              () -> {
+                channel.close();
+              },
+              CLOSE_LINGER_SECONDS,
+              TimeUnit.SECONDS);
     }
   }
 
@@ -626,8 +697,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   }
 
   /** Called on the event loop when the stream becomes connected, before any byte is read. */
-  void connected() {
-  }
+  void connected() {}
 
   /** The handler at the tail of the pipeline: the one place channel events become stream state. */
   private final class Tail extends ChannelDuplexHandler {
@@ -635,32 +705,36 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
     /**
      * A connect the application starts on an adopted channel passes here first: its outcome
-     * determines the stream even where a transport fires no event for it (io_uring, Netty
-     * 4.2.18, leaves a refused channel open and inactive, and was seen not to fire
-     * channelActive on an adopted channel that connected).
+     * determines the stream even where a transport fires no event for it (io_uring, Netty 4.2.18,
+     * leaves a refused channel open and inactive, and was seen not to fire channelActive on an
+     * adopted channel that connected).
      */
     @Override
-    public void connect(ChannelHandlerContext ctx, java.net.SocketAddress remote,
-                        java.net.SocketAddress local, ChannelPromise promise) {
+    public void connect(
+        ChannelHandlerContext ctx,
+        java.net.SocketAddress remote,
+        java.net.SocketAddress local,
+        ChannelPromise promise) {
       ChannelPromise outcome = promise.unvoid();
-      outcome.addListener(f -> {
-        if ((state & Events.DETERMINED) != 0) {
-          return;
-        }
-        if (f.isSuccess() && channel.isActive()) {
-          connected();
-          StreamEvents.connected(RealStream.this, null);
-          state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED;
-          if (outputShut) {
-            shutdownOutputNow();
-          }
-        } else {
-          failure = f.cause();
-          StreamEvents.connected(RealStream.this, f.cause());
-          state = Events.DETERMINED | Events.CONNECTION_FAILED;
-        }
-        stateChanged();
-      });
+      outcome.addListener(
+          f -> {
+            if ((state & Events.DETERMINED) != 0) {
+              return;
+            }
+            if (f.isSuccess() && channel.isActive()) {
+              connected();
+              StreamEvents.connected(RealStream.this, null);
+              state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED;
+              if (outputShut) {
+                shutdownOutputNow();
+              }
+            } else {
+              failure = f.cause();
+              StreamEvents.connected(RealStream.this, f.cause());
+              state = Events.DETERMINED | Events.CONNECTION_FAILED;
+            }
+            stateChanged();
+          });
       ctx.connect(remote, local, outcome);
     }
 

@@ -5,8 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
- * A TCP stream, IPv4 or IPv6: addresses are recorded when it connects, so they outlive the
- * channel.
+ * A TCP stream, IPv4 or IPv6: addresses are recorded when it connects, so they outlive the channel.
  */
 abstract class RealTcpStream extends RealStream {
   private volatile String localHost;
@@ -18,8 +17,15 @@ abstract class RealTcpStream extends RealStream {
    * A stream, addressed as the user asked until it connects (an accepted or adopted one has no
    * addresses until then).
    */
-  RealTcpStream(IpcRuntime runtime, Channel channel, String remoteHost, int remotePort,
-                String localHost, int localPort, RealTcpServer<?> server, boolean adopted) {
+  RealTcpStream(
+      IpcRuntime runtime,
+      Channel channel,
+      String remoteHost,
+      int remotePort,
+      String localHost,
+      int localPort,
+      RealTcpServer<?> server,
+      boolean adopted) {
     super(runtime, channel, server, adopted);
     this.remoteHost = remoteHost;
     this.remotePort = remotePort;

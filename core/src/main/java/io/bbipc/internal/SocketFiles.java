@@ -24,25 +24,32 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Socket files that never clobber and are never wider than their owner: a server binds in a
- * fresh directory only its user may enter (through a short link to it, where its path would be
- * too long to bind), sets the socket's mode, then hard-links it into place, which fails rather
- * than replaces when anything is already there.
+ * Socket files that never clobber and are never wider than their owner: a server binds in a fresh
+ * directory only its user may enter (through a short link to it, where its path would be too long
+ * to bind), sets the socket's mode, then hard-links it into place, which fails rather than replaces
+ * when anything is already there.
  */
 final class SocketFiles {
-  /** The longest path, in bytes, that every transport binds on this OS (the JDK's limit is the lowest). */
+  /**
+   * The longest path, in bytes, that every transport binds on this OS (the JDK's limit is the
+   * lowest).
+   */
   static final int MAX_PATH_BYTES = maxPathBytes();
+
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String PRIVATE_DIR_PREFIX = ".bbipc-";
   private static final char[] NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
   private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
-      PosixFilePermissions.asFileAttribute(EnumSet.of(PosixFilePermission.OWNER_READ,
-          PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE));
+      PosixFilePermissions.asFileAttribute(
+          EnumSet.of(
+              PosixFilePermission.OWNER_READ,
+              PosixFilePermission.OWNER_WRITE,
+              PosixFilePermission.OWNER_EXECUTE));
+
   /** What {@link #stage} made for each staged path, to remove after the socket is published. */
   private static final Map<Path, List<Path>> MADE = new ConcurrentHashMap<>();
 
-  private SocketFiles() {
-  }
+  private SocketFiles() {}
 
   private static int maxPathBytes() {
     String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
@@ -55,8 +62,13 @@ final class SocketFiles {
   static void checkLength(Path path) {
     int bytes = encodedLength(path);
     if (bytes > MAX_PATH_BYTES) {
-      throw new IllegalArgumentException("local socket path is " + bytes
-          + " bytes long, over the limit of " + MAX_PATH_BYTES + " bytes: " + path);
+      throw new IllegalArgumentException(
+          "local socket path is "
+              + bytes
+              + " bytes long, over the limit of "
+              + MAX_PATH_BYTES
+              + " bytes: "
+              + path);
     }
     if (bytes == 0) {
       throw new IllegalArgumentException("local socket path is empty");
@@ -76,16 +88,21 @@ final class SocketFiles {
   /** Throws unless nothing at all, not even a dangling link, is at {@code path}. */
   static void checkAbsent(Path path) throws IpcException {
     if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-      throw new IpcException("cannot make a local server at " + path + ": " + describe(path)
-          + " already exists there", null);
+      throw new IpcException(
+          "cannot make a local server at " + path + ": " + describe(path) + " already exists there",
+          null);
     }
   }
 
   private static String describe(Path path) {
     try {
-      BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      return a.isSymbolicLink() ? "a link" : a.isDirectory() ? "a directory"
-          : a.isRegularFile() ? "a regular file" : "a socket or other special file";
+      BasicFileAttributes a =
+          Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      return a.isSymbolicLink()
+          ? "a link"
+          : a.isDirectory()
+              ? "a directory"
+              : a.isRegularFile() ? "a regular file" : "a socket or other special file";
     } catch (IOException e) {
       return "a file";
     }
@@ -103,18 +120,23 @@ final class SocketFiles {
       checkAbsent(path);
     }
     boolean live;
-    try (java.nio.channels.SocketChannel probe = java.nio.channels.SocketChannel.open(
-        java.net.StandardProtocolFamily.UNIX)) {
+    try (java.nio.channels.SocketChannel probe =
+        java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
       live = probe.connect(java.net.UnixDomainSocketAddress.of(path));
     } catch (java.net.ConnectException refused) {
       live = false;
     } catch (IOException e) {
-      throw new IpcException("cannot make a local server at " + path
-          + ": cannot tell whether the socket file there is stale: " + e, null, e);
+      throw new IpcException(
+          "cannot make a local server at "
+              + path
+              + ": cannot tell whether the socket file there is stale: "
+              + e,
+          null,
+          e);
     }
     if (live) {
-      throw new IpcException("cannot make a local server at " + path
-          + ": a live server is listening there", null);
+      throw new IpcException(
+          "cannot make a local server at " + path + ": a live server is listening there", null);
     }
     try {
       Files.delete(path);
@@ -131,7 +153,8 @@ final class SocketFiles {
       return mode instanceof Integer && (((Integer) mode) & 0170000) == 0140000;
     } catch (UnsupportedOperationException | IllegalArgumentException | IOException noUnixView) {
       try {
-        return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther();
+        return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+            .isOther();
       } catch (IOException e) {
         return false;
       }
@@ -146,8 +169,12 @@ final class SocketFiles {
     Path file = path.getFileName();
     String name = file == null ? "" : file.toString();
     if (name.isEmpty() || name.equals(".") || name.equals("..")) {
-      throw new IllegalArgumentException("local socket path " + path + " names a directory, not "
-          + "a socket file: it ends in " + (name.isEmpty() ? "the root" : "\"" + name + "\""));
+      throw new IllegalArgumentException(
+          "local socket path "
+              + path
+              + " names a directory, not "
+              + "a socket file: it ends in "
+              + (name.isEmpty() ? "the root" : "\"" + name + "\""));
     }
     // as long as the name, or 9 bytes where the limit leaves room: a dot and 8 random characters
     int room = MAX_PATH_BYTES - (encodedLength(path) - encodedLength(file));
@@ -156,13 +183,13 @@ final class SocketFiles {
   }
 
   /**
-   * Where to bind before publishing: a socket {@code s} in a new directory beside {@code path}
-   * that only this user may enter, so nobody can connect under the process umask's mode in the
-   * moment before the chmod. Where that is longer than the limit (a short name near it), the
-   * socket still goes in that directory, reached through a link {@code d} in a second private
-   * directory under the temporary directory, so the path bound is short and the socket is on
-   * {@code path}'s file system, as the hard link needs. Only where neither can be made (no POSIX
-   * permissions, no links) is it bound at the random {@code sibling} name.
+   * Where to bind before publishing: a socket {@code s} in a new directory beside {@code path} that
+   * only this user may enter, so nobody can connect under the process umask's mode in the moment
+   * before the chmod. Where that is longer than the limit (a short name near it), the socket still
+   * goes in that directory, reached through a link {@code d} in a second private directory under
+   * the temporary directory, so the path bound is short and the socket is on {@code path}'s file
+   * system, as the hard link needs. Only where neither can be made (no POSIX permissions, no links)
+   * is it bound at the random {@code sibling} name.
    */
   static Path stage(Path path, Path sibling) {
     Path dir = path.resolveSibling(PRIVATE_DIR_PREFIX + randomName(6));
@@ -186,7 +213,10 @@ final class SocketFiles {
     return staged;
   }
 
-  /** A link to {@code dir} in a new private directory under the temporary directory; null if none fits. */
+  /**
+   * A link to {@code dir} in a new private directory under the temporary directory; null if none
+   * fits.
+   */
   private static Path shortcutTo(Path dir) {
     Path holder;
     try {
@@ -196,7 +226,10 @@ final class SocketFiles {
         return null;
       }
       Files.createDirectory(holder, OWNER_ONLY);
-    } catch (UnsupportedOperationException | InvalidPathException | SecurityException | IOException noHolder) {
+    } catch (UnsupportedOperationException
+        | InvalidPathException
+        | SecurityException
+        | IOException noHolder) {
       return null;
     }
     // the holder is this user's alone, so nobody can swap the link for one to elsewhere
@@ -238,12 +271,13 @@ final class SocketFiles {
   }
 
   /**
-   * Gives the freshly bound {@code temporary} owner-only permissions and links it in at
-   * {@code path}; the temporary name, and what {@link #stage} made for it, is removed either way.
+   * Gives the freshly bound {@code temporary} owner-only permissions and links it in at {@code
+   * path}; the temporary name, and what {@link #stage} made for it, is removed either way.
    *
    * @return the file key of the socket file now at {@code path}
    */
-  static Object publish(Path temporary, Path path, Set<PosixFilePermission> mode) throws IpcException {
+  static Object publish(Path temporary, Path path, Set<PosixFilePermission> mode)
+      throws IpcException {
     try {
       try {
         Files.setPosixFilePermissions(temporary, mode);
@@ -253,8 +287,14 @@ final class SocketFiles {
       try {
         Files.createLink(path, temporary);
       } catch (FileAlreadyExistsException taken) {
-        throw new IpcException("cannot make a local server at " + path + ": " + describe(path)
-            + " already exists there", null, taken);
+        throw new IpcException(
+            "cannot make a local server at "
+                + path
+                + ": "
+                + describe(path)
+                + " already exists there",
+            null,
+            taken);
       } catch (UnsupportedOperationException | FileSystemException noLinks) {
         // no hard links for sockets here: a move, which checks for an existing target first
         Files.move(temporary, path);
@@ -279,10 +319,13 @@ final class SocketFiles {
   }
 
   static Object fileKey(Path path) throws IOException {
-    Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+    Object key =
+        Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
     // Without file keys (some Windows file systems) the time of creation has to do.
-    return key != null ? key : Files.readAttributes(path, BasicFileAttributes.class,
-        LinkOption.NOFOLLOW_LINKS).creationTime();
+    return key != null
+        ? key
+        : Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+            .creationTime();
   }
 
   /** Deletes {@code path} only if it is still the file with {@code key}. */

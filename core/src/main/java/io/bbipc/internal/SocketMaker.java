@@ -27,22 +27,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * The public factories of a runtime (servers made, streams connected) and the Netty plumbing
- * they share: channels made and configured, servers bound, connects started. What they make is
- * handed to the runtime, which tracks it for {@link IpcRuntime#close()}.
+ * The public factories of a runtime (servers made, streams connected) and the Netty plumbing they
+ * share: channels made and configured, servers bound, connects started. What they make is handed to
+ * the runtime, which tracks it for {@link IpcRuntime#close()}.
  */
 public final class SocketMaker {
   /** How long making a server may wait for its event loop to bind. */
   private static final long BIND_WAIT_SECONDS = 30;
-  /** How long connecting to a local server waits for the kernel's answer before returning it pending. */
+
+  /**
+   * How long connecting to a local server waits for the kernel's answer before returning it
+   * pending.
+   */
   private static final long LOCAL_CONNECT_WAIT_MILLIS = 1000;
-  /** Reads guess at least 512 bytes, start at 2 KiB and grow to at most 64 KiB (see configureStream). */
-  private static final AdaptiveRecvByteBufAllocator READ_GUESS = new AdaptiveRecvByteBufAllocator(512, 2048, 65536);
+
+  /**
+   * Reads guess at least 512 bytes, start at 2 KiB and grow to at most 64 KiB (see
+   * configureStream).
+   */
+  private static final AdaptiveRecvByteBufAllocator READ_GUESS =
+      new AdaptiveRecvByteBufAllocator(512, 2048, 65536);
 
   private final IpcRuntime runtime;
   private final TransportProvider transport;
@@ -57,7 +66,10 @@ public final class SocketMaker {
     this.transport = runtime.transport();
   }
 
-  /** Where every factory starts: a caller-driven runtime's owner check, then a closed runtime refuses. */
+  /**
+   * Where every factory starts: a caller-driven runtime's owner check, then a closed runtime
+   * refuses.
+   */
   private void enterOpen() throws IpcException {
     runtime.enter(runtime);
     runtime.checkOpen();
@@ -66,14 +78,22 @@ public final class SocketMaker {
   public Ipv4TcpServer makeIpv4TcpServer(String hostAddress, int port, ServerOptions options)
       throws IpcException {
     InetAddress host = Addresses.parseIpv4(hostAddress, "hostAddress");
-    return makeTcpServer(host, port, options, () -> new RealIpv4TcpServer(runtime, hostAddress, options));
+    return makeTcpServer(
+        host, port, options, () -> new RealIpv4TcpServer(runtime, hostAddress, options));
   }
 
-  public Ipv4TcpStream connectToIpv4TcpServer(String hostAddress, int port, String localHostAddress,
-                                              int localPort) throws IpcException {
-    return connectTcp(hostAddress, port, localHostAddress, localPort, Addresses::parseIpv4,
-        Addresses.parseIpv4(Addresses.IPV4_ANY, "any"), (ch, remote, local) ->
-            RealIpv4TcpStream.connecting(runtime, ch, hostAddress, port, localHostAddress, localPort));
+  public Ipv4TcpStream connectToIpv4TcpServer(
+      String hostAddress, int port, String localHostAddress, int localPort) throws IpcException {
+    return connectTcp(
+        hostAddress,
+        port,
+        localHostAddress,
+        localPort,
+        Addresses::parseIpv4,
+        Addresses.parseIpv4(Addresses.IPV4_ANY, "any"),
+        (ch, remote, local) ->
+            RealIpv4TcpStream.connecting(
+                runtime, ch, hostAddress, port, localHostAddress, localPort));
   }
 
   /** A server on an IPv6 address; its {@code hostAddress()} is the address's RFC 5952 text. */
@@ -84,28 +104,42 @@ public final class SocketMaker {
     return makeTcpServer(host, port, options, () -> new RealIpv6TcpServer(runtime, text, options));
   }
 
-  public Ipv6TcpStream connectToIpv6TcpServer(String hostAddress, int port, String localHostAddress,
-                                              int localPort) throws IpcException {
+  public Ipv6TcpStream connectToIpv6TcpServer(
+      String hostAddress, int port, String localHostAddress, int localPort) throws IpcException {
     // addressed in RFC 5952 form until it connects
-    return connectTcp(hostAddress, port, localHostAddress, localPort, Addresses::parseIpv6,
-        Addresses.ipv6Any(), (ch, remote, local) -> RealIpv6TcpStream.connecting(runtime, ch,
-            Addresses.ipv6Text(remote), port, local == null ? null : Addresses.ipv6Text(local), localPort));
+    return connectTcp(
+        hostAddress,
+        port,
+        localHostAddress,
+        localPort,
+        Addresses::parseIpv6,
+        Addresses.ipv6Any(),
+        (ch, remote, local) ->
+            RealIpv6TcpStream.connecting(
+                runtime,
+                ch,
+                Addresses.ipv6Text(remote),
+                port,
+                local == null ? null : Addresses.ipv6Text(local),
+                localPort));
   }
 
   /** Checks the rest of a TCP server's arguments, then binds the server {@code make} makes. */
-  private <S extends RealTcpServer<?>> S makeTcpServer(InetAddress host, int port,
-                                                      ServerOptions options, Supplier<S> make)
-      throws IpcException {
+  private <S extends RealTcpServer<?>> S makeTcpServer(
+      InetAddress host, int port, ServerOptions options, Supplier<S> make) throws IpcException {
     Addresses.checkPort(port, "port");
     Objects.requireNonNull(options, "options");
     if (options.allowedPeerUids() != null) {
-      throw new IllegalArgumentException("allowedPeerUids " + options.allowedPeerUids()
-          + " applies to local servers only: TCP peers have no user id");
+      throw new IllegalArgumentException(
+          "allowedPeerUids "
+              + options.allowedPeerUids()
+              + " applies to local servers only: TCP peers have no user id");
     }
     enterOpen();
     S server = make.get();
-    ServerBootstrap b = serverBootstrap(transport.tcpServerChannelType(), server, options)
-        .option(ChannelOption.SO_REUSEADDR, options.reuseAddress());
+    ServerBootstrap b =
+        serverBootstrap(transport.tcpServerChannelType(), server, options)
+            .option(ChannelOption.SO_REUSEADDR, options.reuseAddress());
     bind(server, b, new InetSocketAddress(host, port), server.where(port));
     server.bound();
     return server;
@@ -120,17 +154,26 @@ public final class SocketMaker {
    * Parses the addresses of the family and checks the ports, then starts connecting the stream
    * {@code make} makes; {@code any} is the local address when only a local port is given.
    */
-  private <S extends RealTcpStream> S connectTcp(String hostAddress, int port, String localHostAddress,
-                                                 int localPort, BiFunction<String, String, InetAddress> parse,
-                                                 InetAddress any, TcpStreamMaker<S> make) throws IpcException {
+  private <S extends RealTcpStream> S connectTcp(
+      String hostAddress,
+      int port,
+      String localHostAddress,
+      int localPort,
+      BiFunction<String, String, InetAddress> parse,
+      InetAddress any,
+      TcpStreamMaker<S> make)
+      throws IpcException {
     InetAddress remote = parse.apply(hostAddress, "hostAddress");
-    InetAddress local = localHostAddress == null ? null : parse.apply(localHostAddress, "localHostAddress");
+    InetAddress local =
+        localHostAddress == null ? null : parse.apply(localHostAddress, "localHostAddress");
     Addresses.checkPort(port, "port");
     Addresses.checkPort(localPort, "localPort");
     enterOpen();
     S stream = make.make(newStreamChannel(transport.tcpChannelType()), remote, local);
-    SocketAddress localAddress = local == null && localPort == 0 ? null
-        : new InetSocketAddress(local == null ? any : local, localPort);
+    SocketAddress localAddress =
+        local == null && localPort == 0
+            ? null
+            : new InetSocketAddress(local == null ? any : local, localPort);
     connect(stream, new InetSocketAddress(remote, port), localAddress);
     return stream;
   }
@@ -167,7 +210,8 @@ public final class SocketMaker {
   }
 
   /** A server on a Linux abstract socket name: no file, so nothing to create, clobber or delete. */
-  public LocalServer makeAbstractLocalServer(String name, ServerOptions options) throws IpcException {
+  public LocalServer makeAbstractLocalServer(String name, ServerOptions options)
+      throws IpcException {
     Path shown = AbstractNames.check(name);
     Objects.requireNonNull(options, "options");
     checkAbstractNamespace();
@@ -179,16 +223,24 @@ public final class SocketMaker {
 
   private void checkPeerUidsPossible(String where, ServerOptions options) throws IpcException {
     if (options.allowedPeerUids() != null && !transport.hasPeerCredentials()) {
-      throw new IpcException("cannot make a local server at " + where + " that admits only uids "
-          + options.allowedPeerUids() + ": transport " + transport.name()
-          + " cannot tell who connects; use a native transport (epoll, io_uring, kqueue)", null);
+      throw new IpcException(
+          "cannot make a local server at "
+              + where
+              + " that admits only uids "
+              + options.allowedPeerUids()
+              + ": transport "
+              + transport.name()
+              + " cannot tell who connects; use a native transport (epoll, io_uring, kqueue)",
+          null);
     }
   }
 
   private void checkAbstractNamespace() {
     if (!transport.hasAbstractNamespace()) {
-      throw new UnsupportedOperationException("transport " + transport.name()
-          + " has no abstract socket names; they need Linux and the epoll or io_uring transport");
+      throw new UnsupportedOperationException(
+          "transport "
+              + transport.name()
+              + " has no abstract socket names; they need Linux and the epoll or io_uring transport");
     }
   }
 
@@ -222,7 +274,8 @@ public final class SocketMaker {
    *
    * @param file the socket file, or null for an abstract name
    */
-  private LocalStream connectLocal(Path shown, Path file, SocketAddress address) throws IpcException {
+  private LocalStream connectLocal(Path shown, Path file, SocketAddress address)
+      throws IpcException {
     runtime.checkHalfClosurePossible("connect to " + shown, runtime.halfClosure());
     Channel ch = newStreamChannel(transport.localChannelType());
     RealLocalStream stream = RealLocalStream.connecting(runtime, ch, shown);
@@ -230,7 +283,8 @@ public final class SocketMaker {
     if (!Waiter.onEventLoop()) {
       // A local connect ends at once unless the backlog is full; wait for the attempt so a
       // missing server is an exception here, as the original signals it.
-      runtime.awaitDone(ch.eventLoop().submit(() -> null), TimeUnit.SECONDS.toMillis(BIND_WAIT_SECONDS));
+      runtime.awaitDone(
+          ch.eventLoop().submit(() -> null), TimeUnit.SECONDS.toMillis(BIND_WAIT_SECONDS));
       // io_uring answers a connect through its completion queue, a moment later
       runtime.awaitDone(connecting, LOCAL_CONNECT_WAIT_MILLIS);
       if (connecting.isDone() && !connecting.isSuccess()) {
@@ -241,8 +295,10 @@ public final class SocketMaker {
           case PERMISSION_DENIED:
             throw new IpcException("cannot connect to " + shown + ": " + message, null, cause);
           case BACKLOG_FULL:
-            throw new IpcException("cannot connect to " + shown + ": the server's backlog is full ("
-                + message + ")", null, cause);
+            throw new IpcException(
+                "cannot connect to " + shown + ": the server's backlog is full (" + message + ")",
+                null,
+                cause);
           default:
             throw new NoLocalServerException(shown, cause);
         }
@@ -291,19 +347,20 @@ public final class SocketMaker {
   }
 
   /** A bootstrap whose accepted channels, configured, become {@code server}'s streams. */
-  private ServerBootstrap serverBootstrap(Class<? extends ServerChannel> type, RealServer<?> server,
-                                         ServerOptions options) {
+  private ServerBootstrap serverBootstrap(
+      Class<? extends ServerChannel> type, RealServer<?> server, ServerOptions options) {
     return new ServerBootstrap()
         .group(runtime.eventLoopGroup())
         .channelFactory(ChannelFactories.of(type))
         .option(ChannelOption.SO_BACKLOG, options.backlog())
-        .childHandler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            configureStream(ch, options.pipeline());
-            server.accepted(ch);
-          }
-        });
+        .childHandler(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                configureStream(ch, options.pipeline());
+                server.accepted(ch);
+              }
+            });
   }
 
   private void bind(RealServer<?> server, ServerBootstrap b, SocketAddress address, String where)
@@ -313,15 +370,26 @@ public final class SocketMaker {
     server.listenOn(bound.channel());
     if (!runtime.awaitDone(bound, TimeUnit.SECONDS.toMillis(BIND_WAIT_SECONDS))) {
       bound.channel().close();
-      throw new IpcException("cannot listen on " + where + ": the event loop did not bind within "
-          + BIND_WAIT_SECONDS + " s", null);
+      throw new IpcException(
+          "cannot listen on "
+              + where
+              + ": the event loop did not bind within "
+              + BIND_WAIT_SECONDS
+              + " s",
+          null);
     }
     if (!bound.isSuccess()) {
       bound.channel().close();
       Throwable cause = bound.cause();
-      // some causes have no message (NIO binding ::1 where IPv6 is off: UnsupportedAddressTypeException)
-      throw new IpcException("cannot listen on " + where + ": "
-          + (cause.getMessage() != null ? cause.getMessage() : cause.toString()), null, cause);
+      // some causes have no message (NIO binding ::1 where IPv6 is off:
+      // UnsupportedAddressTypeException)
+      throw new IpcException(
+          "cannot listen on "
+              + where
+              + ": "
+              + (cause.getMessage() != null ? cause.getMessage() : cause.toString()),
+          null,
+          cause);
     }
     runtime.track(server);
   }
@@ -333,12 +401,13 @@ public final class SocketMaker {
     // register() sets the channel's event loop before it returns, so the connect queues behind it
     runtime.eventLoopGroup().register(ch);
     ChannelFuture connecting = ch.connect(remote, local);
-    connecting.addListener((ChannelFuture f) -> {
-      if (!f.isSuccess()) {
-        stream.connectFailed(f.cause());
-        f.channel().close();
-      }
-    });
+    connecting.addListener(
+        (ChannelFuture f) -> {
+          if (!f.isSuccess()) {
+            stream.connectFailed(f.cause());
+            f.channel().close();
+          }
+        });
     // a caller-driven io_uring runtime would otherwise start the connect only at the next call
     runtime.submitWrites();
     return connecting;

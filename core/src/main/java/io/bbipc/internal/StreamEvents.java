@@ -15,12 +15,11 @@ import jdk.jfr.StackTrace;
 
 /**
  * bbipc's JFR events. Every one is disabled unless a recording enables it, and then costs one
- * allocation that the JIT removes while it is disabled; each names the socket's kind, transport
- * and addresses.
+ * allocation that the JIT removes while it is disabled; each names the socket's kind, transport and
+ * addresses.
  */
 final class StreamEvents {
-  private StreamEvents() {
-  }
+  private StreamEvents() {}
 
   /** The fields every event has. */
   @Category({"bbipc"})
@@ -55,8 +54,7 @@ final class StreamEvents {
   @Name("io.bbipc.Accept")
   @Label("Accept")
   @Description("A server accepted a connection and admitted it")
-  static final class Accept extends SocketEvent {
-  }
+  static final class Accept extends SocketEvent {}
 
   @Name("io.bbipc.RemoteDisconnect")
   @Label("Remote Disconnect")
@@ -68,8 +66,9 @@ final class StreamEvents {
 
   @Name("io.bbipc.ReadPaused")
   @Label("Read Paused")
-  @Description("A stream stopped reading at its inbound limit until its reader drained it; the"
-      + " event's duration is how long")
+  @Description(
+      "A stream stopped reading at its inbound limit until its reader drained it; the"
+          + " event's duration is how long")
   static final class ReadPaused extends SocketEvent {
     @Label("Buffered At Pause")
     @DataAmount
@@ -148,7 +147,8 @@ final class StreamEvents {
     return null;
   }
 
-  static void closed(AbstractSocket socket, Channel channel, String what, long bytesRead, long bytesWritten) {
+  static void closed(
+      AbstractSocket socket, Channel channel, String what, long bytesRead, long bytesWritten) {
     Close e = new Close();
     if (e.isEnabled()) {
       describe(e, socket.runtime, channel, what);
@@ -163,8 +163,10 @@ final class StreamEvents {
     SocketAddress local = channel == null ? null : channel.localAddress();
     SocketAddress remote = channel == null ? null : channel.remoteAddress();
     SocketAddress any = local != null ? local : remote;
-    String kind = !(any instanceof InetSocketAddress) ? "local"
-        : ((InetSocketAddress) any).getAddress() instanceof Inet6Address ? "TCP6" : "TCP";
+    String kind =
+        !(any instanceof InetSocketAddress)
+            ? "local"
+            : ((InetSocketAddress) any).getAddress() instanceof Inet6Address ? "TCP6" : "TCP";
     e.kind = what.equals("stream") ? kind : kind + " " + what;
     e.localAddress = text(local);
     e.remoteAddress = text(remote);
@@ -176,9 +178,12 @@ final class StreamEvents {
     }
     if (address instanceof InetSocketAddress) {
       InetSocketAddress inet = (InetSocketAddress) address;
-      String host = inet.getAddress() == null ? inet.getHostString()
-          : inet.getAddress() instanceof Inet6Address ? "[" + Addresses.ipv6HostAddress(inet) + "]"
-          : inet.getAddress().getHostAddress();
+      String host =
+          inet.getAddress() == null
+              ? inet.getHostString()
+              : inet.getAddress() instanceof Inet6Address
+                  ? "[" + Addresses.ipv6HostAddress(inet) + "]"
+                  : inet.getAddress().getHostAddress();
       return host + ":" + inet.getPort();
     }
     java.nio.file.Path path = SocketFiles.pathOf(address);

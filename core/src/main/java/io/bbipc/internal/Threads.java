@@ -8,13 +8,12 @@ import java.lang.invoke.MethodType;
 public final class Threads {
   private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
 
-  private Threads() {
-  }
+  private Threads() {}
 
   private static MethodHandle isVirtualHandle() {
     try {
-      return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
-          MethodType.methodType(boolean.class));
+      return MethodHandles.publicLookup()
+          .findVirtual(Thread.class, "isVirtual", MethodType.methodType(boolean.class));
     } catch (NoSuchMethodException | IllegalAccessException beforeJdk21) {
       return null;
     }

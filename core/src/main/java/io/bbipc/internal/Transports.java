@@ -14,17 +14,19 @@ import java.util.ServiceLoader;
 
 /** Finds the transport providers on the class path and picks one. */
 public final class Transports {
-  /** The system property naming the transport that {@code Ipc.shared()} and {@code Ipc.create()} use. */
+  /**
+   * The system property naming the transport that {@code Ipc.shared()} and {@code Ipc.create()}
+   * use.
+   */
   public static final String PROPERTY = "bbipc.transport";
 
-  private Transports() {
-  }
+  private Transports() {}
 
   /** Every provider found, best first; NIO is always among them. */
   public static List<TransportProvider> all() {
     Map<String, TransportProvider> byName = new LinkedHashMap<>();
-    Iterator<TransportProvider> it = ServiceLoader.load(TransportProvider.class,
-        Transports.class.getClassLoader()).iterator();
+    Iterator<TransportProvider> it =
+        ServiceLoader.load(TransportProvider.class, Transports.class.getClassLoader()).iterator();
     while (true) {
       try {
         if (!it.hasNext()) {
@@ -63,8 +65,8 @@ public final class Transports {
     for (TransportProvider p : all) {
       if (p.name().equals(name)) {
         if (!p.isAvailable()) {
-          throw new IllegalArgumentException("transport \"" + name + "\" is not available here; "
-              + describe(all));
+          throw new IllegalArgumentException(
+              "transport \"" + name + "\" is not available here; " + describe(all));
         }
         return p;
       }
@@ -82,9 +84,13 @@ public final class Transports {
         }
       }
     }
-    throw new IllegalArgumentException("event loop group " + group + " runs no transport bbipc "
-        + "knows: it must be an IoEventLoopGroup (e.g. MultiThreadIoEventLoopGroup) with the I/O "
-        + "handler of an available transport; " + describe(all));
+    throw new IllegalArgumentException(
+        "event loop group "
+            + group
+            + " runs no transport bbipc "
+            + "knows: it must be an IoEventLoopGroup (e.g. MultiThreadIoEventLoopGroup) with the I/O "
+            + "handler of an available transport; "
+            + describe(all));
   }
 
   /** One line per provider: its name, priority, and whether and why it is (not) available. */
@@ -96,7 +102,9 @@ public final class Transports {
         b.append("available)");
       } else {
         Throwable cause = p.unavailabilityCause();
-        b.append("unavailable: ").append(cause == null ? "no reason given" : cause.toString()).append(')');
+        b.append("unavailable: ")
+            .append(cause == null ? "no reason given" : cause.toString())
+            .append(')');
       }
       b.append(';');
     }

@@ -11,10 +11,13 @@ final class Waiter implements Listener {
   static final CallerDrivenLoop[] NO_LOOPS = new CallerDrivenLoop[0];
 
   private final Thread thread = Thread.currentThread();
+
   /** How long to spin before parking: a wake-up from park costs tens of microseconds. */
   private final long spinNanos;
+
   /** The caller-driven loops this thread owns among the watched sockets; it blocks in the first. */
   private final CallerDrivenLoop[] loops;
+
   private volatile boolean signalled;
 
   Waiter(long spinNanos) {
@@ -38,8 +41,8 @@ final class Waiter implements Listener {
   }
 
   /**
-   * The distinct caller-driven loops of the runtimes given, after checking that the current
-   * thread owns each and letting each run what other threads queued for it.
+   * The distinct caller-driven loops of the runtimes given, after checking that the current thread
+   * owns each and letting each run what other threads queued for it.
    */
   static CallerDrivenLoop[] loopsOf(Iterable<IpcRuntime> runtimes, Object what) {
     java.util.List<CallerDrivenLoop> found = new java.util.ArrayList<>(1);
@@ -76,7 +79,9 @@ final class Waiter implements Listener {
     }
     if (!signalled && spinNanos > 0) {
       long spinEnd = System.nanoTime() + spinNanos;
-      while (!signalled && System.nanoTime() - spinEnd < 0 && System.nanoTime() - deadline < 0
+      while (!signalled
+          && System.nanoTime() - spinEnd < 0
+          && System.nanoTime() - deadline < 0
           && !thread.isInterrupted()) {
         Thread.onSpinWait();
       }
@@ -106,13 +111,16 @@ final class Waiter implements Listener {
   }
 
   /**
-   * Refuses to wait on an event loop thread: every socket on that loop would stall, and a
-   * wait for its own loop would never end.
+   * Refuses to wait on an event loop thread: every socket on that loop would stall, and a wait for
+   * its own loop would never end.
    */
   static void checkMayBlock(String what) {
     if (onEventLoop()) {
-      throw new IllegalStateException(what + " would block the event loop thread "
-          + Thread.currentThread().getName() + "; on an event loop use whenReady or Timeout.IMMEDIATE");
+      throw new IllegalStateException(
+          what
+              + " would block the event loop thread "
+              + Thread.currentThread().getName()
+              + "; on an event loop use whenReady or Timeout.IMMEDIATE");
     }
   }
 

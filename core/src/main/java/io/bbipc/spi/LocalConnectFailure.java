@@ -5,7 +5,10 @@ package io.bbipc.spi;
  * it; bbipc reports each one as the original library does.
  */
 public enum LocalConnectFailure {
-  /** Nobody listens there: no socket file, a stale one, or not a socket ({@code NoLocalServerException}). */
+  /**
+   * Nobody listens there: no socket file, a stale one, or not a socket ({@code
+   * NoLocalServerException}).
+   */
   NO_SERVER,
   /** The socket file, or a directory on its path, does not let this process in. */
   PERMISSION_DENIED,

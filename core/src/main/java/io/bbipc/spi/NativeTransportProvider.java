@@ -22,10 +22,10 @@ import java.util.function.Supplier;
 public abstract class NativeTransportProvider implements TransportProvider {
   /** The kernel's TCP state of a connection that is reset or closed both ways. */
   private static final int TCP_CLOSE = 7;
-  /**
-   * {@code -EACCES}: 13 on Linux, macOS and the BSDs alike; Netty names no constant for it.
-   */
+
+  /** {@code -EACCES}: 13 on Linux, macOS and the BSDs alike; Netty names no constant for it. */
   private static final int EACCES_NEGATIVE = -13;
+
   /** What precedes the error number in the text of Netty's connect exceptions. */
   private static final String NETTY_ERRNO = "failed with error(";
 
@@ -51,8 +51,8 @@ public abstract class NativeTransportProvider implements TransportProvider {
    *
    * <p>Call it once per provider class, from a static initialiser, and pass the result to each
    * construction: Transports constructs providers on every lookup, and a class whose initialiser
-   * failed is reported by the JVM the second time only as "Could not initialize class", so only
-   * the first probe sees the real reason.
+   * failed is reported by the JVM the second time only as "Could not initialize class", so only the
+   * first probe sees the real reason.
    *
    * <p>Pass lambdas such as {@code () -> Epoll.isAvailable()}, not method references: a method
    * reference resolves Netty's class where it is written, outside this method's reach, and the
@@ -64,14 +64,15 @@ public abstract class NativeTransportProvider implements TransportProvider {
    * @return null when the transport is usable, else why not: Netty's reason, or the error that
    *     loading Netty's classes raised, with a failed class initialiser replaced by what it wraps
    */
-  protected static Throwable probe(String name, BooleanSupplier isAvailable,
-      Supplier<Throwable> unavailabilityCause) {
+  protected static Throwable probe(
+      String name, BooleanSupplier isAvailable, Supplier<Throwable> unavailabilityCause) {
     try {
       if (isAvailable.getAsBoolean()) {
         return null;
       }
       Throwable cause = unavailabilityCause.get();
-      return cause != null ? reason(cause)
+      return cause != null
+          ? reason(cause)
           : new IllegalStateException("Netty reports " + name + " unavailable without saying why");
     } catch (Throwable missing) {
       // Netty's transport classes absent or broken on the class path: a reason, not a crash,
@@ -87,7 +88,8 @@ public abstract class NativeTransportProvider implements TransportProvider {
    */
   private static Throwable reason(Throwable cause) {
     return cause instanceof ExceptionInInitializerError && cause.getCause() != null
-        ? cause.getCause() : cause;
+        ? cause.getCause()
+        : cause;
   }
 
   /**
@@ -176,8 +178,8 @@ public abstract class NativeTransportProvider implements TransportProvider {
   }
 
   /**
-   * Returns the peer's pid, uid and first gid as the kernel reports them through
-   * {@link #nativePeerCredentials}.
+   * Returns the peer's pid, uid and first gid as the kernel reports them through {@link
+   * #nativePeerCredentials}.
    *
    * @param channel a connected local stream channel
    * @return the credentials (gid -1 when the kernel gives none), or empty for a channel not of
@@ -211,8 +213,8 @@ public abstract class NativeTransportProvider implements TransportProvider {
   /**
    * Tells why a local connect failed from the error number the kernel gave: {@code EAGAIN} (Linux's
    * answer to a non-blocking connect to a full backlog) means a full backlog, {@code EACCES}
-   * permission denied, any other number no server; without a number, as the
-   * {@linkplain TransportProvider#localConnectFailure default} does.
+   * permission denied, any other number no server; without a number, as the {@linkplain
+   * TransportProvider#localConnectFailure default} does.
    *
    * @param cause what the connect failed with
    * @param file the socket file connected to, or null for an abstract name
@@ -228,16 +230,18 @@ public abstract class NativeTransportProvider implements TransportProvider {
         || errno == io.netty.channel.unix.Errors.ERRNO_EWOULDBLOCK_NEGATIVE) {
       return LocalConnectFailure.BACKLOG_FULL;
     }
-    return errno == EACCES_NEGATIVE ? LocalConnectFailure.PERMISSION_DENIED : LocalConnectFailure.NO_SERVER;
+    return errno == EACCES_NEGATIVE
+        ? LocalConnectFailure.PERMISSION_DENIED
+        : LocalConnectFailure.NO_SERVER;
   }
 
   /**
    * The negative error number behind a failed connect, or 0 if there is none to be had. Netty
    * carries it in {@code NativeIoException.expectedErr()} where it makes one; but Netty 4.2.18
-   * fails a connect with a plain {@link java.net.ConnectException} (its {@code NativeConnectException},
-   * which would carry the number, is never made), so the number is read from the one place it is
-   * kept, Netty's fixed {@code "(..) failed with error(<number>)"}: the number, not the system's
-   * wording of it, which differs between C libraries.
+   * fails a connect with a plain {@link java.net.ConnectException} (its {@code
+   * NativeConnectException}, which would carry the number, is never made), so the number is read
+   * from the one place it is kept, Netty's fixed {@code "(..) failed with error(<number>)"}: the
+   * number, not the system's wording of it, which differs between C libraries.
    */
   private static int connectErrno(Throwable cause) {
     for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -300,8 +304,8 @@ public abstract class NativeTransportProvider implements TransportProvider {
   }
 
   /**
-   * Returns the kernel's TCP state ({@code tcpi_state}) of a channel for which
-   * {@link #isTcpInfoChannel} is true.
+   * Returns the kernel's TCP state ({@code tcpi_state}) of a channel for which {@link
+   * #isTcpInfoChannel} is true.
    *
    * @param channel the channel, open
    * @return the state

@@ -1,11 +1,11 @@
 package io.bbipc.spi;
 
+import io.bbipc.PeerCredentials;
 import io.netty.channel.Channel;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
-import io.bbipc.PeerCredentials;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.SocketAddress;
@@ -61,8 +61,8 @@ public interface TransportProvider {
 
   /**
    * Returns a factory for the I/O handler of a caller-driven runtime, whose loop is run by the
-   * thread that owns it and, once that thread has ended without closing the runtime, by the
-   * thread that closes it.
+   * thread that owns it and, once that thread has ended without closing the runtime, by the thread
+   * that closes it.
    *
    * @return by default, {@link #ioHandlerFactory()}
    */
@@ -71,9 +71,9 @@ public interface TransportProvider {
   }
 
   /**
-   * Tells whether the I/O handler hands writes to the kernel only when its loop runs, as
-   * io_uring queues them in its submission queue; a caller-driven runtime then runs its loop
-   * once more after a write so that the write is under way before the call returns.
+   * Tells whether the I/O handler hands writes to the kernel only when its loop runs, as io_uring
+   * queues them in its submission queue; a caller-driven runtime then runs its loop once more after
+   * a write so that the write is under way before the call returns.
    *
    * @return false by default: the write happens in the call that makes it
    */
@@ -82,8 +82,8 @@ public interface TransportProvider {
   }
 
   /**
-   * Tells whether a thread other than the one that first ran a caller-driven loop may run it,
-   * which is how bbipc releases the descriptors of a runtime whose owner ended without closing.
+   * Tells whether a thread other than the one that first ran a caller-driven loop may run it, which
+   * is how bbipc releases the descriptors of a runtime whose owner ended without closing.
    *
    * @return true by default
    */
@@ -153,7 +153,8 @@ public interface TransportProvider {
    * @throws UnsupportedOperationException if {@link #hasAbstractNamespace()} is false
    */
   default SocketAddress abstractAddress(String name) {
-    throw new UnsupportedOperationException("transport " + name() + " has no abstract socket names");
+    throw new UnsupportedOperationException(
+        "transport " + name() + " has no abstract socket names");
   }
 
   /**
@@ -186,9 +187,9 @@ public interface TransportProvider {
   }
 
   /**
-   * Tells, without reading from it, whether the kernel has closed a TCP stream channel's
-   * connection (the peer reset it, or both directions are closed); bbipc asks while it has
-   * stopped reading from a stream whose inbound buffer is full.
+   * Tells, without reading from it, whether the kernel has closed a TCP stream channel's connection
+   * (the peer reset it, or both directions are closed); bbipc asks while it has stopped reading
+   * from a stream whose inbound buffer is full.
    *
    * @param channel a stream channel for which {@link #canTellReset} is true
    * @return true if the kernel says the connection is closed
@@ -198,8 +199,8 @@ public interface TransportProvider {
   }
 
   /**
-   * Tells whether this transport's local stream channels can stay open for writing after the
-   * peer's end-of-stream ({@code ChannelOption.ALLOW_HALF_CLOSURE}); TCP channels always can.
+   * Tells whether this transport's local stream channels can stay open for writing after the peer's
+   * end-of-stream ({@code ChannelOption.ALLOW_HALF_CLOSURE}); TCP channels always can.
    *
    * @return false by default: Netty 4.2's io_uring local channel closes at end-of-stream
    */
@@ -210,14 +211,14 @@ public interface TransportProvider {
   /**
    * Tells why a connect to a local server failed, so that bbipc can say so as the original does.
    *
-   * <p>By default from the JDK's exception types and, where the JDK gives an error no type of
-   * its own, from the socket file: a refusal ({@link ConnectException}: nobody listens on the
-   * file, or it is no socket) means no server; then a file that is missing means no server, one
-   * that this process may not write to, or cannot even look at (a directory on its path bars
-   * it), means permission denied; a socket file that it may write to, and a connect stopped by
-   * something other than a refusal, means a full backlog (Linux answers a non-blocking connect to
-   * a full backlog with {@code EAGAIN}, to which the JDK gives no type). A transport that knows
-   * the error number should answer from it instead.
+   * <p>By default from the JDK's exception types and, where the JDK gives an error no type of its
+   * own, from the socket file: a refusal ({@link ConnectException}: nobody listens on the file, or
+   * it is no socket) means no server; then a file that is missing means no server, one that this
+   * process may not write to, or cannot even look at (a directory on its path bars it), means
+   * permission denied; a socket file that it may write to, and a connect stopped by something other
+   * than a refusal, means a full backlog (Linux answers a non-blocking connect to a full backlog
+   * with {@code EAGAIN}, to which the JDK gives no type). A transport that knows the error number
+   * should answer from it instead.
    *
    * @param cause what the connect failed with
    * @param file the socket file connected to, or null for an abstract name
@@ -241,7 +242,8 @@ public interface TransportProvider {
     }
     // a socket is neither a regular file, a directory nor a link
     return attributes.isOther() && causedBy(cause, SocketException.class)
-        ? LocalConnectFailure.BACKLOG_FULL : LocalConnectFailure.NO_SERVER;
+        ? LocalConnectFailure.BACKLOG_FULL
+        : LocalConnectFailure.NO_SERVER;
   }
 
   private static boolean causedBy(Throwable cause, Class<? extends Throwable> type) {

@@ -58,7 +58,8 @@ class ListenerLeakTest {
   private static void awaitListeners(AbstractSocket socket, int count) {
     long deadline = Streams.deadline(10);
     while (socket.listenerCount() != count) {
-      Streams.checkDeadline(deadline, "listeners to go: " + socket.listenerCount() + ", not " + count);
+      Streams.checkDeadline(
+          deadline, "listeners to go: " + socket.listenerCount() + ", not " + count);
       Thread.onSpinWait();
     }
   }
@@ -103,7 +104,9 @@ class ListenerLeakTest {
     assertEquals(EnumSet.of(DATA_AVAILABLE), live.get(10, TimeUnit.SECONDS));
   }
 
-  /** PollingConformanceTest's poller closed under its waiter, with the count it no longer asserts. */
+  /**
+   * PollingConformanceTest's poller closed under its waiter, with the count it no longer asserts.
+   */
   @Test
   void closingAPollerUnderItsWaiterLeavesNoListenerOnItsSockets() throws Exception {
     AbstractSocket socket = (AbstractSocket) accepted;
@@ -111,7 +114,8 @@ class ListenerLeakTest {
     Poller poller = ipc.makePoller();
     poller.monitorSocket(accepted, EnumSet.of(DATA_AVAILABLE));
     assertEquals(before + 1, socket.listenerCount(), "the poller's registration");
-    CompletableFuture<Object> outcome = Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
+    CompletableFuture<Object> outcome =
+        Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
     poller.close();
     assertTrue(outcome.get(10, TimeUnit.SECONDS) instanceof IpcException);
     assertFalse(accepted.isClosed());

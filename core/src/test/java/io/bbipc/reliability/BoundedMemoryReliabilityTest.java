@@ -15,8 +15,8 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
+import io.bbipc.testsuite.Streams;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import java.nio.file.Path;
@@ -30,30 +30,30 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue item 6: bounded memory. A writer whose peer never reads stops at its outbound limit and
- * resumes within 100 ms of the peer reading; a flood we never read stays within the inbound
- * limit and arrives whole once we read; 100 stalled connections hold no more than their limits.
+ * resumes within 100 ms of the peer reading; a flood we never read stays within the inbound limit
+ * and arrives whole once we read; 100 stalled connections hold no more than their limits.
  *
- * <p>How memory is measured: each runtime's channels allocate from a counting allocator of
- * their own (Netty's unpooled allocator, installed through the public {@code Ipc.Builder.pipeline}
- * hook before any byte moves), whose metric is the capacity of the buffers alive now: exactly
- * what bbipc holds, direct and heap. The default adaptive pool would be no measure: it reserves
- * direct memory in chunks and keeps them after release, so its {@code usedDirectMemory} moves in
- * chunk steps and not at all when a reserved chunk is reused. Netty's own count of direct memory
- * ({@code PlatformDependent.usedDirectMemory}) and the JVM heap are printed beside it; the heap is
- * not asserted, as it also holds what the JIT, JUnit and at PARANOID the leak detector's traces
- * take meanwhile.
+ * <p>How memory is measured: each runtime's channels allocate from a counting allocator of their
+ * own (Netty's unpooled allocator, installed through the public {@code Ipc.Builder.pipeline} hook
+ * before any byte moves), whose metric is the capacity of the buffers alive now: exactly what bbipc
+ * holds, direct and heap. The default adaptive pool would be no measure: it reserves direct memory
+ * in chunks and keeps them after release, so its {@code usedDirectMemory} moves in chunk steps and
+ * not at all when a reserved chunk is reused. Netty's own count of direct memory ({@code
+ * PlatformDependent.usedDirectMemory}) and the JVM heap are printed beside it; the heap is not
+ * asserted, as it also holds what the JIT, JUnit and at PARANOID the leak detector's traces take
+ * meanwhile.
  */
 public class BoundedMemoryReliabilityTest {
   private static final String SCENARIO = "6 bounded memory";
   private static final int ONE_WRITE = 256 * 1024;
+
   /** The most one socket read adds past the inbound limit, as the issue states it. */
   private static final int ONE_READ = 64 * 1024;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
-
-  private record Conn(StreamServer server, StreamSocket client, StreamSocket accepted) implements AutoCloseable {
+  private record Conn(StreamServer server, StreamSocket client, StreamSocket accepted)
+      implements AutoCloseable {
     @Override
     public void close() {
       client.close();
@@ -72,7 +72,8 @@ public class BoundedMemoryReliabilityTest {
   }
 
   /** Writes until the stream takes nothing for 200 ms; returns the bytes it took. */
-  private static long floodUntilStalled(StreamSocket w, Rel.Pattern p, long from, int chunk) throws IpcException {
+  private static long floodUntilStalled(StreamSocket w, Rel.Pattern p, long from, int chunk)
+      throws IpcException {
     long written = from;
     long deadline = Streams.deadline(60);
     while (true) {
@@ -86,8 +87,12 @@ public class BoundedMemoryReliabilityTest {
     }
   }
 
-  /** Reads into the pattern check until {@code total} bytes have come; returns the first bad offset or -1. */
-  private static long readAll(StreamSocket r, Rel.Pattern p, long total, double seconds) throws IpcException {
+  /**
+   * Reads into the pattern check until {@code total} bytes have come; returns the first bad offset
+   * or -1.
+   */
+  private static long readAll(StreamSocket r, Rel.Pattern p, long total, double seconds)
+      throws IpcException {
     byte[] buf = new byte[256 * 1024];
     long read = 0;
     long bad = -1;
@@ -114,9 +119,12 @@ public class BoundedMemoryReliabilityTest {
     int peerInbound = 64 * 1024;
     UnpooledByteBufAllocator writerAlloc = Rel.countingAllocator();
     UnpooledByteBufAllocator readerAlloc = Rel.countingAllocator();
-    try (Ipc writerIpc = Rel.runtime(f, f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, outbound, writerAlloc);
-         Ipc readerIpc = Rel.runtime(f, f.serverTransport(), peerInbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
-         Conn c = connect(f, readerIpc, writerIpc, "w.sock")) {
+    try (Ipc writerIpc =
+            Rel.runtime(f, f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, outbound, writerAlloc);
+        Ipc readerIpc =
+            Rel.runtime(
+                f, f.serverTransport(), peerInbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
+        Conn c = connect(f, readerIpc, writerIpc, "w.sock")) {
       StreamSocket writer = c.client();
       StreamSocket reader = c.accepted();
       Rel.Pattern pattern = new Rel.Pattern(61);
@@ -126,42 +134,73 @@ public class BoundedMemoryReliabilityTest {
       long accepted = floodUntilStalled(writer, pattern, 0, ONE_WRITE);
       for (int i = 0; i < 3; i++) {
         int start = pattern.start(accepted);
-        assertEquals(0, writer.writeToStream(pattern.bytes, start, start + ONE_WRITE),
+        assertEquals(
+            0,
+            writer.writeToStream(pattern.bytes, start, start + ONE_WRITE),
             "writeToStream took bytes past the outbound limit");
       }
       long held = Rel.held(writerAlloc);
       long netty = Rel.nettyDirect() - netty0;
       Rel.gc();
       long heap = Rel.heapUsed() - heap0;
-      Rel.figure(SCENARIO, f, "writer, peer never reads: writeToStream returns 0 after", Rel.mib(accepted)
-          + " taken (outbound limit " + Rel.mib(outbound) + ", the rest in kernel buffers)");
-      Rel.figure(SCENARIO, f, "writer, peer never reads: memory the writer holds", Rel.kib(held)
-          + " (bound: limit + one write = " + Rel.kib(outbound + ONE_WRITE) + "); the peer holds "
-          + Rel.kib(Rel.held(readerAlloc)) + "; Netty-wide direct +" + Rel.mib(netty) + ", heap +"
-          + Rel.mib(heap) + " (not asserted)");
-      assertTrue(held <= outbound + ONE_WRITE, "the writer holds " + Rel.kib(held) + ", over "
-          + Rel.kib(outbound + ONE_WRITE));
+      Rel.figure(
+          SCENARIO,
+          f,
+          "writer, peer never reads: writeToStream returns 0 after",
+          Rel.mib(accepted)
+              + " taken (outbound limit "
+              + Rel.mib(outbound)
+              + ", the rest in kernel buffers)");
+      Rel.figure(
+          SCENARIO,
+          f,
+          "writer, peer never reads: memory the writer holds",
+          Rel.kib(held)
+              + " (bound: limit + one write = "
+              + Rel.kib(outbound + ONE_WRITE)
+              + "); the peer holds "
+              + Rel.kib(Rel.held(readerAlloc))
+              + "; Netty-wide direct +"
+              + Rel.mib(netty)
+              + ", heap +"
+              + Rel.mib(heap)
+              + " (not asserted)");
+      assertTrue(
+          held <= outbound + ONE_WRITE,
+          "the writer holds " + Rel.kib(held) + ", over " + Rel.kib(outbound + ONE_WRITE));
 
       // the peer reads again: the writer must be told it may write within 100 ms
       CompletableFuture<Long> drained = new CompletableFuture<>();
-      Thread peer = new Thread(() -> {
-        try {
-          drained.complete(readAll(reader, pattern, accepted, 60));
-        } catch (Throwable e) {
-          drained.completeExceptionally(e);
-        }
-      }, "reliability-reader");
+      Thread peer =
+          new Thread(
+              () -> {
+                try {
+                  drained.complete(readAll(reader, pattern, accepted, 60));
+                } catch (Throwable e) {
+                  drained.completeExceptionally(e);
+                }
+              },
+              "reliability-reader");
       long gc0 = Rel.gcMillis();
       long t0 = System.nanoTime();
       peer.start();
       assertTrue(writer.poll(READY_TO_WRITE, Fixture.WAIT), "READY_TO_WRITE never came back");
       long raw = System.nanoTime() - t0;
       long gc = Rel.gcMillis() - gc0;
-      long took = Math.max(0, raw - java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(gc)); // a GC pause is not bbipc's
-      assertEquals(-1L, drained.get(60, java.util.concurrent.TimeUnit.SECONDS), "the bytes read differ");
+      long took =
+          Math.max(
+              0,
+              raw
+                  - java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
+                      gc)); // a GC pause is not bbipc's
+      assertEquals(
+          -1L, drained.get(60, java.util.concurrent.TimeUnit.SECONDS), "the bytes read differ");
       peer.join(10_000);
-      Rel.figure(SCENARIO, f, "writer, peer reads again: READY_TO_WRITE after", Rel.ms(took)
-          + (gc > 0 ? " (" + Rel.ms(raw) + " with a " + gc + " ms GC pause)" : ""));
+      Rel.figure(
+          SCENARIO,
+          f,
+          "writer, peer reads again: READY_TO_WRITE after",
+          Rel.ms(took) + (gc > 0 ? " (" + Rel.ms(raw) + " with a " + gc + " ms GC pause)" : ""));
       Rel.timedBound(took, 100_000_000L, f + ": READY_TO_WRITE after the peer read again");
     }
   }
@@ -171,9 +210,12 @@ public class BoundedMemoryReliabilityTest {
     int inbound = Ipc.DEFAULT_BUFFER_LIMIT;
     long total = Rel.size(64L << 20, 1L << 30);
     UnpooledByteBufAllocator readerAlloc = Rel.countingAllocator();
-    try (Ipc readerIpc = Rel.runtime(f, f.serverTransport(), inbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
-         Ipc writerIpc = Rel.runtime(f, f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, Ipc.DEFAULT_BUFFER_LIMIT);
-         Conn c = connect(f, readerIpc, writerIpc, "r.sock")) {
+    try (Ipc readerIpc =
+            Rel.runtime(f, f.serverTransport(), inbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
+        Ipc writerIpc =
+            Rel.runtime(
+                f, f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, Ipc.DEFAULT_BUFFER_LIMIT);
+        Conn c = connect(f, readerIpc, writerIpc, "r.sock")) {
       StreamSocket flooder = c.client();
       StreamSocket we = c.accepted();
       Rel.Pattern pattern = new Rel.Pattern(62);
@@ -181,11 +223,22 @@ public class BoundedMemoryReliabilityTest {
       long written = floodUntilStalled(flooder, pattern, 0, ONE_WRITE);
       int buffered = we.readFromStream(peek, 0, peek.length, true);
       long held = Rel.held(readerAlloc);
-      Rel.figure(SCENARIO, f, "flood never read: buffered inbound", Rel.kib(buffered) + " (bound: limit "
-          + Rel.kib(inbound) + " + " + Rel.kib(ONE_READ) + ") in buffers of " + Rel.kib(held)
-          + "; the flooder stalled after " + Rel.mib(written));
-      assertTrue(buffered <= inbound + ONE_READ, "buffered " + buffered + " bytes, over the inbound limit "
-          + inbound + " + " + ONE_READ);
+      Rel.figure(
+          SCENARIO,
+          f,
+          "flood never read: buffered inbound",
+          Rel.kib(buffered)
+              + " (bound: limit "
+              + Rel.kib(inbound)
+              + " + "
+              + Rel.kib(ONE_READ)
+              + ") in buffers of "
+              + Rel.kib(held)
+              + "; the flooder stalled after "
+              + Rel.mib(written));
+      assertTrue(
+          buffered <= inbound + ONE_READ,
+          "buffered " + buffered + " bytes, over the inbound limit " + inbound + " + " + ONE_READ);
       // now read it all, the flooder writing on, and check every byte
       byte[] buf = new byte[256 * 1024];
       long read = 0;
@@ -198,7 +251,9 @@ public class BoundedMemoryReliabilityTest {
         boolean progress = false;
         if (written < total) {
           int start = pattern.start(written);
-          int n = flooder.writeToStream(pattern.bytes, start, start + (int) Math.min(ONE_WRITE, total - written));
+          int n =
+              flooder.writeToStream(
+                  pattern.bytes, start, start + (int) Math.min(ONE_WRITE, total - written));
           written += n;
           progress = n > 0;
         }
@@ -210,13 +265,24 @@ public class BoundedMemoryReliabilityTest {
         }
         maxHeld = Math.max(maxHeld, Rel.held(readerAlloc));
         if (!progress) {
-          Set<SocketEvent> w = written < total ? EnumSet.of(READY_TO_WRITE) : EnumSet.of(SocketEvent.REMOTE_DISCONNECTED);
-          BasicBinaryIpc.pollSockets(both, List.of(w, EnumSet.of(DATA_AVAILABLE)), Timeout.seconds(1));
+          Set<SocketEvent> w =
+              written < total
+                  ? EnumSet.of(READY_TO_WRITE)
+                  : EnumSet.of(SocketEvent.REMOTE_DISCONNECTED);
+          BasicBinaryIpc.pollSockets(
+              both, List.of(w, EnumSet.of(DATA_AVAILABLE)), Timeout.seconds(1));
         }
       }
       assertEquals(total, read);
-      Rel.figure(SCENARIO, f, "flood never read, then read", Rel.mib(total) + " arrived exact in "
-          + Rel.ms(System.nanoTime() - started) + "; the reader never held more than " + Rel.kib(maxHeld));
+      Rel.figure(
+          SCENARIO,
+          f,
+          "flood never read, then read",
+          Rel.mib(total)
+              + " arrived exact in "
+              + Rel.ms(System.nanoTime() - started)
+              + "; the reader never held more than "
+              + Rel.kib(maxHeld));
     }
   }
 
@@ -231,8 +297,9 @@ public class BoundedMemoryReliabilityTest {
       for (StreamSocket s : all) {
         round += s.readFromStream(buf);
       }
-      if (round == 0 && BasicBinaryIpc.pollSockets(all, readable, Timeout.seconds(0.05)).stream()
-          .allMatch(Set::isEmpty)) {
+      if (round == 0
+          && BasicBinaryIpc.pollSockets(all, readable, Timeout.seconds(0.05)).stream()
+              .allMatch(Set::isEmpty)) {
         return;
       }
     }
@@ -243,14 +310,18 @@ public class BoundedMemoryReliabilityTest {
    * kernel's share is not what is measured, and with loopback TCP's autotuned buffers 100
    * connections would take some 800 MiB of writing to stall.
    */
-  private static Ipc smallKernelBuffers(Fixture f, String transport, int limit,
-                                        UnpooledByteBufAllocator alloc) {
-    return f.builder(transport).inboundBufferLimit(limit).outboundBufferLimit(limit)
-        .pipeline(p -> {
-          p.channel().config().setAllocator(alloc);
-          p.channel().config().setOption(ChannelOption.SO_RCVBUF, 64 * 1024);
-          p.channel().config().setOption(ChannelOption.SO_SNDBUF, 64 * 1024);
-        }).build();
+  private static Ipc smallKernelBuffers(
+      Fixture f, String transport, int limit, UnpooledByteBufAllocator alloc) {
+    return f.builder(transport)
+        .inboundBufferLimit(limit)
+        .outboundBufferLimit(limit)
+        .pipeline(
+            p -> {
+              p.channel().config().setAllocator(alloc);
+              p.channel().config().setOption(ChannelOption.SO_RCVBUF, 64 * 1024);
+              p.channel().config().setOption(ChannelOption.SO_SNDBUF, 64 * 1024);
+            })
+        .build();
   }
 
   @OverAllFixtures
@@ -262,8 +333,8 @@ public class BoundedMemoryReliabilityTest {
     UnpooledByteBufAllocator serverAlloc = Rel.countingAllocator();
     UnpooledByteBufAllocator clientAlloc = Rel.countingAllocator();
     try (Ipc serverIpc = smallKernelBuffers(f, f.serverTransport(), limit, serverAlloc);
-         Ipc clientIpc = smallKernelBuffers(f, f.clientTransport(), limit, clientAlloc);
-         StreamServer server = f.makeServer(serverIpc, dir.resolve("h.sock"))) {
+        Ipc clientIpc = smallKernelBuffers(f, f.clientTransport(), limit, clientAlloc);
+        StreamServer server = f.makeServer(serverIpc, dir.resolve("h.sock"))) {
       List<StreamSocket> all = new ArrayList<>();
       for (int i = 0; i < connections; i++) {
         StreamSocket client = f.connect(clientIpc, server);
@@ -292,7 +363,8 @@ public class BoundedMemoryReliabilityTest {
         }
         total += round;
         if (round == 0) {
-          List<Set<SocketEvent>> ready = BasicBinaryIpc.pollSockets(all, writable, Timeout.seconds(0.2));
+          List<Set<SocketEvent>> ready =
+              BasicBinaryIpc.pollSockets(all, writable, Timeout.seconds(0.2));
           if (ready.stream().allMatch(Set::isEmpty)) {
             break;
           }
@@ -306,11 +378,25 @@ public class BoundedMemoryReliabilityTest {
       // outbound limit with one write on top
       long perConnection = 2L * (limit + ONE_READ + ONE_READ + limit + chunk);
       long bound = connections * perConnection;
-      Rel.figure(SCENARIO, f, "100 stalled connections (limits 64 KiB in and out, 16 KiB writes, 64 KiB kernel buffers)", Rel.mib(held)
-          + " held (" + Rel.kib(held / connections) + " per connection; bound " + Rel.mib(bound)
-          + "); Netty-wide direct +" + Rel.mib(netty) + ", heap +" + Rel.mib(heap) + " (not asserted); "
-          + Rel.mib(total) + " written in all");
-      assertTrue(held <= bound, "100 stalled connections hold " + Rel.mib(held) + ", over " + Rel.mib(bound));
+      Rel.figure(
+          SCENARIO,
+          f,
+          "100 stalled connections (limits 64 KiB in and out, 16 KiB writes, 64 KiB kernel buffers)",
+          Rel.mib(held)
+              + " held ("
+              + Rel.kib(held / connections)
+              + " per connection; bound "
+              + Rel.mib(bound)
+              + "); Netty-wide direct +"
+              + Rel.mib(netty)
+              + ", heap +"
+              + Rel.mib(heap)
+              + " (not asserted); "
+              + Rel.mib(total)
+              + " written in all");
+      assertTrue(
+          held <= bound,
+          "100 stalled connections hold " + Rel.mib(held) + ", over " + Rel.mib(bound));
       // read everything, so that closing has nothing left to deliver (a close waits for that)
       drain(all);
     } finally {

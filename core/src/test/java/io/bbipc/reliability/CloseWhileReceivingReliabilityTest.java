@@ -18,18 +18,16 @@ import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue items 1 and 2 from the closing side: a stream closed while its peer's bytes are
- * arriving must still be seen closed by that peer, within 1 s, every time. Each repetition: a
- * fresh connection, the peer writes one byte, this end closes at once. Both ends of the pair
- * take the closing part.
+ * Issue items 1 and 2 from the closing side: a stream closed while its peer's bytes are arriving
+ * must still be seen closed by that peer, within 1 s, every time. Each repetition: a fresh
+ * connection, the peer writes one byte, this end closes at once. Both ends of the pair take the
+ * closing part.
  */
 public class CloseWhileReceivingReliabilityTest {
   private static final String SCENARIO = "2 reset";
   private static final long ONE_SECOND = 1_000_000_000L;
 
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   @OverAllFixtures
   void aCloseWhileThePeersBytesArriveIsAlwaysSeenByThePeer(Fixture f) throws Exception {
@@ -66,12 +64,18 @@ public class CloseWhileReceivingReliabilityTest {
             accepted.close();
           }
         }
-        String which = acceptedCloses ? "accepted end (" + f.serverTransport() + ") closes"
-            : "connecting end (" + f.clientTransport() + ") closes";
-        Rel.figure(SCENARIO, f, which + " while the peer's byte arrives, x " + reps,
+        String which =
+            acceptedCloses
+                ? "accepted end (" + f.serverTransport() + ") closes"
+                : "connecting end (" + f.clientTransport() + ") closes";
+        Rel.figure(
+            SCENARIO,
+            f,
+            which + " while the peer's byte arrives, x " + reps,
             notSeen + " closes not seen by the peer within 1 s");
         if (notSeen > 0) {
-          missed.add(which + ": " + notSeen + " of " + reps + " closes not seen by the peer within 1 s");
+          missed.add(
+              which + ": " + notSeen + " of " + reps + " closes not seen by the peer within 1 s");
         }
       }
     } finally {

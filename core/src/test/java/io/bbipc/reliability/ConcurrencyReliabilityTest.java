@@ -18,8 +18,8 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
+import io.bbipc.testsuite.Streams;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -45,27 +45,34 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue item 8: concurrency. Closing a socket or a poller from another thread wakes whoever
- * waits on it within 100 ms, over randomized runs (what is closed, how the waiter waits, when the
- * close comes, bytes arriving and being read meanwhile): 0 hangs, 0 reference count errors. Eight
- * threads closing one stream at once make exactly one real close. No event loop thread is ever
- * seen blocked, and the calls that could block refuse to on an event loop.
+ * Issue item 8: concurrency. Closing a socket or a poller from another thread wakes whoever waits
+ * on it within 100 ms, over randomized runs (what is closed, how the waiter waits, when the close
+ * comes, bytes arriving and being read meanwhile): 0 hangs, 0 reference count errors. Eight threads
+ * closing one stream at once make exactly one real close. No event loop thread is ever seen
+ * blocked, and the calls that could block refuse to on an event loop.
  */
 public class ConcurrencyReliabilityTest {
   private static final String SCENARIO = "8 concurrency";
   private static final long WAKE_BOUND = 100_000_000L;
 
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   /** What a waiter thread saw: its result or exception, and when it returned. */
-  private record Outcome(Object result, Throwable error, long returnedAt) {
+  private record Outcome(Object result, Throwable error, long returnedAt) {}
+
+  private enum Target {
+    CLIENT,
+    ACCEPTED,
+    SERVER,
+    POLLER
   }
 
-  private enum Target { CLIENT, ACCEPTED, SERVER, POLLER }
-
-  private enum Wait { POLL_SET, POLL_ONE, POLL_SOCKETS, WHEN_READY }
+  private enum Wait {
+    POLL_SET,
+    POLL_ONE,
+    POLL_SOCKETS,
+    WHEN_READY
+  }
 
   @OverAllFixtures
   void closingFromAnotherThreadWakesEveryWaiterWithin100Ms(Fixture f) throws Exception {
@@ -74,17 +81,21 @@ public class ConcurrencyReliabilityTest {
     long seed = f.toString().hashCode();
     Random random = new Random(seed);
     AtomicReference<Thread> waiterThread = new AtomicReference<>();
-    ExecutorService waiter = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "reliability-waiter");
-      t.setDaemon(true);
-      waiterThread.set(t);
-      return t;
-    });
-    ExecutorService reader = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "reliability-reader");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService waiter =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "reliability-waiter");
+              t.setDaemon(true);
+              waiterThread.set(t);
+              return t;
+            });
+    ExecutorService reader =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "reliability-reader");
+              t.setDaemon(true);
+              return t;
+            });
     long[] latencies = new long[runs];
     long[] slowestByTarget = new long[Target.values().length];
     long rawSlowest = 0;
@@ -98,12 +109,17 @@ public class ConcurrencyReliabilityTest {
     Fixture.Connection conn = null;
     int endsUsed = 2;
     Path quietDir = java.nio.file.Files.createDirectory(dir.resolve("quiet"));
-    try (NettyLog log = NettyLog.capture(); EventLoopWatch watch = EventLoopWatch.start();
-         Fixture.Connection quiet = f.connection(quietDir)) {
+    try (NettyLog log = NettyLog.capture();
+        EventLoopWatch watch = EventLoopWatch.start();
+        Fixture.Connection quiet = f.connection(quietDir)) {
       for (int run = 0; run < runs; run++) {
         int pick = random.nextInt(10);
-        Target target = pick == 0 ? Target.SERVER : pick <= 2 ? Target.POLLER
-            : random.nextBoolean() ? Target.CLIENT : Target.ACCEPTED;
+        Target target =
+            pick == 0
+                ? Target.SERVER
+                : pick <= 2
+                    ? Target.POLLER
+                    : random.nextBoolean() ? Target.CLIENT : Target.ACCEPTED;
         byTarget[target.ordinal()]++;
         IpcSocket socket = null;
         Poller poller = null;
@@ -116,8 +132,10 @@ public class ConcurrencyReliabilityTest {
           wait = () -> p.waitForEvents(Timeout.seconds(10));
         } else {
           if (target == Target.SERVER) {
-            socket = f.kind() == Fixture.Kind.TCP ? f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0)
-                : f.serverIpc().makeLocalServer(dir.resolve("s" + run + ".sock"));
+            socket =
+                f.kind() == Fixture.Kind.TCP
+                    ? f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0)
+                    : f.serverIpc().makeLocalServer(dir.resolve("s" + run + ".sock"));
           } else {
             if (endsUsed == 2) {
               if (conn != null) {
@@ -142,53 +160,69 @@ public class ConcurrencyReliabilityTest {
             }
           }
           IpcSocket s = socket;
-          EnumSet<SocketEvent> events = s instanceof StreamServer ? EnumSet.of(CONNECTION_AVAILABLE)
-              : noise != null ? EnumSet.of(SocketEvent.CONNECTION_FAILED) : EnumSet.of(DATA_AVAILABLE);
+          EnumSet<SocketEvent> events =
+              s instanceof StreamServer
+                  ? EnumSet.of(CONNECTION_AVAILABLE)
+                  : noise != null
+                      ? EnumSet.of(SocketEvent.CONNECTION_FAILED)
+                      : EnumSet.of(DATA_AVAILABLE);
           Wait how = Wait.values()[random.nextInt(Wait.values().length)];
-          wait = switch (how) {
-            case POLL_SET -> () -> s.poll(events, Timeout.seconds(10));
-            case POLL_ONE -> () -> s.poll(events.iterator().next(), Timeout.seconds(10));
-            case POLL_SOCKETS -> () -> BasicBinaryIpc.pollSockets(List.of(s), List.of(events), Timeout.seconds(10));
-            case WHEN_READY -> () -> {
-              if (!(s instanceof StreamSocket)) {
-                return s.poll(events, Timeout.seconds(10));
-              }
-              try {
-                return ((StreamSocket) s).whenReady(events).get(10, TimeUnit.SECONDS);
-              } catch (ExecutionException e) {
-                throw (Exception) e.getCause();
-              }
-            };
-          };
+          wait =
+              switch (how) {
+                case POLL_SET -> () -> s.poll(events, Timeout.seconds(10));
+                case POLL_ONE -> () -> s.poll(events.iterator().next(), Timeout.seconds(10));
+                case POLL_SOCKETS ->
+                    () ->
+                        BasicBinaryIpc.pollSockets(
+                            List.of(s), List.of(events), Timeout.seconds(10));
+                case WHEN_READY ->
+                    () -> {
+                      if (!(s instanceof StreamSocket)) {
+                        return s.poll(events, Timeout.seconds(10));
+                      }
+                      try {
+                        return ((StreamSocket) s).whenReady(events).get(10, TimeUnit.SECONDS);
+                      } catch (ExecutionException e) {
+                        throw (Exception) e.getCause();
+                      }
+                    };
+              };
         }
         Callable<Object> w = wait;
-        Future<Outcome> outcome = waiter.submit(() -> {
-          try {
-            Object r = w.call();
-            return new Outcome(r, null, System.nanoTime());
-          } catch (Throwable e) {
-            return new Outcome(null, e, System.nanoTime());
-          }
-        });
+        Future<Outcome> outcome =
+            waiter.submit(
+                () -> {
+                  try {
+                    Object r = w.call();
+                    return new Outcome(r, null, System.nanoTime());
+                  } catch (Throwable e) {
+                    return new Outcome(null, e, System.nanoTime());
+                  }
+                });
         // the close comes at once, after a short spin, or once the waiter is parked
         switch (random.nextInt(3)) {
           case 0:
             break;
-          case 1: {
-            long until = System.nanoTime() + random.nextInt(50_000);
-            while (System.nanoTime() < until) {
-              Thread.onSpinWait();
+          case 1:
+            {
+              long until = System.nanoTime() + random.nextInt(50_000);
+              while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+              }
+              break;
             }
-            break;
-          }
-          default: {
-            long until = Streams.deadline(1);
-            Thread t = waiterThread.get();
-            while (t != null && t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING
-                && !outcome.isDone() && !Streams.passed(until)) {
-              Thread.onSpinWait();
+          default:
+            {
+              long until = Streams.deadline(1);
+              Thread t = waiterThread.get();
+              while (t != null
+                  && t.getState() != Thread.State.WAITING
+                  && t.getState() != Thread.State.TIMED_WAITING
+                  && !outcome.isDone()
+                  && !Streams.passed(until)) {
+                Thread.onSpinWait();
+              }
             }
-          }
         }
         long gcBefore = Rel.gcMillis();
         long closedAt = System.nanoTime();
@@ -198,13 +232,15 @@ public class ConcurrencyReliabilityTest {
           socket.close();
         }
         long closeTook = System.nanoTime() - closedAt;
-        slowestCloseByTarget[target.ordinal()] = Math.max(slowestCloseByTarget[target.ordinal()], closeTook);
+        slowestCloseByTarget[target.ordinal()] =
+            Math.max(slowestCloseByTarget[target.ordinal()], closeTook);
         Outcome o;
         try {
           o = outcome.get(10, TimeUnit.SECONDS);
         } catch (TimeoutException hang) {
           hangs++;
-          unexpected.add("run " + run + ": " + target + " waiter still waiting 10 s after the close");
+          unexpected.add(
+              "run " + run + ": " + target + " waiter still waiting 10 s after the close");
           break;
         }
         if (noise != null) {
@@ -238,30 +274,76 @@ public class ConcurrencyReliabilityTest {
       watch.close();
       long[] l = Arrays.copyOf(latencies, woken);
       Arrays.sort(l);
-      String wake = l.length == 0 ? "none" : "median " + Rel.ms(l[l.length / 2]) + ", p99 "
-          + Rel.ms(l[l.length * 99 / 100]) + ", max " + Rel.ms(l[l.length - 1]);
-      Rel.figure(SCENARIO, f, runs + " randomized close-vs-wait runs", hangs + " hangs, "
-          + log.referenceCountErrors().size() + " reference count errors, " + unexpected.size()
-          + " unexpected outcomes; woken " + woken + " (" + early + " returned on an event first); streams "
-          + (byTarget[0] + byTarget[1]) + ", servers " + byTarget[2] + ", pollers " + byTarget[3]);
+      String wake =
+          l.length == 0
+              ? "none"
+              : "median "
+                  + Rel.ms(l[l.length / 2])
+                  + ", p99 "
+                  + Rel.ms(l[l.length * 99 / 100])
+                  + ", max "
+                  + Rel.ms(l[l.length - 1]);
+      Rel.figure(
+          SCENARIO,
+          f,
+          runs + " randomized close-vs-wait runs",
+          hangs
+              + " hangs, "
+              + log.referenceCountErrors().size()
+              + " reference count errors, "
+              + unexpected.size()
+              + " unexpected outcomes; woken "
+              + woken
+              + " ("
+              + early
+              + " returned on an event first); streams "
+              + (byTarget[0] + byTarget[1])
+              + ", servers "
+              + byTarget[2]
+              + ", pollers "
+              + byTarget[3]);
       StringBuilder perTarget = new StringBuilder();
       for (Target t : Target.values()) {
-        perTarget.append(perTarget.length() == 0 ? "" : "; ").append(t.name().toLowerCase(java.util.Locale.ROOT))
-            .append(" wake ").append(Rel.ms(slowestByTarget[t.ordinal()])).append(" (close() itself ")
-            .append(Rel.ms(slowestCloseByTarget[t.ordinal()])).append(")");
+        perTarget
+            .append(perTarget.length() == 0 ? "" : "; ")
+            .append(t.name().toLowerCase(java.util.Locale.ROOT))
+            .append(" wake ")
+            .append(Rel.ms(slowestByTarget[t.ordinal()]))
+            .append(" (close() itself ")
+            .append(Rel.ms(slowestCloseByTarget[t.ordinal()]))
+            .append(")");
       }
-      Rel.figure(SCENARIO, f, "time from close() to the waiter's return", wake + " (GC pauses taken out; "
-          + gcPausedRuns + " runs had one; slowest with them " + Rel.ms(rawSlowest) + ")");
+      Rel.figure(
+          SCENARIO,
+          f,
+          "time from close() to the waiter's return",
+          wake
+              + " (GC pauses taken out; "
+              + gcPausedRuns
+              + " runs had one; slowest with them "
+              + Rel.ms(rawSlowest)
+              + ")");
       Rel.figure(SCENARIO, f, "slowest by what was closed", perTarget);
-      Rel.figure(SCENARIO, f, "event loop samples during the runs", watch.samples() + ", blocked "
-          + watch.violations().size() + " (monitor contention seen in " + watch.blockedSamples() + ")");
+      Rel.figure(
+          SCENARIO,
+          f,
+          "event loop samples during the runs",
+          watch.samples()
+              + ", blocked "
+              + watch.violations().size()
+              + " (monitor contention seen in "
+              + watch.blockedSamples()
+              + ")");
       assertEquals(0, hangs, () -> unexpected.toString());
       assertEquals(List.of(), unexpected);
       assertEquals(List.of(), log.referenceCountErrors(), "reference count errors were logged");
       assertEquals(List.of(), log.pipelineWarnings(), "exceptions reached a pipeline's tail");
       assertEquals(List.of(), watch.violations(), "an event loop thread was seen blocked");
       if (l.length > 0) {
-        Rel.timedBound(l[l.length - 1], WAKE_BOUND, f + ": the slowest wake-up (by what was closed: " + perTarget + ")");
+        Rel.timedBound(
+            l[l.length - 1],
+            WAKE_BOUND,
+            f + ": the slowest wake-up (by what was closed: " + perTarget + ")");
       }
     } finally {
       if (conn != null) {
@@ -304,7 +386,8 @@ public class ConcurrencyReliabilityTest {
     }
 
     @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise)
+        throws Exception {
       if (msg instanceof ByteBuf && !((ByteBuf) msg).isReadable()) {
         emptyWrites.incrementAndGet();
       }
@@ -323,22 +406,29 @@ public class ConcurrencyReliabilityTest {
     int reps = Rel.size(20, 500);
     int threads = 8;
     LinkedBlockingQueue<CloseCounter> counters = new LinkedBlockingQueue<>();
-    ExecutorService closers = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "reliability-closer");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService closers =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "reliability-closer");
+              t.setDaemon(true);
+              return t;
+            });
     int maxCloses = 0;
     int maxEmpty = 0;
     try (NettyLog log = NettyLog.capture();
-         Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(64 * 1024)
-             .pipeline(p -> {
-               CloseCounter c = new CloseCounter();
-               p.addLast(c);
-               counters.add(c);
-             }).build();
-         Ipc serverIpc = Rel.runtime(f, f.serverTransport(), 16 * 1024, Ipc.DEFAULT_BUFFER_LIMIT);
-         StreamServer server = f.makeServer(serverIpc, dir.resolve("eight.sock"))) {
+        Ipc clientIpc =
+            f.builder(f.clientTransport())
+                .outboundBufferLimit(64 * 1024)
+                .pipeline(
+                    p -> {
+                      CloseCounter c = new CloseCounter();
+                      p.addLast(c);
+                      counters.add(c);
+                    })
+                .build();
+        Ipc serverIpc = Rel.runtime(f, f.serverTransport(), 16 * 1024, Ipc.DEFAULT_BUFFER_LIMIT);
+        StreamServer server = f.makeServer(serverIpc, dir.resolve("eight.sock"))) {
       Rel.Pattern pattern = new Rel.Pattern(81);
       for (int rep = 0; rep < reps; rep++) {
         StreamSocket client = f.connect(clientIpc, server);
@@ -362,11 +452,13 @@ public class ConcurrencyReliabilityTest {
           CyclicBarrier together = new CyclicBarrier(threads);
           List<Future<?>> done = new ArrayList<>();
           for (int i = 0; i < threads; i++) {
-            done.add(closers.submit(() -> {
-              together.await(10, TimeUnit.SECONDS);
-              client.close();
-              return null;
-            }));
+            done.add(
+                closers.submit(
+                    () -> {
+                      together.await(10, TimeUnit.SECONDS);
+                      client.close();
+                      return null;
+                    }));
           }
           for (Future<?> d : done) {
             d.get(10, TimeUnit.SECONDS);
@@ -376,7 +468,9 @@ public class ConcurrencyReliabilityTest {
           byte[] buf = new byte[256 * 1024];
           long read = 0;
           while (!(accepted.remoteDisconnected() && !accepted.dataAvailable())) {
-            Streams.checkDeadline(deadline, "the peer to read " + written + " bytes and the disconnect, " + read + " so far");
+            Streams.checkDeadline(
+                deadline,
+                "the peer to read " + written + " bytes and the disconnect, " + read + " so far");
             int n = accepted.readFromStream(buf);
             if (n > 0) {
               assertTrue(pattern.matches(read, buf, 0, n), "bytes differ at " + read);
@@ -393,14 +487,22 @@ public class ConcurrencyReliabilityTest {
           }
           assertEquals(1, counter.inactive.get(), "channelInactive");
           assertEquals(1, counter.closes.get(), "close() calls that reached the channel");
-          assertTrue(counter.emptyWrites.get() <= 1, counter.emptyWrites.get() + " flush-before-close writes");
+          assertTrue(
+              counter.emptyWrites.get() <= 1,
+              counter.emptyWrites.get() + " flush-before-close writes");
           maxCloses = Math.max(maxCloses, counter.closes.get());
           maxEmpty = Math.max(maxEmpty, counter.emptyWrites.get());
         }
       }
       assertEquals(List.of(), log.pipelineWarnings(), "exceptions reached a pipeline's tail");
-      Rel.figure(SCENARIO, f, threads + " threads closing one stream at once, x " + reps,
-          "real closes per stream: " + maxCloses + " (max), flush-before-close writes: " + maxEmpty
+      Rel.figure(
+          SCENARIO,
+          f,
+          threads + " threads closing one stream at once, x " + reps,
+          "real closes per stream: "
+              + maxCloses
+              + " (max), flush-before-close writes: "
+              + maxEmpty
               + " (max), the peer got every accepted byte and one disconnect");
     } finally {
       closers.shutdownNow();
@@ -410,63 +512,83 @@ public class ConcurrencyReliabilityTest {
   @OverAllFixtures
   void callsThatCouldBlockRefuseToOnAnEventLoop(Fixture f) throws Exception {
     try (EventLoopWatch watch = EventLoopWatch.start();
-         Fixture.Connection c = f.connection(dir);
-         Poller poller = f.clientIpc().makePoller()) {
+        Fixture.Connection c = f.connection(dir);
+        Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.client(), EnumSet.of(REMOTE_DISCONNECTED));
       Path local = dir.resolve("onloop.sock");
       List<String> report = new ArrayList<>();
       List<String> blocked = new ArrayList<>();
       // DATA_AVAILABLE cannot hold before the write below: the continuation runs on the event loop
-      CompletableFuture<Void> onLoop = c.accepted().whenReady(EnumSet.of(DATA_AVAILABLE)).thenAccept(e -> {
-        Ipc ipc = f.serverIpc();
-        List<Callable<Object>> calls = List.of(
-            () -> c.accepted().poll(REMOTE_DISCONNECTED, Timeout.seconds(5)),
-            () -> c.accepted().poll(EnumSet.of(REMOTE_DISCONNECTED), Timeout.INDEFINITE),
-            () -> BasicBinaryIpc.pollSockets(List.of(c.client()), List.of(EnumSet.of(REMOTE_DISCONNECTED)),
-                Timeout.seconds(5)),
-            () -> poller.waitForEvents(Timeout.seconds(5)),
-            () -> ipc.makeIpv4TcpServer("127.0.0.1", 0),
-            () -> ipc.makeLocalServer(local),
-            () -> {
-              ipc.connectToIpv4TcpServer("127.0.0.1", 1).close();
-              return "a connecting stream";
-            },
-            () -> {
-              try {
-                return ipc.connectToLocalServer(dir.resolve("nobody.sock"));
-              } catch (io.bbipc.NoLocalServerException none) {
-                return "NoLocalServerException";
-              }
-            });
-        String[] names = {"poll(event, 5 s)", "poll(set, INDEFINITE)", "pollSockets(5 s)", "waitForEvents(5 s)",
-            "makeIpv4TcpServer", "makeLocalServer", "connectToIpv4TcpServer", "connectToLocalServer (missing)"};
-        for (int i = 0; i < calls.size(); i++) {
-          long t0 = System.nanoTime();
-          String outcome;
-          try {
-            Object r = calls.get(i).call();
-            outcome = "returned " + r;
-            if (r instanceof AutoCloseable) {
-              ((AutoCloseable) r).close();
-            }
-          } catch (Throwable x) {
-            outcome = x.getClass().getSimpleName();
-          }
-          long took = System.nanoTime() - t0;
-          report.add(names[i] + ": " + outcome + " in " + Rel.ms(took));
-          // a call that waits would take its full timeout: seconds, not milliseconds
-          if (took > 1_000_000_000L) {
-            blocked.add(names[i] + " ran " + Rel.ms(took) + " on the event loop");
-          }
-        }
-      });
+      CompletableFuture<Void> onLoop =
+          c.accepted()
+              .whenReady(EnumSet.of(DATA_AVAILABLE))
+              .thenAccept(
+                  e -> {
+                    Ipc ipc = f.serverIpc();
+                    List<Callable<Object>> calls =
+                        List.of(
+                            () -> c.accepted().poll(REMOTE_DISCONNECTED, Timeout.seconds(5)),
+                            () ->
+                                c.accepted()
+                                    .poll(EnumSet.of(REMOTE_DISCONNECTED), Timeout.INDEFINITE),
+                            () ->
+                                BasicBinaryIpc.pollSockets(
+                                    List.of(c.client()),
+                                    List.of(EnumSet.of(REMOTE_DISCONNECTED)),
+                                    Timeout.seconds(5)),
+                            () -> poller.waitForEvents(Timeout.seconds(5)),
+                            () -> ipc.makeIpv4TcpServer("127.0.0.1", 0),
+                            () -> ipc.makeLocalServer(local),
+                            () -> {
+                              ipc.connectToIpv4TcpServer("127.0.0.1", 1).close();
+                              return "a connecting stream";
+                            },
+                            () -> {
+                              try {
+                                return ipc.connectToLocalServer(dir.resolve("nobody.sock"));
+                              } catch (io.bbipc.NoLocalServerException none) {
+                                return "NoLocalServerException";
+                              }
+                            });
+                    String[] names = {
+                      "poll(event, 5 s)",
+                      "poll(set, INDEFINITE)",
+                      "pollSockets(5 s)",
+                      "waitForEvents(5 s)",
+                      "makeIpv4TcpServer",
+                      "makeLocalServer",
+                      "connectToIpv4TcpServer",
+                      "connectToLocalServer (missing)"
+                    };
+                    for (int i = 0; i < calls.size(); i++) {
+                      long t0 = System.nanoTime();
+                      String outcome;
+                      try {
+                        Object r = calls.get(i).call();
+                        outcome = "returned " + r;
+                        if (r instanceof AutoCloseable) {
+                          ((AutoCloseable) r).close();
+                        }
+                      } catch (Throwable x) {
+                        outcome = x.getClass().getSimpleName();
+                      }
+                      long took = System.nanoTime() - t0;
+                      report.add(names[i] + ": " + outcome + " in " + Rel.ms(took));
+                      // a call that waits would take its full timeout: seconds, not milliseconds
+                      if (took > 1_000_000_000L) {
+                        blocked.add(names[i] + " ran " + Rel.ms(took) + " on the event loop");
+                      }
+                    }
+                  });
       assertEquals(1, c.client().writeToStream(new byte[] {1}));
       onLoop.get(60, TimeUnit.SECONDS);
       watch.close();
       Rel.figure(SCENARIO, f, "blocking calls on an event loop", String.join("; ", report));
       assertEquals(List.of(), blocked, "calls blocked an event loop");
       for (String r : report.subList(0, 6)) {
-        assertTrue(r.contains("IllegalStateException"), "a call that waits did not refuse on the event loop: " + r);
+        assertTrue(
+            r.contains("IllegalStateException"),
+            "a call that waits did not refuse on the event loop: " + r);
       }
       assertEquals(List.of(), watch.violations(), "an event loop thread was seen blocked");
     }

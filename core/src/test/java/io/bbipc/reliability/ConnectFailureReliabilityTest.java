@@ -40,18 +40,17 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Issue item 4: connections that fail. Refused TCP connects fail within 100 ms, 1,000 times,
- * with no fd left behind; a connect to a listener whose backlog is full times out at the
- * runtime's {@code connectTimeout}; local connects to a missing path, a stale socket file, a
- * regular file and a server with a full backlog each fail at once with the right exception.
+ * Issue item 4: connections that fail. Refused TCP connects fail within 100 ms, 1,000 times, with
+ * no fd left behind; a connect to a listener whose backlog is full times out at the runtime's
+ * {@code connectTimeout}; local connects to a missing path, a stale socket file, a regular file and
+ * a server with a full backlog each fail at once with the right exception.
  */
 public class ConnectFailureReliabilityTest {
   private static final String SCENARIO = "4 connect failures";
   private static final long REFUSED_BOUND = 100_000_000L;
   private static final Duration CONNECT_TIMEOUT = Duration.ofMillis(500);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static List<Fixture> tcp() {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.TCP).toList();
@@ -112,20 +111,39 @@ public class ConnectFailureReliabilityTest {
         gcPaused += gc > 0 ? 1 : 0;
         rawSlowest = Math.max(rawSlowest, raw);
         took[i] = Math.max(0, raw - TimeUnit.MILLISECONDS.toNanos(gc));
-        assertEquals(EnumSet.of(CONNECTION_FAILED), events, "connect " + i + " to the closed port " + port);
+        assertEquals(
+            EnumSet.of(CONNECTION_FAILED), events, "connect " + i + " to the closed port " + port);
         assertTrue(s.determined());
       }
     }
     // closes finish on the event loop: wait (bounded) for the count to come back down
     int after = Rel.awaitFdsAtMost(baseline, 3);
     Arrays.sort(took);
-    Rel.figure(SCENARIO, f, "refused TCP connect x " + n + ", time to CONNECTION_FAILED",
-        "median " + Rel.ms(took[n / 2]) + ", p99 " + Rel.ms(took[n * 99 / 100]) + ", max " + Rel.ms(took[n - 1])
-            + " (GC pauses taken out; " + gcPaused + " connects had one; slowest with them " + Rel.ms(rawSlowest) + ")");
-    Rel.figure(SCENARIO, f, "refused TCP connect x " + n + ", fds before / after", baseline + " / " + after);
+    Rel.figure(
+        SCENARIO,
+        f,
+        "refused TCP connect x " + n + ", time to CONNECTION_FAILED",
+        "median "
+            + Rel.ms(took[n / 2])
+            + ", p99 "
+            + Rel.ms(took[n * 99 / 100])
+            + ", max "
+            + Rel.ms(took[n - 1])
+            + " (GC pauses taken out; "
+            + gcPaused
+            + " connects had one; slowest with them "
+            + Rel.ms(rawSlowest)
+            + ")");
+    Rel.figure(
+        SCENARIO,
+        f,
+        "refused TCP connect x " + n + ", fds before / after",
+        baseline + " / " + after);
     Rel.timedBound(took[n - 1], REFUSED_BOUND, f + ": the slowest refused connect");
     // unchanged, within the 2 the JVM may open meanwhile for its own reasons (a jar, a thread)
-    assertTrue(after <= baseline + 2, "open fds grew from " + baseline + " to " + after + " after " + n + " refused connects");
+    assertTrue(
+        after <= baseline + 2,
+        "open fds grew from " + baseline + " to " + after + " after " + n + " refused connects");
   }
 
   @FixtureTest
@@ -133,7 +151,7 @@ public class ConnectFailureReliabilityTest {
   void aConnectThatNobodyAnswersFailsAtTheConnectTimeout(Fixture f) throws Exception {
     List<StreamSocket> fill = new ArrayList<>();
     try (Ipc ipc = f.builder(f.clientTransport()).connectTimeout(CONNECT_TIMEOUT).build();
-         ServerSocket neverAccepts = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+        ServerSocket neverAccepts = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
       int port = neverAccepts.getLocalPort();
       Ipv4TcpStream pending = null;
       long started = 0;
@@ -149,18 +167,27 @@ public class ConnectFailureReliabilityTest {
           started = t0;
         }
       }
-      assertNotNull(pending, "16 connects to a backlog-1 listener all completed; cannot leave one pending");
+      assertNotNull(
+          pending, "16 connects to a backlog-1 listener all completed; cannot leave one pending");
       try (Ipv4TcpStream s = pending) {
         assertTrue(s.poll(CONNECTION_FAILED, Fixture.WAIT), "the connect never failed");
         long took = System.nanoTime() - started;
         assertFalse(s.connectionSucceeded());
         assertTrue(s.determined());
-        Rel.figure(SCENARIO, f, "connect to a full backlog, connectTimeout 500 ms, time to CONNECTION_FAILED",
+        Rel.figure(
+            SCENARIO,
+            f,
+            "connect to a full backlog, connectTimeout 500 ms, time to CONNECTION_FAILED",
             Rel.ms(took) + " (after " + fill.size() + " connects filled the backlog)");
-        Rel.timedBound(took, CONNECT_TIMEOUT.toNanos() + 500_000_000L,
+        Rel.timedBound(
+            took,
+            CONNECT_TIMEOUT.toNanos() + 500_000_000L,
             f + ": CONNECTION_FAILED after a connect with a 500 ms timeout");
-        assertTrue(took >= CONNECT_TIMEOUT.toNanos() - 50_000_000L,
-            "CONNECTION_FAILED came " + Rel.ms(took) + " after the connect, well before the timeout");
+        assertTrue(
+            took >= CONNECT_TIMEOUT.toNanos() - 50_000_000L,
+            "CONNECTION_FAILED came "
+                + Rel.ms(took)
+                + " after the connect, well before the timeout");
       }
     } finally {
       for (StreamSocket s : fill) {
@@ -170,8 +197,8 @@ public class ConnectFailureReliabilityTest {
   }
 
   /** Runs a connect that must fail; returns the exception and prints how long it took. */
-  private static <E extends IpcException> E failsFast(Fixture f, String what, Class<E> type,
-                                                      Callable<StreamSocket> connect) throws Exception {
+  private static <E extends IpcException> E failsFast(
+      Fixture f, String what, Class<E> type, Callable<StreamSocket> connect) throws Exception {
     long t0 = System.nanoTime();
     try {
       StreamSocket s = connect.call();
@@ -181,7 +208,11 @@ public class ConnectFailureReliabilityTest {
     } catch (IpcException e) {
       long took = System.nanoTime() - t0;
       assertInstanceOf(type, e, what + ": " + e);
-      Rel.figure(SCENARIO, f, "local connect to " + what, e.getClass().getSimpleName() + " in " + Rel.ms(took));
+      Rel.figure(
+          SCENARIO,
+          f,
+          "local connect to " + what,
+          e.getClass().getSimpleName() + " in " + Rel.ms(took));
       // fast: no wait for an answer that cannot come (bbipc waits at most 1 s for one)
       Rel.timedBound(took, 1_000_000_000L, f + ": local connect to " + what);
       return type.cast(e);
@@ -193,22 +224,35 @@ public class ConnectFailureReliabilityTest {
   void localConnectFailuresAreFastAndSayWhy(Fixture f) throws Exception {
     Ipc client = f.clientIpc();
     Path missing = dir.resolve("missing.sock");
-    NoLocalServerException e = failsFast(f, "a missing path", NoLocalServerException.class,
-        () -> client.connectToLocalServer(missing));
+    NoLocalServerException e =
+        failsFast(
+            f,
+            "a missing path",
+            NoLocalServerException.class,
+            () -> client.connectToLocalServer(missing));
     assertEquals(missing, e.pathname());
 
     Path stale = dir.resolve("stale.sock");
     f.serverIpc().makeLocalServer(stale, ServerOptions.defaults().deleteOnClose(false)).close();
     assertTrue(Files.exists(stale, LinkOption.NOFOLLOW_LINKS));
-    failsFast(f, "a stale socket file", NoLocalServerException.class, () -> client.connectToLocalServer(stale));
+    failsFast(
+        f,
+        "a stale socket file",
+        NoLocalServerException.class,
+        () -> client.connectToLocalServer(stale));
 
     Path regular = Files.writeString(dir.resolve("regular"), "not a socket");
-    failsFast(f, "a regular file", NoLocalServerException.class, () -> client.connectToLocalServer(regular));
+    failsFast(
+        f,
+        "a regular file",
+        NoLocalServerException.class,
+        () -> client.connectToLocalServer(regular));
     assertEquals("not a socket", Files.readString(regular));
 
     // a server that takes one connection into its queue and lets the kernel queue one more
-    try (LocalServer busy = f.serverIpc().makeLocalServer(dir.resolve("busy.sock"),
-        ServerOptions.defaults().backlog(1))) {
+    try (LocalServer busy =
+        f.serverIpc()
+            .makeLocalServer(dir.resolve("busy.sock"), ServerOptions.defaults().backlog(1))) {
       List<StreamSocket> queued = new ArrayList<>();
       try {
         for (int i = 0; i < 64; i++) {
@@ -221,11 +265,20 @@ public class ConnectFailureReliabilityTest {
             }
           } catch (IpcException full) {
             long took = System.nanoTime() - t0;
-            assertFalse(full instanceof NoLocalServerException,
+            assertFalse(
+                full instanceof NoLocalServerException,
                 "a live server with a full backlog was reported as no server: " + full);
             assertTrue(full.getMessage().contains("backlog"), full.getMessage());
-            Rel.figure(SCENARIO, f, "local connect to a full backlog", full.getClass().getSimpleName()
-                + " in " + Rel.ms(took) + " (after " + queued.size() + " queued connections)");
+            Rel.figure(
+                SCENARIO,
+                f,
+                "local connect to a full backlog",
+                full.getClass().getSimpleName()
+                    + " in "
+                    + Rel.ms(took)
+                    + " (after "
+                    + queued.size()
+                    + " queued connections)");
             Rel.timedBound(took, 1_000_000_000L, f + ": local connect to a full backlog");
             return;
           }
@@ -236,8 +289,10 @@ public class ConnectFailureReliabilityTest {
             pendingCount++;
           }
         }
-        fail("64 connects to a server with backlog 1 never failed (" + pendingCount
-            + " of them undetermined): the backlog does not bound the queue");
+        fail(
+            "64 connects to a server with backlog 1 never failed ("
+                + pendingCount
+                + " of them undetermined): the backlog does not bound the queue");
       } finally {
         for (StreamSocket s : queued) {
           s.close();

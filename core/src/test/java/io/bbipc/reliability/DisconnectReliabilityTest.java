@@ -14,8 +14,8 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
+import io.bbipc.testsuite.Streams;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -24,17 +24,15 @@ import java.util.Set;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue item 1: the peer writes N bytes and closes; we read exactly N before
- * {@code REMOTE_DISCONNECTED} leaves nothing more to read. Every size, both directions
- * (the client writes on even repetitions, the accepted end on odd ones).
+ * Issue item 1: the peer writes N bytes and closes; we read exactly N before {@code
+ * REMOTE_DISCONNECTED} leaves nothing more to read. Every size, both directions (the client writes
+ * on even repetitions, the accepted end on odd ones).
  */
 public class DisconnectReliabilityTest {
   private static final String SCENARIO = "1 no byte lost at disconnect";
   private static final int MIB4 = 4 << 20;
 
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   @OverAllFixtures
   void everyByteWrittenBeforeACloseIsRead(Fixture f) throws Exception {
@@ -58,8 +56,16 @@ public class DisconnectReliabilityTest {
           }
         }
         long elapsed = System.nanoTime() - started;
-        Rel.figure(SCENARIO, f, n + " B x " + reps[s] + " short reads", shortReads
-            + " (bytes lost " + bytesLost + ", " + Rel.ms(elapsed / reps[s]) + " per connection)");
+        Rel.figure(
+            SCENARIO,
+            f,
+            n + " B x " + reps[s] + " short reads",
+            shortReads
+                + " (bytes lost "
+                + bytesLost
+                + ", "
+                + Rel.ms(elapsed / reps[s])
+                + " per connection)");
         assertEquals(0, shortReads, () -> "short reads: " + problems);
       }
     }
@@ -67,8 +73,14 @@ public class DisconnectReliabilityTest {
   }
 
   /** One connection: the writer writes {@code n} bytes and closes; returns what the reader got. */
-  private static long transferAndClose(Fixture f, StreamServer server, Rel.Pattern pattern, int n,
-                                       boolean clientWrites, byte[] buf, List<String> problems)
+  private static long transferAndClose(
+      Fixture f,
+      StreamServer server,
+      Rel.Pattern pattern,
+      int n,
+      boolean clientWrites,
+      byte[] buf,
+      List<String> problems)
       throws IpcException {
     StreamSocket client = f.connect(server);
     StreamSocket accepted = null;
@@ -99,7 +111,8 @@ public class DisconnectReliabilityTest {
         int r = reader.readFromStream(buf);
         if (r > 0) {
           if (!pattern.matches(read, buf, 0, r)) {
-            problems.add(n + " B: bytes " + read + ".." + (read + r) + " differ from what was sent");
+            problems.add(
+                n + " B: bytes " + read + ".." + (read + r) + " differ from what was sent");
           }
           read += r;
           progress = true;
@@ -110,7 +123,8 @@ public class DisconnectReliabilityTest {
             break;
           }
           if (!pattern.matches(read, buf, 0, r)) {
-            problems.add(n + " B: bytes " + read + ".." + (read + r) + " differ from what was sent");
+            problems.add(
+                n + " B: bytes " + read + ".." + (read + r) + " differ from what was sent");
           }
           read += r;
           progress = true;
@@ -121,8 +135,10 @@ public class DisconnectReliabilityTest {
           if (closed) {
             reader.poll(readerEvents, Timeout.seconds(1));
           } else {
-            BasicBinaryIpc.pollSockets(List.of(writer, reader),
-                List.of(EnumSet.of(READY_TO_WRITE, REMOTE_DISCONNECTED), readerEvents), Timeout.seconds(1));
+            BasicBinaryIpc.pollSockets(
+                List.of(writer, reader),
+                List.of(EnumSet.of(READY_TO_WRITE, REMOTE_DISCONNECTED), readerEvents),
+                Timeout.seconds(1));
           }
         }
       }

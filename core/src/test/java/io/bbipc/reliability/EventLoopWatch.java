@@ -12,9 +12,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Watches bbipc's event loop threads (named {@code bbipc-<transport>-...}) while a test runs and
- * records every sample that finds one blocked: parked, waiting or sleeping (an idle loop waits
- * in its native poll, which the JVM reports as RUNNABLE), or stuck on a monitor for 50 samples
- * in a row (a moment of contention on a stream's inbound buffer is fine; a long one is not).
+ * records every sample that finds one blocked: parked, waiting or sleeping (an idle loop waits in
+ * its native poll, which the JVM reports as RUNNABLE), or stuck on a monitor for 50 samples in a
+ * row (a moment of contention on a stream's inbound buffer is fine; a long one is not).
  */
 final class EventLoopWatch implements AutoCloseable {
   private static final long INTERVAL_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
@@ -74,8 +74,15 @@ final class EventLoopWatch implements AutoCloseable {
       blockedSamples++;
       int run = blockedRuns.merge(ti.getThreadId(), 1, Integer::sum);
       if (run == BLOCKED_SAMPLES) {
-        record(ti, "blocked on " + ti.getLockName() + " held by " + ti.getLockOwnerName()
-            + " for " + BLOCKED_SAMPLES + " samples in a row");
+        record(
+            ti,
+            "blocked on "
+                + ti.getLockName()
+                + " held by "
+                + ti.getLockOwnerName()
+                + " for "
+                + BLOCKED_SAMPLES
+                + " samples in a row");
       }
       return;
     }
@@ -87,7 +94,8 @@ final class EventLoopWatch implements AutoCloseable {
       }
       // a thread that has left its run loop (the group is shutting down) may wait to terminate
       for (StackTraceElement e : st) {
-        if (e.getMethodName().equals("cleanupAndTerminate") || e.getMethodName().equals("confirmShutdown")) {
+        if (e.getMethodName().equals("cleanupAndTerminate")
+            || e.getMethodName().equals("confirmShutdown")) {
           return;
         }
       }

@@ -1,9 +1,8 @@
 package io.bbipc.reliability;
 
-import io.bbipc.testsuite.Streams;
-
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.bbipc.testsuite.Streams;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,22 +26,27 @@ final class Forked implements AutoCloseable {
     this.process = process;
     this.stderr = stderr;
     InputStream out = process.getInputStream();
-    reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(out, StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          lines.add(line);
-        }
-      } catch (IOException ignored) {
-        // the process is gone
-      }
-    }, "forked-stdout");
+    reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(new InputStreamReader(out, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  lines.add(line);
+                }
+              } catch (IOException ignored) {
+                // the process is gone
+              }
+            },
+            "forked-stdout");
     reader.setDaemon(true);
     reader.start();
   }
 
   /** The command that runs {@code main} in a fresh JVM on {@code classPath}. */
-  static List<String> command(String classPath, Class<?> main, List<String> jvmArgs, List<String> args) {
+  static List<String> command(
+      String classPath, Class<?> main, List<String> jvmArgs, List<String> args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-cp");
@@ -72,8 +76,15 @@ final class Forked implements AutoCloseable {
       long left = deadline - System.nanoTime();
       String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;
       if (line == null) {
-        fail("the forked JVM printed no \"" + prefix + "\" line within " + seconds + " s (alive: "
-            + process.isAlive() + "); its stderr: " + stderrText());
+        fail(
+            "the forked JVM printed no \""
+                + prefix
+                + "\" line within "
+                + seconds
+                + " s (alive: "
+                + process.isAlive()
+                + "); its stderr: "
+                + stderrText());
       }
       if (line.startsWith(prefix)) {
         return line;

@@ -14,35 +14,36 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
+import io.bbipc.testsuite.Streams;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Half-close under load and faults: a large answer after the peer finished sending arrives
- * exact, a peer that resets while we still answer is an {@link IpcException} (no hang), and
- * many half-close cycles leave no descriptor behind.
+ * Half-close under load and faults: a large answer after the peer finished sending arrives exact, a
+ * peer that resets while we still answer is an {@link IpcException} (no hang), and many half-close
+ * cycles leave no descriptor behind.
  */
 public class HalfCloseReliabilityTest {
   private static final String SCENARIO = "half-close";
 
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   private static void assumeServerHalfCloses(Fixture f) {
-    Assumptions.assumeTrue(f.kind() == Fixture.Kind.TCP
-        || Fixture.provider(f.serverTransport()).localHalfClosure(), "transport "
-        + f.serverTransport() + " cannot keep a local stream half-open: Netty closes its local"
-        + " channels at the peer's end-of-stream");
+    Assumptions.assumeTrue(
+        f.kind() == Fixture.Kind.TCP || Fixture.provider(f.serverTransport()).localHalfClosure(),
+        "transport "
+            + f.serverTransport()
+            + " cannot keep a local stream half-open: Netty closes its local"
+            + " channels at the peer's end-of-stream");
   }
 
   private StreamServer server(Fixture f, String name) throws IpcException {
     ServerOptions options = ServerOptions.defaults().halfClosure(true);
-    return f.kind() == Fixture.Kind.TCP ? f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0, options)
+    return f.kind() == Fixture.Kind.TCP
+        ? f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0, options)
         : f.serverIpc().makeLocalServer(dir.resolve(name), options);
   }
 
@@ -58,8 +59,8 @@ public class HalfCloseReliabilityTest {
     long total = Rel.size(64L << 20, 1L << 30);
     Rel.Pattern pattern = new Rel.Pattern(21);
     try (StreamServer server = server(f, "big.sock");
-         StreamSocket client = f.connect(f.clientIpc(), server);
-         StreamSocket accepted = accept(server)) {
+        StreamSocket client = f.connect(f.clientIpc(), server);
+        StreamSocket accepted = accept(server)) {
       assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
       client.writeToStream(new byte[] {1});
       client.shutdownOutput();
@@ -71,8 +72,11 @@ public class HalfCloseReliabilityTest {
       while (received < total) {
         if (sent < total) {
           int start = pattern.start(sent);
-          sent += accepted.writeToStream(pattern.bytes, start,
-              start + (int) Math.min(Rel.Pattern.MAX_SLICE, total - sent));
+          sent +=
+              accepted.writeToStream(
+                  pattern.bytes,
+                  start,
+                  start + (int) Math.min(Rel.Pattern.MAX_SLICE, total - sent));
           // a caller-driven owner's close lets the bytes go for at most 2 s before it releases the
           // socket, and here the same thread reads them only after close returns: close at the end
           if (sent == total && !f.isCallerDriven()) {
@@ -90,7 +94,8 @@ public class HalfCloseReliabilityTest {
       }
       assertEquals(total, received);
       accepted.close();
-      assertTrue(client.poll(REMOTE_DISCONNECTED, Fixture.WAIT), "no end of stream after the answer");
+      assertTrue(
+          client.poll(REMOTE_DISCONNECTED, Fixture.WAIT), "no end of stream after the answer");
       assertFalse(client.dataAvailable(), "more bytes than were sent");
       Rel.figure(SCENARIO, f, "bytes after the peer's end of stream, exact", Rel.mib(total));
     }
@@ -101,11 +106,12 @@ public class HalfCloseReliabilityTest {
   void aPeerThatResetsWhileWeAnswerIsAnIpcException(Fixture f) throws Exception {
     assumeServerHalfCloses(f);
     try (StreamServer server = server(f, "reset.sock");
-         JdkPeer peer = JdkPeer.connectTo(f.kind(), server);
-         StreamSocket accepted = accept(server)) {
+        JdkPeer peer = JdkPeer.connectTo(f.kind(), server);
+        StreamSocket accepted = accept(server)) {
       peer.writeFully(new byte[] {1, 2, 3}, 10);
       peer.channel.shutdownOutput();
-      assertEquals(3, io.bbipc.testsuite.Streams.readToDisconnect(accepted, Streams.deadline(10)).length);
+      assertEquals(
+          3, io.bbipc.testsuite.Streams.readToDisconnect(accepted, Streams.deadline(10)).length);
       assertTrue(accepted.connectionSucceeded(), "a half-closed peer is still connected");
       if (f.kind() == Fixture.Kind.TCP) {
         peer.reset();
@@ -121,16 +127,20 @@ public class HalfCloseReliabilityTest {
           int n = accepted.writeToStream(block);
           written += n;
           if (n == 0) {
-            accepted.poll(EnumSet.of(io.bbipc.SocketEvent.READY_TO_WRITE, REMOTE_DISCONNECTED), Timeout.seconds(0.05));
+            accepted.poll(
+                EnumSet.of(io.bbipc.SocketEvent.READY_TO_WRITE, REMOTE_DISCONNECTED),
+                Timeout.seconds(0.05));
           }
         } catch (IpcException e) {
           failed = e;
         }
-        Streams.checkDeadline(deadline, "a write to the gone peer to fail, " + written + " bytes accepted");
+        Streams.checkDeadline(
+            deadline, "a write to the gone peer to fail, " + written + " bytes accepted");
       }
       assertTrue(accepted.remoteDisconnected());
       assertFalse(accepted.connectionSucceeded());
-      Rel.figure(SCENARIO, f, "bytes accepted after the peer went, before the write failed", written);
+      Rel.figure(
+          SCENARIO, f, "bytes accepted after the peer went, before the write failed", written);
     }
   }
 
@@ -151,15 +161,21 @@ public class HalfCloseReliabilityTest {
         cycle(f, server, i);
       }
       int after = Rel.awaitFdsAtMost(baseline + 2, 5);
-      assertTrue(after <= baseline + 2, cycles + " cycles: " + baseline + " descriptors before, " + after + " after");
-      Rel.figure(SCENARIO, f, cycles + " half-close cycles, descriptors before/after", baseline + "/" + after);
+      assertTrue(
+          after <= baseline + 2,
+          cycles + " cycles: " + baseline + " descriptors before, " + after + " after");
+      Rel.figure(
+          SCENARIO,
+          f,
+          cycles + " half-close cycles, descriptors before/after",
+          baseline + "/" + after);
     }
   }
 
   /** One request, shutdownOutput, answer and close. */
   private static void cycle(Fixture f, StreamServer server, int i) throws IpcException {
     try (StreamSocket client = f.connect(f.clientIpc(), server);
-         StreamSocket accepted = accept(server)) {
+        StreamSocket accepted = accept(server)) {
       assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
       client.writeToStream(new byte[] {(byte) i});
       client.shutdownOutput();

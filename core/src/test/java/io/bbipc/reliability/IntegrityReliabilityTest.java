@@ -11,8 +11,8 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
+import io.bbipc.testsuite.Streams;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -25,19 +25,17 @@ import java.util.zip.CRC32C;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue item 5: integrity. Both directions at once, random write and read sizes from 1 B to
- * 256 KiB (log-uniform, so small ones are common), through the array and both kinds of
- * ByteBuffer overloads; CRC32C and a byte-by-byte comparison of everything. CI moves 64 MiB
- * each way per pair; {@code -Dbbipc.reliability.full=true} moves 1 GiB. A reader of one byte at
- * a time gets the same stream.
+ * Issue item 5: integrity. Both directions at once, random write and read sizes from 1 B to 256 KiB
+ * (log-uniform, so small ones are common), through the array and both kinds of ByteBuffer
+ * overloads; CRC32C and a byte-by-byte comparison of everything. CI moves 64 MiB each way per pair;
+ * {@code -Dbbipc.reliability.full=true} moves 1 GiB. A reader of one byte at a time gets the same
+ * stream.
  */
 public class IntegrityReliabilityTest {
   private static final String SCENARIO = "5 integrity";
   private static final int MAX = 256 * 1024;
 
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   /** 1 to 256 KiB, log-uniform. */
   static int randomSize(Random r) {
@@ -131,7 +129,6 @@ public class IntegrityReliabilityTest {
     boolean done() {
       return read >= size && written >= size;
     }
-
   }
 
   /** What one end waits for: room to write its direction, bytes of the other, or the end. */
@@ -155,10 +152,12 @@ public class IntegrityReliabilityTest {
       long started = System.nanoTime();
       long deadline = Streams.deadline(Rel.FULL ? 1800 : 120);
       while (!(up.done() && down.done())) {
-        Streams.checkDeadline(deadline, "the transfer: up " + up.read + ", down " + down.read + " of " + size);
+        Streams.checkDeadline(
+            deadline, "the transfer: up " + up.read + ", down " + down.read + " of " + size);
         boolean progress = up.step() | down.step();
         if (!progress) {
-          BasicBinaryIpc.pollSockets(List.of(c.client(), c.accepted()),
+          BasicBinaryIpc.pollSockets(
+              List.of(c.client(), c.accepted()),
               List.of(interest(up, down), interest(down, up)),
               Timeout.seconds(1));
         }
@@ -175,11 +174,20 @@ public class IntegrityReliabilityTest {
       byte[] extra = new byte[16];
       assertEquals(0, c.client().readFromStream(extra));
       assertEquals(0, c.accepted().readFromStream(extra));
-      Rel.figure(SCENARIO, f, Rel.mib(size) + " each way, random 1 B..256 KiB",
-          "0 bytes lost, duplicated or reordered; CRC32C " + Long.toHexString(up.sent.getValue()) + " / "
-              + Long.toHexString(down.sent.getValue()) + "; " + (up.writes + down.writes) + " writes, "
-              + (up.reads + down.reads) + " reads; " + String.format(Locale.ROOT, "%.0f MiB/s",
-              2.0 * size / (1 << 20) / (elapsed / 1e9)));
+      Rel.figure(
+          SCENARIO,
+          f,
+          Rel.mib(size) + " each way, random 1 B..256 KiB",
+          "0 bytes lost, duplicated or reordered; CRC32C "
+              + Long.toHexString(up.sent.getValue())
+              + " / "
+              + Long.toHexString(down.sent.getValue())
+              + "; "
+              + (up.writes + down.writes)
+              + " writes, "
+              + (up.reads + down.reads)
+              + " reads; "
+              + String.format(Locale.ROOT, "%.0f MiB/s", 2.0 * size / (1 << 20) / (elapsed / 1e9)));
     }
   }
 
@@ -202,7 +210,9 @@ public class IntegrityReliabilityTest {
         boolean progress = false;
         if (written < size) {
           int start = pattern.start(written);
-          int n = c.client().writeToStream(pattern.bytes, start, start + (int) Math.min(size - written, MAX));
+          int n =
+              c.client()
+                  .writeToStream(pattern.bytes, start, start + (int) Math.min(size - written, MAX));
           written += n;
           progress = n > 0;
         }
@@ -220,8 +230,16 @@ public class IntegrityReliabilityTest {
         }
       }
       assertEquals(Pump.crcOfPrefix(pattern, size), got.getValue());
-      Rel.figure(SCENARIO, f, "one byte per read", Rel.mib(size) + ", " + size + " reads of 1 B, same stream (CRC32C "
-          + Long.toHexString(got.getValue()) + ")");
+      Rel.figure(
+          SCENARIO,
+          f,
+          "one byte per read",
+          Rel.mib(size)
+              + ", "
+              + size
+              + " reads of 1 B, same stream (CRC32C "
+              + Long.toHexString(got.getValue())
+              + ")");
     } finally {
       ResourceLeakDetector.setLevel(level);
     }

@@ -18,8 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A plain JDK socket at the other end of a bbipc stream: it can do what bbipc never does on
- * purpose (reset with SO_LINGER 0, vanish without reading), as a crashed peer would.
+ * A plain JDK socket at the other end of a bbipc stream: it can do what bbipc never does on purpose
+ * (reset with SO_LINGER 0, vanish without reading), as a crashed peer would.
  */
 final class JdkPeer implements AutoCloseable {
   final SocketChannel channel;
@@ -30,10 +30,13 @@ final class JdkPeer implements AutoCloseable {
 
   /** Connects to a bbipc server; the channel is non-blocking once connected. */
   static JdkPeer connectTo(Fixture.Kind kind, StreamServer server) throws IOException {
-    SocketChannel ch = kind == Fixture.Kind.TCP
-        ? SocketChannel.open(new InetSocketAddress(InetAddress.getByName("127.0.0.1"),
-            ((Ipv4TcpServer) server).port()))
-        : SocketChannel.open(UnixDomainSocketAddress.of(((LocalServer) server).localPathname()));
+    SocketChannel ch =
+        kind == Fixture.Kind.TCP
+            ? SocketChannel.open(
+                new InetSocketAddress(
+                    InetAddress.getByName("127.0.0.1"), ((Ipv4TcpServer) server).port()))
+            : SocketChannel.open(
+                UnixDomainSocketAddress.of(((LocalServer) server).localPathname()));
     ch.configureBlocking(false);
     return new JdkPeer(ch);
   }

@@ -13,8 +13,8 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
+import io.bbipc.testsuite.Streams;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
@@ -22,11 +22,11 @@ import java.util.Set;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue item 3: a forked peer JVM is killed with SIGKILL mid-transfer. Two connections run at
- * once, each streaming both ways: one the test accepted (server transport) from the peer's
- * client (client transport), one the test connected (client transport) to the peer's server
- * (server transport). The survivor sees {@code REMOTE_DISCONNECTED} within 1 s on both, what it
- * read is an exact prefix of what the peer sent, and its fd count returns to its baseline.
+ * Issue item 3: a forked peer JVM is killed with SIGKILL mid-transfer. Two connections run at once,
+ * each streaming both ways: one the test accepted (server transport) from the peer's client (client
+ * transport), one the test connected (client transport) to the peer's server (server transport).
+ * The survivor sees {@code REMOTE_DISCONNECTED} within 1 s on both, what it read is an exact prefix
+ * of what the peer sent, and its fd count returns to its baseline.
  */
 public class KilledPeerReliabilityTest {
   private static final String SCENARIO = "3 peer process killed";
@@ -34,9 +34,7 @@ public class KilledPeerReliabilityTest {
   private static final long TEST_SEED = 31;
   private static final long PEER_SEED = 32;
 
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   @OverAllFixtures
   void aKilledPeerIsADisconnectWithinOneSecondAndLeavesAnExactPrefix(Fixture f) throws Exception {
@@ -52,22 +50,35 @@ public class KilledPeerReliabilityTest {
     long killedAt;
     int exit;
     try (StreamServer server = f.makeServer(dir)) {
-      String target = f.kind() == Fixture.Kind.TCP
-          ? String.valueOf(((io.bbipc.Ipv4TcpServer) server).port())
-          : ((io.bbipc.LocalServer) server).localPathname().toString();
+      String target =
+          f.kind() == Fixture.Kind.TCP
+              ? String.valueOf(((io.bbipc.Ipv4TcpServer) server).port())
+              : ((io.bbipc.LocalServer) server).localPathname().toString();
       Path peerPath = dir.resolve("peer.sock");
-      List<String> cmd = Forked.command(System.getProperty("java.class.path"), PeerProcess.class,
-          List.of("-Dbbipc.transport=" + f.clientTransport()),
-          List.of(f.kind().name(), f.serverTransport(), f.clientTransport(), target,
-              peerPath.toString(), String.valueOf(TEST_SEED), String.valueOf(PEER_SEED)));
+      List<String> cmd =
+          Forked.command(
+              System.getProperty("java.class.path"),
+              PeerProcess.class,
+              List.of("-Dbbipc.transport=" + f.clientTransport()),
+              List.of(
+                  f.kind().name(),
+                  f.serverTransport(),
+                  f.clientTransport(),
+                  target,
+                  peerPath.toString(),
+                  String.valueOf(TEST_SEED),
+                  String.valueOf(PEER_SEED)));
       try (Forked peer = Forked.start(cmd, dir.resolve("peer.err"))) {
         String listening = peer.await("LISTENING ", 60).substring("LISTENING ".length());
-        StreamSocket toPeer = f.kind() == Fixture.Kind.TCP
-            ? f.clientIpc().connectToIpv4TcpServer("127.0.0.1", Integer.parseInt(listening))
-            : f.clientIpc().connectToLocalServer(Path.of(listening));
-        assertTrue(server.poll(CONNECTION_AVAILABLE, Timeout.seconds(30)), "the peer did not connect");
+        StreamSocket toPeer =
+            f.kind() == Fixture.Kind.TCP
+                ? f.clientIpc().connectToIpv4TcpServer("127.0.0.1", Integer.parseInt(listening))
+                : f.clientIpc().connectToLocalServer(Path.of(listening));
+        assertTrue(
+            server.poll(CONNECTION_AVAILABLE, Timeout.seconds(30)), "the peer did not connect");
         StreamSocket fromPeer = server.acceptConnection();
-        try (toPeer; fromPeer) {
+        try (toPeer;
+            fromPeer) {
           peer.await("CONNECTED", 30);
           accepted = new Pump(fromPeer, ours, theirs);
           connecting = new Pump(toPeer, ours, theirs);
@@ -78,8 +89,14 @@ public class KilledPeerReliabilityTest {
           long peerVerified = 0;
           long deadline = Streams.deadline(60);
           while (Math.min(accepted.read, connecting.read) < before || peerVerified < before) {
-            Streams.checkDeadline(deadline, "the transfer before the kill: read " + accepted.read + " / "
-                + connecting.read + ", the peer checked " + peerVerified);
+            Streams.checkDeadline(
+                deadline,
+                "the transfer before the kill: read "
+                    + accepted.read
+                    + " / "
+                    + connecting.read
+                    + ", the peer checked "
+                    + peerVerified);
             assertTrue(peer.process.isAlive(), () -> "the peer died early: " + peer.stderrText());
             boolean progress = accepted.step(true) | connecting.step(true);
             assertEquals(-1, accepted.mismatchAt, "bytes from the peer differ from what it sent");
@@ -111,15 +128,25 @@ public class KilledPeerReliabilityTest {
     }
     int after = Rel.awaitFdsAtMost(baseline, 3);
     for (Pump p : List.of(accepted, connecting)) {
-      String which = p == accepted ? "accepted end (" + f.serverTransport() + ")"
-          : "connecting end (" + f.clientTransport() + ")";
+      String which =
+          p == accepted
+              ? "accepted end (" + f.serverTransport() + ")"
+              : "connecting end (" + f.clientTransport() + ")";
       long took = p.disconnectSeenAt - killedAt;
       assertEquals(-1, p.mismatchAt, which + ": what was read is not a prefix of what was sent");
-      assertEquals(Pump.crcOfPrefix(theirs, p.read), p.receivedCrc(), which + ": CRC of the prefix");
+      assertEquals(
+          Pump.crcOfPrefix(theirs, p.read), p.receivedCrc(), which + ": CRC of the prefix");
       Rel.timedBound(took, ONE_SECOND, f + ", " + which + ": REMOTE_DISCONNECTED after SIGKILL");
       Rel.figure(SCENARIO, f, which + ", time to REMOTE_DISCONNECTED after SIGKILL", Rel.ms(took));
-      Rel.figure(SCENARIO, f, which + ", received", Rel.mib(p.read) + " (exact prefix, CRC32C "
-          + Long.toHexString(p.receivedCrc()) + "), sent " + Rel.mib(p.written));
+      Rel.figure(
+          SCENARIO,
+          f,
+          which + ", received",
+          Rel.mib(p.read)
+              + " (exact prefix, CRC32C "
+              + Long.toHexString(p.receivedCrc())
+              + "), sent "
+              + Rel.mib(p.written));
     }
     assertEquals(137, exit, "the peer was meant to die of SIGKILL");
     Rel.figure(SCENARIO, f, "fds before / after", baseline + " / " + after);

@@ -22,8 +22,8 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.FixtureTest;
+import io.bbipc.testsuite.Streams;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,18 +37,18 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Issue item 7: leaks. Per transport: 10,000 connect/accept/write/close cycles, 1,000 refused
- * TCP connects and 1,000 failed local connects leave the open fd count at its baseline (within
- * 2) and Netty's leak detector, at PARANOID with its reports captured, reports nothing. After
- * {@code Ipc.close()} no thread of that runtime and no socket file remain.
+ * Issue item 7: leaks. Per transport: 10,000 connect/accept/write/close cycles, 1,000 refused TCP
+ * connects and 1,000 failed local connects leave the open fd count at its baseline (within 2) and
+ * Netty's leak detector, at PARANOID with its reports captured, reports nothing. After {@code
+ * Ipc.close()} no thread of that runtime and no socket file remain.
  */
 public class LeakReliabilityTest {
   private static final String SCENARIO = "7 leaks";
+
   /** Connections in flight at once in the cycle loop. */
   private static final int BATCH = 8;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static List<Fixture> perTransport() {
     return Fixture.sameTransport();
@@ -66,8 +66,14 @@ public class LeakReliabilityTest {
       body.run();
       NettyLog.provokeLeakReports();
       List<String> leaks = log.leaks();
-      Rel.figure(SCENARIO, f, what + ", leaks reported", leaks.size()
-          + (earlier > 0 ? " (and " + earlier + " from earlier tests in this JVM, flushed before)" : ""));
+      Rel.figure(
+          SCENARIO,
+          f,
+          what + ", leaks reported",
+          leaks.size()
+              + (earlier > 0
+                  ? " (and " + earlier + " from earlier tests in this JVM, flushed before)"
+                  : ""));
       assertEquals(List.of(), leaks, what + ": Netty's leak detector reported leaks");
     } finally {
       ResourceLeakDetector.setLevel(before);
@@ -83,22 +89,33 @@ public class LeakReliabilityTest {
   void tenThousandCyclesLeaveNoFdAndNoLeak(Fixture f) throws Exception {
     Rel.assumeFdCounting();
     int cycles = 10_000;
-    withoutLeaks(f, cycles + " connect/accept/write/close cycles", () -> {
-      try (StreamServer server = f.makeServer(dir)) {
-        cycles(f, server, 200); // warm-up: whatever the first cycles load for good
-        int baseline = Rel.settledFds();
-        long started = System.nanoTime();
-        cycles(f, server, cycles);
-        long elapsed = System.nanoTime() - started;
-        int after = Rel.awaitFdsAtMost(baseline, 3);
-        Rel.figure(SCENARIO, f, cycles + " connect/accept/write/close cycles, fds before / after",
-            baseline + " / " + after + " (" + Rel.ms(elapsed / cycles) + " per cycle)");
-        assertTrue(Math.abs(after - baseline) <= 2, "open fds: " + baseline + " before, " + after + " after");
-      }
-    });
+    withoutLeaks(
+        f,
+        cycles + " connect/accept/write/close cycles",
+        () -> {
+          try (StreamServer server = f.makeServer(dir)) {
+            cycles(f, server, 200); // warm-up: whatever the first cycles load for good
+            int baseline = Rel.settledFds();
+            long started = System.nanoTime();
+            cycles(f, server, cycles);
+            long elapsed = System.nanoTime() - started;
+            int after = Rel.awaitFdsAtMost(baseline, 3);
+            Rel.figure(
+                SCENARIO,
+                f,
+                cycles + " connect/accept/write/close cycles, fds before / after",
+                baseline + " / " + after + " (" + Rel.ms(elapsed / cycles) + " per cycle)");
+            assertTrue(
+                Math.abs(after - baseline) <= 2,
+                "open fds: " + baseline + " before, " + after + " after");
+          }
+        });
   }
 
-  /** {@code n} cycles, {@link #BATCH} connections at a time: connect, accept, 64 bytes each way, close. */
+  /**
+   * {@code n} cycles, {@link #BATCH} connections at a time: connect, accept, 64 bytes each way,
+   * close.
+   */
   private static void cycles(Fixture f, StreamServer server, int n) throws IpcException {
     byte[] out = new byte[64];
     byte[] in = new byte[128];
@@ -115,7 +132,9 @@ public class LeakReliabilityTest {
           accepted.add(server.acceptConnection());
         }
         for (int i = 0; i < batch; i++) {
-          assertTrue(clients.get(i).poll(CONNECTION_SUCCEEDED, Fixture.WAIT), "the client did not connect");
+          assertTrue(
+              clients.get(i).poll(CONNECTION_SUCCEEDED, Fixture.WAIT),
+              "the client did not connect");
           assertEquals(out.length, clients.get(i).writeToStream(out));
           assertEquals(out.length, accepted.get(i).writeToStream(out));
         }
@@ -159,34 +178,53 @@ public class LeakReliabilityTest {
     Ipc ipc = f.clientIpc();
     if (f.kind() == Fixture.Kind.TCP) {
       int port = ConnectFailureReliabilityTest.justClosedPort();
-      withoutLeaks(f, n + " refused TCP connects", () -> {
-        refused(ipc, port, 20);
-        int baseline = Rel.settledFds();
-        refused(ipc, port, n);
-        int after = Rel.awaitFdsAtMost(baseline, 3);
-        Rel.figure(SCENARIO, f, n + " refused TCP connects, fds before / after", baseline + " / " + after);
-        assertTrue(Math.abs(after - baseline) <= 2, "open fds: " + baseline + " before, " + after + " after");
-      });
+      withoutLeaks(
+          f,
+          n + " refused TCP connects",
+          () -> {
+            refused(ipc, port, 20);
+            int baseline = Rel.settledFds();
+            refused(ipc, port, n);
+            int after = Rel.awaitFdsAtMost(baseline, 3);
+            Rel.figure(
+                SCENARIO,
+                f,
+                n + " refused TCP connects, fds before / after",
+                baseline + " / " + after);
+            assertTrue(
+                Math.abs(after - baseline) <= 2,
+                "open fds: " + baseline + " before, " + after + " after");
+          });
     } else {
       Path stale = dir.resolve("stale.sock");
       f.serverIpc().makeLocalServer(stale, ServerOptions.defaults().deleteOnClose(false)).close();
       Path missing = dir.resolve("missing.sock");
-      withoutLeaks(f, n + " failed local connects", () -> {
-        failedLocal(ipc, stale, missing, 20);
-        int baseline = Rel.settledFds();
-        failedLocal(ipc, stale, missing, n);
-        int after = Rel.awaitFdsAtMost(baseline, 3);
-        Rel.figure(SCENARIO, f, n + " failed local connects (stale socket file, missing path), fds before / after",
-            baseline + " / " + after);
-        assertTrue(Math.abs(after - baseline) <= 2, "open fds: " + baseline + " before, " + after + " after");
-      });
+      withoutLeaks(
+          f,
+          n + " failed local connects",
+          () -> {
+            failedLocal(ipc, stale, missing, 20);
+            int baseline = Rel.settledFds();
+            failedLocal(ipc, stale, missing, n);
+            int after = Rel.awaitFdsAtMost(baseline, 3);
+            Rel.figure(
+                SCENARIO,
+                f,
+                n + " failed local connects (stale socket file, missing path), fds before / after",
+                baseline + " / " + after);
+            assertTrue(
+                Math.abs(after - baseline) <= 2,
+                "open fds: " + baseline + " before, " + after + " after");
+          });
     }
   }
 
   private static void refused(Ipc ipc, int port, int n) throws IpcException {
     for (int i = 0; i < n; i++) {
       try (Ipv4TcpStream s = ipc.connectToIpv4TcpServer("127.0.0.1", port)) {
-        assertTrue(s.poll(CONNECTION_FAILED, Fixture.WAIT), "a connect to the closed port " + port + " did not fail");
+        assertTrue(
+            s.poll(CONNECTION_FAILED, Fixture.WAIT),
+            "a connect to the closed port " + port + " did not fail");
       }
     }
   }
@@ -202,13 +240,15 @@ public class LeakReliabilityTest {
   private static Set<Thread> threadsOf(String transport) {
     String prefix = "bbipc-" + transport + "-";
     return Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.isAlive() && t.getName().startsWith(prefix)).collect(Collectors.toSet());
+        .filter(t -> t.isAlive() && t.getName().startsWith(prefix))
+        .collect(Collectors.toSet());
   }
 
   @FixtureTest
   @MethodSource("perTransport")
   void afterIpcCloseNoThreadAndNoSocketFileRemain(Fixture f) throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(f.kind() == Fixture.Kind.TCP,
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        f.kind() == Fixture.Kind.TCP,
         "one runtime holds both kinds of socket: the TCP fixture of each transport runs this");
     String t = f.serverTransport();
     Set<Thread> before = threadsOf(t);
@@ -225,7 +265,8 @@ public class LeakReliabilityTest {
     Ipv4TcpStream tcpAccepted = tcp.acceptConnection();
     LocalStream localAccepted = local.acceptConnection();
     assertTrue(tcpClient.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
-    assertEquals(3, tcpClient.writeToStream(new byte[] {1, 2, 3}), "a write nobody reads before the close");
+    assertEquals(
+        3, tcpClient.writeToStream(new byte[] {1, 2, 3}), "a write nobody reads before the close");
     Poller poller = ipc.makePoller();
     poller.monitorSocket(tcpAccepted, EnumSet.of(DATA_AVAILABLE));
     poller.monitorSocket(kept, EnumSet.of(CONNECTION_AVAILABLE));
@@ -248,11 +289,21 @@ public class LeakReliabilityTest {
     try (Stream<Path> list = Files.list(files)) {
       leftFiles = list.toList();
     }
-    Rel.figure(SCENARIO, "TCP+LOCAL " + t, "after Ipc.close()", ours.size() + " runtime threads before, "
-        + left.size() + " after; " + leftFiles.size() + " socket files left; close took " + Rel.ms(closeTook));
+    Rel.figure(
+        SCENARIO,
+        "TCP+LOCAL " + t,
+        "after Ipc.close()",
+        ours.size()
+            + " runtime threads before, "
+            + left.size()
+            + " after; "
+            + leftFiles.size()
+            + " socket files left; close took "
+            + Rel.ms(closeTook));
     assertEquals(Set.of(), left, "threads of the closed runtime still alive");
     assertEquals(List.of(), leftFiles, "socket files left after Ipc.close()");
-    assertFalse(ours.isEmpty(), "found no thread of the runtime to watch (named bbipc-" + t + "-...)");
+    assertFalse(
+        ours.isEmpty(), "found no thread of the runtime to watch (named bbipc-" + t + "-...)");
   }
 
   private static Set<Thread> alive(Set<Thread> threads) {

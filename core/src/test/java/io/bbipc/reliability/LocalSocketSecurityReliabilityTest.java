@@ -13,8 +13,8 @@ import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
 import io.bbipc.ServerOptions;
 import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.FixtureTest;
+import io.bbipc.testsuite.Streams;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -40,19 +40,18 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Issue items 9 to 12, what {@code SecurityConformanceTest} and {@code ServerConformanceTest} do
  * not already cover: nothing at a path is ever touched, not even with {@code reclaimStaleSocket}
- * (directories, links to sockets live or stale); a server deletes only its own file, never one
- * that replaced it, and no client ever deletes it; the socket path is never seen wider than its
- * mode; a client running as another user is refused by the mode, and by {@code allowedPeerUids}
- * where the transport knows peer credentials; the path limit is one byte count, checked before
- * any I/O, on every transport.
+ * (directories, links to sockets live or stale); a server deletes only its own file, never one that
+ * replaced it, and no client ever deletes it; the socket path is never seen wider than its mode; a
+ * client running as another user is refused by the mode, and by {@code allowedPeerUids} where the
+ * transport knows peer credentials; the path limit is one byte count, checked before any I/O, on
+ * every transport.
  */
 public class LocalSocketSecurityReliabilityTest {
   private static final String SCENARIO = "9-12 local-socket security";
   private static final Set<PosixFilePermission> OWNER_ONLY =
       EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static List<Fixture> localPairs() {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
@@ -64,9 +63,14 @@ public class LocalSocketSecurityReliabilityTest {
 
   /** What identifies a path's entry without following links: its key, kind and target. */
   private static String identity(Path p) throws IOException {
-    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-    String s = a.fileKey() + " " + (a.isSymbolicLink() ? "link->" + Files.readSymbolicLink(p)
-        : a.isDirectory() ? "dir" : a.isRegularFile() ? "file" : "other");
+    BasicFileAttributes a =
+        Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    String s =
+        a.fileKey()
+            + " "
+            + (a.isSymbolicLink()
+                ? "link->" + Files.readSymbolicLink(p)
+                : a.isDirectory() ? "dir" : a.isRegularFile() ? "file" : "other");
     if (a.isRegularFile()) {
       s += " " + Files.readString(p);
     }
@@ -90,9 +94,14 @@ public class LocalSocketSecurityReliabilityTest {
       Map<String, Path> cases = new LinkedHashMap<>();
       cases.put("a regular file", Files.writeString(dir.resolve("file"), "data"));
       cases.put("a directory", Files.createDirectory(dir.resolve("directory")));
-      cases.put("a link to a stale socket", Files.createSymbolicLink(dir.resolve("to-stale"), stale));
-      cases.put("a link to a live socket", Files.createSymbolicLink(dir.resolve("to-live"), live.localPathname()));
-      cases.put("a dangling link", Files.createSymbolicLink(dir.resolve("dangling"), dir.resolve("nowhere")));
+      cases.put(
+          "a link to a stale socket", Files.createSymbolicLink(dir.resolve("to-stale"), stale));
+      cases.put(
+          "a link to a live socket",
+          Files.createSymbolicLink(dir.resolve("to-live"), live.localPathname()));
+      cases.put(
+          "a dangling link",
+          Files.createSymbolicLink(dir.resolve("dangling"), dir.resolve("nowhere")));
       cases.put("a live socket", live.localPathname());
       List<Path> before = list(dir);
       Map<Path, String> identities = new HashMap<>();
@@ -101,15 +110,19 @@ public class LocalSocketSecurityReliabilityTest {
       }
       List<String> refused = new ArrayList<>();
       for (Map.Entry<String, Path> c : cases.entrySet()) {
-        IpcException e = assertThrows(IpcException.class, () -> ipc.makeLocalServer(c.getValue(), reclaim),
-            c.getKey() + " with reclaimStaleSocket(true)");
+        IpcException e =
+            assertThrows(
+                IpcException.class,
+                () -> ipc.makeLocalServer(c.getValue(), reclaim),
+                c.getKey() + " with reclaimStaleSocket(true)");
         assertTrue(e.getMessage().contains(c.getValue().toString()), e.getMessage());
         refused.add(c.getKey());
       }
       // a stale socket is left alone unless reclaiming was asked for
       assertThrows(IpcException.class, () -> ipc.makeLocalServer(stale));
       refused.add("a stale socket (without reclaim)");
-      assertEquals(before, list(dir), "entries were added or removed (a temporary name left behind?)");
+      assertEquals(
+          before, list(dir), "entries were added or removed (a temporary name left behind?)");
       for (Path p : before) {
         assertEquals(identities.get(p), identity(p), p + " was changed");
       }
@@ -131,7 +144,8 @@ public class LocalSocketSecurityReliabilityTest {
     try (LocalServer second = f.serverIpc().makeLocalServer(p)) {
       String key = identity(p);
       first.close();
-      assertEquals(key, identity(p), "closing the first server removed the second server's socket file");
+      assertEquals(
+          key, identity(p), "closing the first server removed the second server's socket file");
       // clients of every kind come and go, and their runtime closes: the file stays
       try (Ipc clientIpc = f.builder(f.clientTransport()).build()) {
         LocalStream client = clientIpc.connectToLocalServer(p);
@@ -144,17 +158,26 @@ public class LocalSocketSecurityReliabilityTest {
       }
       assertEquals(key, identity(p), "a client removed the server's socket file");
       try (LocalStream again = f.clientIpc().connectToLocalServer(p)) {
-        assertTrue(second.poll(CONNECTION_AVAILABLE, Fixture.WAIT), "the server no longer answers at its path");
+        assertTrue(
+            second.poll(CONNECTION_AVAILABLE, Fixture.WAIT),
+            "the server no longer answers at its path");
       }
     }
-    assertFalse(Files.exists(p, LinkOption.NOFOLLOW_LINKS), "the second server did not remove its own file");
-    Rel.figure(SCENARIO, f, "9 on close", "a replaced file was kept, clients never removed it, the owner did");
+    assertFalse(
+        Files.exists(p, LinkOption.NOFOLLOW_LINKS),
+        "the second server did not remove its own file");
+    Rel.figure(
+        SCENARIO,
+        f,
+        "9 on close",
+        "a replaced file was kept, clients never removed it, the owner did");
   }
 
   @FixtureTest
   @MethodSource("localServers")
   void theSocketPathIsNeverSeenWiderThanItsMode(Fixture f) throws Exception {
-    Assumptions.assumeTrue(Files.getFileStore(dir).supportsFileAttributeView("posix"), "no POSIX permissions here");
+    Assumptions.assumeTrue(
+        Files.getFileStore(dir).supportsFileAttributeView("posix"), "no POSIX permissions here");
     Path p = dir.resolve("mode.sock");
     int servers = Rel.size(200, 2000);
     AtomicInteger looks = new AtomicInteger();
@@ -162,39 +185,44 @@ public class LocalSocketSecurityReliabilityTest {
     AtomicInteger tempSeen = new AtomicInteger();
     AtomicReference<String> wider = new AtomicReference<>();
     AtomicReference<String> widestTemp = new AtomicReference<>("none seen");
-    Thread watcher = new Thread(() -> {
-      while (!Thread.currentThread().isInterrupted()) {
-        looks.incrementAndGet();
-        try {
-          Set<PosixFilePermission> mode = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
-          seen.incrementAndGet();
-          if (!OWNER_ONLY.containsAll(mode)) {
-            wider.compareAndSet(null, PosixFilePermissions.toString(mode));
-          }
-        } catch (NoSuchFileException between) {
-          // no server at the moment
-        } catch (IOException e) {
-          wider.compareAndSet(null, e.toString());
-        }
-        try (Stream<Path> entries = Files.list(dir)) {
-          for (Path e : (Iterable<Path>) entries::iterator) {
-            if (e.getFileName().toString().startsWith(".")) {
-              try {
-                Set<PosixFilePermission> mode = Files.getPosixFilePermissions(e, LinkOption.NOFOLLOW_LINKS);
-                tempSeen.incrementAndGet();
-                if (!OWNER_ONLY.containsAll(mode)) {
-                  widestTemp.set(PosixFilePermissions.toString(mode));
+    Thread watcher =
+        new Thread(
+            () -> {
+              while (!Thread.currentThread().isInterrupted()) {
+                looks.incrementAndGet();
+                try {
+                  Set<PosixFilePermission> mode =
+                      Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
+                  seen.incrementAndGet();
+                  if (!OWNER_ONLY.containsAll(mode)) {
+                    wider.compareAndSet(null, PosixFilePermissions.toString(mode));
+                  }
+                } catch (NoSuchFileException between) {
+                  // no server at the moment
+                } catch (IOException e) {
+                  wider.compareAndSet(null, e.toString());
                 }
-              } catch (IOException gone) {
-                // renamed or removed meanwhile
+                try (Stream<Path> entries = Files.list(dir)) {
+                  for (Path e : (Iterable<Path>) entries::iterator) {
+                    if (e.getFileName().toString().startsWith(".")) {
+                      try {
+                        Set<PosixFilePermission> mode =
+                            Files.getPosixFilePermissions(e, LinkOption.NOFOLLOW_LINKS);
+                        tempSeen.incrementAndGet();
+                        if (!OWNER_ONLY.containsAll(mode)) {
+                          widestTemp.set(PosixFilePermissions.toString(mode));
+                        }
+                      } catch (IOException gone) {
+                        // renamed or removed meanwhile
+                      }
+                    }
+                  }
+                } catch (IOException ignored) {
+                  // the directory changed under the listing
+                }
               }
-            }
-          }
-        } catch (IOException ignored) {
-          // the directory changed under the listing
-        }
-      }
-    }, "reliability-mode-watcher");
+            },
+            "reliability-mode-watcher");
     watcher.setDaemon(true);
     watcher.start();
     try {
@@ -212,10 +240,19 @@ public class LocalSocketSecurityReliabilityTest {
       watcher.interrupt();
       watcher.join(10_000);
     }
-    Rel.figure(SCENARIO, f, "10 " + servers + " servers made and closed while a thread watched the path",
-        looks.get() + " looks, the socket file seen " + seen.get() + " times, never wider than rw------- "
+    Rel.figure(
+        SCENARIO,
+        f,
+        "10 " + servers + " servers made and closed while a thread watched the path",
+        looks.get()
+            + " looks, the socket file seen "
+            + seen.get()
+            + " times, never wider than rw------- "
             + (wider.get() == null ? "(held)" : "(BROKEN: " + wider.get() + ")")
-            + "; the temporary bind name seen " + tempSeen.get() + " times, widest " + widestTemp.get());
+            + "; the temporary bind name seen "
+            + tempSeen.get()
+            + " times, widest "
+            + widestTemp.get());
     assertEquals(null, wider.get(), "the socket path was seen with a wider mode");
   }
 
@@ -229,22 +266,33 @@ public class LocalSocketSecurityReliabilityTest {
     boolean credentials = Fixture.provider(f.serverTransport()).hasPeerCredentials();
     try (OtherUser.Servers servers = new OtherUser.Servers(f)) {
       LocalServer privateServer = servers.add("private", ServerOptions.defaults());
-      LocalServer open = servers.add("open", ServerOptions.defaults().socketFileMode(OtherUser.WORLD));
-      LocalServer allowed = credentials ? servers.add("allowed",
-          ServerOptions.defaults().socketFileMode(OtherUser.WORLD).allowedPeerUids(OtherUser.UID)) : null;
+      LocalServer open =
+          servers.add("open", ServerOptions.defaults().socketFileMode(OtherUser.WORLD));
+      LocalServer allowed =
+          credentials
+              ? servers.add(
+                  "allowed",
+                  ServerOptions.defaults()
+                      .socketFileMode(OtherUser.WORLD)
+                      .allowedPeerUids(OtherUser.UID))
+              : null;
       Map<String, String> results = servers.runClient(dir.resolve("uid.err"));
       Rel.figure(SCENARIO, f, "10 a client running as uid " + OtherUser.UID, results.toString());
       String refusal = results.get("private");
-      assertTrue(refusal.startsWith("REFUSED") && refusal.contains("ermission"),
+      assertTrue(
+          refusal.startsWith("REFUSED") && refusal.contains("ermission"),
           "a 0600 socket file let uid " + OtherUser.UID + " in: " + refusal);
-      assertEquals("ACCEPTED", results.get("open"), "control: a 0666 socket file must let that user in");
+      assertEquals(
+          "ACCEPTED", results.get("open"), "control: a 0666 socket file must let that user in");
       if (credentials) {
-        assertEquals(OtherUser.UID, servers.peerUid(open), "the peer credentials of the other user");
+        assertEquals(
+            OtherUser.UID, servers.peerUid(open), "the peer credentials of the other user");
         assertEquals("ACCEPTED", results.get("allowed"), "a uid in allowedPeerUids was refused");
         assertEquals(OtherUser.UID, servers.peerUid(allowed));
         assertEquals(0, allowed.rejectedConnections());
       } else {
-        assertEquals(null, servers.peerUid(open), f.serverTransport() + " reports no peer credentials");
+        assertEquals(
+            null, servers.peerUid(open), f.serverTransport() + " reports no peer credentials");
       }
       assertEquals(0, privateServer.rejectedConnections());
     }
@@ -255,18 +303,27 @@ public class LocalSocketSecurityReliabilityTest {
   @FixtureTest
   @MethodSource("localPairs")
   void thePathLimitIsOneByteCountCheckedBeforeAnyIo(Fixture f) throws Exception {
-    int limit = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).matches(".*(mac|bsd).*") ? 103 : 106;
+    int limit =
+        System.getProperty("os.name", "")
+                .toLowerCase(java.util.Locale.ROOT)
+                .matches(".*(mac|bsd).*")
+            ? 103
+            : 106;
     String base = dir.toString() + "/";
     int room = limit - base.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-    Assumptions.assumeTrue(room >= 8, "the temporary directory's path " + base + " leaves no room for a name");
+    Assumptions.assumeTrue(
+        room >= 8, "the temporary directory's path " + base + " leaves no room for a name");
     Path atLimit = Path.of(base + "a".repeat(room));
     Path overByOne = Path.of(base + "b".repeat(room + 1));
     // one byte over in bytes, but not in characters: 'é' is two bytes in UTF-8
     Path overInBytes = Path.of(base + "é" + "c".repeat(room - 1));
-    assertEquals(limit, atLimit.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+    assertEquals(
+        limit, atLimit.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
     try (LocalServer server = f.serverIpc().makeLocalServer(atLimit);
-         LocalStream client = f.clientIpc().connectToLocalServer(atLimit)) {
-      assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT), "a " + limit + "-byte path did not work");
+        LocalStream client = f.clientIpc().connectToLocalServer(atLimit)) {
+      assertTrue(
+          server.poll(CONNECTION_AVAILABLE, Fixture.WAIT),
+          "a " + limit + "-byte path did not work");
       assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
       server.acceptConnection().close();
     }
@@ -279,21 +336,42 @@ public class LocalSocketSecurityReliabilityTest {
       }
       int bytes = p.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
       for (boolean server : new boolean[] {true, false}) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-            () -> {
-              if (server) {
-                f.serverIpc().makeLocalServer(p).close();
-              } else {
-                f.clientIpc().connectToLocalServer(p).close();
-              }
-            }, (server ? "makeLocalServer" : "connectToLocalServer") + " with a " + bytes + "-byte path");
-        assertTrue(e.getMessage().contains(String.valueOf(bytes)) && e.getMessage().contains(String.valueOf(limit)),
-            "the message must give the length " + bytes + " and the limit " + limit + ": " + e.getMessage());
+        IllegalArgumentException e =
+            assertThrows(
+                IllegalArgumentException.class,
+                () -> {
+                  if (server) {
+                    f.serverIpc().makeLocalServer(p).close();
+                  } else {
+                    f.clientIpc().connectToLocalServer(p).close();
+                  }
+                },
+                (server ? "makeLocalServer" : "connectToLocalServer")
+                    + " with a "
+                    + bytes
+                    + "-byte path");
+        assertTrue(
+            e.getMessage().contains(String.valueOf(bytes))
+                && e.getMessage().contains(String.valueOf(limit)),
+            "the message must give the length "
+                + bytes
+                + " and the limit "
+                + limit
+                + ": "
+                + e.getMessage());
         messages.add(e.getMessage());
       }
     }
     assertEquals(before, list(dir), "a refused path touched the directory");
-    Rel.figure(SCENARIO, f, "12 path limit", limit + " bytes bind and connect; " + (limit + 1)
-        + " bytes (ASCII, and fewer characters with a 2-byte one) refused before any I/O: \"" + messages.get(0) + "\"");
+    Rel.figure(
+        SCENARIO,
+        f,
+        "12 path limit",
+        limit
+            + " bytes bind and connect; "
+            + (limit + 1)
+            + " bytes (ASCII, and fewer characters with a 2-byte one) refused before any I/O: \""
+            + messages.get(0)
+            + "\"");
   }
 }

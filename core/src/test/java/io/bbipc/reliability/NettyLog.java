@@ -1,10 +1,9 @@
 package io.bbipc.reliability;
 
-import io.bbipc.testsuite.Streams;
-
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.bbipc.testsuite.Streams;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -23,47 +22,48 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * Captures what Netty logs at WARNING and above while open: leak reports of its
- * {@link ResourceLeakDetector} and exceptions that reach the end of a pipeline.
+ * Captures what Netty logs at WARNING and above while open: leak reports of its {@link
+ * ResourceLeakDetector} and exceptions that reach the end of a pipeline.
  *
  * <p>Netty logs through java.util.logging when no SLF4J or Log4J is on the class path; {@link
- * #capture()} checks that, and once per JVM proves the path end to end with a deliberate leak of
- * a private resource type (kept off the console).
+ * #capture()} checks that, and once per JVM proves the path end to end with a deliberate leak of a
+ * private resource type (kept off the console).
  */
 final class NettyLog implements AutoCloseable {
   /** Held strongly: java.util.logging forgets loggers nobody references, with their handlers. */
   private static final Logger NETTY = Logger.getLogger("io.netty");
+
   private static final String PIPELINE = "io.netty.channel.DefaultChannelPipeline";
   private static volatile boolean canaryDone;
 
   private final List<LogRecord> records = new ArrayList<>();
-  private final Handler handler = new Handler() {
-    @Override
-    public void publish(LogRecord r) {
-      if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-        synchronized (records) {
-          records.add(r);
+  private final Handler handler =
+      new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+          if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+            synchronized (records) {
+              records.add(r);
+            }
+          }
         }
-      }
-    }
 
-    @Override
-    public void flush() {
-    }
+        @Override
+        public void flush() {}
 
-    @Override
-    public void close() {
-    }
-  };
+        @Override
+        public void close() {}
+      };
 
-  private NettyLog() {
-  }
+  private NettyLog() {}
 
   /** Starts capturing; fails if Netty does not log through java.util.logging. */
   static NettyLog capture() {
     if (!(InternalLoggerFactory.getDefaultFactory() instanceof JdkLoggerFactory)) {
-      fail("Netty logs through " + InternalLoggerFactory.getDefaultFactory()
-          + ", not java.util.logging, so this suite cannot see its leak reports");
+      fail(
+          "Netty logs through "
+              + InternalLoggerFactory.getDefaultFactory()
+              + ", not java.util.logging, so this suite cannot see its leak reports");
     }
     NettyLog log = new NettyLog();
     NETTY.addHandler(log.handler);
@@ -97,8 +97,10 @@ final class NettyLog implements AutoCloseable {
       } finally {
         ResourceLeakDetector.setLevel(level);
       }
-      assertTrue(!leaksOf("Canary").isEmpty(), "a deliberate leak was not reported through "
-          + "java.util.logging: this suite could not see Netty's leak reports");
+      assertTrue(
+          !leaksOf("Canary").isEmpty(),
+          "a deliberate leak was not reported through "
+              + "java.util.logging: this suite could not see Netty's leak reports");
       synchronized (records) {
         records.clear();
       }
@@ -112,8 +114,7 @@ final class NettyLog implements AutoCloseable {
   }
 
   /** A resource type of this suite's own, so its deliberate leak is never mistaken for bbipc's. */
-  static final class Canary {
-  }
+  static final class Canary {}
 
   /** Everything captured so far, as text. */
   List<String> all() {
@@ -194,8 +195,9 @@ final class NettyLog implements AutoCloseable {
    * detector reports on later allocations) from every allocator, released at once.
    */
   static void provokeLeakReports() {
-    ByteBufAllocator[] allocators = {ByteBufAllocator.DEFAULT, PooledByteBufAllocator.DEFAULT,
-        UnpooledByteBufAllocator.DEFAULT};
+    ByteBufAllocator[] allocators = {
+      ByteBufAllocator.DEFAULT, PooledByteBufAllocator.DEFAULT, UnpooledByteBufAllocator.DEFAULT
+    };
     for (int round = 0; round < 3; round++) {
       Rel.gc();
       for (ByteBufAllocator a : allocators) {
@@ -216,7 +218,8 @@ final class NettyLog implements AutoCloseable {
    */
   static boolean forgetReportedLeaks() {
     try {
-      Field detectorField = Class.forName("io.netty.buffer.AbstractByteBuf").getDeclaredField("leakDetector");
+      Field detectorField =
+          Class.forName("io.netty.buffer.AbstractByteBuf").getDeclaredField("leakDetector");
       detectorField.setAccessible(true);
       Object detector = detectorField.get(null);
       Field reported = ResourceLeakDetector.class.getDeclaredField("reportedLeaks");

@@ -17,16 +17,15 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The client that {@link LocalSocketSecurityReliabilityTest} runs under another user id. For
- * each {@code label=path} argument it connects, writes one byte and waits for one back, and
- * prints {@code RESULT <label> ACCEPTED|CLOSED|REFUSED|NOSERVER|TIMEOUT <detail>}.
+ * The client that {@link LocalSocketSecurityReliabilityTest} runs under another user id. For each
+ * {@code label=path} argument it connects, writes one byte and waits for one back, and prints
+ * {@code RESULT <label> ACCEPTED|CLOSED|REFUSED|NOSERVER|TIMEOUT <detail>}.
  *
  * <p>Arguments: the transport, then the {@code label=path} pairs; or {@code probe}, which prints
  * {@code PROBE uid=<n>} to show that this JVM can start as that user at all.
  */
 public final class OtherUidClient {
-  private OtherUidClient() {
-  }
+  private OtherUidClient() {}
 
   private static void say(String line) {
     System.out.println(line);
@@ -53,7 +52,8 @@ public final class OtherUidClient {
 
   private static String attempt(Ipc ipc, Path path) {
     try (LocalStream s = ipc.connectToLocalServer(path)) {
-      Set<SocketEvent> outcome = s.poll(EnumSet.of(CONNECTION_SUCCEEDED, CONNECTION_FAILED), Timeout.seconds(10));
+      Set<SocketEvent> outcome =
+          s.poll(EnumSet.of(CONNECTION_SUCCEEDED, CONNECTION_FAILED), Timeout.seconds(10));
       if (!outcome.contains(CONNECTION_SUCCEEDED)) {
         return s.remoteDisconnected() ? "CLOSED before writing" : "REFUSED connect " + outcome;
       }
@@ -65,7 +65,8 @@ public final class OtherUidClient {
         }
         throw gone;
       }
-      Set<SocketEvent> answer = s.poll(EnumSet.of(DATA_AVAILABLE, REMOTE_DISCONNECTED), Timeout.seconds(10));
+      Set<SocketEvent> answer =
+          s.poll(EnumSet.of(DATA_AVAILABLE, REMOTE_DISCONNECTED), Timeout.seconds(10));
       if (answer.contains(DATA_AVAILABLE)) {
         return "ACCEPTED";
       }

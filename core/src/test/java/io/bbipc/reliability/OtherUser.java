@@ -46,8 +46,7 @@ final class OtherUser {
   private static String unavailable;
   private static boolean probed;
 
-  private OtherUser() {
-  }
+  private OtherUser() {}
 
   /** Null when a JVM can run as {@link #UID}; otherwise the reason it cannot. */
   static synchronized String unavailable() throws Exception {
@@ -55,17 +54,23 @@ final class OtherUser {
       return unavailable;
     }
     probed = true;
-    setpriv = Stream.of("/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv").map(Path::of)
-        .filter(Files::isExecutable).findFirst().orElse(null);
+    setpriv =
+        Stream.of("/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv")
+            .map(Path::of)
+            .filter(Files::isExecutable)
+            .findFirst()
+            .orElse(null);
     if (setpriv == null) {
-      return unavailable = "setpriv (util-linux) is not installed, so no client can run as another user";
+      return unavailable =
+          "setpriv (util-linux) is not installed, so no client can run as another user";
     }
     if (!Files.exists(Path.of("/proc/self"))) {
       return unavailable = "no /proc to learn this process's uid";
     }
     int me = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
     if (me != 0) {
-      return unavailable = "the tests run as uid " + me + ", not root: setpriv cannot switch to uid " + UID;
+      return unavailable =
+          "the tests run as uid " + me + ", not root: setpriv cannot switch to uid " + UID;
     }
     // the class path may live where that user cannot read (/root/.m2): copy it where it can
     Path copy = Files.createTempDirectory("bbipc-uid-classpath-");
@@ -80,25 +85,30 @@ final class OtherUser {
         entries.add(to.toString());
       }
     }
-    Files.walkFileTree(copy, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
-        Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return FileVisitResult.CONTINUE;
-      }
+    Files.walkFileTree(
+        copy,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs)
+              throws IOException {
+            Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+            return FileVisitResult.CONTINUE;
+          }
 
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
-        return FileVisitResult.CONTINUE;
-      }
-    });
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+              throws IOException {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+            return FileVisitResult.CONTINUE;
+          }
+        });
     classPath = String.join(java.io.File.pathSeparator, entries);
     try (Forked probe = Forked.start(command(List.of("probe")), copy.resolve("probe.err"))) {
       String line = probe.await("PROBE", 60);
       int exit = probe.waitFor(30);
       if (exit != 0 || !line.equals("PROBE uid=" + UID)) {
-        unavailable = "a JVM started with setpriv as uid " + UID + " said \"" + line + "\", exit " + exit;
+        unavailable =
+            "a JVM started with setpriv as uid " + UID + " said \"" + line + "\", exit " + exit;
       }
     } catch (AssertionError cannot) {
       unavailable = "a JVM cannot start as uid " + UID + " with setpriv: " + cannot.getMessage();
@@ -107,8 +117,9 @@ final class OtherUser {
   }
 
   static List<String> command(List<String> args) {
-    List<String> cmd = new ArrayList<>(List.of(setpriv.toString(), "--reuid=" + UID, "--regid=" + UID,
-        "--clear-groups"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(setpriv.toString(), "--reuid=" + UID, "--regid=" + UID, "--clear-groups"));
     cmd.addAll(Forked.command(classPath, OtherUidClient.class, List.of(), args));
     return cmd;
   }
@@ -144,8 +155,8 @@ final class OtherUser {
   }
 
   /**
-   * Local servers in a directory the other user may pass through (0711; a JUnit temporary
-   * directory is 0700), served while that user's client tries each of them.
+   * Local servers in a directory the other user may pass through (0711; a JUnit temporary directory
+   * is 0700), served while that user's client tries each of them.
    */
   static final class Servers implements AutoCloseable {
     private final Fixture fixture;
@@ -182,8 +193,12 @@ final class OtherUser {
       try (Forked child = Forked.start(command(args), stderr)) {
         long deadline = Streams.deadline(60);
         while (results.size() < byLabel.size()) {
-          Streams.checkDeadline(deadline, "the other user's client; results so far " + results + "; stderr "
-              + child.stderrText());
+          Streams.checkDeadline(
+              deadline,
+              "the other user's client; results so far "
+                  + results
+                  + "; stderr "
+                  + child.stderrText());
           for (LocalServer s : byLabel.values()) {
             while (s.connectionAvailable()) {
               LocalStream a = s.acceptConnection();
@@ -211,14 +226,19 @@ final class OtherUser {
             }
           }
           if (!child.process.isAlive() && results.size() < byLabel.size()) {
-            assertEquals(byLabel.size(), results.size(), "the client ended early: " + results + "; stderr "
-                + child.stderrText());
+            assertEquals(
+                byLabel.size(),
+                results.size(),
+                "the client ended early: " + results + "; stderr " + child.stderrText());
           }
           List<IpcSocket> all = new ArrayList<>(byLabel.values());
           all.addAll(accepted);
           List<Set<SocketEvent>> events = new ArrayList<>();
           for (IpcSocket s : all) {
-            events.add(s instanceof LocalServer ? EnumSet.of(CONNECTION_AVAILABLE) : EnumSet.of(DATA_AVAILABLE));
+            events.add(
+                s instanceof LocalServer
+                    ? EnumSet.of(CONNECTION_AVAILABLE)
+                    : EnumSet.of(DATA_AVAILABLE));
           }
           BasicBinaryIpc.pollSockets(all, events, Timeout.seconds(0.05));
         }

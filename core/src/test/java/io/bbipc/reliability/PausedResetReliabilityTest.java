@@ -14,8 +14,8 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.FixtureTest;
+import io.bbipc.testsuite.Streams;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -24,11 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * A TCP peer that sends more than the inbound limit and then resets (SO_LINGER 0) while bbipc
- * has stopped reading: the reset is still seen, without the application reading first, every
- * byte the kernel had received stays readable, and bbipc takes no more than its bound past the
- * limit. On both ends of each pair: the bbipc end is once the accepted stream, once the
- * connecting one.
+ * A TCP peer that sends more than the inbound limit and then resets (SO_LINGER 0) while bbipc has
+ * stopped reading: the reset is still seen, without the application reading first, every byte the
+ * kernel had received stays readable, and bbipc takes no more than its bound past the limit. On
+ * both ends of each pair: the bbipc end is once the accepted stream, once the connecting one.
  */
 public class PausedResetReliabilityTest {
   private static final String SCENARIO = "2 reset while paused";
@@ -37,8 +36,7 @@ public class PausedResetReliabilityTest {
   private static final EnumSet<SocketEvent> STREAM_EVENTS =
       EnumSet.complementOf(EnumSet.of(CONNECTION_AVAILABLE));
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static List<Fixture> tcp() {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.TCP).toList();
@@ -50,8 +48,12 @@ public class PausedResetReliabilityTest {
     for (int limit : new int[] {LIMIT, Ipc.DEFAULT_BUFFER_LIMIT}) {
       for (boolean bbipcAccepts : new boolean[] {true, false}) {
         String transport = bbipcAccepts ? f.serverTransport() : f.clientTransport();
-        String what = (bbipcAccepts ? "accepted" : "connecting") + " end (" + transport
-            + "), inbound limit " + limit;
+        String what =
+            (bbipcAccepts ? "accepted" : "connecting")
+                + " end ("
+                + transport
+                + "), inbound limit "
+                + limit;
         try (Ipc ipc = Rel.runtime(f, transport, limit, Ipc.DEFAULT_BUFFER_LIMIT)) {
           check(f, ipc, bbipcAccepts, limit, what);
         }
@@ -59,14 +61,16 @@ public class PausedResetReliabilityTest {
     }
   }
 
-  private void check(Fixture f, Ipc ipc, boolean bbipcAccepts, int limit, String what) throws Exception {
+  private void check(Fixture f, Ipc ipc, boolean bbipcAccepts, int limit, String what)
+      throws Exception {
     StreamSocket s;
     JdkPeer peer;
     AutoCloseable other;
     if (bbipcAccepts) {
       StreamServer server = ipc.makeIpv4TcpServer("127.0.0.1", 0);
       peer = JdkPeer.connectTo(f.kind(), server);
-      assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT), what + ": no connection to accept");
+      assertTrue(
+          server.poll(CONNECTION_AVAILABLE, Fixture.WAIT), what + ": no connection to accept");
       s = server.acceptConnection();
       other = server;
     } else {
@@ -76,7 +80,9 @@ public class PausedResetReliabilityTest {
       assertTrue(s.poll(CONNECTION_SUCCEEDED, Fixture.WAIT), what + ": did not connect");
       other = listener;
     }
-    try (other; peer; s) {
+    try (other;
+        peer;
+        s) {
       Rel.Pattern pattern = new Rel.Pattern(11);
       long sent = sendUntilFullOr(peer, pattern, SENT);
       // bbipc has stopped reading at its limit: the rest waits in the kernel
@@ -89,18 +95,28 @@ public class PausedResetReliabilityTest {
       if (!transportOf(f, bbipcAccepts).equals("nio")) {
         // the native transports hear of the reset without the application reading (NIO reads
         // only on demand: it sees the reset once the reader drains the buffer, below)
-        assertTrue(s.poll(REMOTE_DISCONNECTED, Fixture.WAIT), what + ": the reset was not seen while paused");
+        assertTrue(
+            s.poll(REMOTE_DISCONNECTED, Fixture.WAIT),
+            what + ": the reset was not seen while paused");
       }
       // a program that reads until the peer is gone must get there: every byte the kernel had
       // received, in order, then REMOTE_DISCONNECTED
       byte[] got = io.bbipc.testsuite.Streams.readToDisconnect(s, Streams.deadline(10));
-      assertTrue(got.length >= Math.min(limit, sent), what + ": only " + got.length + " bytes readable");
+      assertTrue(
+          got.length >= Math.min(limit, sent), what + ": only " + got.length + " bytes readable");
       assertTrue(got.length <= sent, what + ": more bytes than sent");
-      assertTrue(pattern.matches(0, got, 0, got.length), what + ": bytes differ from what was sent");
-      assertEquals(EnumSet.of(SocketEvent.DETERMINED, SocketEvent.CONNECTION_FAILED,
-              SocketEvent.REMOTE_DISCONNECTED), s.poll(STREAM_EVENTS, Timeout.IMMEDIATE),
+      assertTrue(
+          pattern.matches(0, got, 0, got.length), what + ": bytes differ from what was sent");
+      assertEquals(
+          EnumSet.of(
+              SocketEvent.DETERMINED,
+              SocketEvent.CONNECTION_FAILED,
+              SocketEvent.REMOTE_DISCONNECTED),
+          s.poll(STREAM_EVENTS, Timeout.IMMEDIATE),
           what + ": state after the reset");
-      assertThrows(IpcException.class, () -> s.writeToStream(new byte[1]),
+      assertThrows(
+          IpcException.class,
+          () -> s.writeToStream(new byte[1]),
           what + ": a write to the reset connection was accepted");
       Rel.figure(SCENARIO, f, what + ", bytes kept of " + sent + " sent", got.length);
     }
@@ -121,14 +137,16 @@ public class PausedResetReliabilityTest {
   }
 
   /** Writes up to {@code max} bytes, stopping early once the kernel takes no more for a while. */
-  private static long sendUntilFullOr(JdkPeer peer, Rel.Pattern pattern, long max) throws Exception {
+  private static long sendUntilFullOr(JdkPeer peer, Rel.Pattern pattern, long max)
+      throws Exception {
     long deadline = Streams.deadline(10);
     long written = 0;
     int zeros = 0;
     while (written < max && zeros < 50) {
       int start = pattern.start(written);
-      int n = peer.channel.write(ByteBuffer.wrap(pattern.bytes, start,
-          (int) Math.min(64 * 1024, max - written)));
+      int n =
+          peer.channel.write(
+              ByteBuffer.wrap(pattern.bytes, start, (int) Math.min(64 * 1024, max - written)));
       written += n;
       if (n == 0) {
         zeros++;

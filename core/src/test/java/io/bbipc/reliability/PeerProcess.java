@@ -1,7 +1,5 @@
 package io.bbipc.reliability;
 
-import io.bbipc.testsuite.Streams;
-
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.DATA_AVAILABLE;
 import static io.bbipc.SocketEvent.READY_TO_WRITE;
@@ -14,6 +12,7 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
+import io.bbipc.testsuite.Streams;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
@@ -21,17 +20,16 @@ import java.util.Set;
 
 /**
  * The peer JVM that {@link KilledPeerReliabilityTest} kills. It listens (server transport),
- * connects to the test's server (client transport), and then streams its pattern both ways on
- * both connections, checking what it reads, until it is killed.
+ * connects to the test's server (client transport), and then streams its pattern both ways on both
+ * connections, checking what it reads, until it is killed.
  *
- * <p>Arguments: kind (TCP or LOCAL), server transport, client transport, the test's port or
- * path, the path to listen on (LOCAL), the test's pattern seed, this peer's pattern seed.
- * Prints {@code LISTENING <port or path>}, {@code CONNECTED}, then {@code VERIFIED <a> <b>} per
- * MiB checked on both connections; {@code MISMATCH} or {@code ERROR} and exits otherwise.
+ * <p>Arguments: kind (TCP or LOCAL), server transport, client transport, the test's port or path,
+ * the path to listen on (LOCAL), the test's pattern seed, this peer's pattern seed. Prints {@code
+ * LISTENING <port or path>}, {@code CONNECTED}, then {@code VERIFIED <a> <b>} per MiB checked on
+ * both connections; {@code MISMATCH} or {@code ERROR} and exits otherwise.
  */
 public final class PeerProcess {
-  private PeerProcess() {
-  }
+  private PeerProcess() {}
 
   private static void say(String line) {
     System.out.println(line);
@@ -52,11 +50,15 @@ public final class PeerProcess {
     boolean tcp = args[0].equals("TCP");
     Ipc serverIpc = Ipc.builder().transport(args[1]).build();
     Ipc clientIpc = args[1].equals(args[2]) ? serverIpc : Ipc.builder().transport(args[2]).build();
-    StreamServer server = tcp ? serverIpc.makeIpv4TcpServer("127.0.0.1", 0)
-        : serverIpc.makeLocalServer(Path.of(args[4]));
+    StreamServer server =
+        tcp
+            ? serverIpc.makeIpv4TcpServer("127.0.0.1", 0)
+            : serverIpc.makeLocalServer(Path.of(args[4]));
     say("LISTENING " + (tcp ? String.valueOf(((Ipv4TcpServer) server).port()) : args[4]));
-    StreamSocket toTest = tcp ? clientIpc.connectToIpv4TcpServer("127.0.0.1", Integer.parseInt(args[3]))
-        : clientIpc.connectToLocalServer(Path.of(args[3]));
+    StreamSocket toTest =
+        tcp
+            ? clientIpc.connectToIpv4TcpServer("127.0.0.1", Integer.parseInt(args[3]))
+            : clientIpc.connectToLocalServer(Path.of(args[3]));
     if (!server.poll(CONNECTION_AVAILABLE, Timeout.seconds(30))) {
       throw new IllegalStateException("the test never connected");
     }
@@ -84,7 +86,8 @@ public final class PeerProcess {
         nextReport += 1 << 20;
       }
       if (!progress) {
-        BasicBinaryIpc.pollSockets(List.of(a.stream, b.stream), List.of(events, events), Timeout.seconds(1));
+        BasicBinaryIpc.pollSockets(
+            List.of(a.stream, b.stream), List.of(events, events), Timeout.seconds(1));
       }
     }
     say("ERROR nobody killed this peer within 120 s");

@@ -17,16 +17,15 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Issue item 11 with a real other user: a client running as uid 65534, which the socket file's
- * mode (0666) lets in, connects to a server that admits only this process's uid, and at once
- * writes a byte, as any client would. The server must close it before {@code acceptConnection}
- * could return it, count it, and the client must see the close.
+ * Issue item 11 with a real other user: a client running as uid 65534, which the socket file's mode
+ * (0666) lets in, connects to a server that admits only this process's uid, and at once writes a
+ * byte, as any client would. The server must close it before {@code acceptConnection} could return
+ * it, count it, and the client must see the close.
  */
 public class PeerUidRejectionReliabilityTest {
   private static final String SCENARIO = "9-12 local-socket security";
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static List<Fixture> localPairs() {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
@@ -35,22 +34,38 @@ public class PeerUidRejectionReliabilityTest {
   @FixtureTest
   @MethodSource("localPairs")
   void aClientOfAUidNotAllowedIsClosedBeforeAcceptAndSeesIt(Fixture f) throws Exception {
-    Assumptions.assumeTrue(Fixture.provider(f.serverTransport()).hasPeerCredentials(),
-        f.serverTransport() + " cannot tell peer credentials: makeLocalServer refuses allowedPeerUids there "
+    Assumptions.assumeTrue(
+        Fixture.provider(f.serverTransport()).hasPeerCredentials(),
+        f.serverTransport()
+            + " cannot tell peer credentials: makeLocalServer refuses allowedPeerUids there "
             + "(SecurityConformanceTest checks that)");
     String unavailable = OtherUser.unavailable();
     Assumptions.assumeTrue(unavailable == null, unavailable);
     int me = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
     try (OtherUser.Servers servers = new OtherUser.Servers(f)) {
-      LocalServer mine = servers.add("mine",
-          ServerOptions.defaults().socketFileMode(OtherUser.WORLD).allowedPeerUids(me));
+      LocalServer mine =
+          servers.add(
+              "mine", ServerOptions.defaults().socketFileMode(OtherUser.WORLD).allowedPeerUids(me));
       Map<String, String> results = servers.runClient(dir.resolve("uid.err"));
-      Rel.figure(SCENARIO, f, "11 a client running as uid " + OtherUser.UID + " to a server admitting uid "
-          + me + " only", results + ", rejected connections counted: " + mine.rejectedConnections());
-      assertTrue(results.get("mine").startsWith("CLOSED"), "the client of a uid not allowed was not closed: "
-          + results.get("mine") + " (rejected connections counted: " + mine.rejectedConnections() + ")");
+      Rel.figure(
+          SCENARIO,
+          f,
+          "11 a client running as uid "
+              + OtherUser.UID
+              + " to a server admitting uid "
+              + me
+              + " only",
+          results + ", rejected connections counted: " + mine.rejectedConnections());
+      assertTrue(
+          results.get("mine").startsWith("CLOSED"),
+          "the client of a uid not allowed was not closed: "
+              + results.get("mine")
+              + " (rejected connections counted: "
+              + mine.rejectedConnections()
+              + ")");
       assertEquals(1, mine.rejectedConnections(), "rejected connections");
-      assertNull(servers.peerUid(mine), "acceptConnection returned a connection from a uid not allowed");
+      assertNull(
+          servers.peerUid(mine), "acceptConnection returned a connection from a uid not allowed");
     }
   }
 }

@@ -5,8 +5,8 @@ import io.bbipc.StreamSocket;
 import java.util.zip.CRC32C;
 
 /**
- * Both directions of one stream, stepped without blocking: it writes {@link Rel.Pattern}
- * {@code out} and checks that what it reads is an exact prefix of pattern {@code in}.
+ * Both directions of one stream, stepped without blocking: it writes {@link Rel.Pattern} {@code
+ * out} and checks that what it reads is an exact prefix of pattern {@code in}.
  */
 final class Pump {
   final StreamSocket stream;
@@ -16,10 +16,13 @@ final class Pump {
   private final CRC32C receivedCrc = new CRC32C();
   long written;
   long read;
+
   /** The first offset where what was read differed from what was sent, or -1. */
   long mismatchAt = -1;
+
   /** When {@code REMOTE_DISCONNECTED} was first seen ({@link System#nanoTime()}), or 0. */
   long disconnectSeenAt;
+
   /** Whether a write threw because the peer had gone. */
   boolean writeFailed;
 

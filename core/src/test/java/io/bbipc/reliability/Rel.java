@@ -1,13 +1,6 @@
 package io.bbipc.reliability;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import io.bbipc.Ipc;
-import io.bbipc.IpcException;
-import io.bbipc.Ipv4TcpServer;
-import io.bbipc.LocalServer;
-import io.bbipc.StreamServer;
-import io.bbipc.StreamSocket;
 import io.bbipc.testsuite.Fixture;
 import io.bbipc.testsuite.Streams;
 import io.netty.buffer.ByteBufAllocator;
@@ -28,23 +21,24 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * What the reliability suite shares: its sizes, how it prints figures, fd counting, memory
- * readings and a reproducible byte stream.
+ * What the reliability suite shares: its sizes, how it prints figures, fd counting, memory readings
+ * and a reproducible byte stream.
  *
- * <p>Sizes: CI runs the small figure of each scenario; {@code -Dbbipc.reliability.full=true}
- * runs the sizes the issue names (1 GiB each way, 1,000 repetitions of 4 MiB, 10,000 runs).
+ * <p>Sizes: CI runs the small figure of each scenario; {@code -Dbbipc.reliability.full=true} runs
+ * the sizes the issue names (1 GiB each way, 1,000 repetitions of 4 MiB, 10,000 runs).
  */
 final class Rel {
   /** The system property that switches every scenario to its full size. */
   static final String FULL_PROPERTY = "bbipc.reliability.full";
+
   static final boolean FULL = Boolean.getBoolean(FULL_PROPERTY);
+
   /** Printed before every figure, so that {@code grep '^RELIABILITY|'} collects them. */
   static final String PREFIX = "RELIABILITY|";
 
   private static final Path FD_DIR = Path.of("/proc/self/fd");
 
-  private Rel() {
-  }
+  private Rel() {}
 
   static int size(int ci, int full) {
     return FULL ? full : ci;
@@ -74,16 +68,20 @@ final class Rel {
   // ---------------------------------------------------------------- deadlines
 
   /**
-   * A wall-clock upper bound. It is asserted in the full pass ({@code -Dbbipc.reliability.full=true})
-   * only: on a busy 2-core machine any such bound flakes, so the default build reports a time over
-   * it as a figure and goes on.
+   * A wall-clock upper bound. It is asserted in the full pass ({@code
+   * -Dbbipc.reliability.full=true}) only: on a busy 2-core machine any such bound flakes, so the
+   * default build reports a time over it as a figure and goes on.
    */
   static void timedBound(long tookNanos, long boundNanos, String what) {
     if (FULL) {
-      org.junit.jupiter.api.Assertions.assertTrue(tookNanos <= boundNanos,
-          what + " took " + ms(tookNanos) + ", over " + ms(boundNanos));
+      org.junit.jupiter.api.Assertions.assertTrue(
+          tookNanos <= boundNanos, what + " took " + ms(tookNanos) + ", over " + ms(boundNanos));
     } else if (tookNanos > boundNanos) {
-      figure("timed bound (asserted in the full pass only)", what, "over " + ms(boundNanos), ms(tookNanos));
+      figure(
+          "timed bound (asserted in the full pass only)",
+          what,
+          "over " + ms(boundNanos),
+          ms(tookNanos));
     }
   }
 
@@ -95,7 +93,8 @@ final class Rel {
   // ---------------------------------------------------------------- fds
 
   static void assumeFdCounting() {
-    Assumptions.assumeTrue(Files.isDirectory(FD_DIR),
+    Assumptions.assumeTrue(
+        Files.isDirectory(FD_DIR),
         "cannot count open file descriptors: " + FD_DIR + " does not exist on this system");
   }
 
@@ -108,7 +107,9 @@ final class Rel {
     }
   }
 
-  /** Waits, up to {@code seconds}, until at most {@code max} fds are open; returns the last count. */
+  /**
+   * Waits, up to {@code seconds}, until at most {@code max} fds are open; returns the last count.
+   */
   static int awaitFdsAtMost(int max, double seconds) {
     long deadline = Streams.deadline(seconds);
     int n;
@@ -150,14 +151,15 @@ final class Rel {
   }
 
   /**
-   * Milliseconds the JVM's collectors have spent so far. The few timed bounds the issue sets
-   * (100 ms) take out a stop-the-world pause that falls in the measured window: it is the JVM's
-   * time, not bbipc's, and on a busy 2-core machine a young collection at PARANOID leak detection
-   * can take that long.
+   * Milliseconds the JVM's collectors have spent so far. The few timed bounds the issue sets (100
+   * ms) take out a stop-the-world pause that falls in the measured window: it is the JVM's time,
+   * not bbipc's, and on a busy 2-core machine a young collection at PARANOID leak detection can
+   * take that long.
    */
   static long gcMillis() {
     long total = 0;
-    for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+    for (java.lang.management.GarbageCollectorMXBean gc :
+        ManagementFactory.getGarbageCollectorMXBeans()) {
       total += Math.max(0, gc.getCollectionTime());
     }
     return total;
@@ -192,24 +194,32 @@ final class Rel {
   }
 
   static Ipc runtime(Fixture f, String transport, int inboundLimit, int outboundLimit) {
-    return builder(f, transport).inboundBufferLimit(inboundLimit)
-        .outboundBufferLimit(outboundLimit).build();
-  }
-
-  /**
-   * A runtime whose channels allocate from {@code allocator} (set through the public pipeline
-   * hook before any byte moves), so that a counting allocator sees every buffer bbipc holds.
-   */
-  static Ipc runtime(Fixture f, String transport, int inboundLimit, int outboundLimit,
-                     ByteBufAllocator allocator) {
-    return builder(f, transport).inboundBufferLimit(inboundLimit)
+    return builder(f, transport)
+        .inboundBufferLimit(inboundLimit)
         .outboundBufferLimit(outboundLimit)
-        .pipeline(p -> p.channel().config().setAllocator(allocator)).build();
+        .build();
   }
 
   /**
-   * An allocator that counts exactly: unpooled, so its metric is the capacity of the buffers
-   * alive now, not chunks a pool reserved earlier.
+   * A runtime whose channels allocate from {@code allocator} (set through the public pipeline hook
+   * before any byte moves), so that a counting allocator sees every buffer bbipc holds.
+   */
+  static Ipc runtime(
+      Fixture f,
+      String transport,
+      int inboundLimit,
+      int outboundLimit,
+      ByteBufAllocator allocator) {
+    return builder(f, transport)
+        .inboundBufferLimit(inboundLimit)
+        .outboundBufferLimit(outboundLimit)
+        .pipeline(p -> p.channel().config().setAllocator(allocator))
+        .build();
+  }
+
+  /**
+   * An allocator that counts exactly: unpooled, so its metric is the capacity of the buffers alive
+   * now, not chunks a pool reserved earlier.
    */
   static io.netty.buffer.UnpooledByteBufAllocator countingAllocator() {
     return new io.netty.buffer.UnpooledByteBufAllocator(true);
@@ -223,8 +233,8 @@ final class Rel {
   // ---------------------------------------------------------------- a reproducible stream
 
   /**
-   * An endless stream of random bytes with a prime period, so a slice of up to
-   * {@link #MAX_SLICE} bytes at any offset is one contiguous array range.
+   * An endless stream of random bytes with a prime period, so a slice of up to {@link #MAX_SLICE}
+   * bytes at any offset is one contiguous array range.
    */
   static final class Pattern {
     static final int PERIOD = 1_048_573;

@@ -14,38 +14,39 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.FixtureTest;
 import io.bbipc.testsuite.OverAllFixtures;
+import io.bbipc.testsuite.Streams;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Issue item 2: resets. A peer that resets (SO_LINGER 0), a peer that closes with unread data,
- * and a peer that vanishes while not reading, seen only through a failed write: each becomes
- * {@code REMOTE_DISCONNECTED} within 1 s, nothing reaches the pipeline's tail, and a later
- * write throws {@link IpcException}. Each on both ends of the pair: the bbipc end is once the
- * accepted stream (server transport) and once the connecting one (client transport).
+ * Issue item 2: resets. A peer that resets (SO_LINGER 0), a peer that closes with unread data, and
+ * a peer that vanishes while not reading, seen only through a failed write: each becomes {@code
+ * REMOTE_DISCONNECTED} within 1 s, nothing reaches the pipeline's tail, and a later write throws
+ * {@link IpcException}. Each on both ends of the pair: the bbipc end is once the accepted stream
+ * (server transport) and once the connecting one (client transport).
  */
 public class ResetReliabilityTest {
   private static final String SCENARIO = "2 reset";
+
   /** The bound the issue sets on seeing a reset. */
   private static final long ONE_SECOND = 1_000_000_000L;
+
   private static final int SMALL_INBOUND = 16 * 1024;
   private static final int SMALL_OUTBOUND = 64 * 1024;
 
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   static List<Fixture> tcp() {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.TCP).toList();
   }
 
   /** The bbipc end of a connection to a JDK peer, on the fixture's server or client side. */
-  private record Ends(StreamSocket bbipc, JdkPeer peer, AutoCloseable cleanup) implements AutoCloseable {
+  private record Ends(StreamSocket bbipc, JdkPeer peer, AutoCloseable cleanup)
+      implements AutoCloseable {
     @Override
     public void close() throws Exception {
       bbipc.close();
@@ -62,29 +63,33 @@ public class ResetReliabilityTest {
       return new Ends(server.acceptConnection(), peer, server);
     }
     JdkPeer.Listener listener = new JdkPeer.Listener(f.kind(), dir);
-    StreamSocket client = f.kind() == Fixture.Kind.TCP
-        ? ipc.connectToIpv4TcpServer("127.0.0.1", listener.port())
-        : ipc.connectToLocalServer(listener.path);
+    StreamSocket client =
+        f.kind() == Fixture.Kind.TCP
+            ? ipc.connectToIpv4TcpServer("127.0.0.1", listener.port())
+            : ipc.connectToLocalServer(listener.path);
     JdkPeer peer = listener.accept(10);
     assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT), "the bbipc client did not connect");
     return new Ends(client, peer, listener);
   }
 
   private static String role(Fixture f, boolean bbipcAccepts) {
-    return bbipcAccepts ? "accepted end (" + f.serverTransport() + ")"
+    return bbipcAccepts
+        ? "accepted end (" + f.serverTransport() + ")"
         : "connecting end (" + f.clientTransport() + ")";
   }
 
   /** Waits for REMOTE_DISCONNECTED and returns how long it took after {@code since}. */
   private static long awaitDisconnect(StreamSocket s, long since, String what) throws IpcException {
-    assertTrue(s.poll(REMOTE_DISCONNECTED, Fixture.WAIT), what + ": no REMOTE_DISCONNECTED within 10 s");
+    assertTrue(
+        s.poll(REMOTE_DISCONNECTED, Fixture.WAIT), what + ": no REMOTE_DISCONNECTED within 10 s");
     long took = System.nanoTime() - since;
     Rel.timedBound(took, ONE_SECOND, what + ": REMOTE_DISCONNECTED");
     return took;
   }
 
   private static void assertQuietTail(NettyLog log, String what) {
-    assertEquals(List.of(), log.pipelineWarnings(), what + ": an exception reached the pipeline's tail");
+    assertEquals(
+        List.of(), log.pipelineWarnings(), what + ": an exception reached the pipeline's tail");
   }
 
   @FixtureTest
@@ -93,7 +98,8 @@ public class ResetReliabilityTest {
     for (boolean bbipcAccepts : new boolean[] {true, false}) {
       Ipc ipc = bbipcAccepts ? f.serverIpc() : f.clientIpc();
       String what = "SO_LINGER 0 reset seen by the " + role(f, bbipcAccepts);
-      try (NettyLog log = NettyLog.capture(); Ends e = withJdkPeer(f, ipc, bbipcAccepts)) {
+      try (NettyLog log = NettyLog.capture();
+          Ends e = withJdkPeer(f, ipc, bbipcAccepts)) {
         byte[] hello = new byte[100];
         new java.util.Random(7).nextBytes(hello);
         e.peer().writeFully(hello, 10);
@@ -107,10 +113,16 @@ public class ResetReliabilityTest {
         e.peer().reset();
         long took = awaitDisconnect(e.bbipc(), t0, what);
         byte[] got = new byte[200];
-        assertEquals(hello.length, e.bbipc().readFromStream(got), what + ": bytes received before the reset were lost");
-        assertEquals(java.util.Arrays.toString(hello),
+        assertEquals(
+            hello.length,
+            e.bbipc().readFromStream(got),
+            what + ": bytes received before the reset were lost");
+        assertEquals(
+            java.util.Arrays.toString(hello),
             java.util.Arrays.toString(java.util.Arrays.copyOf(got, hello.length)));
-        assertThrows(IpcException.class, () -> e.bbipc().writeToStream(new byte[1]),
+        assertThrows(
+            IpcException.class,
+            () -> e.bbipc().writeToStream(new byte[1]),
             what + ": a write after the reset did not throw");
         assertQuietTail(log, what);
         Rel.figure(SCENARIO, f, what + ", time to REMOTE_DISCONNECTED", Rel.ms(took));
@@ -121,18 +133,22 @@ public class ResetReliabilityTest {
   @OverAllFixtures
   void aPeerClosingWithUnreadDataIsADisconnectWithinOneSecond(Fixture f) throws Exception {
     try (Ipc serverIpc = Rel.runtime(f, f.serverTransport(), SMALL_INBOUND, SMALL_OUTBOUND);
-         Ipc clientIpc = Rel.runtime(f, f.clientTransport(), SMALL_INBOUND, SMALL_OUTBOUND);
-         StreamServer server = f.makeServer(serverIpc, dir.resolve("u.sock"))) {
+        Ipc clientIpc = Rel.runtime(f, f.clientTransport(), SMALL_INBOUND, SMALL_OUTBOUND);
+        StreamServer server = f.makeServer(serverIpc, dir.resolve("u.sock"))) {
       for (boolean acceptedCloses : new boolean[] {true, false}) {
         StreamSocket client = f.connect(clientIpc, server);
         assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT));
         StreamSocket accepted = server.acceptConnection();
         StreamSocket closing = acceptedCloses ? accepted : client;
         StreamSocket survivor = acceptedCloses ? client : accepted;
-        String what = "peer with unread data closed, seen by the "
-            + (acceptedCloses ? "connecting end (" + f.clientTransport() + ")"
-            : "accepted end (" + f.serverTransport() + ")");
-        try (NettyLog log = NettyLog.capture(); client; accepted) {
+        String what =
+            "peer with unread data closed, seen by the "
+                + (acceptedCloses
+                    ? "connecting end (" + f.clientTransport() + ")"
+                    : "accepted end (" + f.serverTransport() + ")");
+        try (NettyLog log = NettyLog.capture();
+            client;
+            accepted) {
           assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
           // the survivor writes until the closing end has stopped reading and every buffer is full
           Rel.Pattern pattern = new Rel.Pattern(2);
@@ -150,11 +166,16 @@ public class ResetReliabilityTest {
           long t0 = System.nanoTime();
           closing.close();
           long took = awaitDisconnect(survivor, t0, what);
-          assertThrows(IpcException.class, () -> survivor.writeToStream(new byte[1]),
+          assertThrows(
+              IpcException.class,
+              () -> survivor.writeToStream(new byte[1]),
               what + ": a write after the reset did not throw");
           assertQuietTail(log, what);
-          Rel.figure(SCENARIO, f, what + ", time to REMOTE_DISCONNECTED", Rel.ms(took)
-              + " (" + Rel.kib(written) + " unread)");
+          Rel.figure(
+              SCENARIO,
+              f,
+              what + ", time to REMOTE_DISCONNECTED",
+              Rel.ms(took) + " (" + Rel.kib(written) + " unread)");
         }
       }
     }
@@ -164,10 +185,12 @@ public class ResetReliabilityTest {
   void aPeerGoneWhileNotReadingIsSeenThroughAFailedWrite(Fixture f) throws Exception {
     for (boolean bbipcAccepts : new boolean[] {true, false}) {
       String transport = bbipcAccepts ? f.serverTransport() : f.clientTransport();
-      String what = "peer gone while not reading, seen through a failed write by the " + role(f, bbipcAccepts);
+      String what =
+          "peer gone while not reading, seen through a failed write by the "
+              + role(f, bbipcAccepts);
       try (Ipc ipc = Rel.runtime(f, transport, SMALL_INBOUND, SMALL_OUTBOUND);
-           NettyLog log = NettyLog.capture();
-           Ends e = withJdkPeer(f, ipc, bbipcAccepts)) {
+          NettyLog log = NettyLog.capture();
+          Ends e = withJdkPeer(f, ipc, bbipcAccepts)) {
         StreamSocket x = e.bbipc();
         // the peer floods us until we stop reading (our inbound limit) and its kernel buffers fill
         Rel.Pattern theirs = new Rel.Pattern(3);
@@ -175,10 +198,17 @@ public class ResetReliabilityTest {
         long flooded = 0;
         int buffered;
         long floodDeadline = Streams.deadline(30);
-        // a full kernel buffer alone proves nothing (we may just be slow): our buffer must be full too
+        // a full kernel buffer alone proves nothing (we may just be slow): our buffer must be full
+        // too
         while ((buffered = x.readFromStream(peek, 0, peek.length, true)) < SMALL_INBOUND) {
-          Streams.checkDeadline(floodDeadline, what + ": our reading to pause, " + buffered + " bytes buffered after "
-              + flooded + " sent");
+          Streams.checkDeadline(
+              floodDeadline,
+              what
+                  + ": our reading to pause, "
+                  + buffered
+                  + " bytes buffered after "
+                  + flooded
+                  + " sent");
           flooded += e.peer().flood(theirs, flooded, 30);
         }
         flooded += e.peer().flood(theirs, flooded, 30);
@@ -204,7 +234,8 @@ public class ResetReliabilityTest {
         boolean threw = false;
         long until = Streams.deadline(10);
         while (!x.remoteDisconnected()) {
-          Streams.checkDeadline(until, what + ": no REMOTE_DISCONNECTED after " + writes + " writes");
+          Streams.checkDeadline(
+              until, what + ": no REMOTE_DISCONNECTED after " + writes + " writes");
           try {
             int start = ours.start(written);
             written += x.writeToStream(ours.bytes, start, start + 1024);
@@ -218,18 +249,34 @@ public class ResetReliabilityTest {
         long took = System.nanoTime() - t0;
         assertTrue(x.remoteDisconnected(), what + ": a write threw, yet no REMOTE_DISCONNECTED");
         Rel.timedBound(took, ONE_SECOND, what + ": REMOTE_DISCONNECTED");
-        assertThrows(IpcException.class, () -> x.writeToStream(new byte[1]),
+        assertThrows(
+            IpcException.class,
+            () -> x.writeToStream(new byte[1]),
             what + ": a write after the reset did not throw");
         // what we had buffered before the reset is still ours, exactly as sent
         byte[] all = new byte[16 << 20];
         int kept = x.readFromStream(all, 0, all.length, true);
-        assertTrue(kept >= buffered, what + ": buffered bytes were lost: " + kept + " < " + buffered);
-        assertTrue(theirs.matches(0, all, 0, kept), what + ": buffered bytes differ from what was sent");
+        assertTrue(
+            kept >= buffered, what + ": buffered bytes were lost: " + kept + " < " + buffered);
+        assertTrue(
+            theirs.matches(0, all, 0, kept), what + ": buffered bytes differ from what was sent");
         assertQuietTail(log, what);
-        Rel.figure(SCENARIO, f, what + ", time to REMOTE_DISCONNECTED", Rel.ms(took)
-            + " (" + writes + " writes after the reset" + (threw ? ", the last threw" : "")
-            + "; inbound limit " + Rel.kib(SMALL_INBOUND) + ", " + Rel.kib(buffered)
-            + " buffered when reading paused, " + Rel.kib(kept) + " after the reset, all as sent)");
+        Rel.figure(
+            SCENARIO,
+            f,
+            what + ", time to REMOTE_DISCONNECTED",
+            Rel.ms(took)
+                + " ("
+                + writes
+                + " writes after the reset"
+                + (threw ? ", the last threw" : "")
+                + "; inbound limit "
+                + Rel.kib(SMALL_INBOUND)
+                + ", "
+                + Rel.kib(buffered)
+                + " buffered when reading paused, "
+                + Rel.kib(kept)
+                + " after the reset, all as sent)");
       }
     }
   }

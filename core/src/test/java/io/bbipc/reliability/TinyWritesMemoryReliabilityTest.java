@@ -10,35 +10,36 @@ import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
 import io.bbipc.testsuite.OverAllFixtures;
+import io.bbipc.testsuite.Streams;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue item 6, bounded memory, for a peer that sends one byte per write: the inbound limit
- * counts bytes, but each byte that arrives alone is kept in a read buffer of its own, whose
- * capacity (and object overhead) is many times the byte. Memory is counted as in {@link
+ * Issue item 6, bounded memory, for a peer that sends one byte per write: the inbound limit counts
+ * bytes, but each byte that arrives alone is kept in a read buffer of its own, whose capacity (and
+ * object overhead) is many times the byte. Memory is counted as in {@link
  * BoundedMemoryReliabilityTest}: a counting allocator installed through the pipeline hook.
  */
 public class TinyWritesMemoryReliabilityTest {
   private static final String SCENARIO = "6 bounded memory";
   private static final int ONE_READ = 64 * 1024;
 
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   @OverAllFixtures
   void tinyWritesWeNeverReadHoldNoMoreMemoryThanTheInboundLimit(Fixture f) throws Exception {
     int inbound = 16 * 1024;
     int count = inbound - 1; // one byte short of the limit: reading never pauses
     UnpooledByteBufAllocator readerAlloc = Rel.countingAllocator();
-    try (Ipc readerIpc = Rel.runtime(f, f.serverTransport(), inbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
-         Ipc writerIpc = Rel.runtime(f, f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, Ipc.DEFAULT_BUFFER_LIMIT);
-         StreamServer server = f.makeServer(readerIpc, dir.resolve("t.sock"));
-         StreamSocket writer = f.connect(writerIpc, server)) {
+    try (Ipc readerIpc =
+            Rel.runtime(f, f.serverTransport(), inbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
+        Ipc writerIpc =
+            Rel.runtime(
+                f, f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, Ipc.DEFAULT_BUFFER_LIMIT);
+        StreamServer server = f.makeServer(readerIpc, dir.resolve("t.sock"));
+        StreamSocket writer = f.connect(writerIpc, server)) {
       assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT));
       StreamSocket we = server.acceptConnection();
       assertTrue(writer.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
@@ -64,13 +65,29 @@ public class TinyWritesMemoryReliabilityTest {
       Rel.gc();
       long heap = Rel.heapUsed() - heap0;
       long bound = inbound + ONE_READ;
-      Rel.figure(SCENARIO, f, "16 Ki one-byte writes never read (inbound limit 16 KiB): the reader holds", Rel.kib(buffered)
-          + " buffered in " + Rel.kib(held) + " of buffers (" + String.format(java.util.Locale.ROOT, "%.1f",
-          (double) held / buffered) + " bytes per byte; bound " + Rel.kib(bound) + "), heap +" + Rel.mib(heap)
-          + " (not asserted)");
-      assertTrue(held <= bound, "one-byte writes: " + Rel.kib(buffered) + " buffered bytes hold "
-          + Rel.kib(held) + " of buffers, over the inbound limit + one read (" + Rel.kib(bound) + ")");
+      Rel.figure(
+          SCENARIO,
+          f,
+          "16 Ki one-byte writes never read (inbound limit 16 KiB): the reader holds",
+          Rel.kib(buffered)
+              + " buffered in "
+              + Rel.kib(held)
+              + " of buffers ("
+              + String.format(java.util.Locale.ROOT, "%.1f", (double) held / buffered)
+              + " bytes per byte; bound "
+              + Rel.kib(bound)
+              + "), heap +"
+              + Rel.mib(heap)
+              + " (not asserted)");
+      assertTrue(
+          held <= bound,
+          "one-byte writes: "
+              + Rel.kib(buffered)
+              + " buffered bytes hold "
+              + Rel.kib(held)
+              + " of buffers, over the inbound limit + one read ("
+              + Rel.kib(bound)
+              + ")");
     }
   }
-
 }

@@ -21,18 +21,18 @@ import org.junit.jupiter.api.io.TempDir;
 /** The inbound and outbound limits hold, and a paused reader always resumes. */
 public class BackpressureConformanceTest {
   private static final int LIMIT = 64 * 1024;
+
   /** One socket read may land on top of the limit before reading pauses. */
   private static final int ONE_READ = 64 * 1024;
 
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   private static Ipc small(Fixture f, String transport, int inbound) {
     return f.builder(transport).inboundBufferLimit(inbound).outboundBufferLimit(LIMIT).build();
   }
 
-  private StreamSocket[] connect(Fixture f, Ipc server, Ipc client, StreamServer[] keep) throws Exception {
+  private StreamSocket[] connect(Fixture f, Ipc server, Ipc client, StreamServer[] keep)
+      throws Exception {
     StreamServer s = f.makeServer(server, dir.resolve("b.sock"), ServerOptions.defaults());
     keep[0] = s;
     StreamSocket c = f.connect(client, s);
@@ -44,7 +44,8 @@ public class BackpressureConformanceTest {
 
   @OverConformanceFixtures
   void aFloodStaysWithinTheLimitsAndArrivesWhole(Fixture f) throws Exception {
-    try (Ipc server = small(f, f.serverTransport(), LIMIT); Ipc client = small(f, f.clientTransport(), LIMIT)) {
+    try (Ipc server = small(f, f.serverTransport(), LIMIT);
+        Ipc client = small(f, f.clientTransport(), LIMIT)) {
       StreamServer[] keep = new StreamServer[1];
       StreamSocket[] ends = connect(f, server, client, keep);
       StreamSocket writer = ends[0];
@@ -92,7 +93,8 @@ public class BackpressureConformanceTest {
   @OverConformanceFixtures
   void aTinyInboundLimitNeverStallsTheStream(Fixture f) throws Exception {
     // a 1-byte limit pauses reading after every chunk: the pause/resume race at its worst
-    try (Ipc server = small(f, f.serverTransport(), 1); Ipc client = small(f, f.clientTransport(), 1)) {
+    try (Ipc server = small(f, f.serverTransport(), 1);
+        Ipc client = small(f, f.clientTransport(), 1)) {
       StreamServer[] keep = new StreamServer[1];
       StreamSocket[] ends = connect(f, server, client, keep);
       int size = 4 << 20;
@@ -105,7 +107,8 @@ public class BackpressureConformanceTest {
       while (read < size) {
         Streams.checkDeadline(deadline, "written " + off + ", read " + read);
         if (off < size) {
-          off += ends[0].writeToStream(data, off, Math.min(size, off + 1 + random.nextInt(100_000)));
+          off +=
+              ends[0].writeToStream(data, off, Math.min(size, off + 1 + random.nextInt(100_000)));
         }
         int n = ends[1].readFromStream(in, read, Math.min(size, read + 1 + random.nextInt(3000)));
         read += n;
@@ -123,7 +126,7 @@ public class BackpressureConformanceTest {
   @OverConformanceFixtures
   void oneWriteTakesExactlyTheOutboundLimit(Fixture f) throws Exception {
     try (Ipc server = small(f, f.serverTransport(), LIMIT);
-         Ipc client = f.builder(f.clientTransport()).outboundBufferLimit(4096).build()) {
+        Ipc client = f.builder(f.clientTransport()).outboundBufferLimit(4096).build()) {
       StreamServer[] keep = new StreamServer[1];
       StreamSocket[] ends = connect(f, server, client, keep);
       assertEquals(4096, ends[0].writeToStream(new byte[8192]));

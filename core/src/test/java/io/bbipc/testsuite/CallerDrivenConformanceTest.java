@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.bbipc.BasicBinaryIpc;
 import io.bbipc.Ipc;
@@ -52,8 +51,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * end's runtime is built on the thread that uses it, as the threading rule requires.
  */
 public class CallerDrivenConformanceTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static List<Fixture> fixtures() {
     return Fixture.threaded();
@@ -68,12 +66,17 @@ public class CallerDrivenConformanceTest {
   }
 
   static Ipc callerDriven(String transport, int bufferLimit) {
-    return Ipc.builder().transport(transport).callerDriven(true)
-        .inboundBufferLimit(bufferLimit).outboundBufferLimit(bufferLimit).build();
+    return Ipc.builder()
+        .transport(transport)
+        .callerDriven(true)
+        .inboundBufferLimit(bufferLimit)
+        .outboundBufferLimit(bufferLimit)
+        .build();
   }
 
   StreamServer makeServer(Fixture f, Ipc ipc) throws IpcException {
-    return f.kind() == Fixture.Kind.TCP ? ipc.makeIpv4TcpServer("127.0.0.1", 0)
+    return f.kind() == Fixture.Kind.TCP
+        ? ipc.makeIpv4TcpServer("127.0.0.1", 0)
         : ipc.makeLocalServer(dir.resolve("cd-" + System.nanoTime() + ".sock"));
   }
 
@@ -84,7 +87,8 @@ public class CallerDrivenConformanceTest {
   }
 
   /** Connects a client of {@code ipc} to {@code server} and accepts it: {client, accepted}. */
-  static StreamSocket[] connectAndAccept(Fixture f, Ipc ipc, StreamServer server) throws IpcException {
+  static StreamSocket[] connectAndAccept(Fixture f, Ipc ipc, StreamServer server)
+      throws IpcException {
     StreamSocket client = connect(f, ipc, server);
     assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
     StreamSocket accepted = server.acceptConnection();
@@ -95,13 +99,16 @@ public class CallerDrivenConformanceTest {
   /** Runs {@code body} on a new platform thread and returns its result, bounded. */
   static <T> CompletableFuture<T> onNewThread(String name, java.util.concurrent.Callable<T> body) {
     CompletableFuture<T> result = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try {
-        result.complete(body.call());
-      } catch (Throwable e) {
-        result.completeExceptionally(e);
-      }
-    }, name);
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                result.complete(body.call());
+              } catch (Throwable e) {
+                result.completeExceptionally(e);
+              }
+            },
+            name);
     t.setDaemon(true);
     t.start();
     return result;
@@ -135,40 +142,50 @@ public class CallerDrivenConformanceTest {
       assertTrue(serverIpc.isCallerDriven());
       assertEquals(Thread.currentThread(), serverIpc.owner().orElseThrow());
       StreamServer server = makeServer(f, serverIpc);
-      CompletableFuture<Long> client = onNewThread("cd-client", () -> {
-        try (Ipc clientIpc = callerDriven(f.clientTransport(), 4096)) {
-          StreamSocket s = connect(f, clientIpc, server);
-          assertTrue(s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "client did not connect");
-          long deadline = Streams.deadline(60);
-          for (byte[] data : List.of(small, big)) {
-            // write and read interleaved: the echo comes back while this end still writes
-            int written = 0;
-            int read = 0;
-            byte[] back = new byte[data.length];
-            while (read < data.length) {
-              if (written < data.length) {
-                written += s.writeToStream(data, written, data.length);
-              }
-              read += s.readFromStream(back, read, data.length);
-              if (read < data.length) {
-                Streams.checkDeadline(deadline, "echo: " + written + " written, " + read + " read");
-                s.poll(written < data.length ? EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.READY_TO_WRITE)
-                    : EnumSet.of(SocketEvent.DATA_AVAILABLE), Timeout.seconds(1));
-              }
-            }
-            Streams.assertSameBytes(data, back);
-          }
-          s.close();
-          return Streams.crc(big);
-        }
-      });
+      CompletableFuture<Long> client =
+          onNewThread(
+              "cd-client",
+              () -> {
+                try (Ipc clientIpc = callerDriven(f.clientTransport(), 4096)) {
+                  StreamSocket s = connect(f, clientIpc, server);
+                  assertTrue(
+                      s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "client did not connect");
+                  long deadline = Streams.deadline(60);
+                  for (byte[] data : List.of(small, big)) {
+                    // write and read interleaved: the echo comes back while this end still writes
+                    int written = 0;
+                    int read = 0;
+                    byte[] back = new byte[data.length];
+                    while (read < data.length) {
+                      if (written < data.length) {
+                        written += s.writeToStream(data, written, data.length);
+                      }
+                      read += s.readFromStream(back, read, data.length);
+                      if (read < data.length) {
+                        Streams.checkDeadline(
+                            deadline, "echo: " + written + " written, " + read + " read");
+                        s.poll(
+                            written < data.length
+                                ? EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.READY_TO_WRITE)
+                                : EnumSet.of(SocketEvent.DATA_AVAILABLE),
+                            Timeout.seconds(1));
+                      }
+                    }
+                    Streams.assertSameBytes(data, back);
+                  }
+                  s.close();
+                  return Streams.crc(big);
+                }
+              });
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
       StreamSocket accepted = server.acceptConnection();
       byte[] buf = new byte[8192];
       long deadline = Streams.deadline(60);
       while (true) {
-        Set<SocketEvent> ev = accepted.poll(EnumSet.of(SocketEvent.DATA_AVAILABLE,
-            SocketEvent.REMOTE_DISCONNECTED), Timeout.seconds(1));
+        Set<SocketEvent> ev =
+            accepted.poll(
+                EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED),
+                Timeout.seconds(1));
         int n = accepted.readFromStream(buf);
         if (n == 0 && ev.contains(SocketEvent.REMOTE_DISCONNECTED) && !accepted.dataAvailable()) {
           break;
@@ -200,8 +217,10 @@ public class CallerDrivenConformanceTest {
         StreamSocket[] ends = connectAndAccept(f, mine, server);
         StreamSocket client = ends[0];
         StreamSocket accepted = ends[1];
-        CompletableFuture<byte[]> got = onNewThread("threaded-reader",
-            () -> Streams.readFully(accepted, data.length, Streams.deadline(30)));
+        CompletableFuture<byte[]> got =
+            onNewThread(
+                "threaded-reader",
+                () -> Streams.readFully(accepted, data.length, Streams.deadline(30)));
         Streams.writeFully(client, data, Streams.deadline(30));
         Streams.assertSameBytes(data, driveUntil(client, got, "the threaded end reading"));
         Streams.writeFully(accepted, data, Streams.deadline(30));
@@ -218,8 +237,10 @@ public class CallerDrivenConformanceTest {
       StreamSocket client = connect(f, f.clientIpc(), server);
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
       StreamSocket accepted = server.acceptConnection();
-      CompletableFuture<byte[]> got = onNewThread("threaded-reader",
-          () -> Streams.readFully(client, data.length, Streams.deadline(30)));
+      CompletableFuture<byte[]> got =
+          onNewThread(
+              "threaded-reader",
+              () -> Streams.readFully(client, data.length, Streams.deadline(30)));
       Streams.writeFully(accepted, data, Streams.deadline(30));
       Streams.assertSameBytes(data, driveUntil(accepted, got, "the threaded end reading"));
       client.close();
@@ -228,10 +249,11 @@ public class CallerDrivenConformanceTest {
   }
 
   /**
-   * Waits for another thread's result while the owner keeps calling into its own runtime: what
-   * it wrote beyond the kernel's buffer goes out only during its calls.
+   * Waits for another thread's result while the owner keeps calling into its own runtime: what it
+   * wrote beyond the kernel's buffer goes out only during its calls.
    */
-  static <T> T driveUntil(StreamSocket mine, CompletableFuture<T> other, String what) throws Exception {
+  static <T> T driveUntil(StreamSocket mine, CompletableFuture<T> other, String what)
+      throws Exception {
     long deadline = Streams.deadline(60);
     while (!other.isDone()) {
       Streams.checkDeadline(deadline, what);
@@ -243,12 +265,13 @@ public class CallerDrivenConformanceTest {
   // ---------------------------------------------------------------- polling several runtimes
 
   /**
-   * pollSockets and a Poller over a caller-driven stream and a threaded one: the owner, blocked
-   * in its own transport's wait, wakes for bytes on either.
+   * pollSockets and a Poller over a caller-driven stream and a threaded one: the owner, blocked in
+   * its own transport's wait, wakes for bytes on either.
    */
   @FixtureTest
   @MethodSource("sameTransport")
-  void pollSocketsAndAPollerCoverCallerDrivenAndThreadedSocketsTogether(Fixture f) throws Exception {
+  void pollSocketsAndAPollerCoverCallerDrivenAndThreadedSocketsTogether(Fixture f)
+      throws Exception {
     try (Ipc mine = callerDriven(f.clientTransport())) {
       StreamServer threadedServer = makeServer(f, f.serverIpc());
       StreamServer myServer = makeServer(f, mine);
@@ -264,10 +287,12 @@ public class CallerDrivenConformanceTest {
 
         // bytes for the caller-driven stream, written by another thread's threaded stream
         List<StreamSocket> both = List.of(mineToThreaded, myEnd);
-        List<Set<SocketEvent>> data = List.of(EnumSet.of(SocketEvent.DATA_AVAILABLE),
-            EnumSet.of(SocketEvent.DATA_AVAILABLE));
-        assertEquals(List.of(Set.of(), Set.of()), BasicBinaryIpc.pollSockets(both, data, Timeout.IMMEDIATE));
-        CompletableFuture<Integer> writer = onNewThread("writer", () -> threadedToMine.writeToStream(new byte[] {7}));
+        List<Set<SocketEvent>> data =
+            List.of(EnumSet.of(SocketEvent.DATA_AVAILABLE), EnumSet.of(SocketEvent.DATA_AVAILABLE));
+        assertEquals(
+            List.of(Set.of(), Set.of()), BasicBinaryIpc.pollSockets(both, data, Timeout.IMMEDIATE));
+        CompletableFuture<Integer> writer =
+            onNewThread("writer", () -> threadedToMine.writeToStream(new byte[] {7}));
         List<Set<SocketEvent>> found = BasicBinaryIpc.pollSockets(both, data, WAIT);
         assertEquals(1, join(writer, "the write"));
         assertEquals(List.of(Set.of(), Set.of(SocketEvent.DATA_AVAILABLE)), found);
@@ -328,53 +353,89 @@ public class CallerDrivenConformanceTest {
       Poller poller = mine.makePoller();
       poller.monitorSocket(accepted, EnumSet.of(SocketEvent.DATA_AVAILABLE));
       String owner = Thread.currentThread().getName();
-      List<Function<Void, Object>> refused = List.of(
-          v -> client.dataAvailable(),
-          v -> client.readyToWrite(),
-          v -> client.determined(),
-          v -> call(() -> client.poll(SocketEvent.DATA_AVAILABLE, Timeout.IMMEDIATE)),
-          v -> call(() -> client.readFromStream(new byte[1])),
-          v -> call(() -> client.writeToStream(new byte[1])),
-          v -> call(() -> client.readFromStream(java.nio.ByteBuffer.allocate(1))),
-          v -> client.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE)),
-          v -> call(() -> { client.shutdownOutput(); return null; }),
-          v -> server.connectionAvailable(),
-          v -> call(server::acceptConnection),
-          v -> call(() -> server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.seconds(1))),
-          v -> call(() -> BasicBinaryIpc.pollSockets(List.of(client), List.of(EnumSet.of(SocketEvent.DATA_AVAILABLE)),
-              Timeout.IMMEDIATE)),
-          v -> call(() -> poller.waitForEvents(Timeout.IMMEDIATE)),
-          v -> call(() -> { poller.monitorSocket(client, EnumSet.of(SocketEvent.DATA_AVAILABLE)); return null; }),
-          v -> poller.monitoredSockets(),
-          v -> call(mine::makePoller),
-          v -> call(() -> makeServer(f, mine)),
-          v -> call(() -> connect(f, mine, server)));
+      List<Function<Void, Object>> refused =
+          List.of(
+              v -> client.dataAvailable(),
+              v -> client.readyToWrite(),
+              v -> client.determined(),
+              v -> call(() -> client.poll(SocketEvent.DATA_AVAILABLE, Timeout.IMMEDIATE)),
+              v -> call(() -> client.readFromStream(new byte[1])),
+              v -> call(() -> client.writeToStream(new byte[1])),
+              v -> call(() -> client.readFromStream(java.nio.ByteBuffer.allocate(1))),
+              v -> client.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE)),
+              v ->
+                  call(
+                      () -> {
+                        client.shutdownOutput();
+                        return null;
+                      }),
+              v -> server.connectionAvailable(),
+              v -> call(server::acceptConnection),
+              v -> call(() -> server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.seconds(1))),
+              v ->
+                  call(
+                      () ->
+                          BasicBinaryIpc.pollSockets(
+                              List.of(client),
+                              List.of(EnumSet.of(SocketEvent.DATA_AVAILABLE)),
+                              Timeout.IMMEDIATE)),
+              v -> call(() -> poller.waitForEvents(Timeout.IMMEDIATE)),
+              v ->
+                  call(
+                      () -> {
+                        poller.monitorSocket(client, EnumSet.of(SocketEvent.DATA_AVAILABLE));
+                        return null;
+                      }),
+              v -> poller.monitoredSockets(),
+              v -> call(mine::makePoller),
+              v -> call(() -> makeServer(f, mine)),
+              v -> call(() -> connect(f, mine, server)));
       for (int i = 0; i < refused.size(); i++) {
         Function<Void, Object> call = refused.get(i);
-        Object outcome = join(onNewThread("intruder", () -> {
-          try {
-            return call.apply(null);
-          } catch (Throwable e) {
-            return e;
-          }
-        }), "call " + i);
-        IllegalStateException e = assertInstanceOf(IllegalStateException.class, outcome, "call " + i);
+        Object outcome =
+            join(
+                onNewThread(
+                    "intruder",
+                    () -> {
+                      try {
+                        return call.apply(null);
+                      } catch (Throwable e) {
+                        return e;
+                      }
+                    }),
+                "call " + i);
+        IllegalStateException e =
+            assertInstanceOf(IllegalStateException.class, outcome, "call " + i);
         assertTrue(e.getMessage().contains(owner), "call " + i + ": " + e.getMessage());
         assertTrue(e.getMessage().contains("intruder"), "call " + i + ": " + e.getMessage());
       }
       // the owner still uses everything
       assertEquals(1, client.writeToStream(new byte[] {1}));
       assertEquals(1, Streams.readFully(accepted, 1, Streams.deadline(10)).length);
-      Object getters = join(onNewThread("reader", () -> List.of(server.isClosed(), client.isClosed(),
-          mine.transportName(), server.supportedEvents(), mine.isCallerDriven())), "getters");
-      assertEquals(List.of(false, false, f.serverTransport(), Set.of(SocketEvent.CONNECTION_AVAILABLE), true),
+      Object getters =
+          join(
+              onNewThread(
+                  "reader",
+                  () ->
+                      List.of(
+                          server.isClosed(),
+                          client.isClosed(),
+                          mine.transportName(),
+                          server.supportedEvents(),
+                          mine.isCallerDriven())),
+              "getters");
+      assertEquals(
+          List.of(
+              false, false, f.serverTransport(), Set.of(SocketEvent.CONNECTION_AVAILABLE), true),
           getters);
       if (server instanceof Ipv4TcpServer) {
         int port = ((Ipv4TcpServer) server).port();
-        assertEquals(port, join(onNewThread("reader", () -> ((Ipv4TcpServer) server).port()), "port"));
+        assertEquals(
+            port, join(onNewThread("reader", () -> ((Ipv4TcpServer) server).port()), "port"));
       } else {
         Path p = ((LocalServer) server).localPathname();
-        assertEquals(p, join(onNewThread("reader", () -> ((LocalServer) server).localPathname()), "path"));
+        assertEquals(
+            p, join(onNewThread("reader", () -> ((LocalServer) server).localPathname()), "path"));
       }
       poller.close();
     }
@@ -391,12 +452,13 @@ public class CallerDrivenConformanceTest {
   }
 
   /**
-   * close() from another thread marks the socket closed at once and wakes the owner blocked in
-   * its transport's wait; the owner's next call releases the descriptor, and the peer sees it.
+   * close() from another thread marks the socket closed at once and wakes the owner blocked in its
+   * transport's wait; the owner's next call releases the descriptor, and the peer sees it.
    */
   @FixtureTest
   @MethodSource("sameTransport")
-  void closeFromAnotherThreadWakesTheOwnerAndTheNextCallReleasesTheSocket(Fixture f) throws Exception {
+  void closeFromAnotherThreadWakesTheOwnerAndTheNextCallReleasesTheSocket(Fixture f)
+      throws Exception {
     try (Ipc mine = callerDriven(f.serverTransport())) {
       StreamServer server = makeServer(f, f.serverIpc());
       try {
@@ -405,18 +467,24 @@ public class CallerDrivenConformanceTest {
         StreamSocket accepted = ends[1];
         assertEquals(3, client.writeToStream(new byte[] {1, 2, 3}));
         Thread ownerThread = Thread.currentThread();
-        CompletableFuture<Void> closer = onNewThread("closer", () -> {
-          awaitInTransportWait(ownerThread);
-          client.close();
-          assertTrue(client.isClosed());
-          return null;
-        });
-        IpcException e = assertThrows(IpcException.class,
-            () -> client.poll(SocketEvent.DATA_AVAILABLE, Timeout.INDEFINITE));
+        CompletableFuture<Void> closer =
+            onNewThread(
+                "closer",
+                () -> {
+                  awaitInTransportWait(ownerThread);
+                  client.close();
+                  assertTrue(client.isClosed());
+                  return null;
+                });
+        IpcException e =
+            assertThrows(
+                IpcException.class,
+                () -> client.poll(SocketEvent.DATA_AVAILABLE, Timeout.INDEFINITE));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
         join(closer, "the closer");
         // the peer gets what was written, then the end of the stream
-        Streams.assertSameBytes(new byte[] {1, 2, 3}, Streams.readToDisconnect(accepted, Streams.deadline(10)));
+        Streams.assertSameBytes(
+            new byte[] {1, 2, 3}, Streams.readToDisconnect(accepted, Streams.deadline(10)));
         accepted.close();
       } finally {
         server.close();
@@ -431,12 +499,17 @@ public class CallerDrivenConformanceTest {
     Ipc mine = callerDriven(f.serverTransport());
     StreamServer server = makeServer(f, mine);
     Thread ownerThread = Thread.currentThread();
-    CompletableFuture<Void> closer = onNewThread("closer", () -> {
-      awaitInTransportWait(ownerThread);
-      mine.close();
-      return null;
-    });
-    assertThrows(IpcException.class, () -> server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.INDEFINITE));
+    CompletableFuture<Void> closer =
+        onNewThread(
+            "closer",
+            () -> {
+              awaitInTransportWait(ownerThread);
+              mine.close();
+              return null;
+            });
+    assertThrows(
+        IpcException.class,
+        () -> server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.INDEFINITE));
     join(closer, "the closer");
     assertTrue(server.isClosed());
     assertTrue(mine.eventLoopGroup().isTerminated(), "the owner's call did not stop the loop");
@@ -456,9 +529,12 @@ public class CallerDrivenConformanceTest {
       StackTraceElement[] stack = owner.getStackTrace();
       boolean inWait = false;
       for (StackTraceElement e : stack) {
-        inWait |= e.getClassName().endsWith("CallerDrivenLoop") && e.getMethodName().equals("await");
+        inWait |=
+            e.getClassName().endsWith("CallerDrivenLoop") && e.getMethodName().equals("await");
       }
-      if (inWait && stack.length > 0 && (stack[0].isNativeMethod() || owner.getState() != Thread.State.RUNNABLE)) {
+      if (inWait
+          && stack.length > 0
+          && (stack[0].isNativeMethod() || owner.getState() != Thread.State.RUNNABLE)) {
         return;
       }
       Streams.checkDeadline(deadline, "the owner to block in its transport's wait");
@@ -471,17 +547,21 @@ public class CallerDrivenConformanceTest {
   @MethodSource("sameTransport")
   void anInterruptWakesTheOwnerOutOfItsTransportsWait(Fixture f) throws Exception {
     CompletableFuture<Thread> started = new CompletableFuture<>();
-    CompletableFuture<List<Object>> outcome = onNewThread("owner", () -> {
-      try (Ipc mine = callerDriven(f.serverTransport())) {
-        StreamServer server = makeServer(f, mine);
-        started.complete(Thread.currentThread());
-        boolean polled = server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.INDEFINITE);
-        boolean interrupted = Thread.interrupted();
-        // and a later wait still works
-        boolean later = server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.seconds(0.05));
-        return List.of(polled, interrupted, later);
-      }
-    });
+    CompletableFuture<List<Object>> outcome =
+        onNewThread(
+            "owner",
+            () -> {
+              try (Ipc mine = callerDriven(f.serverTransport())) {
+                StreamServer server = makeServer(f, mine);
+                started.complete(Thread.currentThread());
+                boolean polled = server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.INDEFINITE);
+                boolean interrupted = Thread.interrupted();
+                // and a later wait still works
+                boolean later =
+                    server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.seconds(0.05));
+                return List.of(polled, interrupted, later);
+              }
+            });
     Thread owner = join(started, "the owner to start");
     awaitInTransportWait(owner);
     owner.interrupt();
@@ -495,31 +575,39 @@ public class CallerDrivenConformanceTest {
   @FixtureTest
   @MethodSource("sameTransport")
   void anOwnerThatEndsWithoutClosingLeavesNothingBehind(Fixture f) throws Exception {
-    Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "cannot count descriptors here");
-    Assumptions.assumeTrue(Fixture.provider(f.clientTransport()).loopRunsOnAnyThread(), "transport "
-        + f.clientTransport() + " cannot run a loop on another thread than its owner's (Netty registers"
-        + " an io_uring ring with its thread), so an orphaned runtime is released only at exit");
+    Assumptions.assumeTrue(
+        Files.isDirectory(Path.of("/proc/self/fd")), "cannot count descriptors here");
+    Assumptions.assumeTrue(
+        Fixture.provider(f.clientTransport()).loopRunsOnAnyThread(),
+        "transport "
+            + f.clientTransport()
+            + " cannot run a loop on another thread than its owner's (Netty registers"
+            + " an io_uring ring with its thread), so an orphaned runtime is released only at exit");
     StreamServer server = makeServer(f, f.serverIpc());
     try {
       int before = openFds();
       byte[] data = Streams.randomBytes(new Random(4), 256 * 1024);
       AtomicReference<Ipc> left = new AtomicReference<>();
-      join(onNewThread("short-lived-owner", () -> {
-        Ipc mine = callerDriven(f.clientTransport());
-        left.set(mine);
-        StreamSocket client = connect(f, mine, server);
-        assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
-        int written = 0;
-        while (written < data.length) {
-          int n = client.writeToStream(data, written, data.length);
-          written += n;
-          if (n == 0) {
-            break; // the rest stays unwritten: the peer reads only later
-          }
-        }
-        mine.makePoller();
-        return written;
-      }), "the owner");
+      join(
+          onNewThread(
+              "short-lived-owner",
+              () -> {
+                Ipc mine = callerDriven(f.clientTransport());
+                left.set(mine);
+                StreamSocket client = connect(f, mine, server);
+                assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+                int written = 0;
+                while (written < data.length) {
+                  int n = client.writeToStream(data, written, data.length);
+                  written += n;
+                  if (n == 0) {
+                    break; // the rest stays unwritten: the peer reads only later
+                  }
+                }
+                mine.makePoller();
+                return written;
+              }),
+          "the owner");
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
       StreamSocket accepted = server.acceptConnection();
       byte[] got = Streams.readToDisconnect(accepted, Streams.deadline(20));
@@ -553,21 +641,27 @@ public class CallerDrivenConformanceTest {
   // ---------------------------------------------------------------- callbacks run on the owner
 
   /**
-   * whenReady completes on the owner inside its own call, pipeline handlers run on the owner,
-   * and a wait inside a continuation is refused rather than nested.
+   * whenReady completes on the owner inside its own call, pipeline handlers run on the owner, and a
+   * wait inside a continuation is refused rather than nested.
    */
   @FixtureTest
   @MethodSource("sameTransport")
   void callbacksRunOnTheOwnerAndMayNotWait(Fixture f) throws Exception {
     AtomicReference<Thread> handlerThread = new AtomicReference<>();
-    Ipc mine = f.builder(f.serverTransport()).callerDriven(true)
-        .pipeline(p -> p.addLast(new ChannelInboundHandlerAdapter() {
-          @Override
-          public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            handlerThread.compareAndSet(null, Thread.currentThread());
-            ctx.fireChannelRead(msg);
-          }
-        })).build();
+    Ipc mine =
+        f.builder(f.serverTransport())
+            .callerDriven(true)
+            .pipeline(
+                p ->
+                    p.addLast(
+                        new ChannelInboundHandlerAdapter() {
+                          @Override
+                          public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            handlerThread.compareAndSet(null, Thread.currentThread());
+                            ctx.fireChannelRead(msg);
+                          }
+                        }))
+            .build();
     try (mine) {
       StreamServer server = makeServer(f, f.serverIpc());
       try {
@@ -577,21 +671,26 @@ public class CallerDrivenConformanceTest {
         AtomicReference<Thread> continuation = new AtomicReference<>();
         AtomicReference<Throwable> nestedWait = new AtomicReference<>();
         AtomicReference<Object> immediate = new AtomicReference<>();
-        CompletableFuture<Set<SocketEvent>> ready = client.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
-        CompletableFuture<Void> after = ready.thenAccept(ev -> {
-          continuation.set(Thread.currentThread());
-          try {
-            client.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(1));
-          } catch (Throwable e) {
-            nestedWait.set(e);
-          }
-          try {
-            immediate.set(client.poll(EnumSet.of(SocketEvent.DATA_AVAILABLE), Timeout.IMMEDIATE));
-          } catch (Throwable e) {
-            immediate.set(e);
-          }
-        });
-        assertEquals(1, join(onNewThread("writer", () -> accepted.writeToStream(new byte[] {5})), "write"));
+        CompletableFuture<Set<SocketEvent>> ready =
+            client.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+        CompletableFuture<Void> after =
+            ready.thenAccept(
+                ev -> {
+                  continuation.set(Thread.currentThread());
+                  try {
+                    client.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(1));
+                  } catch (Throwable e) {
+                    nestedWait.set(e);
+                  }
+                  try {
+                    immediate.set(
+                        client.poll(EnumSet.of(SocketEvent.DATA_AVAILABLE), Timeout.IMMEDIATE));
+                  } catch (Throwable e) {
+                    immediate.set(e);
+                  }
+                });
+        assertEquals(
+            1, join(onNewThread("writer", () -> accepted.writeToStream(new byte[] {5})), "write"));
         // nothing runs the owner's loop but the owner: the future waits for its next call
         long deadline = Streams.deadline(10);
         while (!after.isDone()) {
@@ -616,28 +715,42 @@ public class CallerDrivenConformanceTest {
   @FixtureTest
   @MethodSource("sameTransport")
   void busyPollHalfCloseAndBoundedBuffersWork(Fixture f) throws Exception {
-    Assumptions.assumeTrue(f.kind() == Fixture.Kind.TCP || Fixture.provider(f.serverTransport()).localHalfClosure(),
+    Assumptions.assumeTrue(
+        f.kind() == Fixture.Kind.TCP || Fixture.provider(f.serverTransport()).localHalfClosure(),
         "transport " + f.serverTransport() + " closes a local stream at its peer's end-of-stream");
-    try (Ipc mine = f.builder(f.serverTransport()).callerDriven(true)
-        .busyPoll(Duration.ofMillis(1)).inboundBufferLimit(1024).outboundBufferLimit(1024).build()) {
-      StreamServer server = f.kind() == Fixture.Kind.TCP
-          ? mine.makeIpv4TcpServer("127.0.0.1", 0, ServerOptions.defaults().halfClosure(true))
-          : mine.makeLocalServer(dir.resolve("hc.sock"), ServerOptions.defaults().halfClosure(true));
+    try (Ipc mine =
+        f.builder(f.serverTransport())
+            .callerDriven(true)
+            .busyPoll(Duration.ofMillis(1))
+            .inboundBufferLimit(1024)
+            .outboundBufferLimit(1024)
+            .build()) {
+      StreamServer server =
+          f.kind() == Fixture.Kind.TCP
+              ? mine.makeIpv4TcpServer("127.0.0.1", 0, ServerOptions.defaults().halfClosure(true))
+              : mine.makeLocalServer(
+                  dir.resolve("hc.sock"), ServerOptions.defaults().halfClosure(true));
       byte[] request = Streams.randomBytes(new Random(5), 100_000);
-      CompletableFuture<byte[]> client = onNewThread("half-closing-client", () -> {
-        try (Ipc theirs = f.builder(f.clientTransport()).callerDriven(true).halfClosure(true).build()) {
-          StreamSocket s = connect(f, theirs, server);
-          assertTrue(s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
-          Streams.writeFully(s, request, Streams.deadline(30));
-          s.shutdownOutput();
-          return Streams.readToDisconnect(s, Streams.deadline(30));
-        }
-      });
+      CompletableFuture<byte[]> client =
+          onNewThread(
+              "half-closing-client",
+              () -> {
+                try (Ipc theirs =
+                    f.builder(f.clientTransport()).callerDriven(true).halfClosure(true).build()) {
+                  StreamSocket s = connect(f, theirs, server);
+                  assertTrue(s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+                  Streams.writeFully(s, request, Streams.deadline(30));
+                  s.shutdownOutput();
+                  return Streams.readToDisconnect(s, Streams.deadline(30));
+                }
+              });
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
       StreamSocket accepted = server.acceptConnection();
       byte[] got = Streams.readToDisconnect(accepted, Streams.deadline(30));
       Streams.assertSameBytes(request, got);
-      assertTrue(accepted.remoteDisconnected() && accepted.connectionSucceeded(), "half-closed, still writable");
+      assertTrue(
+          accepted.remoteDisconnected() && accepted.connectionSucceeded(),
+          "half-closed, still writable");
       // never more than the limits buffered, yet the answer goes out whole
       Streams.writeFully(accepted, got, Streams.deadline(30));
       accepted.shutdownOutput();
@@ -654,28 +767,40 @@ public class CallerDrivenConformanceTest {
     SslContext serverTls = contexts[0];
     SslContext clientTls = contexts[1];
     AtomicReference<SslHandler> clientHandler = new AtomicReference<>();
-    ServerOptions options = ServerOptions.defaults()
-        .pipeline(p -> p.addLast(serverTls.newHandler(p.channel().alloc())));
+    ServerOptions options =
+        ServerOptions.defaults()
+            .pipeline(p -> p.addLast(serverTls.newHandler(p.channel().alloc())));
     try (Ipc serverIpc = f.builder(f.serverTransport()).callerDriven(true).build()) {
-      StreamServer server = f.kind() == Fixture.Kind.TCP
-          ? serverIpc.makeIpv4TcpServer("127.0.0.1", 0, options)
-          : serverIpc.makeLocalServer(dir.resolve("tls.sock"), options);
+      StreamServer server =
+          f.kind() == Fixture.Kind.TCP
+              ? serverIpc.makeIpv4TcpServer("127.0.0.1", 0, options)
+              : serverIpc.makeLocalServer(dir.resolve("tls.sock"), options);
       byte[] data = Streams.randomBytes(new Random(6), 200_000);
-      CompletableFuture<byte[]> client = onNewThread("tls-client", () -> {
-        try (Ipc clientIpc = f.builder(f.clientTransport()).callerDriven(true)
-            .pipeline(p -> {
-              SslHandler tls = clientTls.newHandler(p.channel().alloc(), "localhost", 0);
-              clientHandler.set(tls);
-              p.addLast(tls);
-            }).build()) {
-          StreamSocket s = connect(f, clientIpc, server);
-          assertTrue(s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
-          Streams.writeFully(s, data, Streams.deadline(30));
-          byte[] back = Streams.readFully(s, data.length, Streams.deadline(30));
-          assertTrue(clientHandler.get().handshakeFuture().isSuccess(), "no TLS handshake happened");
-          return back;
-        }
-      });
+      CompletableFuture<byte[]> client =
+          onNewThread(
+              "tls-client",
+              () -> {
+                try (Ipc clientIpc =
+                    f.builder(f.clientTransport())
+                        .callerDriven(true)
+                        .pipeline(
+                            p -> {
+                              SslHandler tls =
+                                  clientTls.newHandler(p.channel().alloc(), "localhost", 0);
+                              clientHandler.set(tls);
+                              p.addLast(tls);
+                            })
+                        .build()) {
+                  StreamSocket s = connect(f, clientIpc, server);
+                  assertTrue(s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+                  Streams.writeFully(s, data, Streams.deadline(30));
+                  byte[] back = Streams.readFully(s, data.length, Streams.deadline(30));
+                  assertTrue(
+                      clientHandler.get().handshakeFuture().isSuccess(),
+                      "no TLS handshake happened");
+                  return back;
+                }
+              });
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
       StreamSocket accepted = server.acceptConnection();
       byte[] got = Streams.readFully(accepted, data.length, Streams.deadline(30));
@@ -689,15 +814,28 @@ public class CallerDrivenConformanceTest {
 
   @Test
   void theBuilderRefusesWhatContradictsACallerDrivenRuntime() throws Exception {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Ipc.builder().callerDriven(true).eventLoopGroup(Fixture.runtime("nio").eventLoopGroup()).build());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                Ipc.builder()
+                    .callerDriven(true)
+                    .eventLoopGroup(Fixture.runtime("nio").eventLoopGroup())
+                    .build());
     assertTrue(e.getMessage().contains("eventLoopGroup"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> Ipc.builder().busyPoll(Duration.ofNanos(50_000)).build());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Ipc.builder().busyPoll(Duration.ofNanos(50_000)).build());
     assertTrue(e.getMessage().contains("busyPoll(PT0.00005S)"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> Ipc.builder().busyPoll(Duration.ofNanos(-1)));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Ipc.builder().busyPoll(Duration.ofNanos(-1)));
     assertTrue(e.getMessage().contains("-0.000000001"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> Ipc.builder().callerDriven(true).ioThreads(2).build());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Ipc.builder().callerDriven(true).ioThreads(2).build());
     assertTrue(e.getMessage().contains("ioThreads(2)"), e.getMessage());
     try (Ipc threaded = Ipc.builder().transport("nio").build()) {
       assertFalse(threaded.isCallerDriven());
@@ -718,24 +856,31 @@ public class CallerDrivenConformanceTest {
   /** A virtual thread cannot own one: the transport's native wait would pin its carrier. */
   @Test
   void aVirtualThreadCannotOwnACallerDrivenRuntime() throws Exception {
-    Assumptions.assumeTrue(Runtime.version().feature() >= 21,
+    Assumptions.assumeTrue(
+        Runtime.version().feature() >= 21,
         "virtual threads need JDK 21+; this is JDK " + Runtime.version());
     Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
-    ThreadFactory virtual = (ThreadFactory) Class.forName("java.lang.Thread$Builder")
-        .getMethod("factory").invoke(builder);
+    ThreadFactory virtual =
+        (ThreadFactory)
+            Class.forName("java.lang.Thread$Builder").getMethod("factory").invoke(builder);
     CompletableFuture<Object> outcome = new CompletableFuture<>();
-    virtual.newThread(() -> {
-      try {
-        outcome.complete(Ipc.builder().transport("nio").callerDriven(true).build());
-      } catch (Throwable e) {
-        outcome.complete(e);
-      }
-    }).start();
+    virtual
+        .newThread(
+            () -> {
+              try {
+                outcome.complete(Ipc.builder().transport("nio").callerDriven(true).build());
+              } catch (Throwable e) {
+                outcome.complete(e);
+              }
+            })
+        .start();
     Object result = join(outcome, "the virtual thread");
     if (result instanceof Ipc) {
       ((Ipc) result).close();
     }
     IllegalStateException e = assertInstanceOf(IllegalStateException.class, result);
-    assertTrue(e.getMessage().contains("virtual thread") && e.getMessage().contains("pin"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("virtual thread") && e.getMessage().contains("pin"),
+        e.getMessage());
   }
 }

@@ -27,13 +27,13 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * One way to run a conformance test: a kind of stream (TCP over IPv4 or IPv6, or local), the
- * transports of its server and client ends, which may differ (an NIO client to an epoll server, say), and whether
- * the runtimes have I/O threads or are caller-driven.
+ * transports of its server and client ends, which may differ (an NIO client to an epoll server,
+ * say), and whether the runtimes have I/O threads or are caller-driven.
  *
- * <p>Caller-driven fixtures pair each transport with itself only, and their runtimes are owned
- * by the test's thread: a test that runs both ends on one thread drives both (a waiting owner
- * runs every runtime it owns), while two caller-driven runtimes of different transports on one
- * thread would each block a millisecond at a time, which the suite does not need to measure.
+ * <p>Caller-driven fixtures pair each transport with itself only, and their runtimes are owned by
+ * the test's thread: a test that runs both ends on one thread drives both (a waiting owner runs
+ * every runtime it owns), while two caller-driven runtimes of different transports on one thread
+ * would each block a millisecond at a time, which the suite does not need to measure.
  */
 public record Fixture(Kind kind, String serverTransport, String clientTransport, Mode mode) {
   /** How long any single wait in the suite may take before the test fails. */
@@ -68,9 +68,13 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
   }
 
   /** Whether the runtimes have event loop threads or are driven by the thread that calls them. */
-  public enum Mode { THREADED, CALLER_DRIVEN }
+  public enum Mode {
+    THREADED,
+    CALLER_DRIVEN
+  }
 
   private static final Map<String, Ipc> RUNTIMES = new ConcurrentHashMap<>();
+
   /** The caller-driven runtimes each test thread owns, one per transport, kept for the suite. */
   private static final ThreadLocal<Map<String, Ipc>> OWNED_RUNTIMES =
       ThreadLocal.withInitial(java.util.HashMap::new);
@@ -151,8 +155,8 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
   }
 
   /**
-   * Skips the test, with the reason, when either transport cannot run here, or the fixture is
-   * TCP over IPv6 and the machine has no IPv6 loopback.
+   * Skips the test, with the reason, when either transport cannot run here, or the fixture is TCP
+   * over IPv6 and the machine has no IPv6 loopback.
    */
   public void assumeAvailable() {
     if (kind == Kind.TCP6) {
@@ -161,21 +165,28 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
     for (String name : List.of(serverTransport, clientTransport)) {
       for (TransportInfo t : Ipc.transports()) {
         if (t.name().equals(name) && !t.isAvailable()) {
-          Assumptions.assumeTrue(false, "transport " + name + " is unavailable here: "
-              + t.unavailabilityCause().orElseThrow());
+          Assumptions.assumeTrue(
+              false,
+              "transport "
+                  + name
+                  + " is unavailable here: "
+                  + t.unavailabilityCause().orElseThrow());
         }
       }
     }
   }
 
-  /** The provider of a transport found here, available or not, as {@link Ipc#transports()} lists it. */
+  /**
+   * The provider of a transport found here, available or not, as {@link Ipc#transports()} lists it.
+   */
   public static TransportProvider provider(String transport) {
     for (TransportInfo t : Ipc.transports()) {
       if (t.name().equals(transport)) {
         return t.provider();
       }
     }
-    throw new IllegalArgumentException("no transport \"" + transport + "\" here: " + Ipc.transports());
+    throw new IllegalArgumentException(
+        "no transport \"" + transport + "\" here: " + Ipc.transports());
   }
 
   /** A runtime per transport, shared by the whole suite; its threads are daemons. */
@@ -227,8 +238,12 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
     return makeServer(ipc, socketFile, ServerOptions.defaults());
   }
 
-  /** A server of this fixture's kind made by {@code ipc}: on the loopback address, or at {@code socketFile}. */
-  public StreamServer makeServer(Ipc ipc, Path socketFile, ServerOptions options) throws IpcException {
+  /**
+   * A server of this fixture's kind made by {@code ipc}: on the loopback address, or at {@code
+   * socketFile}.
+   */
+  public StreamServer makeServer(Ipc ipc, Path socketFile, ServerOptions options)
+      throws IpcException {
     switch (kind) {
       case TCP:
         return ipc.makeIpv4TcpServer(kind.loopback(), 0, options);
@@ -245,19 +260,22 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
 
   /** A stream made by {@code ipc}, connecting to a server of this fixture's kind. */
   public StreamSocket connect(Ipc ipc, StreamServer server) throws IpcException {
-    return kind.isTcp() ? connectToPort(ipc, port(server))
+    return kind.isTcp()
+        ? connectToPort(ipc, port(server))
         : ipc.connectToLocalServer(((LocalServer) server).localPathname());
   }
 
   /** A stream made by {@code ipc}, connecting to a port on this TCP kind's loopback address. */
   public StreamSocket connectToPort(Ipc ipc, int port) throws IpcException {
-    return kind == Kind.TCP6 ? ipc.connectToIpv6TcpServer(kind.loopback(), port)
+    return kind == Kind.TCP6
+        ? ipc.connectToIpv6TcpServer(kind.loopback(), port)
         : ipc.connectToIpv4TcpServer(kind.loopback(), port);
   }
 
   /** The port of a TCP server, IPv4 or IPv6. */
   public static int port(StreamServer server) {
-    return server instanceof Ipv6TcpServer ? ((Ipv6TcpServer) server).port()
+    return server instanceof Ipv6TcpServer
+        ? ((Ipv6TcpServer) server).port()
         : ((Ipv4TcpServer) server).port();
   }
 
@@ -294,7 +312,11 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
 
   @Override
   public String toString() {
-    return kind + " " + clientTransport + "->" + serverTransport
+    return kind
+        + " "
+        + clientTransport
+        + "->"
+        + serverTransport
         + (mode == Mode.CALLER_DRIVEN ? " caller-driven" : "");
   }
 

@@ -24,8 +24,11 @@ public @interface FixtureTest {
   /** Calls {@link Fixture#assumeAvailable()} on a run's fixture before the test body. */
   final class SkipUnavailable implements InvocationInterceptor {
     @Override
-    public void interceptTestTemplateMethod(Invocation<Void> invocation,
-        ReflectiveInvocationContext<Method> call, ExtensionContext context) throws Throwable {
+    public void interceptTestTemplateMethod(
+        Invocation<Void> invocation,
+        ReflectiveInvocationContext<Method> call,
+        ExtensionContext context)
+        throws Throwable {
       for (Object argument : call.getArguments()) {
         if (argument instanceof Fixture) {
           try {

@@ -35,21 +35,23 @@ public class HalfCloseConformanceTest {
   private static final EnumSet<SocketEvent> STATE =
       EnumSet.of(DETERMINED, CONNECTION_SUCCEEDED, CONNECTION_FAILED, REMOTE_DISCONNECTED);
 
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   /**
    * Skips a local-socket case whose {@code transport} end would have to stay half-open: Netty 4.2
    * closes io_uring local channels at the peer's end-of-stream.
    */
   static void assumeLocalHalfClosure(Fixture f, String transport) {
-    org.junit.jupiter.api.Assumptions.assumeTrue(f.kind().isTcp()
-        || Fixture.provider(transport).localHalfClosure(), "transport " + transport
-        + " cannot keep a local stream half-open: Netty closes its local channels at the peer's end-of-stream");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        f.kind().isTcp() || Fixture.provider(transport).localHalfClosure(),
+        "transport "
+            + transport
+            + " cannot keep a local stream half-open: Netty closes its local channels at the peer's end-of-stream");
   }
 
-  /** A server on the fixture's server transport whose accepted streams allow half-closure or not. */
+  /**
+   * A server on the fixture's server transport whose accepted streams allow half-closure or not.
+   */
   private StreamServer server(Fixture f, boolean halfClosure) throws IpcException {
     ServerOptions options = ServerOptions.defaults().halfClosure(halfClosure);
     return f.makeServer(f.serverIpc(), dir.resolve("hc.sock"), options);
@@ -75,8 +77,8 @@ public class HalfCloseConformanceTest {
   void aServerAnswersAClientThatHasFinishedSending(Fixture f) throws Exception {
     assumeLocalHalfClosure(f, f.serverTransport());
     try (StreamServer server = server(f, true);
-         StreamSocket client = connect(f, f.clientIpc(), server);
-         StreamSocket accepted = accept(server)) {
+        StreamSocket client = connect(f, f.clientIpc(), server);
+        StreamSocket accepted = accept(server)) {
       byte[] request = Streams.randomBytes(new Random(1), 100_000);
       Streams.writeFully(client, request, Streams.deadline(10));
       client.shutdownOutput();
@@ -86,7 +88,8 @@ public class HalfCloseConformanceTest {
       assertEquals(EnumSet.of(DETERMINED, CONNECTION_SUCCEEDED), state(client));
       // the server gets every byte, then the end of stream, and stays open for writing
       Streams.assertSameBytes(request, Streams.readToDisconnect(accepted, Streams.deadline(10)));
-      assertEquals(EnumSet.of(DETERMINED, CONNECTION_SUCCEEDED, REMOTE_DISCONNECTED), state(accepted));
+      assertEquals(
+          EnumSet.of(DETERMINED, CONNECTION_SUCCEEDED, REMOTE_DISCONNECTED), state(accepted));
       assertTrue(accepted.poll(READY_TO_WRITE, WAIT));
       byte[] reply = Streams.randomBytes(new Random(2), 200_000);
       Streams.writeFully(accepted, reply, Streams.deadline(10));
@@ -110,8 +113,8 @@ public class HalfCloseConformanceTest {
   @OverConformanceFixtures
   void withoutHalfClosureAPeersEndOfStreamIsADisconnect(Fixture f) throws Exception {
     try (StreamServer server = server(f, false);
-         StreamSocket client = connect(f, f.clientIpc(), server);
-         StreamSocket accepted = accept(server)) {
+        StreamSocket client = connect(f, f.clientIpc(), server);
+        StreamSocket accepted = accept(server)) {
       assertEquals(3, client.writeToStream(new byte[] {1, 2, 3}));
       client.shutdownOutput();
       assertEquals(3, Streams.readToDisconnect(accepted, Streams.deadline(10)).length);
@@ -132,8 +135,8 @@ public class HalfCloseConformanceTest {
     assumeLocalHalfClosure(f, f.serverTransport());
     for (boolean halfClosure : new boolean[] {false, true}) {
       try (StreamServer server = server(f, halfClosure);
-           StreamSocket client = connect(f, f.clientIpc(), server);
-           StreamSocket accepted = accept(server)) {
+          StreamSocket client = connect(f, f.clientIpc(), server);
+          StreamSocket accepted = accept(server)) {
         // the server takes as much as its outbound limit allows, then the client says it is done
         byte[] data = Streams.randomBytes(new Random(3), 4 << 20);
         int taken = 0;
@@ -167,14 +170,15 @@ public class HalfCloseConformanceTest {
     assumeLocalHalfClosure(f, f.serverTransport());
     assumeLocalHalfClosure(f, f.clientTransport());
     try (Ipc clientIpc = f.builder(f.clientTransport()).halfClosure(true).build();
-         StreamServer server = server(f, true);
-         StreamSocket client = connect(f, clientIpc, server);
-         StreamSocket accepted = accept(server)) {
+        StreamServer server = server(f, true);
+        StreamSocket client = connect(f, clientIpc, server);
+        StreamSocket accepted = accept(server)) {
       // the server finishes first: a client that allows half-closure can still send
       accepted.writeToStream(new byte[] {9});
       accepted.shutdownOutput();
       assertEquals(1, Streams.readToDisconnect(client, Streams.deadline(10)).length);
-      assertEquals(EnumSet.of(DETERMINED, CONNECTION_SUCCEEDED, REMOTE_DISCONNECTED), state(client));
+      assertEquals(
+          EnumSet.of(DETERMINED, CONNECTION_SUCCEEDED, REMOTE_DISCONNECTED), state(client));
       assertTrue(client.poll(READY_TO_WRITE, WAIT));
       assertEquals(2, client.writeToStream(new byte[] {7, 8}));
       client.shutdownOutput();
@@ -195,9 +199,9 @@ public class HalfCloseConformanceTest {
   void whenReadyAndPollersSeeAHalfClosedStream(Fixture f) throws Exception {
     assumeLocalHalfClosure(f, f.serverTransport());
     try (StreamServer server = server(f, true);
-         StreamSocket client = connect(f, f.clientIpc(), server);
-         StreamSocket accepted = accept(server);
-         Poller poller = f.serverIpc().makePoller()) {
+        StreamSocket client = connect(f, f.clientIpc(), server);
+        StreamSocket accepted = accept(server);
+        Poller poller = f.serverIpc().makePoller()) {
       var disconnected = accepted.whenReady(EnumSet.of(REMOTE_DISCONNECTED));
       poller.monitorSocket(accepted, EnumSet.of(REMOTE_DISCONNECTED));
       client.shutdownOutput();
@@ -205,10 +209,13 @@ public class HalfCloseConformanceTest {
       List<PollResult> ready = poller.waitForEvents(WAIT);
       assertEquals(1, ready.size());
       assertEquals(EnumSet.of(REMOTE_DISCONNECTED), ready.get(0).events());
-      assertEquals(EnumSet.of(READY_TO_WRITE),
+      assertEquals(
+          EnumSet.of(READY_TO_WRITE),
           accepted.whenReady(EnumSet.of(READY_TO_WRITE)).get(10, TimeUnit.SECONDS));
       poller.setMonitoredEvents(accepted, EnumSet.of(READY_TO_WRITE, REMOTE_DISCONNECTED));
-      assertEquals(EnumSet.of(READY_TO_WRITE, REMOTE_DISCONNECTED), poller.waitForEvents(WAIT).get(0).events());
+      assertEquals(
+          EnumSet.of(READY_TO_WRITE, REMOTE_DISCONNECTED),
+          poller.waitForEvents(WAIT).get(0).events());
       assertEquals(1, accepted.writeToStream(new byte[] {5}));
       assertTrue(client.poll(DATA_AVAILABLE, WAIT));
     }
@@ -217,22 +224,30 @@ public class HalfCloseConformanceTest {
   /** Where a transport cannot keep a local stream half-open, asking for it is refused up front. */
   @OverConformanceFixtures
   void halfClosureALocalTransportCannotKeepIsRefused(Fixture f) throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(f.kind() == Fixture.Kind.LOCAL
-        && f.serverTransport().equals(f.clientTransport()), "one case per transport, local only");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        f.kind() == Fixture.Kind.LOCAL && f.serverTransport().equals(f.clientTransport()),
+        "one case per transport, local only");
     boolean can = Fixture.provider(f.serverTransport()).localHalfClosure();
     Path path = dir.resolve("refused.sock");
     if (can) {
-      try (StreamServer server = f.serverIpc().makeLocalServer(path, ServerOptions.defaults().halfClosure(true))) {
-        assertTrue(server.poll(EnumSet.of(SocketEvent.CONNECTION_AVAILABLE), Timeout.IMMEDIATE).isEmpty());
+      try (StreamServer server =
+          f.serverIpc().makeLocalServer(path, ServerOptions.defaults().halfClosure(true))) {
+        assertTrue(
+            server.poll(EnumSet.of(SocketEvent.CONNECTION_AVAILABLE), Timeout.IMMEDIATE).isEmpty());
       }
     } else {
-      IpcException e = assertThrows(IpcException.class,
-          () -> f.serverIpc().makeLocalServer(path, ServerOptions.defaults().halfClosure(true)));
+      IpcException e =
+          assertThrows(
+              IpcException.class,
+              () ->
+                  f.serverIpc().makeLocalServer(path, ServerOptions.defaults().halfClosure(true)));
       assertTrue(e.getMessage().contains(f.serverTransport()), e.getMessage());
       assertFalse(java.nio.file.Files.exists(path), "a refused server left a file behind");
       try (Ipc halfClosing = f.builder(f.clientTransport()).halfClosure(true).build();
-           StreamServer server = f.serverIpc().makeLocalServer(path)) {
-        assertThrows(IpcException.class, () -> halfClosing.connectToLocalServer(((LocalServer) server).localPathname()));
+          StreamServer server = f.serverIpc().makeLocalServer(path)) {
+        assertThrows(
+            IpcException.class,
+            () -> halfClosing.connectToLocalServer(((LocalServer) server).localPathname()));
       }
     }
   }

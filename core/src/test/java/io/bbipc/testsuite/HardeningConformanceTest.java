@@ -48,9 +48,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Defects an outside tester found, each kept fixed here on every transport pair. */
 public class HardeningConformanceTest {
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   /** For what one end does alone: its futures run on its own event loop. */
   static List<Fixture> sameTransport() {
@@ -72,15 +70,18 @@ public class HardeningConformanceTest {
 
   // ---------------------------------------------------------------- 1: tiny outbound limits
 
-  /** Item 1: with a limit of 1 or 2 the low water mark was 0, so a stream never became writable again. */
+  /**
+   * Item 1: with a limit of 1 or 2 the low water mark was 0, so a stream never became writable
+   * again.
+   */
   @OverConformanceFixtures
   void everyOutboundLimitFromOneUpKeepsWriting(Fixture f) throws Exception {
     for (int limit : new int[] {1, 2, 3}) {
       try (Ipc serverIpc = f.builder(f.serverTransport()).outboundBufferLimit(limit).build();
-           Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(limit).build();
-           StreamServer server = server(f, serverIpc, dir);
-           StreamSocket client = connect(f, clientIpc, server);
-           StreamSocket accepted = accept(server)) {
+          Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(limit).build();
+          StreamServer server = server(f, serverIpc, dir);
+          StreamSocket client = connect(f, clientIpc, server);
+          StreamSocket accepted = accept(server)) {
         assertTrue(client.poll(CONNECTION_SUCCEEDED, WAIT));
         byte[] data = Streams.randomBytes(new Random(limit), 500);
         for (StreamSocket[] ends : new StreamSocket[][] {{client, accepted}, {accepted, client}}) {
@@ -95,8 +96,16 @@ public class HardeningConformanceTest {
               sent += n;
             }
             received += ends[1].readFromStream(got, received, got.length);
-            Streams.checkDeadline(deadline, "limit " + limit + ": " + sent + " sent, " + received
-                + " received of " + data.length);
+            Streams.checkDeadline(
+                deadline,
+                "limit "
+                    + limit
+                    + ": "
+                    + sent
+                    + " sent, "
+                    + received
+                    + " received of "
+                    + data.length);
             if (received < sent || sent == data.length) {
               ends[1].poll(DATA_AVAILABLE, Timeout.seconds(0.1));
             } else {
@@ -104,7 +113,8 @@ public class HardeningConformanceTest {
             }
           }
           Streams.assertSameBytes(data, got);
-          assertTrue(ends[0].poll(READY_TO_WRITE, WAIT), "limit " + limit + ": not writable once drained");
+          assertTrue(
+              ends[0].poll(READY_TO_WRITE, WAIT), "limit " + limit + ": not writable once drained");
         }
       }
     }
@@ -118,9 +128,9 @@ public class HardeningConformanceTest {
     TransportProvider provider = Fixture.provider(f.clientTransport());
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, provider.ioHandlerFactory());
     try (Ipc borrowed = Ipc.builder().eventLoopGroup(group).build();
-         StreamServer server = f.makeServer(dir);
-         StreamSocket client = connect(f, borrowed, server);
-         StreamSocket accepted = accept(server)) {
+        StreamServer server = f.makeServer(dir);
+        StreamSocket client = connect(f, borrowed, server);
+        StreamSocket accepted = accept(server)) {
       assertTrue(client.poll(CONNECTION_SUCCEEDED, WAIT));
       accepted.writeToStream(new byte[] {42});
       assertTrue(client.poll(DATA_AVAILABLE, WAIT));
@@ -140,8 +150,10 @@ public class HardeningConformanceTest {
       } catch (ExecutionException e) {
         assertInstanceOf(IpcException.class, e.getCause());
       }
-      assertTrue(client.poll(EnumSet.of(READY_TO_WRITE, REMOTE_DISCONNECTED), WAIT)
-          .contains(REMOTE_DISCONNECTED));
+      assertTrue(
+          client
+              .poll(EnumSet.of(READY_TO_WRITE, REMOTE_DISCONNECTED), WAIT)
+              .contains(REMOTE_DISCONNECTED));
     } finally {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
     }
@@ -152,31 +164,38 @@ public class HardeningConformanceTest {
   /** Item 5: small chunks were appended into whatever buffer came last, read-only or shared. */
   @OverConformanceFixtures
   void buffersAHandlerPassesOnAreNeverWrittenInto(Fixture f) throws Exception {
-    List<UnaryOperator<ByteBuf>> passOns = List.of(
-        ByteBuf::asReadOnly,
-        b -> {
-          ByteBuf d = b.retainedDuplicate();
-          b.release();
-          return d;
-        },
-        ByteBuf::duplicate,
-        b -> {
-          ByteBuf slice = b.retainedSlice();
-          b.release();
-          return slice;
-        });
+    List<UnaryOperator<ByteBuf>> passOns =
+        List.of(
+            ByteBuf::asReadOnly,
+            b -> {
+              ByteBuf d = b.retainedDuplicate();
+              b.release();
+              return d;
+            },
+            ByteBuf::duplicate,
+            b -> {
+              ByteBuf slice = b.retainedSlice();
+              b.release();
+              return slice;
+            });
     for (int i = 0; i < passOns.size(); i++) {
       UnaryOperator<ByteBuf> passOn = passOns.get(i);
-      try (Ipc serverIpc = f.builder(f.serverTransport())
-              .pipeline(p -> p.addLast(new ChannelInboundHandlerAdapter() {
-                @Override
-                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                  ctx.fireChannelRead(msg instanceof ByteBuf ? passOn.apply((ByteBuf) msg) : msg);
-                }
-              })).build();
-           StreamServer server = server(f, serverIpc, dir);
-           StreamSocket client = connect(f, f.clientIpc(), server);
-           StreamSocket accepted = accept(server)) {
+      try (Ipc serverIpc =
+              f.builder(f.serverTransport())
+                  .pipeline(
+                      p ->
+                          p.addLast(
+                              new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                  ctx.fireChannelRead(
+                                      msg instanceof ByteBuf ? passOn.apply((ByteBuf) msg) : msg);
+                                }
+                              }))
+                  .build();
+          StreamServer server = server(f, serverIpc, dir);
+          StreamSocket client = connect(f, f.clientIpc(), server);
+          StreamSocket accepted = accept(server)) {
         assertTrue(client.poll(CONNECTION_SUCCEEDED, WAIT));
         // a chunk that fills most of its read buffer is kept as it is; small ones follow it
         java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
@@ -188,12 +207,15 @@ public class HardeningConformanceTest {
           expected.write(chunk);
           long deadline = Streams.deadline(10);
           while (peek(accepted) < expected.size()) {
-            Streams.checkDeadline(deadline, "case " + i + ": " + expected.size() + " bytes to arrive");
+            Streams.checkDeadline(
+                deadline, "case " + i + ": " + expected.size() + " bytes to arrive");
             accepted.poll(DATA_AVAILABLE, Timeout.seconds(0.05));
-            assertFalse(accepted.remoteDisconnected(), "case " + i + ": the connection was dropped");
+            assertFalse(
+                accepted.remoteDisconnected(), "case " + i + ": the connection was dropped");
           }
         }
-        Streams.assertSameBytes(expected.toByteArray(),
+        Streams.assertSameBytes(
+            expected.toByteArray(),
             Streams.readFully(accepted, expected.size(), Streams.deadline(10)));
         assertTrue(accepted.connectionSucceeded(), "case " + i + ": the connection was dropped");
         assertEquals(3, accepted.writeToStream(new byte[] {1, 2, 3}));
@@ -207,7 +229,8 @@ public class HardeningConformanceTest {
     return s.readFromStream(all, 0, all.length, true);
   }
 
-  // ---------------------------------------------------------------- 9: adopting a connecting channel
+  // ---------------------------------------------------------------- 9: adopting a connecting
+  // channel
 
   /** Item 9: a channel adopted before its connect ended was reported failed, then succeeded. */
   @OverConformanceFixtures
@@ -216,31 +239,46 @@ public class HardeningConformanceTest {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, provider.ioHandlerFactory());
     try (StreamServer server = f.makeServer(dir)) {
       for (boolean listening : new boolean[] {true, false}) {
-        Class<? extends Channel> type = f.kind().isTcp() ? provider.tcpChannelType()
-            : provider.localChannelType();
-        Channel ch = new Bootstrap().group(group).channelFactory(new ReflectiveChannelFactory<>(type))
-            .handler(new ChannelInitializer<Channel>() {
-              @Override
-              protected void initChannel(Channel c) {
-              }
-            }).register().sync().channel();
+        Class<? extends Channel> type =
+            f.kind().isTcp() ? provider.tcpChannelType() : provider.localChannelType();
+        Channel ch =
+            new Bootstrap()
+                .group(group)
+                .channelFactory(new ReflectiveChannelFactory<>(type))
+                .handler(
+                    new ChannelInitializer<Channel>() {
+                      @Override
+                      protected void initChannel(Channel c) {}
+                    })
+                .register()
+                .sync()
+                .channel();
         StreamSocket adopted = NettyIpc.adopt(ch);
         try (adopted) {
-          assertFalse(adopted.determined(), "adopted before connecting: " + adopted.poll(
-              EnumSet.of(SocketEvent.DETERMINED, CONNECTION_FAILED, CONNECTION_SUCCEEDED), Timeout.IMMEDIATE));
+          assertFalse(
+              adopted.determined(),
+              "adopted before connecting: "
+                  + adopted.poll(
+                      EnumSet.of(SocketEvent.DETERMINED, CONNECTION_FAILED, CONNECTION_SUCCEEDED),
+                      Timeout.IMMEDIATE));
           assertFalse(adopted.connectionFailed());
           java.net.SocketAddress to;
           if (f.kind().isTcp()) {
             to = f.loopback(listening ? Fixture.port(server) : f.freePort());
           } else {
-            to = provider.localAddress(listening ? ((LocalServer) server).localPathname()
-                : dir.resolve("nobody.sock"));
+            to =
+                provider.localAddress(
+                    listening
+                        ? ((LocalServer) server).localPathname()
+                        : dir.resolve("nobody.sock"));
           }
           ch.connect(to);
           Set<SocketEvent> outcome = adopted.poll(EnumSet.of(SocketEvent.DETERMINED), WAIT);
           assertEquals(Set.of(SocketEvent.DETERMINED), outcome);
-          assertEquals(listening, adopted.connectionSucceeded(), "connect to a listener: " + listening);
-          assertEquals(!listening, adopted.connectionFailed(), "connect to a listener: " + listening);
+          assertEquals(
+              listening, adopted.connectionSucceeded(), "connect to a listener: " + listening);
+          assertEquals(
+              !listening, adopted.connectionFailed(), "connect to a listener: " + listening);
           if (listening) {
             accept(server).close();
           }
@@ -254,9 +292,9 @@ public class HardeningConformanceTest {
   // ---------------------------------------------------------------- 11: many whenReady futures
 
   /**
-   * Item 11: completing a hundred thousand futures ran in one event loop task (every other
-   * socket of the loop waited for it), and each registration copied the whole listener array.
-   * (That cancelled and completed futures leave nothing registered is ListenerLeakTest's.)
+   * Item 11: completing a hundred thousand futures ran in one event loop task (every other socket
+   * of the loop waited for it), and each registration copied the whole listener array. (That
+   * cancelled and completed futures leave nothing registered is ListenerLeakTest's.)
    */
   @FixtureTest
   @MethodSource("sameTransport")
@@ -274,22 +312,27 @@ public class HardeningConformanceTest {
       // last future completes, or one socket's futures hold up everything else on the loop.
       AtomicInteger doneWhenTheTaskRan = new AtomicInteger(-1);
       CompletableFuture<Void> taskRan = new CompletableFuture<>();
-      futures.get(1).whenComplete((r, e) -> {
-        Executor loop = ThreadExecutorMap.currentExecutor();
-        if (loop == null) {
-          taskRan.completeExceptionally(new AssertionError("not completed on an event loop: "
-              + Thread.currentThread()));
-          return;
-        }
-        loop.execute(() -> {
-          int done = 0;
-          for (int i = 1; i < count; i += 2) {
-            done += futures.get(i).isDone() ? 1 : 0;
-          }
-          doneWhenTheTaskRan.set(done);
-          taskRan.complete(null);
-        });
-      });
+      futures
+          .get(1)
+          .whenComplete(
+              (r, e) -> {
+                Executor loop = ThreadExecutorMap.currentExecutor();
+                if (loop == null) {
+                  taskRan.completeExceptionally(
+                      new AssertionError(
+                          "not completed on an event loop: " + Thread.currentThread()));
+                  return;
+                }
+                loop.execute(
+                    () -> {
+                      int done = 0;
+                      for (int i = 1; i < count; i += 2) {
+                        done += futures.get(i).isDone() ? 1 : 0;
+                      }
+                      doneWhenTheTaskRan.set(done);
+                      taskRan.complete(null);
+                    });
+              });
       c.accepted().writeToStream(new byte[] {7});
       // (no get() on the futures before this: a thread in get() may run their continuations)
       taskRan.get(10, TimeUnit.SECONDS);
@@ -301,25 +344,28 @@ public class HardeningConformanceTest {
         }
         assertEquals(EnumSet.of(DATA_AVAILABLE), futures.get(i).getNow(null));
       }
-      assertTrue(doneWhenTheTaskRan.get() < count / 2, "a task queued on the loop ran only after all "
-          + doneWhenTheTaskRan.get() + " futures had completed");
+      assertTrue(
+          doneWhenTheTaskRan.get() < count / 2,
+          "a task queued on the loop ran only after all "
+              + doneWhenTheTaskRan.get()
+              + " futures had completed");
     }
   }
 
   // ---------------------------------------------------------------- 12: the inbound bound
 
   /**
-   * Item 12: the inbound limit is soft, by at most what the transport reads at once: a stream
-   * that nobody reads holds at least its limit and at most {@code limit - 1 + 2 * 64 KiB}.
+   * Item 12: the inbound limit is soft, by at most what the transport reads at once: a stream that
+   * nobody reads holds at least its limit and at most {@code limit - 1 + 2 * 64 KiB}.
    */
   @OverConformanceFixtures
   void anUnreadStreamHoldsItsLimitAndAtMostTwoReadsMore(Fixture f) throws Exception {
     for (int limit : new int[] {1, 4096, 65536}) {
       try (Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(limit).build();
-           Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(64 * 1024).build();
-           StreamServer server = server(f, serverIpc, dir);
-           StreamSocket client = connect(f, clientIpc, server);
-           StreamSocket accepted = accept(server)) {
+          Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(64 * 1024).build();
+          StreamServer server = server(f, serverIpc, dir);
+          StreamSocket client = connect(f, clientIpc, server);
+          StreamSocket accepted = accept(server)) {
         assertTrue(client.poll(CONNECTION_SUCCEEDED, WAIT));
         byte[] block = new byte[64 * 1024];
         long deadline = Streams.deadline(20);
@@ -327,8 +373,10 @@ public class HardeningConformanceTest {
         int most = 0;
         // write until the client's own buffer stays full: every buffer on the way is full then
         while (fullWrites < 3) {
-          Streams.checkDeadline(deadline, "limit " + limit + ": the buffers to fill, " + most + " held");
-          if (client.writeToStream(block) == 0 && !client.poll(READY_TO_WRITE, Timeout.seconds(0.2))) {
+          Streams.checkDeadline(
+              deadline, "limit " + limit + ": the buffers to fill, " + most + " held");
+          if (client.writeToStream(block) == 0
+              && !client.poll(READY_TO_WRITE, Timeout.seconds(0.2))) {
             fullWrites++;
           } else {
             fullWrites = 0;
@@ -337,8 +385,14 @@ public class HardeningConformanceTest {
         }
         most = Math.max(most, peekAll(accepted));
         assertTrue(most >= limit, "limit " + limit + ": only " + most + " bytes held");
-        assertTrue(most <= limit - 1 + Ipc.MAX_READ_OVERSHOOT, "limit " + limit + ": " + most
-            + " bytes held, over the documented bound of " + (limit - 1 + Ipc.MAX_READ_OVERSHOOT));
+        assertTrue(
+            most <= limit - 1 + Ipc.MAX_READ_OVERSHOOT,
+            "limit "
+                + limit
+                + ": "
+                + most
+                + " bytes held, over the documented bound of "
+                + (limit - 1 + Ipc.MAX_READ_OVERSHOOT));
         assertEquals(most, accepted.readFromStream(new byte[most + 1]));
       }
     }

@@ -35,8 +35,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * TCP over IPv6 beyond what the rest of the suite runs on ::1: addresses and their text, the dual
  * stack of {@code ::} (and of {@code 0.0.0.0}), IPv4-mapped addresses and zones, on every pair of
- * transports. Only loopback addresses are connected to. Skipped, with the reason, where the
- * machine has no IPv6 loopback.
+ * transports. Only loopback addresses are connected to. Skipped, with the reason, where the machine
+ * has no IPv6 loopback.
  */
 public class Ipv6ConformanceTest {
   static List<Fixture> fixtures() {
@@ -48,7 +48,8 @@ public class Ipv6ConformanceTest {
     return stream;
   }
 
-  private static <S extends StreamSocket> S accept(StreamServer server, Class<S> type) throws IpcException {
+  private static <S extends StreamSocket> S accept(StreamServer server, Class<S> type)
+      throws IpcException {
     assertTrue(server.poll(CONNECTION_AVAILABLE, WAIT), "no connection to accept on " + server);
     return connected(type.cast(server.acceptConnection()));
   }
@@ -62,8 +63,10 @@ public class Ipv6ConformanceTest {
   }
 
   private static void assertRefused(StreamSocket client) throws IpcException {
-    assertEquals(EnumSet.of(DETERMINED, CONNECTION_FAILED),
-        client.poll(EnumSet.of(DETERMINED, CONNECTION_FAILED, CONNECTION_SUCCEEDED), WAIT), client.toString());
+    assertEquals(
+        EnumSet.of(DETERMINED, CONNECTION_FAILED),
+        client.poll(EnumSet.of(DETERMINED, CONNECTION_FAILED, CONNECTION_SUCCEEDED), WAIT),
+        client.toString());
     assertFalse(client.connectionSucceeded());
   }
 
@@ -76,9 +79,9 @@ public class Ipv6ConformanceTest {
       assertEquals("::1", server.hostAddress());
       assertEquals("Ipv6TcpServer[[::1]:" + server.port() + "]", server.toString());
       assertFalse(server.poll(CONNECTION_AVAILABLE, Timeout.IMMEDIATE));
-      try (Ipv6TcpStream client = f.clientIpc().connectToIpv6TcpServer("::1", server.port(),
-          "::1", clientPort);
-           Ipv6TcpStream remote = accept(server, Ipv6TcpStream.class)) {
+      try (Ipv6TcpStream client =
+              f.clientIpc().connectToIpv6TcpServer("::1", server.port(), "::1", clientPort);
+          Ipv6TcpStream remote = accept(server, Ipv6TcpStream.class)) {
         connected(client);
         assertEquals(server.port(), remote.localPort());
         assertEquals("::1", remote.localHostAddress());
@@ -101,7 +104,8 @@ public class Ipv6ConformanceTest {
   @MethodSource("fixtures")
   void everyTextFormOfAnAddressWorksAndIsReportedInCanonicalForm(Fixture f) throws Exception {
     try (Ipv6TcpServer server = f.serverIpc().makeIpv6TcpServer("0:0:0:0:0:0:0:1", 0);
-         Ipv6TcpStream client = f.clientIpc().connectToIpv6TcpServer("0000:0000::0001", server.port())) {
+        Ipv6TcpStream client =
+            f.clientIpc().connectToIpv6TcpServer("0000:0000::0001", server.port())) {
       assertEquals("::1", server.hostAddress());
       // before it connects, a stream reports what was asked for, in canonical form
       assertEquals("::1", client.remoteHostAddress());
@@ -113,19 +117,21 @@ public class Ipv6ConformanceTest {
   }
 
   /**
-   * {@code ::} takes IPv4 clients too. This does not depend on {@code net.ipv6.bindv6only}: the
-   * JDK and Netty's native transports clear {@code IPV6_V6ONLY} on every IPv6 socket they make
-   * (seen here in a network namespace with bindv6only=1 too).
+   * {@code ::} takes IPv4 clients too. This does not depend on {@code net.ipv6.bindv6only}: the JDK
+   * and Netty's native transports clear {@code IPV6_V6ONLY} on every IPv6 socket they make (seen
+   * here in a network namespace with bindv6only=1 too).
    */
   @FixtureTest
   @MethodSource("fixtures")
   void aServerOnTheIpv6AnyAddressTakesIpv6AndIpv4Clients(Fixture f) throws Exception {
     try (Ipv6TcpServer server = f.serverIpc().makeIpv6TcpServer(IPV6_ANY, 0)) {
       assertEquals("::", server.hostAddress());
-      try (Ipv6TcpStream six = connected(f.clientIpc().connectToIpv6TcpServer(IPV6_LOOPBACK, server.port()));
-           Ipv6TcpStream sixAccepted = accept(server, Ipv6TcpStream.class);
-           Ipv4TcpStream four = connected(f.clientIpc().connectToIpv4TcpServer(IPV4_LOOPBACK, server.port()));
-           Ipv6TcpStream fourAccepted = accept(server, Ipv6TcpStream.class)) {
+      try (Ipv6TcpStream six =
+              connected(f.clientIpc().connectToIpv6TcpServer(IPV6_LOOPBACK, server.port()));
+          Ipv6TcpStream sixAccepted = accept(server, Ipv6TcpStream.class);
+          Ipv4TcpStream four =
+              connected(f.clientIpc().connectToIpv4TcpServer(IPV4_LOOPBACK, server.port()));
+          Ipv6TcpStream fourAccepted = accept(server, Ipv6TcpStream.class)) {
         assertEquals("::1", sixAccepted.remoteHostAddress());
         assertEquals("::1", sixAccepted.localHostAddress());
         assertEquals(six.localPort(), sixAccepted.remotePort());
@@ -146,8 +152,9 @@ public class Ipv6ConformanceTest {
   @MethodSource("fixtures")
   void aServerOnTheIpv4AnyAddressTakesIpv6ClientsToo(Fixture f) throws Exception {
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer(IPV4_ANY, 0);
-         Ipv6TcpStream six = connected(f.clientIpc().connectToIpv6TcpServer(IPV6_LOOPBACK, server.port()));
-         Ipv4TcpStream accepted = accept(server, Ipv4TcpStream.class)) {
+        Ipv6TcpStream six =
+            connected(f.clientIpc().connectToIpv6TcpServer(IPV6_LOOPBACK, server.port()));
+        Ipv4TcpStream accepted = accept(server, Ipv4TcpStream.class)) {
       assertEquals("::1", accepted.remoteHostAddress());
       assertEquals("::1", accepted.localHostAddress());
       exchange(six, accepted);
@@ -158,8 +165,9 @@ public class Ipv6ConformanceTest {
   @MethodSource("fixtures")
   void anIpv4MappedAddressReachesAnIpv4Server(Fixture f) throws Exception {
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer(IPV4_LOOPBACK, 0);
-         Ipv6TcpStream client = connected(f.clientIpc().connectToIpv6TcpServer("::ffff:127.0.0.1", server.port()));
-         Ipv4TcpStream accepted = accept(server, Ipv4TcpStream.class)) {
+        Ipv6TcpStream client =
+            connected(f.clientIpc().connectToIpv6TcpServer("::ffff:127.0.0.1", server.port()));
+        Ipv4TcpStream accepted = accept(server, Ipv4TcpStream.class)) {
       assertEquals("::ffff:127.0.0.1", client.remoteHostAddress());
       assertEquals("::ffff:127.0.0.1", client.localHostAddress());
       assertEquals("127.0.0.1", accepted.remoteHostAddress());
@@ -173,8 +181,9 @@ public class Ipv6ConformanceTest {
   void aServerOnAnIpv4MappedAddressTakesIpv4ClientsOnly(Fixture f) throws Exception {
     try (Ipv6TcpServer server = f.serverIpc().makeIpv6TcpServer("0:0:0:0:0:FFFF:7F00:0001", 0)) {
       assertEquals("::ffff:127.0.0.1", server.hostAddress());
-      try (Ipv4TcpStream four = connected(f.clientIpc().connectToIpv4TcpServer(IPV4_LOOPBACK, server.port()));
-           Ipv6TcpStream accepted = accept(server, Ipv6TcpStream.class)) {
+      try (Ipv4TcpStream four =
+              connected(f.clientIpc().connectToIpv4TcpServer(IPV4_LOOPBACK, server.port()));
+          Ipv6TcpStream accepted = accept(server, Ipv6TcpStream.class)) {
         assertEquals("::ffff:127.0.0.1", accepted.remoteHostAddress());
         exchange(four, accepted);
       }
@@ -192,9 +201,11 @@ public class Ipv6ConformanceTest {
       assertFalse(nobody.remoteDisconnected());
     }
     try (Ipv6TcpServer server = f.serverIpc().makeIpv6TcpServer(IPV6_LOOPBACK, 0);
-         Ipv6TcpServer occupier = f.serverIpc().makeIpv6TcpServer(IPV6_LOOPBACK, 0);
-         Ipv6TcpStream client = f.clientIpc().connectToIpv6TcpServer(IPV6_LOOPBACK, server.port(),
-             IPV6_LOOPBACK, occupier.port())) {
+        Ipv6TcpServer occupier = f.serverIpc().makeIpv6TcpServer(IPV6_LOOPBACK, 0);
+        Ipv6TcpStream client =
+            f.clientIpc()
+                .connectToIpv6TcpServer(
+                    IPV6_LOOPBACK, server.port(), IPV6_LOOPBACK, occupier.port())) {
       assertTrue(client.poll(CONNECTION_FAILED, WAIT));
       assertTrue(client.determined());
     }
@@ -203,8 +214,9 @@ public class Ipv6ConformanceTest {
   /** The loopback interface that holds ::1, if this machine has one. */
   private static NetworkInterface loopbackInterface() throws Exception {
     for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-      if (nif.isLoopback() && Collections.list(nif.getInetAddresses()).stream()
-          .anyMatch(a -> a instanceof Inet6Address && a.isLoopbackAddress())) {
+      if (nif.isLoopback()
+          && Collections.list(nif.getInetAddresses()).stream()
+              .anyMatch(a -> a instanceof Inet6Address && a.isLoopbackAddress())) {
         return nif;
       }
     }
@@ -218,11 +230,12 @@ public class Ipv6ConformanceTest {
     NetworkInterface lo = loopbackInterface();
     Assumptions.assumeTrue(lo != null, "no loopback interface holds ::1 here");
     try (Ipv6TcpServer server = f.serverIpc().makeIpv6TcpServer("::1%" + lo.getName(), 0);
-         Ipv6TcpStream client = connected(
-             f.clientIpc().connectToIpv6TcpServer("::1%" + lo.getIndex(), server.port()));
-         Ipv6TcpStream accepted = accept(server, Ipv6TcpStream.class)) {
+        Ipv6TcpStream client =
+            connected(f.clientIpc().connectToIpv6TcpServer("::1%" + lo.getIndex(), server.port()));
+        Ipv6TcpStream accepted = accept(server, Ipv6TcpStream.class)) {
       assertEquals("::1%" + lo.getName(), server.hostAddress());
-      // the kernel ignores the zone of a loopback address; whether a stream shows it is the transport's
+      // the kernel ignores the zone of a loopback address; whether a stream shows it is the
+      // transport's
       assertTrue(accepted.remoteHostAddress().startsWith("::1"), accepted.remoteHostAddress());
       exchange(client, accepted);
     }
@@ -234,14 +247,19 @@ public class Ipv6ConformanceTest {
    */
   @FixtureTest
   @MethodSource("fixtures")
-  void withoutAnIpv6LoopbackAServerOnItFailsSayingWhereAndAConnectFails(Fixture f) throws Exception {
-    Assumptions.assumeTrue(Ipv6Loopback.unavailabilityCause().isPresent(), "this machine has an IPv6 loopback");
+  void withoutAnIpv6LoopbackAServerOnItFailsSayingWhereAndAConnectFails(Fixture f)
+      throws Exception {
+    Assumptions.assumeTrue(
+        Ipv6Loopback.unavailabilityCause().isPresent(), "this machine has an IPv6 loopback");
     new Fixture(Fixture.Kind.TCP, f.serverTransport(), f.clientTransport()).assumeAvailable();
-    IpcException e = assertThrows(IpcException.class,
-        () -> Fixture.runtime(f.serverTransport()).makeIpv6TcpServer(IPV6_LOOPBACK, 0));
+    IpcException e =
+        assertThrows(
+            IpcException.class,
+            () -> Fixture.runtime(f.serverTransport()).makeIpv6TcpServer(IPV6_LOOPBACK, 0));
     assertTrue(e.getMessage().startsWith("cannot listen on [::1]:0: "), e.getMessage());
     assertFalse(e.getMessage().endsWith(": null"), e.getMessage());
-    try (Ipv6TcpStream client = Fixture.runtime(f.clientTransport()).connectToIpv6TcpServer(IPV6_LOOPBACK, 1)) {
+    try (Ipv6TcpStream client =
+        Fixture.runtime(f.clientTransport()).connectToIpv6TcpServer(IPV6_LOOPBACK, 1)) {
       assertRefused(client);
     }
   }

@@ -11,8 +11,7 @@ import org.junit.jupiter.api.Assumptions;
 public final class Ipv6Loopback {
   private static final Optional<String> UNAVAILABLE = probe();
 
-  private Ipv6Loopback() {
-  }
+  private Ipv6Loopback() {}
 
   private static Optional<String> probe() {
     try (ServerSocketChannel ch = ServerSocketChannel.open()) {

@@ -35,8 +35,7 @@ public class LocalPathConformanceTest {
   /** The README's limit: 106 bytes on Linux, 103 where sun_path is 104 bytes (macOS, BSD). */
   static final int LIMIT = limit();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static List<Fixture> fixtures() {
     List<Fixture> local = new ArrayList<>();
@@ -60,10 +59,12 @@ public class LocalPathConformanceTest {
   /** {@code dir/<padding>/<name>}, exactly {@code length} bytes; the padding directory exists. */
   private static Path pathOfLength(Path dir, int length, String name) throws IOException {
     int pad = length - bytes(dir) - 2 - name.length();
-    assertTrue(pad >= 1, "the temporary directory " + dir + " is too long to make a path of " + length + " bytes");
+    assertTrue(
+        pad >= 1,
+        "the temporary directory " + dir + " is too long to make a path of " + length + " bytes");
     // the padding names differ by the name's length, so no two cases share a directory
-    Path padded = Files.createDirectories(dir.resolve(
-        (char) ('a' + name.length()) + "p".repeat(pad - 1)));
+    Path padded =
+        Files.createDirectories(dir.resolve((char) ('a' + name.length()) + "p".repeat(pad - 1)));
     Path p = padded.resolve(name);
     assertEquals(length, bytes(p));
     return p;
@@ -76,14 +77,15 @@ public class LocalPathConformanceTest {
   }
 
   /**
-   * Links left in this user's private staging directories under the temporary directory that
-   * point into {@code d}; only this test makes links to there, so others' staging never counts.
+   * Links left in this user's private staging directories under the temporary directory that point
+   * into {@code d}; only this test makes links to there, so others' staging never counts.
    */
   private static List<Path> stagingLinksInto(Path d) throws IOException {
     List<Path> found = new ArrayList<>();
     Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath();
     try (Stream<Path> entries = Files.list(tmp)) {
-      for (Path holder : entries.filter(e -> e.getFileName().toString().startsWith(".bbipc-")).toList()) {
+      for (Path holder :
+          entries.filter(e -> e.getFileName().toString().startsWith(".bbipc-")).toList()) {
         Path link = holder.resolve("d");
         try {
           if (Files.isSymbolicLink(link) && Files.readSymbolicLink(link).startsWith(d)) {
@@ -101,12 +103,18 @@ public class LocalPathConformanceTest {
   private static void serveAndConnect(Fixture f, Path p) throws Exception {
     try (LocalServer server = f.serverIpc().makeLocalServer(p)) {
       assertEquals(p, server.localPathname());
-      assertEquals(List.of(p.getFileName().toString()), listing(p.toAbsolutePath().getParent()),
+      assertEquals(
+          List.of(p.getFileName().toString()),
+          listing(p.toAbsolutePath().getParent()),
           "the staging names are gone once the server is made");
-      assertEquals(List.of(), stagingLinksInto(p.toAbsolutePath().getParent()),
+      assertEquals(
+          List.of(),
+          stagingLinksInto(p.toAbsolutePath().getParent()),
           "a staging link outlived the making of the server");
       if (Files.getFileStore(p).supportsFileAttributeView("posix")) {
-        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(p),
+        assertEquals(
+            PosixFilePermissions.fromString("rw-------"),
+            Files.getPosixFilePermissions(p),
             "the socket file is wider than its default mode");
       }
       try (StreamSocket client = f.connect(server)) {
@@ -141,8 +149,8 @@ public class LocalPathConformanceTest {
   void oneByteOverTheLimitIsRefusedNamingTheLength(Fixture f) throws Exception {
     for (int nameLength = 1; nameLength <= 5; nameLength++) {
       Path p = pathOfLength(dir, LIMIT + 1, "abcde".substring(0, nameLength));
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> f.serverIpc().makeLocalServer(p));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> f.serverIpc().makeLocalServer(p));
       assertTrue(e.getMessage().contains(String.valueOf(LIMIT + 1)), e.getMessage());
       assertEquals(List.of(), listing(p.getParent()), "a refused path left something behind");
     }
@@ -153,8 +161,19 @@ public class LocalPathConformanceTest {
     List<Object[]> cases = new ArrayList<>();
     for (Fixture f : fixtures()) {
       if (f.serverTransport().equals(f.clientTransport())) {
-        for (String odd : List.of("/", ".", "..", "ROOT/.", "ROOT/..", "ROOT/", "ROOT/sub/..",
-            "ROOT/missing/..", "ROOT/missing/s.sock", "ROOT/sub", "ROOT/sub/")) {
+        for (String odd :
+            List.of(
+                "/",
+                ".",
+                "..",
+                "ROOT/.",
+                "ROOT/..",
+                "ROOT/",
+                "ROOT/sub/..",
+                "ROOT/missing/..",
+                "ROOT/missing/s.sock",
+                "ROOT/sub",
+                "ROOT/sub/")) {
           cases.add(new Object[] {f, odd});
         }
       }
@@ -179,9 +198,12 @@ public class LocalPathConformanceTest {
     } catch (RuntimeException wrong) {
       throw new AssertionError("makeLocalServer(" + p + ") threw " + wrong, wrong);
     }
-    assertTrue(e.getMessage().contains(p.toString()), "message \"" + e.getMessage() + "\" does not name " + p);
+    assertTrue(
+        e.getMessage().contains(p.toString()),
+        "message \"" + e.getMessage() + "\" does not name " + p);
     assertEquals(List.of("sub"), listing(dir), "something was left in " + dir);
-    assertEquals(List.of(), listing(dir.resolve("sub")), "something was left in " + dir.resolve("sub"));
+    assertEquals(
+        List.of(), listing(dir.resolve("sub")), "something was left in " + dir.resolve("sub"));
   }
 
   @FixtureTest

@@ -37,14 +37,13 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Statistics ({@code StreamSocket.stats()}, {@code StreamServer.stats()}, {@code Ipc.stats()})
- * and bbipc's JFR events, on every transport, threaded and caller-driven.
+ * Statistics ({@code StreamSocket.stats()}, {@code StreamServer.stats()}, {@code Ipc.stats()}) and
+ * bbipc's JFR events, on every transport, threaded and caller-driven.
  */
 public class OperationsConformanceTest {
   private static final int LIMIT = 16 * 1024;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static List<Fixture> fixtures() {
     List<Fixture> same = new ArrayList<>();
@@ -57,7 +56,8 @@ public class OperationsConformanceTest {
   }
 
   private StreamServer server(Fixture f, Ipc ipc, ServerOptions options) throws Exception {
-    return f.kind() == Fixture.Kind.TCP ? ipc.makeIpv4TcpServer("127.0.0.1", 0, options)
+    return f.kind() == Fixture.Kind.TCP
+        ? ipc.makeIpv4TcpServer("127.0.0.1", 0, options)
         : ipc.makeLocalServer(dir.resolve("ops-" + System.nanoTime() + ".sock"), options);
   }
 
@@ -67,11 +67,16 @@ public class OperationsConformanceTest {
         : ipc.connectToLocalServer(((LocalServer) server).localPathname());
   }
 
-  /** Writes until the reader, which does not read, pauses at its inbound limit; returns what was written. */
-  private static int writeUntilReadingPauses(StreamSocket writer, StreamSocket reader, byte[] data,
-                                             int written, long deadline) throws Exception {
+  /**
+   * Writes until the reader, which does not read, pauses at its inbound limit; returns what was
+   * written.
+   */
+  private static int writeUntilReadingPauses(
+      StreamSocket writer, StreamSocket reader, byte[] data, int written, long deadline)
+      throws Exception {
     while (reader.stats().readPauses() == 0) {
-      Streams.checkDeadline(deadline, "reading to pause: " + reader.stats() + ", " + written + " written");
+      Streams.checkDeadline(
+          deadline, "reading to pause: " + reader.stats() + ", " + written + " written");
       written += writer.writeToStream(data, written, data.length);
       // a short wait on the reader, which a caller-driven runtime needs to move at all
       reader.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(0.001));
@@ -80,7 +85,8 @@ public class OperationsConformanceTest {
   }
 
   /** Waits for a condition, running the runtime through {@code s} (caller-driven needs calls). */
-  private static void await(StreamSocket s, BooleanSupplier done, Supplier<String> what) throws Exception {
+  private static void await(StreamSocket s, BooleanSupplier done, Supplier<String> what)
+      throws Exception {
     long deadline = Streams.deadline(10);
     while (!done.getAsBoolean()) {
       Streams.checkDeadline(deadline, what.get());
@@ -97,7 +103,11 @@ public class OperationsConformanceTest {
   @MethodSource("fixtures")
   void statisticsCountWhatHappened(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(1), 256 * LIMIT);
-    try (Ipc ipc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).outboundBufferLimit(LIMIT).build()) {
+    try (Ipc ipc =
+        f.builder(f.serverTransport())
+            .inboundBufferLimit(LIMIT)
+            .outboundBufferLimit(LIMIT)
+            .build()) {
       StreamServer server = server(f, ipc, ServerOptions.defaults());
       assertEquals(ServerStats.ZERO, server.stats());
       StreamSocket client = connect(f, ipc, server);
@@ -122,14 +132,17 @@ public class OperationsConformanceTest {
       assertTrue(paused.inboundBuffered() >= LIMIT, paused.toString());
       assertEquals(paused.inboundBuffered(), paused.bytesReceived(), paused.toString());
       assertEquals(0, paused.bytesRead());
-      await(accepted, () -> accepted.stats().readPaused().compareTo(paused.readPaused()) > 0,
+      await(
+          accepted,
+          () -> accepted.stats().readPaused().compareTo(paused.readPaused()) > 0,
           () -> "a pause under way to count its time: " + accepted.stats());
 
       // now read everything, writing the rest as it goes
       byte[] got = new byte[data.length];
       int read = 0;
       while (read < data.length) {
-        Streams.checkDeadline(deadline, "moving the bytes: " + written + " written, " + read + " read");
+        Streams.checkDeadline(
+            deadline, "moving the bytes: " + written + " written, " + read + " read");
         if (written < data.length) {
           written += client.writeToStream(data, written, data.length);
         }
@@ -137,7 +150,8 @@ public class OperationsConformanceTest {
         accepted.poll(SocketEvent.DATA_AVAILABLE, Timeout.seconds(0.01));
       }
       Streams.assertSameBytes(data, got);
-      await(client, () -> client.stats().bytesSent() == data.length, () -> "sent: " + client.stats());
+      await(
+          client, () -> client.stats().bytesSent() == data.length, () -> "sent: " + client.stats());
       StreamStats in = accepted.stats();
       StreamStats out = client.stats();
       assertEquals(data.length, in.bytesRead());
@@ -163,13 +177,16 @@ public class OperationsConformanceTest {
       accepted.close();
       IpcStats after = ipc.stats();
       assertEquals(0, after.openStreams());
-      assertEquals(data.length, after.streams().bytesRead(), "a closed stream's bytes stay counted");
+      assertEquals(
+          data.length, after.streams().bytesRead(), "a closed stream's bytes stay counted");
       assertEquals(data.length, after.streams().bytesWritten());
       assertEquals(0, after.streams().inboundBuffered());
       assertEquals(1, after.servers().accepted());
       // from another thread too, even on a caller-driven runtime
-      StreamStats elsewhere = CallerDrivenConformanceTest.join(
-          CallerDrivenConformanceTest.onNewThread("reader", accepted::stats), "stats from another thread");
+      StreamStats elsewhere =
+          CallerDrivenConformanceTest.join(
+              CallerDrivenConformanceTest.onNewThread("reader", accepted::stats),
+              "stats from another thread");
       assertEquals(data.length, elsewhere.bytesRead());
     }
   }
@@ -178,8 +195,10 @@ public class OperationsConformanceTest {
   @FixtureTest
   @MethodSource("fixtures")
   void aServerCountsWhomItRefused(Fixture f) throws Exception {
-    Assumptions.assumeTrue(f.kind() == Fixture.Kind.LOCAL, "uids are checked on local servers only");
-    Assumptions.assumeTrue(Fixture.provider(f.serverTransport()).hasPeerCredentials(),
+    Assumptions.assumeTrue(
+        f.kind() == Fixture.Kind.LOCAL, "uids are checked on local servers only");
+    Assumptions.assumeTrue(
+        Fixture.provider(f.serverTransport()).hasPeerCredentials(),
         "transport " + f.serverTransport() + " cannot tell who connects");
     int me = (Integer) Files.getAttribute(dir, "unix:uid");
     try (Ipc ipc = f.builder(f.serverTransport()).build()) {
@@ -202,16 +221,16 @@ public class OperationsConformanceTest {
   }
 
   /**
-   * A recording that enables bbipc's events gets connect (ok and failed, with the cause),
-   * accept, read paused/resumed with its duration, remote disconnect with how, and close, each
-   * with the kind, transport and addresses.
+   * A recording that enables bbipc's events gets connect (ok and failed, with the cause), accept,
+   * read paused/resumed with its duration, remote disconnect with how, and close, each with the
+   * kind, transport and addresses.
    */
   @FixtureTest
   @MethodSource("fixtures")
   void jfrEventsTellWhatEachSocketDid(Fixture f) throws Exception {
     List<RecordedEvent> events = new CopyOnWriteArrayList<>();
     try (RecordingStream rs = new RecordingStream();
-         Ipc ipc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build()) {
+        Ipc ipc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build()) {
       for (String name : List.of("Connect", "Accept", "RemoteDisconnect", "ReadPaused", "Close")) {
         rs.enable("io.bbipc." + name).withThreshold(Duration.ZERO);
         rs.onEvent("io.bbipc." + name, events::add);
@@ -240,7 +259,8 @@ public class OperationsConformanceTest {
       assertTrue(accepted.poll(SocketEvent.REMOTE_DISCONNECTED, WAIT));
       accepted.close();
       // a refused connect: a port that was just free
-      StreamServer gone = f.kind() == Fixture.Kind.TCP ? ipc.makeIpv4TcpServer("127.0.0.1", 0) : null;
+      StreamServer gone =
+          f.kind() == Fixture.Kind.TCP ? ipc.makeIpv4TcpServer("127.0.0.1", 0) : null;
       if (gone != null) {
         int port = ((Ipv4TcpServer) gone).port();
         gone.close();
@@ -270,7 +290,9 @@ public class OperationsConformanceTest {
         assertEquals(connect.getString("remoteAddress"), accept.getString("localAddress"));
         RecordedEvent failed = recorded(events, "io.bbipc.Connect").get(1);
         assertFalse(failed.getBoolean("succeeded"), failed.toString());
-        assertTrue(failed.getString("cause").toLowerCase(java.util.Locale.ROOT).contains("refused"), failed.toString());
+        assertTrue(
+            failed.getString("cause").toLowerCase(java.util.Locale.ROOT).contains("refused"),
+            failed.toString());
       }
       RecordedEvent pause = recorded(events, "io.bbipc.ReadPaused").get(0);
       assertTrue(pause.getLong("bufferedAtPause") >= LIMIT, pause.toString());
@@ -281,19 +303,26 @@ public class OperationsConformanceTest {
       String how = gonePeer.getString("how");
       assertTrue(how.startsWith("end of stream") || how.equals("closed"), gonePeer.toString());
       List<RecordedEvent> closes = recorded(events, "io.bbipc.Close");
-      assertTrue(closes.stream().anyMatch(e -> e.getLong("bytesWritten") == data.length), closes.toString());
-      assertTrue(closes.stream().anyMatch(e -> e.getLong("bytesRead") == data.length), closes.toString());
-      assertTrue(closes.stream().anyMatch(e -> e.getString("kind").equals(kind + " server")), closes.toString());
+      assertTrue(
+          closes.stream().anyMatch(e -> e.getLong("bytesWritten") == data.length),
+          closes.toString());
+      assertTrue(
+          closes.stream().anyMatch(e -> e.getLong("bytesRead") == data.length), closes.toString());
+      assertTrue(
+          closes.stream().anyMatch(e -> e.getString("kind").equals(kind + " server")),
+          closes.toString());
     }
   }
 
-  /** A recording with the JDK's own settings gets none of bbipc's events: they are off by default. */
+  /**
+   * A recording with the JDK's own settings gets none of bbipc's events: they are off by default.
+   */
   @FixtureTest
   @MethodSource("fixtures")
   void jfrEventsAreOffUnlessARecordingEnablesThem(Fixture f) throws Exception {
     Path file = dir.resolve("default.jfr");
     try (Recording recording = new Recording(Configuration.getConfiguration("profile"));
-         Ipc ipc = f.builder(f.serverTransport()).build()) {
+        Ipc ipc = f.builder(f.serverTransport()).build()) {
       recording.start();
       StreamServer server = server(f, ipc, ServerOptions.defaults());
       StreamSocket client = connect(f, ipc, server);

@@ -11,5 +11,4 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Retention(RetentionPolicy.RUNTIME)
 @FixtureTest
 @MethodSource("io.bbipc.testsuite.Fixture#all")
-public @interface OverAllFixtures {
-}
+public @interface OverAllFixtures {}

@@ -28,16 +28,15 @@ import org.junit.jupiter.api.io.TempDir;
  * closed socket is no longer monitored.
  */
 public class PollerWakeConformanceTest {
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   /** What a parked call returned, or a failure naming what was closed if it stayed parked. */
   private static Object outcome(CompletableFuture<Object> parked, String closed) throws Exception {
     try {
       return parked.get(10, TimeUnit.SECONDS);
     } catch (TimeoutException stillParked) {
-      return fail("waitForEvents(INDEFINITE) was still parked 10 s after " + closed + " was closed");
+      return fail(
+          "waitForEvents(INDEFINITE) was still parked 10 s after " + closed + " was closed");
     }
   }
 
@@ -51,11 +50,13 @@ public class PollerWakeConformanceTest {
   @OverConformanceFixtures
   void closingAMonitoredStreamWakesWaitForEvents(Fixture f) throws Exception {
     f.assumeThreaded("the waiting thread is not the owner");
-    try (Fixture.Connection c = f.connection(dir); Poller poller = f.clientIpc().makePoller()) {
+    try (Fixture.Connection c = f.connection(dir);
+        Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.server(), EnumSet.of(CONNECTION_AVAILABLE));
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
       poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE));
-      CompletableFuture<Object> parked = Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
+      CompletableFuture<Object> parked =
+          Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
       c.accepted().close();
       assertReturnedEmpty(outcome(parked, "a monitored stream"));
       assertFalse(poller.isMonitored(c.accepted()));
@@ -78,10 +79,12 @@ public class PollerWakeConformanceTest {
   @OverConformanceFixtures
   void closingAMonitoredServerWakesWaitForEvents(Fixture f) throws Exception {
     f.assumeThreaded("the waiting thread is not the owner");
-    try (Fixture.Connection c = f.connection(dir); Poller poller = f.serverIpc().makePoller()) {
+    try (Fixture.Connection c = f.connection(dir);
+        Poller poller = f.serverIpc().makePoller()) {
       poller.monitorSocket(c.server(), EnumSet.of(CONNECTION_AVAILABLE));
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
-      CompletableFuture<Object> parked = Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
+      CompletableFuture<Object> parked =
+          Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
       c.server().close();
       assertReturnedEmpty(outcome(parked, "a monitored server"));
       assertFalse(poller.isMonitored(c.server()));
@@ -92,11 +95,14 @@ public class PollerWakeConformanceTest {
   @OverConformanceFixtures
   void closingAMonitoredSocketWakesEveryThreadWaitingInThePoller(Fixture f) throws Exception {
     f.assumeThreaded("several threads wait in one poller; only the owner may");
-    try (Fixture.Connection c = f.connection(dir); Poller poller = f.clientIpc().makePoller()) {
+    try (Fixture.Connection c = f.connection(dir);
+        Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE));
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
-      CompletableFuture<Object> first = Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
-      CompletableFuture<Object> second = Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
+      CompletableFuture<Object> first =
+          Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
+      CompletableFuture<Object> second =
+          Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
       c.client().close();
       assertReturnedEmpty(outcome(first, "a monitored stream"));
       assertReturnedEmpty(outcome(second, "a monitored stream"));
@@ -107,11 +113,13 @@ public class PollerWakeConformanceTest {
   @OverConformanceFixtures
   void aSocketClosedBeforeTheCallIsDroppedWithoutEndingTheWait(Fixture f) throws Exception {
     f.assumeThreaded("the waiting thread is not the owner");
-    try (Fixture.Connection c = f.connection(dir); Poller poller = f.clientIpc().makePoller()) {
+    try (Fixture.Connection c = f.connection(dir);
+        Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE));
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
       c.accepted().close();
-      CompletableFuture<Object> parked = Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
+      CompletableFuture<Object> parked =
+          Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
       // the close came before the call, so the call waits on for what is still monitored
       assertFalse(parked.isDone(), "returned " + parked.getNow(null) + " though nothing was ready");
       // a change on a socket that is still monitored, and not one the call waits for

@@ -39,9 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** pollSockets and pollers, in the original library's sequences, on every fixture. */
 public class PollingConformanceTest {
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   static List<String[]> transportPairs() {
     List<String[]> pairs = new ArrayList<>();
@@ -58,15 +56,17 @@ public class PollingConformanceTest {
 
   @ParameterizedTest(name = "{0} -> {1}")
   @MethodSource("transportPairs")
-  void pollSocketsOverATcpAndALocalServer(String serverTransport, String clientTransport) throws Exception {
+  void pollSocketsOverATcpAndALocalServer(String serverTransport, String clientTransport)
+      throws Exception {
     Fixture tcp = new Fixture(Fixture.Kind.TCP, serverTransport, clientTransport);
     Fixture local = new Fixture(Fixture.Kind.LOCAL, serverTransport, clientTransport);
     tcp.assumeAvailable();
     try (Ipv4TcpServer tcpServer = (Ipv4TcpServer) tcp.makeServer(dir);
-         LocalServer localServer = (LocalServer) local.makeServer(dir)) {
+        LocalServer localServer = (LocalServer) local.makeServer(dir)) {
       List<IpcSocket> sockets = List.of(tcpServer, localServer);
       List<Set<SocketEvent>> events = List.of(AVAILABLE, AVAILABLE);
-      assertEquals(List.of(NONE, NONE), BasicBinaryIpc.pollSockets(sockets, events, Timeout.IMMEDIATE));
+      assertEquals(
+          List.of(NONE, NONE), BasicBinaryIpc.pollSockets(sockets, events, Timeout.IMMEDIATE));
       try (StreamSocket tcpClient = tcp.connect(tcpServer)) {
         assertEquals(List.of(AVAILABLE, NONE), BasicBinaryIpc.pollSockets(sockets, events, WAIT));
         try (StreamSocket localClient = local.connect(localServer)) {
@@ -74,15 +74,16 @@ public class PollingConformanceTest {
           tcpServer.acceptConnection().close();
           assertEquals(List.of(NONE, AVAILABLE), BasicBinaryIpc.pollSockets(sockets, events, WAIT));
           localServer.acceptConnection().close();
-          assertEquals(List.of(NONE, NONE), BasicBinaryIpc.pollSockets(sockets, events, Timeout.IMMEDIATE));
+          assertEquals(
+              List.of(NONE, NONE), BasicBinaryIpc.pollSockets(sockets, events, Timeout.IMMEDIATE));
         }
       }
     }
   }
 
   /** The local connection may land a moment after the call returns; wait for both to show. */
-  private static List<Set<SocketEvent>> waitForBoth(List<IpcSocket> sockets, List<Set<SocketEvent>> events)
-      throws IpcException {
+  private static List<Set<SocketEvent>> waitForBoth(
+      List<IpcSocket> sockets, List<Set<SocketEvent>> events) throws IpcException {
     long deadline = Streams.deadline(10);
     List<Set<SocketEvent>> r;
     do {
@@ -93,7 +94,8 @@ public class PollingConformanceTest {
 
   @OverConformanceFixtures
   void theOriginalPollerSequence(Fixture f) throws Exception {
-    try (Poller poller = f.clientIpc().makePoller(); StreamServer server = f.makeServer(dir)) {
+    try (Poller poller = f.clientIpc().makePoller();
+        StreamServer server = f.makeServer(dir)) {
       poller.monitorSocket(server, AVAILABLE);
       assertEquals(List.of(), poller.waitForEvents(Timeout.IMMEDIATE));
       try (StreamSocket client = f.connect(server)) {
@@ -128,8 +130,10 @@ public class PollingConformanceTest {
         assertFalse(poller.isMonitored(remote));
         assertEquals(Set.of(), poller.monitoredEvents(remote));
 
-        poller.setMonitoredEvents(client, EnumSet.of(CONNECTION_FAILED, CONNECTION_SUCCEEDED, REMOTE_DISCONNECTED));
-        // CONNECTION_SUCCEEDED holds until the disconnect arrives; then it is gone in the same report
+        poller.setMonitoredEvents(
+            client, EnumSet.of(CONNECTION_FAILED, CONNECTION_SUCCEEDED, REMOTE_DISCONNECTED));
+        // CONNECTION_SUCCEEDED holds until the disconnect arrives; then it is gone in the same
+        // report
         long deadline = Streams.deadline(10);
         Set<SocketEvent> gone;
         do {
@@ -174,7 +178,7 @@ public class PollingConformanceTest {
     }
     int port = f.freePort();
     try (Poller poller = f.clientIpc().makePoller();
-         StreamSocket client = f.connectToPort(f.clientIpc(), port)) {
+        StreamSocket client = f.connectToPort(f.clientIpc(), port)) {
       poller.monitorSocket(client, EnumSet.of(DETERMINED, CONNECTION_SUCCEEDED, CONNECTION_FAILED));
       List<PollResult> events = poller.waitForEvents(WAIT);
       assertEquals(1, events.size());
@@ -187,7 +191,8 @@ public class PollingConformanceTest {
 
   @OverConformanceFixtures
   void onlyReadySocketsAreReportedAmongMany(Fixture f) throws Exception {
-    try (StreamServer server = f.makeServer(dir); Poller poller = f.serverIpc().makePoller()) {
+    try (StreamServer server = f.makeServer(dir);
+        Poller poller = f.serverIpc().makePoller()) {
       List<StreamSocket> clients = new ArrayList<>();
       List<StreamSocket> accepted = new ArrayList<>();
       try {
@@ -203,7 +208,8 @@ public class PollingConformanceTest {
           assertTrue(clients.get(i).poll(CONNECTION_SUCCEEDED, WAIT));
           assertEquals(1, clients.get(i).writeToStream(new byte[] {(byte) i}));
         }
-        Map<IpcSocket, Set<SocketEvent>> ready = waitUntil(poller, accepted.get(3), accepted.get(17), accepted.get(42));
+        Map<IpcSocket, Set<SocketEvent>> ready =
+            waitUntil(poller, accepted.get(3), accepted.get(17), accepted.get(42));
         assertEquals(3, ready.size(), ready.toString());
         // level-triggered: still reported until read
         assertEquals(3, poller.waitForEvents(Timeout.IMMEDIATE).size());
@@ -223,32 +229,40 @@ public class PollingConformanceTest {
 
   @OverConformanceFixtures
   void closingAPollerWakesItsWaiterAndLeavesTheSocketsOpen(Fixture f) throws Exception {
-    f.assumeThreaded("the waiting thread is not the owner (CallerDrivenConformanceTest closes under a waiting owner)");
+    f.assumeThreaded(
+        "the waiting thread is not the owner (CallerDrivenConformanceTest closes under a waiting owner)");
     try (Fixture.Connection c = f.connection(dir)) {
       Poller poller = f.clientIpc().makePoller();
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
-      CompletableFuture<Object> outcome = Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
+      CompletableFuture<Object> outcome =
+          Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
       poller.close();
       poller.close();
       assertTrue(outcome.get(10, TimeUnit.SECONDS) instanceof IpcException);
       assertTrue(poller.isClosed());
       assertThrows(IpcException.class, () -> poller.waitForEvents(Timeout.IMMEDIATE));
-      assertThrows(IpcException.class, () -> poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE)));
+      assertThrows(
+          IpcException.class, () -> poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE)));
       assertFalse(c.accepted().isClosed());
     }
   }
 
   @OverConformanceFixtures
   void anInterruptedWaitForEventsReturnsEmptyAndKeepsTheFlag(Fixture f) throws Exception {
-    f.assumeThreaded("the waiting thread is not the owner (CallerDrivenConformanceTest interrupts an owner)");
-    try (Fixture.Connection c = f.connection(dir); Poller poller = f.clientIpc().makePoller()) {
+    f.assumeThreaded(
+        "the waiting thread is not the owner (CallerDrivenConformanceTest interrupts an owner)");
+    try (Fixture.Connection c = f.connection(dir);
+        Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
-      java.util.concurrent.atomic.AtomicReference<Thread> waiter = new java.util.concurrent.atomic.AtomicReference<>();
-      CompletableFuture<Object> outcome = Streams.parkedIn(() -> {
-        waiter.set(Thread.currentThread());
-        List<PollResult> r = poller.waitForEvents(Timeout.INDEFINITE);
-        return new Object[] {r, Thread.currentThread().isInterrupted()};
-      });
+      java.util.concurrent.atomic.AtomicReference<Thread> waiter =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      CompletableFuture<Object> outcome =
+          Streams.parkedIn(
+              () -> {
+                waiter.set(Thread.currentThread());
+                List<PollResult> r = poller.waitForEvents(Timeout.INDEFINITE);
+                return new Object[] {r, Thread.currentThread().isInterrupted()};
+              });
       waiter.get().interrupt();
       Object[] r = (Object[]) outcome.get(10, TimeUnit.SECONDS);
       assertEquals(List.of(), r[0]);
@@ -257,8 +271,10 @@ public class PollingConformanceTest {
       // pollSockets too: a list of empty sets
       Thread.currentThread().interrupt();
       try {
-        assertEquals(List.of(NONE), BasicBinaryIpc.pollSockets(List.of(c.accepted()),
-            List.of(EnumSet.of(DATA_AVAILABLE)), Timeout.INDEFINITE));
+        assertEquals(
+            List.of(NONE),
+            BasicBinaryIpc.pollSockets(
+                List.of(c.accepted()), List.of(EnumSet.of(DATA_AVAILABLE)), Timeout.INDEFINITE));
         assertTrue(Thread.currentThread().isInterrupted());
       } finally {
         Thread.interrupted();
@@ -268,8 +284,9 @@ public class PollingConformanceTest {
 
   @OverConformanceFixtures
   void socketsOfDifferentRuntimesArePolledTogether(Fixture f) throws Exception {
-    try (Fixture.Connection c = f.connection(dir); io.bbipc.Ipc other = io.bbipc.Ipc.create();
-         Poller poller = other.makePoller()) {
+    try (Fixture.Connection c = f.connection(dir);
+        io.bbipc.Ipc other = io.bbipc.Ipc.create();
+        Poller poller = other.makePoller()) {
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
       poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE));
       c.client().writeToStream(new byte[] {1});
@@ -283,11 +300,19 @@ public class PollingConformanceTest {
   void pollOnAClosedSocketThrowsAndPollSocketsToo(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
       c.client().close();
-      assertThrows(IpcException.class, () -> BasicBinaryIpc.pollSocket(c.client(), EnumSet.of(DATA_AVAILABLE), WAIT));
-      assertThrows(IpcException.class, () -> BasicBinaryIpc.pollSockets(List.of(c.accepted(), c.client()),
-          List.of(EnumSet.of(DATA_AVAILABLE), EnumSet.of(DATA_AVAILABLE)), Timeout.IMMEDIATE));
+      assertThrows(
+          IpcException.class,
+          () -> BasicBinaryIpc.pollSocket(c.client(), EnumSet.of(DATA_AVAILABLE), WAIT));
+      assertThrows(
+          IpcException.class,
+          () ->
+              BasicBinaryIpc.pollSockets(
+                  List.of(c.accepted(), c.client()),
+                  List.of(EnumSet.of(DATA_AVAILABLE), EnumSet.of(DATA_AVAILABLE)),
+                  Timeout.IMMEDIATE));
       try (Poller poller = f.clientIpc().makePoller()) {
-        assertThrows(IpcException.class, () -> poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE)));
+        assertThrows(
+            IpcException.class, () -> poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE)));
       }
     }
   }

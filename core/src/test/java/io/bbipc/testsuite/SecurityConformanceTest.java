@@ -27,8 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Local socket files: reclaiming stale ones, their mode, and who may connect. */
 public class SecurityConformanceTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static List<Fixture> local() {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
@@ -42,19 +41,26 @@ public class SecurityConformanceTest {
     f.serverIpc().makeLocalServer(path, keep).close();
     assertTrue(Files.exists(path, LinkOption.NOFOLLOW_LINKS));
     assertThrows(IpcException.class, () -> f.serverIpc().makeLocalServer(path));
-    try (LocalServer reclaimed = f.serverIpc().makeLocalServer(path, ServerOptions.defaults().reclaimStaleSocket(true));
-         LocalStream client = f.clientIpc().connectToLocalServer(path)) {
+    try (LocalServer reclaimed =
+            f.serverIpc().makeLocalServer(path, ServerOptions.defaults().reclaimStaleSocket(true));
+        LocalStream client = f.clientIpc().connectToLocalServer(path)) {
       assertTrue(client.poll(CONNECTION_SUCCEEDED, WAIT));
       // a live server is never reclaimed
-      IpcException live = assertThrows(IpcException.class,
-          () -> f.serverIpc().makeLocalServer(path, ServerOptions.defaults().reclaimStaleSocket(true)));
+      IpcException live =
+          assertThrows(
+              IpcException.class,
+              () ->
+                  f.serverIpc()
+                      .makeLocalServer(path, ServerOptions.defaults().reclaimStaleSocket(true)));
       assertTrue(live.getMessage().contains("live"), live.getMessage());
       assertTrue(reclaimed.poll(CONNECTION_AVAILABLE, WAIT));
     }
     // nor is anything that is not a socket
     Path file = Files.writeString(dir.resolve("file"), "x");
-    assertThrows(IpcException.class,
-        () -> f.serverIpc().makeLocalServer(file, ServerOptions.defaults().reclaimStaleSocket(true)));
+    assertThrows(
+        IpcException.class,
+        () ->
+            f.serverIpc().makeLocalServer(file, ServerOptions.defaults().reclaimStaleSocket(true)));
     assertEquals("x", Files.readString(file));
   }
 
@@ -62,9 +68,12 @@ public class SecurityConformanceTest {
   @MethodSource("local")
   void theSocketFileModeCanBeChosen(Fixture f) throws Exception {
     Path path = dir.resolve("group.sock");
-    Assumptions.assumeTrue(Files.getFileStore(dir).supportsFileAttributeView("posix"), "no POSIX permissions here");
-    EnumSet<PosixFilePermission> mode = EnumSet.copyOf(PosixFilePermissions.fromString("rw-rw----"));
-    try (LocalServer server = f.serverIpc().makeLocalServer(path, ServerOptions.defaults().socketFileMode(mode))) {
+    Assumptions.assumeTrue(
+        Files.getFileStore(dir).supportsFileAttributeView("posix"), "no POSIX permissions here");
+    EnumSet<PosixFilePermission> mode =
+        EnumSet.copyOf(PosixFilePermissions.fromString("rw-rw----"));
+    try (LocalServer server =
+        f.serverIpc().makeLocalServer(path, ServerOptions.defaults().socketFileMode(mode))) {
       assertEquals(mode, Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS));
     }
   }
@@ -76,23 +85,31 @@ public class SecurityConformanceTest {
   @FixtureTest
   @MethodSource("local")
   void onlyAllowedUidsAreAccepted(Fixture f) throws Exception {
-    Assumptions.assumeTrue(Files.exists(Path.of("/proc/self")), "needs /proc to learn this process's uid");
+    Assumptions.assumeTrue(
+        Files.exists(Path.of("/proc/self")), "needs /proc to learn this process's uid");
     int me = myUid();
     boolean credentials = Fixture.provider(f.serverTransport()).hasPeerCredentials();
     Path refusedPath = dir.resolve("nobody.sock");
     if (!credentials) {
-      IpcException e = assertThrows(IpcException.class, () -> f.serverIpc().makeLocalServer(refusedPath,
-          ServerOptions.defaults().allowedPeerUids(me)));
+      IpcException e =
+          assertThrows(
+              IpcException.class,
+              () ->
+                  f.serverIpc()
+                      .makeLocalServer(refusedPath, ServerOptions.defaults().allowedPeerUids(me)));
       assertTrue(e.getMessage().contains(f.serverTransport()), e.getMessage());
       assertFalse(Files.exists(refusedPath, LinkOption.NOFOLLOW_LINKS));
       return;
     }
-    try (LocalServer mine = f.serverIpc().makeLocalServer(dir.resolve("me.sock"),
-             ServerOptions.defaults().allowedPeerUids(me));
-         LocalServer others = f.serverIpc().makeLocalServer(refusedPath,
-             ServerOptions.defaults().allowedPeerUids(me + 1));
-         LocalStream welcome = f.clientIpc().connectToLocalServer(mine.localPathname());
-         LocalStream unwelcome = f.clientIpc().connectToLocalServer(others.localPathname())) {
+    try (LocalServer mine =
+            f.serverIpc()
+                .makeLocalServer(
+                    dir.resolve("me.sock"), ServerOptions.defaults().allowedPeerUids(me));
+        LocalServer others =
+            f.serverIpc()
+                .makeLocalServer(refusedPath, ServerOptions.defaults().allowedPeerUids(me + 1));
+        LocalStream welcome = f.clientIpc().connectToLocalServer(mine.localPathname());
+        LocalStream unwelcome = f.clientIpc().connectToLocalServer(others.localPathname())) {
       assertTrue(mine.poll(CONNECTION_AVAILABLE, WAIT));
       try (LocalStream accepted = mine.acceptConnection()) {
         assertEquals(me, accepted.peerCredentials().orElseThrow().uid());
@@ -107,10 +124,15 @@ public class SecurityConformanceTest {
   @FixtureTest
   @MethodSource("local")
   void allowedPeerUidsIsRefusedForTcpAndForBadIds(Fixture f) {
-    assertThrows(IllegalArgumentException.class, () -> f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0,
-        ServerOptions.defaults().allowedPeerUids(0)));
-    assertThrows(IllegalArgumentException.class, () -> ServerOptions.defaults().allowedPeerUids(new int[0]));
-    assertThrows(IllegalArgumentException.class, () -> ServerOptions.defaults().allowedPeerUids(-1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            f.serverIpc()
+                .makeIpv4TcpServer("127.0.0.1", 0, ServerOptions.defaults().allowedPeerUids(0)));
+    assertThrows(
+        IllegalArgumentException.class, () -> ServerOptions.defaults().allowedPeerUids(new int[0]));
+    assertThrows(
+        IllegalArgumentException.class, () -> ServerOptions.defaults().allowedPeerUids(-1));
   }
 
   @FixtureTest
@@ -120,20 +142,32 @@ public class SecurityConformanceTest {
     boolean serverHas = Fixture.provider(f.serverTransport()).hasAbstractNamespace();
     boolean clientHas = Fixture.provider(f.clientTransport()).hasAbstractNamespace();
     if (!serverHas) {
-      UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-          () -> f.serverIpc().makeAbstractLocalServer(name, ServerOptions.defaults()));
+      UnsupportedOperationException e =
+          assertThrows(
+              UnsupportedOperationException.class,
+              () -> f.serverIpc().makeAbstractLocalServer(name, ServerOptions.defaults()));
       assertTrue(e.getMessage().contains(f.serverTransport()), e.getMessage());
       return;
     }
-    assertThrows(IllegalArgumentException.class, () -> f.serverIpc().makeAbstractLocalServer("", ServerOptions.defaults()));
-    assertThrows(IllegalArgumentException.class, () -> f.serverIpc().makeAbstractLocalServer("a\0b", ServerOptions.defaults()));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> f.serverIpc().makeAbstractLocalServer("", ServerOptions.defaults()));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> f.serverIpc().makeAbstractLocalServer("a\0b", ServerOptions.defaults()));
+    assertThrows(
+        IllegalArgumentException.class,
         () -> f.serverIpc().makeAbstractLocalServer("n".repeat(108), ServerOptions.defaults()));
-    try (LocalServer server = f.serverIpc().makeAbstractLocalServer(name, ServerOptions.defaults())) {
+    try (LocalServer server =
+        f.serverIpc().makeAbstractLocalServer(name, ServerOptions.defaults())) {
       assertEquals(Path.of("@" + name), server.localPathname());
-      assertThrows(IpcException.class, () -> f.serverIpc().makeAbstractLocalServer(name, ServerOptions.defaults()));
+      assertThrows(
+          IpcException.class,
+          () -> f.serverIpc().makeAbstractLocalServer(name, ServerOptions.defaults()));
       if (!clientHas) {
-        assertThrows(UnsupportedOperationException.class, () -> f.clientIpc().connectToAbstractLocalServer(name));
+        assertThrows(
+            UnsupportedOperationException.class,
+            () -> f.clientIpc().connectToAbstractLocalServer(name));
         return;
       }
       try (LocalStream client = f.clientIpc().connectToAbstractLocalServer(name)) {
@@ -144,12 +178,15 @@ public class SecurityConformanceTest {
           assertEquals(server.localPathname(), client.localPathname());
           assertEquals(2, client.writeToStream(new byte[] {4, 2}));
           assertEquals(2, Streams.readFully(accepted, 2, Streams.deadline(10)).length);
-          assertEquals(ProcessHandle.current().pid(), accepted.peerCredentials().orElseThrow().pid());
+          assertEquals(
+              ProcessHandle.current().pid(), accepted.peerCredentials().orElseThrow().pid());
         }
       }
     }
-    io.bbipc.NoLocalServerException gone = assertThrows(io.bbipc.NoLocalServerException.class,
-        () -> f.clientIpc().connectToAbstractLocalServer(name));
+    io.bbipc.NoLocalServerException gone =
+        assertThrows(
+            io.bbipc.NoLocalServerException.class,
+            () -> f.clientIpc().connectToAbstractLocalServer(name));
     assertEquals(Path.of("@" + name), gone.pathname());
   }
 }

@@ -36,9 +36,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Servers of both kinds, TCP addresses and local socket files, on every transport. */
 public class ServerConformanceTest {
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   static List<Fixture> servers() {
     return Fixture.conformanceSameTransport();
@@ -46,28 +44,35 @@ public class ServerConformanceTest {
 
   @FixtureTest
   @MethodSource("servers")
-  void acceptWithNothingWaitingThrowsAndASecondServerOnTheSameAddressFails(Fixture f) throws Exception {
+  void acceptWithNothingWaitingThrowsAndASecondServerOnTheSameAddressFails(Fixture f)
+      throws Exception {
     try (StreamServer server = f.makeServer(dir)) {
       assertFalse(server.connectionAvailable());
-      NoConnectionAvailableException e = assertThrows(NoConnectionAvailableException.class,
-          server::acceptConnection);
+      NoConnectionAvailableException e =
+          assertThrows(NoConnectionAvailableException.class, server::acceptConnection);
       assertEquals(server, e.socket());
       Ipc ipc = f.serverIpc();
       if (f.kind().isTcp()) {
         int port = Fixture.port(server);
-        IpcException taken = assertThrows(IpcException.class, () -> {
-          if (f.kind() == Fixture.Kind.TCP6) {
-            ipc.makeIpv6TcpServer("::1", port);
-          } else {
-            ipc.makeIpv4TcpServer("127.0.0.1", port);
-          }
-        });
+        IpcException taken =
+            assertThrows(
+                IpcException.class,
+                () -> {
+                  if (f.kind() == Fixture.Kind.TCP6) {
+                    ipc.makeIpv6TcpServer("::1", port);
+                  } else {
+                    ipc.makeIpv4TcpServer("127.0.0.1", port);
+                  }
+                });
         assertTrue(taken.getMessage().contains(String.valueOf(port)), taken.getMessage());
       } else {
         Path path = ((LocalServer) server).localPathname();
-        Object key = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        Object key =
+            Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
         assertThrows(IpcException.class, () -> ipc.makeLocalServer(path));
-        assertEquals(key, Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey(),
+        assertEquals(
+            key,
+            Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey(),
             "the failed server replaced the socket file");
         // the first server still works through its file
         try (StreamSocket client = f.connect(server)) {
@@ -112,7 +117,8 @@ public class ServerConformanceTest {
       assertTrue(a.poll(CONNECTION_SUCCEEDED, WAIT));
       assertTrue(server.poll(CONNECTION_AVAILABLE, WAIT));
       StreamSocket b = f.connect(server);
-      try (a; b) {
+      try (a;
+          b) {
         assertTrue(b.poll(CONNECTION_SUCCEEDED, WAIT));
         a.writeToStream(new byte[] {'a'});
         b.writeToStream(new byte[] {'b'});
@@ -152,8 +158,9 @@ public class ServerConformanceTest {
       assertNotEquals(0, server.port());
       assertEquals("127.0.0.1", server.hostAddress());
       assertFalse(server.poll(CONNECTION_AVAILABLE, Timeout.IMMEDIATE));
-      try (Ipv4TcpStream client = f.clientIpc().connectToIpv4TcpServer("127.0.0.1", server.port(),
-          "127.0.0.1", clientPort)) {
+      try (Ipv4TcpStream client =
+          f.clientIpc()
+              .connectToIpv4TcpServer("127.0.0.1", server.port(), "127.0.0.1", clientPort)) {
         assertTrue(server.poll(CONNECTION_AVAILABLE, WAIT));
         try (Ipv4TcpStream remote = server.acceptConnection()) {
           assertTrue(remote.poll(CONNECTION_SUCCEEDED, WAIT));
@@ -179,7 +186,8 @@ public class ServerConformanceTest {
   void aServerOnAnyAddressTakesLoopbackClients(Fixture f) throws Exception {
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer("0.0.0.0", 0)) {
       assertEquals("0.0.0.0", server.hostAddress());
-      try (Ipv4TcpStream client = f.clientIpc().connectToIpv4TcpServer("127.0.0.1", server.port())) {
+      try (Ipv4TcpStream client =
+          f.clientIpc().connectToIpv4TcpServer("127.0.0.1", server.port())) {
         assertTrue(client.poll(CONNECTION_SUCCEEDED, WAIT));
         assertTrue(client.localPort() > 0);
       }
@@ -194,9 +202,16 @@ public class ServerConformanceTest {
       port = probe.getLocalPort();
     }
     try (Ipv4TcpStream client = f.clientIpc().connectToIpv4TcpServer("127.0.0.1", port)) {
-      Set<io.bbipc.SocketEvent> events = client.poll(EnumSet.of(io.bbipc.SocketEvent.DETERMINED,
-          io.bbipc.SocketEvent.CONNECTION_FAILED, CONNECTION_SUCCEEDED), WAIT);
-      assertEquals(EnumSet.of(io.bbipc.SocketEvent.DETERMINED, io.bbipc.SocketEvent.CONNECTION_FAILED), events);
+      Set<io.bbipc.SocketEvent> events =
+          client.poll(
+              EnumSet.of(
+                  io.bbipc.SocketEvent.DETERMINED,
+                  io.bbipc.SocketEvent.CONNECTION_FAILED,
+                  CONNECTION_SUCCEEDED),
+              WAIT);
+      assertEquals(
+          EnumSet.of(io.bbipc.SocketEvent.DETERMINED, io.bbipc.SocketEvent.CONNECTION_FAILED),
+          events);
       assertTrue(client.connectionFailed());
       assertFalse(client.connectionSucceeded());
       assertFalse(client.remoteDisconnected());
@@ -208,9 +223,10 @@ public class ServerConformanceTest {
   @MethodSource("tcp")
   void aLocalPortInUseMakesTheConnectionFail(Fixture f) throws Exception {
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0);
-         Ipv4TcpServer occupier = f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0);
-         Ipv4TcpStream client = f.clientIpc().connectToIpv4TcpServer("127.0.0.1", server.port(),
-             "127.0.0.1", occupier.port())) {
+        Ipv4TcpServer occupier = f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0);
+        Ipv4TcpStream client =
+            f.clientIpc()
+                .connectToIpv4TcpServer("127.0.0.1", server.port(), "127.0.0.1", occupier.port())) {
       assertTrue(client.poll(io.bbipc.SocketEvent.CONNECTION_FAILED, WAIT));
       assertTrue(client.determined());
     }
@@ -243,7 +259,8 @@ public class ServerConformanceTest {
       assertTrue(Files.exists(path, LinkOption.NOFOLLOW_LINKS));
       assertEquals(path, server.localPathname());
       if (Files.getFileStore(path).supportsFileAttributeView("posix")) {
-        assertEquals(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
+        assertEquals(
+            EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
             Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS));
       }
       // only the socket file is in the directory: the temporary name is gone
@@ -262,8 +279,9 @@ public class ServerConformanceTest {
   @MethodSource("local")
   void deleteOnCloseFalseLeavesTheFileAndClosingAStreamNeverRemovesIt(Fixture f) throws Exception {
     Path path = dir.resolve("keep.sock");
-    try (LocalServer server = f.serverIpc().makeLocalServer(path, ServerOptions.defaults().deleteOnClose(false));
-         LocalStream client = f.clientIpc().connectToLocalServer(path)) {
+    try (LocalServer server =
+            f.serverIpc().makeLocalServer(path, ServerOptions.defaults().deleteOnClose(false));
+        LocalStream client = f.clientIpc().connectToLocalServer(path)) {
       assertTrue(server.poll(CONNECTION_AVAILABLE, WAIT));
       server.acceptConnection().close();
       client.close();
@@ -309,12 +327,14 @@ public class ServerConformanceTest {
   @MethodSource("local")
   void connectingToAMissingOrDeadServerThrowsNoLocalServer(Fixture f) throws Exception {
     Path missing = dir.resolve("missing.sock");
-    NoLocalServerException e = assertThrows(NoLocalServerException.class,
-        () -> f.clientIpc().connectToLocalServer(missing));
+    NoLocalServerException e =
+        assertThrows(
+            NoLocalServerException.class, () -> f.clientIpc().connectToLocalServer(missing));
     assertEquals(missing, e.pathname());
     // a stale socket file: bound, then its listener gone
     Path stale = dir.resolve("stale.sock");
-    try (LocalServer server = f.serverIpc().makeLocalServer(stale, ServerOptions.defaults().deleteOnClose(false))) {
+    try (LocalServer server =
+        f.serverIpc().makeLocalServer(stale, ServerOptions.defaults().deleteOnClose(false))) {
       assertTrue(Files.exists(stale, LinkOption.NOFOLLOW_LINKS));
     }
     assertThrows(NoLocalServerException.class, () -> f.clientIpc().connectToLocalServer(stale));
@@ -335,8 +355,8 @@ public class ServerConformanceTest {
   @MethodSource("local")
   void aPathOverTheLimitIsRefusedBeforeAnyIo(Fixture f) throws Exception {
     Path tooLong = dir.resolve("x".repeat(120));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> f.serverIpc().makeLocalServer(tooLong));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> f.serverIpc().makeLocalServer(tooLong));
     assertTrue(e.getMessage().contains("bytes"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> f.clientIpc().connectToLocalServer(tooLong));
     assertFalse(Files.exists(tooLong, LinkOption.NOFOLLOW_LINKS));

@@ -32,8 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** The stream behaviours of API.md and the original library's stream tests, on every fixture. */
 public class StreamConformanceTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static java.util.List<Fixture> fixtures() {
     return Fixture.conformance();
@@ -48,7 +47,8 @@ public class StreamConformanceTest {
       try (StreamSocket client = f.connect(server)) {
         assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
         try (StreamSocket remote = server.acceptConnection()) {
-          assertEquals(EnumSet.of(DETERMINED, CONNECTION_SUCCEEDED),
+          assertEquals(
+              EnumSet.of(DETERMINED, CONNECTION_SUCCEEDED),
               waitFor(client, EnumSet.of(DETERMINED, CONNECTION_SUCCEEDED)));
           assertTrue(remote.poll(DETERMINED, WAIT));
           assertFalse(client.connectionFailed());
@@ -63,7 +63,8 @@ public class StreamConformanceTest {
   }
 
   /** Polls until every one of {@code events} holds, or the wait ends. */
-  private static Set<SocketEvent> waitFor(StreamSocket s, Set<SocketEvent> events) throws IpcException {
+  private static Set<SocketEvent> waitFor(StreamSocket s, Set<SocketEvent> events)
+      throws IpcException {
     long deadline = Streams.deadline(10);
     Set<SocketEvent> got;
     do {
@@ -86,13 +87,15 @@ public class StreamConformanceTest {
       assertThrows(IndexOutOfBoundsException.class, () -> client.writeToStream(buffer, 0, -1));
       assertThrows(IndexOutOfBoundsException.class, () -> client.writeToStream(buffer, 3, 1));
       assertThrows(IndexOutOfBoundsException.class, () -> client.writeToStream(buffer, 3, 11));
-      assertFalse(remote.poll(DATA_AVAILABLE, Timeout.seconds(0.05)), "a rejected write sent bytes");
+      assertFalse(
+          remote.poll(DATA_AVAILABLE, Timeout.seconds(0.05)), "a rejected write sent bytes");
 
       assertEquals(2, client.writeToStream(buffer, 3, 5));
       assertTrue(remote.poll(DATA_AVAILABLE, WAIT));
 
-      IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
-          () -> remote.readFromStream(buffer, -1, 10));
+      IndexOutOfBoundsException e =
+          assertThrows(
+              IndexOutOfBoundsException.class, () -> remote.readFromStream(buffer, -1, 10));
       assertTrue(e.getMessage().contains("-1"), e.getMessage());
       assertThrows(IndexOutOfBoundsException.class, () -> remote.readFromStream(buffer, 0, -1));
       assertThrows(IndexOutOfBoundsException.class, () -> remote.readFromStream(buffer, 3, 1));
@@ -159,9 +162,17 @@ public class StreamConformanceTest {
       assertFalse(client.poll(CONNECTION_SUCCEEDED, Timeout.IMMEDIATE));
       assertFalse(client.poll(READY_TO_WRITE, Timeout.IMMEDIATE));
       assertFalse(client.poll(DATA_AVAILABLE, Timeout.IMMEDIATE));
-      assertEquals(EnumSet.of(DETERMINED, CONNECTION_FAILED, REMOTE_DISCONNECTED),
-          client.poll(EnumSet.of(DETERMINED, CONNECTION_SUCCEEDED, CONNECTION_FAILED,
-              DATA_AVAILABLE, READY_TO_WRITE, REMOTE_DISCONNECTED), Timeout.IMMEDIATE));
+      assertEquals(
+          EnumSet.of(DETERMINED, CONNECTION_FAILED, REMOTE_DISCONNECTED),
+          client.poll(
+              EnumSet.of(
+                  DETERMINED,
+                  CONNECTION_SUCCEEDED,
+                  CONNECTION_FAILED,
+                  DATA_AVAILABLE,
+                  READY_TO_WRITE,
+                  REMOTE_DISCONNECTED),
+              Timeout.IMMEDIATE));
       assertFalse(client.isClosed(), "the peer must never close our socket");
       IpcException e = assertThrows(IpcException.class, () -> client.writeToStream(new byte[1]));
       assertEquals(client, e.socket());
@@ -218,7 +229,8 @@ public class StreamConformanceTest {
       assertEquals(0, n, "writeToStream never returned 0");
       // writable again only once the loop has handed more to the kernel (its buffers may still
       // grow for a peer that does not read) since the write was refused
-      assertTrue(!c.client().readyToWrite() || c.client().stats().bytesSent() > sentBefore,
+      assertTrue(
+          !c.client().readyToWrite() || c.client().stats().bytesSent() > sentBefore,
           "READY_TO_WRITE holds though nothing left the outbound buffer");
       // the kernel's buffers take some, our outbound limit the rest: bounded, not unbounded
       assertTrue(written < 64L << 20, "accepted " + written + " bytes without a reader");
@@ -276,7 +288,8 @@ public class StreamConformanceTest {
       assertFalse(s.connectionSucceeded());
       assertFalse(s.readyToWrite());
       CompletableFuture<Set<SocketEvent>> future = s.whenReady(EnumSet.of(DATA_AVAILABLE));
-      ExecutionException e = assertThrows(ExecutionException.class, () -> future.get(10, TimeUnit.SECONDS));
+      ExecutionException e =
+          assertThrows(ExecutionException.class, () -> future.get(10, TimeUnit.SECONDS));
       assertTrue(e.getCause() instanceof IpcException, String.valueOf(e.getCause()));
     }
   }
@@ -303,7 +316,8 @@ public class StreamConformanceTest {
       assertArrayEquals(new byte[] {0, 0, 2, 3, 0, 0, 0, 0, 0, 0}, in.array());
       in.limit(10);
       assertArrayEquals(new byte[] {4, 5}, Streams.readFully(c.accepted(), 2, deadline));
-      assertThrows(java.nio.ReadOnlyBufferException.class,
+      assertThrows(
+          java.nio.ReadOnlyBufferException.class,
           () -> c.accepted().readFromStream(ByteBuffer.allocate(1).asReadOnlyBuffer()));
     }
   }
@@ -311,22 +325,28 @@ public class StreamConformanceTest {
   @FixtureTest
   @MethodSource("fixtures")
   void whenReadyCompletesOnTheEventLoop(Fixture f) throws Exception {
-    f.assumeThreaded("it expects completion with no call into the runtime (CallerDrivenConformanceTest checks completion inside the owner's calls)");
+    f.assumeThreaded(
+        "it expects completion with no call into the runtime (CallerDrivenConformanceTest checks completion inside the owner's calls)");
     try (Fixture.Connection c = f.connection(dir)) {
       AtomicReference<String> thread = new AtomicReference<>();
-      CompletableFuture<Set<SocketEvent>> ready = c.accepted().whenReady(EnumSet.of(DATA_AVAILABLE))
-          .whenComplete((r, e) -> thread.set(Thread.currentThread().getName()));
+      CompletableFuture<Set<SocketEvent>> ready =
+          c.accepted()
+              .whenReady(EnumSet.of(DATA_AVAILABLE))
+              .whenComplete((r, e) -> thread.set(Thread.currentThread().getName()));
       assertFalse(ready.isDone());
       assertEquals(1, c.client().writeToStream(new byte[] {1}));
       assertEquals(EnumSet.of(DATA_AVAILABLE), ready.get(10, TimeUnit.SECONDS));
       assertTrue(thread.get().startsWith("bbipc-"), "completed on " + thread.get());
       // already true: completes without waiting for another change
-      assertEquals(EnumSet.of(READY_TO_WRITE),
+      assertEquals(
+          EnumSet.of(READY_TO_WRITE),
           c.client().whenReady(EnumSet.of(READY_TO_WRITE)).get(10, TimeUnit.SECONDS));
       // closing fails a pending future
-      CompletableFuture<Set<SocketEvent>> pending = c.client().whenReady(EnumSet.of(DATA_AVAILABLE));
+      CompletableFuture<Set<SocketEvent>> pending =
+          c.client().whenReady(EnumSet.of(DATA_AVAILABLE));
       c.client().close();
-      ExecutionException e = assertThrows(ExecutionException.class, () -> pending.get(10, TimeUnit.SECONDS));
+      ExecutionException e =
+          assertThrows(ExecutionException.class, () -> pending.get(10, TimeUnit.SECONDS));
       assertTrue(e.getCause() instanceof IpcException);
     }
   }
@@ -334,9 +354,11 @@ public class StreamConformanceTest {
   @FixtureTest
   @MethodSource("fixtures")
   void closingWakesABlockedPoll(Fixture f) throws Exception {
-    f.assumeThreaded("the waiting thread is not the owner (CallerDrivenConformanceTest closes under a waiting owner)");
+    f.assumeThreaded(
+        "the waiting thread is not the owner (CallerDrivenConformanceTest closes under a waiting owner)");
     try (Fixture.Connection c = f.connection(dir)) {
-      CompletableFuture<Object> outcome = Streams.parkedIn(() -> c.accepted().poll(DATA_AVAILABLE, Timeout.INDEFINITE));
+      CompletableFuture<Object> outcome =
+          Streams.parkedIn(() -> c.accepted().poll(DATA_AVAILABLE, Timeout.INDEFINITE));
       c.accepted().close();
       Object e = outcome.get(10, TimeUnit.SECONDS);
       assertTrue(e instanceof IpcException, "poll on a closed socket must throw, got " + e);
@@ -346,14 +368,18 @@ public class StreamConformanceTest {
   @FixtureTest
   @MethodSource("fixtures")
   void anInterruptedPollReturnsEmptyAndKeepsTheFlag(Fixture f) throws Exception {
-    f.assumeThreaded("the waiting thread is not the owner (CallerDrivenConformanceTest interrupts an owner)");
+    f.assumeThreaded(
+        "the waiting thread is not the owner (CallerDrivenConformanceTest interrupts an owner)");
     try (Fixture.Connection c = f.connection(dir)) {
       AtomicReference<Thread> waiter = new AtomicReference<>();
-      CompletableFuture<Object> outcome = Streams.parkedIn(() -> {
-        waiter.set(Thread.currentThread());
-        Set<SocketEvent> r = c.accepted().poll(EnumSet.of(DATA_AVAILABLE), Timeout.INDEFINITE);
-        return new Object[] {r, Thread.currentThread().isInterrupted()};
-      });
+      CompletableFuture<Object> outcome =
+          Streams.parkedIn(
+              () -> {
+                waiter.set(Thread.currentThread());
+                Set<SocketEvent> r =
+                    c.accepted().poll(EnumSet.of(DATA_AVAILABLE), Timeout.INDEFINITE);
+                return new Object[] {r, Thread.currentThread().isInterrupted()};
+              });
       waiter.get().interrupt();
       Object[] r = (Object[]) outcome.get(10, TimeUnit.SECONDS);
       assertEquals(Set.of(), r[0]);
@@ -381,8 +407,10 @@ public class StreamConformanceTest {
         Streams.checkDeadline(deadline, "64 MiB each way: " + ab + ", " + ba);
         boolean progress = ab.step() | ba.step();
         if (!progress) {
-          io.bbipc.BasicBinaryIpc.pollSockets(java.util.List.of(c.client(), c.accepted()),
-              java.util.List.of(ab.interest(ba), ba.interest(ab)), Timeout.seconds(1));
+          io.bbipc.BasicBinaryIpc.pollSockets(
+              java.util.List.of(c.client(), c.accepted()),
+              java.util.List.of(ab.interest(ba), ba.interest(ab)),
+              Timeout.seconds(1));
         }
       }
       assertEquals(ab.sentCrc(), ab.receivedCrc());

@@ -12,8 +12,7 @@ import java.util.zip.CRC32C;
 
 /** Bounded helpers to move bytes in tests; every loop ends by a deadline. */
 public final class Streams {
-  private Streams() {
-  }
+  private Streams() {}
 
   /** A {@link System#nanoTime()} deadline {@code seconds} from now. */
   public static long deadline(double seconds) {
@@ -74,7 +73,8 @@ public final class Streams {
         return out.toByteArray();
       }
       checkDeadline(deadline, "reading to disconnect, " + out.size() + " bytes so far");
-      s.poll(java.util.EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED),
+      s.poll(
+          java.util.EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED),
           Timeout.seconds(1));
     }
   }
@@ -94,8 +94,14 @@ public final class Streams {
   public static void assertSameBytes(byte[] expected, byte[] actual) {
     if (!Arrays.equals(expected, actual)) {
       int i = Arrays.mismatch(expected, actual);
-      fail("bytes differ at index " + i + " (expected " + expected.length + " bytes, got "
-          + actual.length + ")");
+      fail(
+          "bytes differ at index "
+              + i
+              + " (expected "
+              + expected.length
+              + " bytes, got "
+              + actual.length
+              + ")");
     }
   }
 
@@ -103,15 +109,19 @@ public final class Streams {
    * Runs {@code call} on a new thread and returns once that thread is parked inside it: what it
    * returned, or what it threw (as the thrown value, not a failure), completes the future.
    */
-  public static java.util.concurrent.CompletableFuture<Object> parkedIn(java.util.concurrent.Callable<?> call) {
-    java.util.concurrent.CompletableFuture<Object> outcome = new java.util.concurrent.CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try {
-        outcome.complete(call.call());
-      } catch (Throwable e) {
-        outcome.complete(e);
-      }
-    });
+  public static java.util.concurrent.CompletableFuture<Object> parkedIn(
+      java.util.concurrent.Callable<?> call) {
+    java.util.concurrent.CompletableFuture<Object> outcome =
+        new java.util.concurrent.CompletableFuture<>();
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                outcome.complete(call.call());
+              } catch (Throwable e) {
+                outcome.complete(e);
+              }
+            });
     t.start();
     long deadline = deadline(10);
     while (t.getState() != Thread.State.WAITING && !outcome.isDone()) {

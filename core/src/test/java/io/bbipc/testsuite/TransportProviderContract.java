@@ -48,14 +48,13 @@ import org.junit.jupiter.api.io.TempDir;
  * What every native transport module's provider must do, run by each module's test as a subclass:
  * the module's jar is on the class path there, and only there is the provider found.
  *
- * <p>Tests that need the transport to run skip, saying why, where it cannot and
- * {@link #mustBeAvailableHere()} is false; never a silent pass.
+ * <p>Tests that need the transport to run skip, saying why, where it cannot and {@link
+ * #mustBeAvailableHere()} is false; never a silent pass.
  */
 public abstract class TransportProviderContract {
   private static final Timeout WAIT = Timeout.seconds(5);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /**
    * Returns the name the provider must register under.
@@ -109,10 +108,10 @@ public abstract class TransportProviderContract {
   protected abstract boolean mustBeAvailableHere();
 
   /**
-   * Whether a transport must be available on this machine: the ones of its platform ({@code
-   * linux}: epoll and io_uring; {@code mac}: kqueue), unless {@code -Dbbipc.require} lists the
-   * required ones (comma-separated; empty for none), as on a machine or container where
-   * io_uring is switched off.
+   * Whether a transport must be available on this machine: the ones of its platform ({@code linux}:
+   * epoll and io_uring; {@code mac}: kqueue), unless {@code -Dbbipc.require} lists the required
+   * ones (comma-separated; empty for none), as on a machine or container where io_uring is switched
+   * off.
    *
    * @param transport the transport's name
    * @param platform the {@code os.name} fragment, lower case, of the platform it belongs to
@@ -146,10 +145,11 @@ public abstract class TransportProviderContract {
   /** Finds the provider as bbipc does, and checks it is the only one of its name. */
   protected final TransportProvider loaded() {
     String name = transportName();
-    List<TransportProvider> named = ServiceLoader.load(TransportProvider.class).stream()
-        .map(ServiceLoader.Provider::get)
-        .filter(p -> p.name().equals(name))
-        .collect(Collectors.toList());
+    List<TransportProvider> named =
+        ServiceLoader.load(TransportProvider.class).stream()
+            .map(ServiceLoader.Provider::get)
+            .filter(p -> p.name().equals(name))
+            .collect(Collectors.toList());
     assertEquals(1, named.size(), "providers named " + name + " found by ServiceLoader: " + named);
     return named.get(0);
   }
@@ -170,7 +170,9 @@ public abstract class TransportProviderContract {
     TransportProvider p = loaded();
     assertInstanceOf(providerType(), p);
     if (mustBeAvailableHere()) {
-      assertTrue(p.isAvailable(), () -> transportName() + " unavailable on this machine: " + p.unavailabilityCause());
+      assertTrue(
+          p.isAvailable(),
+          () -> transportName() + " unavailable on this machine: " + p.unavailabilityCause());
     }
     assertEquals(nettyIsAvailable(), p.isAvailable());
     assertEquals(expectedPriority(), p.priority());
@@ -179,9 +181,12 @@ public abstract class TransportProviderContract {
     } else {
       assertNotNull(p.unavailabilityCause(), "an unavailable transport must say why");
       // the bare initializer error says nothing in a listing; what it wraps does
-      assertFalse(p.unavailabilityCause() instanceof ExceptionInInitializerError, p.unavailabilityCause().toString());
+      assertFalse(
+          p.unavailabilityCause() instanceof ExceptionInInitializerError,
+          p.unavailabilityCause().toString());
       Throwable netty = nettyUnavailabilityCause();
-      assertTrue(p.unavailabilityCause() == netty || p.unavailabilityCause() == netty.getCause(),
+      assertTrue(
+          p.unavailabilityCause() == netty || p.unavailabilityCause() == netty.getCause(),
           () -> p.unavailabilityCause() + " is not Netty's " + netty);
     }
   }
@@ -190,8 +195,9 @@ public abstract class TransportProviderContract {
   void unavailableTransportIsRefusedByNameWithItsCause() {
     String name = transportName();
     assumeFalse(nettyIsAvailable(), name + " is available here; nothing to refuse");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Ipc.builder().transport(name).build().close());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Ipc.builder().transport(name).build().close());
     assertTrue(e.getMessage().contains("\"" + name + "\""), e.getMessage());
     assertTrue(e.getMessage().contains(loaded().unavailabilityCause().toString()), e.getMessage());
   }
@@ -200,11 +206,17 @@ public abstract class TransportProviderContract {
   void withoutNettysTransportClassesTheProviderStillLoadsAndSaysWhy() throws Exception {
     // only bbipc and Netty's portable jars: no transport classes, no unix-common, no native library
     List<URL> urls = new ArrayList<>();
-    for (Class<?> from : List.of(TransportProvider.class, providerType(), Channel.class,
-        ByteBuf.class, EventExecutor.class)) {
+    for (Class<?> from :
+        List.of(
+            TransportProvider.class,
+            providerType(),
+            Channel.class,
+            ByteBuf.class,
+            EventExecutor.class)) {
       urls.add(from.getProtectionDomain().getCodeSource().getLocation());
     }
-    try (URLClassLoader bare = new URLClassLoader(urls.toArray(new URL[0]), ClassLoader.getPlatformClassLoader())) {
+    try (URLClassLoader bare =
+        new URLClassLoader(urls.toArray(new URL[0]), ClassLoader.getPlatformClassLoader())) {
       Class<?> spi = Class.forName(TransportProvider.class.getName(), true, bare);
       Object found = null;
       for (Object p : ServiceLoader.load(spi, bare)) {
@@ -222,7 +234,8 @@ public abstract class TransportProviderContract {
   @Test
   void localAddressIsNettysDomainSocketAddress() {
     Path path = dir.resolve("a.sock");
-    DomainSocketAddress address = assertInstanceOf(DomainSocketAddress.class, loaded().localAddress(path));
+    DomainSocketAddress address =
+        assertInstanceOf(DomainSocketAddress.class, loaded().localAddress(path));
     assertEquals(path.toString(), address.path());
   }
 
@@ -231,7 +244,8 @@ public abstract class TransportProviderContract {
     TransportProvider p = loaded();
     assertEquals(expectsAbstractNamespace(), p.hasAbstractNamespace());
     if (expectsAbstractNamespace()) {
-      DomainSocketAddress address = assertInstanceOf(DomainSocketAddress.class, p.abstractAddress("bbipc-test"));
+      DomainSocketAddress address =
+          assertInstanceOf(DomainSocketAddress.class, p.abstractAddress("bbipc-test"));
       assertEquals("\0bbipc-test", address.path());
     } else {
       assertThrows(UnsupportedOperationException.class, () -> p.abstractAddress("bbipc-test"));
@@ -253,15 +267,21 @@ public abstract class TransportProviderContract {
   @Test
   void ipcTransportsListsThisProviderAsNettySeesIt() {
     List<TransportInfo> all = Ipc.transports();
-    TransportInfo t = all.stream().filter(i -> i.name().equals(transportName())).findFirst()
-        .orElseThrow(() -> new AssertionError(transportName() + " not in " + all));
+    TransportInfo t =
+        all.stream()
+            .filter(i -> i.name().equals(transportName()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(transportName() + " not in " + all));
     assertInstanceOf(providerType(), t.provider());
     assertEquals(expectedPriority(), t.priority());
     assertEquals(nettyIsAvailable(), t.isAvailable());
     assertEquals(Optional.ofNullable(loaded().unavailabilityCause()), t.unavailabilityCause());
     // nio (priority 0) is always there, and a native transport ranks above it
-    assertTrue(all.indexOf(t) < all.indexOf(all.stream().filter(i -> i.name().equals("nio"))
-        .findFirst().orElseThrow()), all.toString());
+    assertTrue(
+        all.indexOf(t)
+            < all.indexOf(
+                all.stream().filter(i -> i.name().equals("nio")).findFirst().orElseThrow()),
+        all.toString());
   }
 
   @Test
@@ -290,8 +310,8 @@ public abstract class TransportProviderContract {
   void tcpEcho() throws Exception {
     requireTransport();
     try (Ipc ipc = Ipc.builder().transport(transportName()).build();
-         Ipv4TcpServer server = ipc.makeIpv4TcpServer("127.0.0.1", 0);
-         Ipv4TcpStream client = ipc.connectToIpv4TcpServer("127.0.0.1", server.port())) {
+        Ipv4TcpServer server = ipc.makeIpv4TcpServer("127.0.0.1", 0);
+        Ipv4TcpStream client = ipc.connectToIpv4TcpServer("127.0.0.1", server.port())) {
       assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
       try (Ipv4TcpStream peer = server.acceptConnection()) {
@@ -306,8 +326,8 @@ public abstract class TransportProviderContract {
     requireTransport();
     Path path = dir.resolve("echo.sock");
     try (Ipc ipc = Ipc.builder().transport(transportName()).build();
-         LocalServer server = ipc.makeLocalServer(path);
-         LocalStream client = ipc.connectToLocalServer(path)) {
+        LocalServer server = ipc.makeLocalServer(path);
+        LocalStream client = ipc.connectToLocalServer(path)) {
       assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
       try (LocalStream peer = server.acceptConnection()) {
@@ -336,14 +356,17 @@ public abstract class TransportProviderContract {
     byte[] got = new byte[n];
     int have = 0;
     while (have < n) {
-      assertTrue(s.poll(SocketEvent.DATA_AVAILABLE, WAIT), "no data within 5 s after " + have + " bytes");
+      assertTrue(
+          s.poll(SocketEvent.DATA_AVAILABLE, WAIT), "no data within 5 s after " + have + " bytes");
       have += s.readFromStream(got, have, n);
     }
     return got;
   }
 
-  private void assertIsThisProcess(Optional<PeerCredentials> credentials, String end) throws Exception {
-    PeerCredentials c = credentials.orElseThrow(() -> new AssertionError(end + " reports no peer credentials"));
+  private void assertIsThisProcess(Optional<PeerCredentials> credentials, String end)
+      throws Exception {
+    PeerCredentials c =
+        credentials.orElseThrow(() -> new AssertionError(end + " reports no peer credentials"));
     if (peerPidAlwaysKnown() || c.pid() != -1) {
       assertEquals(ProcessHandle.current().pid(), c.pid(), end + " pid");
     }

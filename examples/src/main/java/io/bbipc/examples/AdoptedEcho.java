@@ -30,9 +30,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A Netty server that hands every connection it accepts to plain code: {@link NettyIpc#adopt}
- * turns the channel into a bbipc stream, and a thread of the example's own echoes over it with
- * the synchronous calls of {@link EchoExample}, while a Netty handler the application put in the
+ * A Netty server that hands every connection it accepts to plain code: {@link NettyIpc#adopt} turns
+ * the channel into a bbipc stream, and a thread of the example's own echoes over it with the
+ * synchronous calls of {@link EchoExample}, while a Netty handler the application put in the
  * pipeline before the hand-over goes on seeing every byte.
  */
 public final class AdoptedEcho implements AutoCloseable {
@@ -46,8 +46,12 @@ public final class AdoptedEcho implements AutoCloseable {
   private final Thread plainThread;
   private final AtomicLong served = new AtomicLong();
 
-  private AdoptedEcho(EventLoopGroup group, ChannelGroup channels, Channel serverChannel,
-                      ByteCounter counter, BlockingQueue<StreamSocket> handedOver) {
+  private AdoptedEcho(
+      EventLoopGroup group,
+      ChannelGroup channels,
+      Channel serverChannel,
+      ByteCounter counter,
+      BlockingQueue<StreamSocket> handedOver) {
     this.group = group;
     this.channels = channels;
     this.serverChannel = serverChannel;
@@ -72,7 +76,9 @@ public final class AdoptedEcho implements AutoCloseable {
     }
   }
 
-  /** Makes each accepted channel a bbipc stream as it becomes active, and queues it for plain code. */
+  /**
+   * Makes each accepted channel a bbipc stream as it becomes active, and queues it for plain code.
+   */
   @ChannelHandler.Sharable
   static final class HandOver extends ChannelInboundHandlerAdapter {
     private final BlockingQueue<StreamSocket> queue;
@@ -95,37 +101,45 @@ public final class AdoptedEcho implements AutoCloseable {
   }
 
   /**
-   * Makes an event loop group on {@code transport}, starts the Netty server on
-   * {@code 127.0.0.1} and a free port, and starts the plain thread that echoes over the streams
-   * the server hands over.
+   * Makes an event loop group on {@code transport}, starts the Netty server on {@code 127.0.0.1}
+   * and a free port, and starts the plain thread that echoes over the streams the server hands
+   * over.
    *
    * @param transport an available transport, see {@link EchoPipeline#availableTransports()}
    * @return the running example, to be closed by the caller
    * @throws IOException if the server cannot be bound within 10 s
    */
   public static AdoptedEcho start(TransportProvider transport) throws IOException {
-    EventLoopGroup group = new MultiThreadIoEventLoopGroup(2,
-        new DefaultThreadFactory("adopted-echo-netty", true), transport.ioHandlerFactory());
+    EventLoopGroup group =
+        new MultiThreadIoEventLoopGroup(
+            2, new DefaultThreadFactory("adopted-echo-netty", true), transport.ioHandlerFactory());
     // Every channel on the group, so that close() can wait for them all to be closed.
     ChannelGroup channels = new DefaultChannelGroup("adopted-echo", GlobalEventExecutor.INSTANCE);
     try {
       ByteCounter counter = new ByteCounter();
       BlockingQueue<StreamSocket> handedOver = new LinkedBlockingQueue<>();
       HandOver handOver = new HandOver(handedOver);
-      ChannelFuture bound = new ServerBootstrap()
-          .group(group)
-          .channel(transport.tcpServerChannelType())
-          .childHandler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-              channels.add(ch);
-              ch.pipeline().addLast("count", counter).addLast("hand-over", handOver);
-            }
-          })
-          .bind(IPV4_LOOPBACK, 0);
+      ChannelFuture bound =
+          new ServerBootstrap()
+              .group(group)
+              .channel(transport.tcpServerChannelType())
+              .childHandler(
+                  new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                      channels.add(ch);
+                      ch.pipeline().addLast("count", counter).addLast("hand-over", handOver);
+                    }
+                  })
+              .bind(IPV4_LOOPBACK, 0);
       if (!bound.awaitUninterruptibly(STOP_SECONDS, TimeUnit.SECONDS) || !bound.isSuccess()) {
-        throw new IOException("could not start the Netty server on " + IPV4_LOOPBACK
-            + " within " + STOP_SECONDS + " s", bound.cause());
+        throw new IOException(
+            "could not start the Netty server on "
+                + IPV4_LOOPBACK
+                + " within "
+                + STOP_SECONDS
+                + " s",
+            bound.cause());
       }
       channels.add(bound.channel());
       AdoptedEcho echo = new AdoptedEcho(group, channels, bound.channel(), counter, handedOver);
@@ -137,7 +151,9 @@ public final class AdoptedEcho implements AutoCloseable {
     }
   }
 
-  /** The plain code: one stream at a time, echoed with the original's loop until its client goes. */
+  /**
+   * The plain code: one stream at a time, echoed with the original's loop until its client goes.
+   */
   private void serveHandedOver() {
     byte[] buffer = new byte[10000];
     while (!Thread.currentThread().isInterrupted()) {
@@ -208,8 +224,8 @@ public final class AdoptedEcho implements AutoCloseable {
       EchoPipeline.shutDown(group, channels);
     }
     if (plainThread.isAlive()) {
-      throw new IllegalStateException("the adopted echo's plain thread did not stop within "
-          + STOP_SECONDS + " s");
+      throw new IllegalStateException(
+          "the adopted echo's plain thread did not stop within " + STOP_SECONDS + " s");
     }
   }
 
@@ -227,30 +243,42 @@ public final class AdoptedEcho implements AutoCloseable {
       throws IOException {
     boolean allEqual = true;
     try (AdoptedEcho echo = start(transport)) {
-      out.println("netty server listening on " + IPV4_LOOPBACK + ":" + echo.port() + " (transport "
-          + transport.name() + "), handing each connection to a plain thread");
+      out.println(
+          "netty server listening on "
+              + IPV4_LOOPBACK
+              + ":"
+              + echo.port()
+              + " (transport "
+              + transport.name()
+              + "), handing each connection to a plain thread");
       for (String message : messages) {
         out.println("sent: " + EchoPipeline.describe(message.getBytes(StandardCharsets.UTF_8)));
         String reply = EchoExample.sendToServer(message, IPV4_LOOPBACK, echo.port());
         out.println("received: " + EchoPipeline.describe(reply.getBytes(StandardCharsets.UTF_8)));
         allEqual &= reply.equals(message);
       }
-      out.println("the application's Netty handler counted " + echo.bytesCounted()
-          + " bytes on their way to the adopted streams");
+      out.println(
+          "the application's Netty handler counted "
+              + echo.bytesCounted()
+              + " bytes on their way to the adopted streams");
     }
     return allEqual;
   }
 
   /**
-   * Runs the example with the given messages, or "Hello World" and a 300 KB text, on the
-   * transport {@link io.bbipc.Ipc#create()} would pick, and exits with 0 if every echo matched.
+   * Runs the example with the given messages, or "Hello World" and a 300 KB text, on the transport
+   * {@link io.bbipc.Ipc#create()} would pick, and exits with 0 if every echo matched.
    *
    * @param args the messages, each sent over a connection of its own
    * @throws IOException if the example fails
    */
   public static void main(String[] args) throws IOException {
-    String[] messages = args.length > 0 ? args
-        : new String[] {"Hello World", "0123456789abcdef".repeat(EchoPipeline.BIG_MESSAGE / 16)};
+    String[] messages =
+        args.length > 0
+            ? args
+            : new String[] {
+              "Hello World", "0123456789abcdef".repeat(EchoPipeline.BIG_MESSAGE / 16)
+            };
     System.exit(run(EchoPipeline.defaultTransport(), System.out, messages) ? 0 : Main.FAILURE);
   }
 }

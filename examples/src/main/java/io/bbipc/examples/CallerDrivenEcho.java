@@ -17,20 +17,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Request and response over TCP loopback with caller-driven runtimes: two threads, each owning
- * the runtime it built, and no I/O thread anywhere. A write goes to the kernel inside
- * {@code writeToStream}; a wait is the transport's own wait (epoll_wait, io_uring_enter or
+ * Request and response over TCP loopback with caller-driven runtimes: two threads, each owning the
+ * runtime it built, and no I/O thread anywhere. A write goes to the kernel inside {@code
+ * writeToStream}; a wait is the transport's own wait (epoll_wait, io_uring_enter or
  * Selector.select) inside {@code poll}.
  */
 public final class CallerDrivenEcho {
   private static final Timeout TEN_SECONDS = Timeout.seconds(10);
 
-  private CallerDrivenEcho() {
-  }
+  private CallerDrivenEcho() {}
 
   /**
-   * Runs an echo server thread and {@code roundTrips} 64-byte round trips from the calling
-   * thread, each end on its own caller-driven runtime, and reports on {@code out}.
+   * Runs an echo server thread and {@code roundTrips} 64-byte round trips from the calling thread,
+   * each end on its own caller-driven runtime, and reports on {@code out}.
    *
    * @param roundTrips how many round trips, 1 or more
    * @param out where to report
@@ -48,10 +47,15 @@ public final class CallerDrivenEcho {
     server.start();
     // The threading rule: only the thread that built a caller-driven runtime may use it.
     try (Ipc ipc = Ipc.builder().callerDriven(true).build()) {
-      Ipv4TcpStream client = ipc.connectToIpv4TcpServer("127.0.0.1", port.get(10, TimeUnit.SECONDS));
+      Ipv4TcpStream client =
+          ipc.connectToIpv4TcpServer("127.0.0.1", port.get(10, TimeUnit.SECONDS));
       await(client, SocketEvent.CONNECTION_SUCCEEDED);
-      out.println("client and server are caller-driven on " + ipc.transportName() + ", owned by \""
-          + ipc.owner().orElseThrow().getName() + "\" and \"echo-owner\"");
+      out.println(
+          "client and server are caller-driven on "
+              + ipc.transportName()
+              + ", owned by \""
+              + ipc.owner().orElseThrow().getName()
+              + "\" and \"echo-owner\"");
       byte[] ping = new byte[64];
       byte[] pong = new byte[64];
       long start = System.nanoTime();
@@ -72,8 +76,12 @@ public final class CallerDrivenEcho {
       double meanMicros = (System.nanoTime() - start) / 1000.0 / roundTrips;
       client.close();
       long echoed = served.get(10, TimeUnit.SECONDS);
-      out.printf(java.util.Locale.ROOT, "%d round trips of 64 bytes, %d bytes echoed, mean %.1f us%n",
-          roundTrips, echoed, meanMicros);
+      out.printf(
+          java.util.Locale.ROOT,
+          "%d round trips of 64 bytes, %d bytes echoed, mean %.1f us%n",
+          roundTrips,
+          echoed,
+          meanMicros);
       return meanMicros;
     } finally {
       server.join(TimeUnit.SECONDS.toMillis(10));
@@ -89,7 +97,8 @@ public final class CallerDrivenEcho {
       StreamSocket stream = server.acceptConnection();
       byte[] buffer = new byte[4096];
       long echoed = 0;
-      Set<SocketEvent> wanted = EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED);
+      Set<SocketEvent> wanted =
+          EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED);
       while (true) {
         Set<SocketEvent> events = stream.poll(wanted, TEN_SECONDS);
         int n = stream.readFromStream(buffer);

@@ -18,8 +18,8 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The echo server and client of basic-binary-ipc's {@code examples/echo-example.lisp}, function
- * for function: {@link #runServer(int, String)} and {@link #sendToServer(String, String, int)}.
+ * The echo server and client of basic-binary-ipc's {@code examples/echo-example.lisp}, function for
+ * function: {@link #runServer(int, String)} and {@link #sendToServer(String, String, int)}.
  *
  * <p>The server serves one client at a time and stops when its thread is interrupted, which the
  * original, meant for a REPL, had no need of.
@@ -28,7 +28,8 @@ public final class EchoExample {
   /** The original polls in steps of 10 seconds. */
   private static final Timeout TEN_SECONDS = Timeout.seconds(10);
 
-  private static final Set<SocketEvent> CONNECTION_AVAILABLE = EnumSet.of(SocketEvent.CONNECTION_AVAILABLE);
+  private static final Set<SocketEvent> CONNECTION_AVAILABLE =
+      EnumSet.of(SocketEvent.CONNECTION_AVAILABLE);
   /*
    * In POSIX poll a disconnected peer makes a socket readable, so the original's data-available-p
    * poll returned at once when its client went. Here DATA_AVAILABLE means buffered bytes only, so
@@ -41,14 +42,18 @@ public final class EchoExample {
       EnumSet.of(SocketEvent.CONNECTION_SUCCEEDED, SocketEvent.CONNECTION_FAILED);
   private static final Set<SocketEvent> WRITABLE_OR_DISCONNECT =
       EnumSet.of(SocketEvent.READY_TO_WRITE, SocketEvent.REMOTE_DISCONNECTED);
-  private static final Set<SocketEvent> SENDING = EnumSet.of(
-      SocketEvent.READY_TO_WRITE, SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED);
+  private static final Set<SocketEvent> SENDING =
+      EnumSet.of(
+          SocketEvent.READY_TO_WRITE, SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED);
 
-  private EchoExample() {
-  }
+  private EchoExample() {}
 
-  /** The server's options: a client that shuts down its output after its request still gets the echo. */
-  static final ServerOptions SERVER_OPTIONS = ServerOptions.defaults().reuseAddress(true).halfClosure(true);
+  /**
+   * The server's options: a client that shuts down its output after its request still gets the
+   * echo.
+   */
+  static final ServerOptions SERVER_OPTIONS =
+      ServerOptions.defaults().reuseAddress(true).halfClosure(true);
 
   /**
    * Serves echo clients on {@code 127.0.0.1:port} until the calling thread is interrupted.
@@ -77,8 +82,8 @@ public final class EchoExample {
   /**
    * Runs the original's server loop on an existing server until the calling thread is interrupted.
    *
-   * <p>Each client gets up to three 10-second polls in a row without data before it is dropped;
-   * a client that disconnects is dropped at once. The server is left open for its owner to close.
+   * <p>Each client gets up to three 10-second polls in a row without data before it is dropped; a
+   * client that disconnects is dropped at once. The server is left open for its owner to close.
    *
    * @param server the listening server, owned by the caller
    * @throws IpcException if the server fails or is closed while serving
@@ -128,31 +133,43 @@ public final class EchoExample {
    * stream's outbound buffer has room for, so the rest must wait until the peer has read some.
    * The server may wait here without reading: its client reads while it writes.
    */
-  private static void writeFully(StreamSocket stream, byte[] bytes, int length) throws IpcException {
+  private static void writeFully(StreamSocket stream, byte[] bytes, int length)
+      throws IpcException {
     int written = 0;
     while (written < length) {
       // Throws once the peer has gone, which is also how a REMOTE_DISCONNECTED poll ends the loop.
       written += stream.writeToStream(bytes, written, length);
       if (written < length && pollSocket(stream, WRITABLE_OR_DISCONNECT, TEN_SECONDS).isEmpty()) {
-        throw new IpcException("Could not write " + (length - written) + " of " + length
-            + " bytes to " + stream + ": " + stallReason() + ".", stream);
+        throw new IpcException(
+            "Could not write "
+                + (length - written)
+                + " of "
+                + length
+                + " bytes to "
+                + stream
+                + ": "
+                + stallReason()
+                + ".",
+            stream);
       }
     }
   }
 
   private static String stallReason() {
-    return Thread.currentThread().isInterrupted() ? "the thread was interrupted"
+    return Thread.currentThread().isInterrupted()
+        ? "the thread was interrupted"
         : "the peer read nothing for 10 s";
   }
 
   /**
-   * Sends {@code message} to the echo server at {@code hostAddress:port} and returns what comes back.
+   * Sends {@code message} to the echo server at {@code hostAddress:port} and returns what comes
+   * back.
    *
    * <p>Unlike the original, this reads the echo while still writing, so a message of any length
    * gets through, and reads until as many bytes have come back as were sent, so a message longer
-   * than one read is whole; if the server stops echoing part way (three polls of
-   * 10 s without data, or it disconnects), what came back so far is returned. An empty message
-   * is returned as soon as the connection is made, as no echo of it can come.
+   * than one read is whole; if the server stops echoing part way (three polls of 10 s without data,
+   * or it disconnects), what came back so far is returned. An empty message is returned as soon as
+   * the connection is made, as no echo of it can come.
    *
    * @param message the text to send, as UTF-8
    * @param hostAddress the server's address, a dotted quad
@@ -162,10 +179,12 @@ public final class EchoExample {
    *     10 s, or "Echo server not working." when nothing comes back within three polls of 10 s
    * @throws IllegalArgumentException if the port or the address is malformed
    */
-  public static String sendToServer(String message, String hostAddress, int port) throws IpcException {
+  public static String sendToServer(String message, String hostAddress, int port)
+      throws IpcException {
     byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
     try (Ipv4TcpStream client = connectToIpv4TcpServer(hostAddress, port)) {
-      if (!pollSocket(client, CONNECT_ENDED, TEN_SECONDS).contains(SocketEvent.CONNECTION_SUCCEEDED)) {
+      if (!pollSocket(client, CONNECT_ENDED, TEN_SECONDS)
+          .contains(SocketEvent.CONNECTION_SUCCEEDED)) {
         throw new IpcException("Failed to connect to address " + hostAddress + ":" + port, client);
       }
       byte[] buffer = new byte[100000];
@@ -201,16 +220,27 @@ public final class EchoExample {
    * read nothing until it had written everything, a message bigger than all the buffers between
    * the two ends would leave both waiting for the other. So read the echo as it comes.
    */
-  private static void sendWhileReceiving(StreamSocket client, byte[] bytes, byte[] buffer,
-                                         ByteArrayOutputStream received) throws IpcException {
+  private static void sendWhileReceiving(
+      StreamSocket client, byte[] bytes, byte[] buffer, ByteArrayOutputStream received)
+      throws IpcException {
     int written = 0;
     while (written < bytes.length) {
-      // Throws once the server has gone, which is also how a REMOTE_DISCONNECTED poll ends the loop.
+      // Throws once the server has gone, which is also how a REMOTE_DISCONNECTED poll ends the
+      // loop.
       written += client.writeToStream(bytes, written, bytes.length);
       received.write(buffer, 0, client.readFromStream(buffer));
       if (written < bytes.length && pollSocket(client, SENDING, TEN_SECONDS).isEmpty()) {
-        throw new IpcException("Could not write " + (bytes.length - written) + " of " + bytes.length
-            + " bytes to " + client + ": " + stallReason() + ".", client);
+        throw new IpcException(
+            "Could not write "
+                + (bytes.length - written)
+                + " of "
+                + bytes.length
+                + " bytes to "
+                + client
+                + ": "
+                + stallReason()
+                + ".",
+            client);
       }
     }
   }
@@ -233,8 +263,8 @@ public final class EchoExample {
   }
 
   /**
-   * Runs a command line as {@link Main#main} does, such as {@code echo-server 12345} or
-   * {@code echo-client "Hello World" 127.0.0.1 12345}.
+   * Runs a command line as {@link Main#main} does, such as {@code echo-server 12345} or {@code
+   * echo-client "Hello World" 127.0.0.1 12345}.
    *
    * @param args the command line
    */

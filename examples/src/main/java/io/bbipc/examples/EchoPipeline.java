@@ -41,21 +41,24 @@ import java.util.zip.CRC32;
 
 /**
  * An echo server made of plain Netty handlers, and two bbipc clients of it, all on one event loop
- * group: a synchronous client that writes, polls and reads, and an asynchronous one driven only
- * by {@code whenReady} futures.
+ * group: a synchronous client that writes, polls and reads, and an asynchronous one driven only by
+ * {@code whenReady} futures.
  *
  * <p>The example makes the group itself, with the I/O handler of the best transport available,
- * starts a Netty {@link ServerBootstrap} on it, and lends the same group to bbipc with
- * {@code Ipc.builder().eventLoopGroup(group)}. The server's channels and the clients' streams
- * then share its event loop threads, and closing the bbipc runtime leaves the group, and the
- * Netty server on it, to their owner.
+ * starts a Netty {@link ServerBootstrap} on it, and lends the same group to bbipc with {@code
+ * Ipc.builder().eventLoopGroup(group)}. The server's channels and the clients' streams then share
+ * its event loop threads, and closing the bbipc runtime leaves the group, and the Netty server on
+ * it, to their owner.
  */
 public final class EchoPipeline implements AutoCloseable {
   /** How long the clients wait for any progress, and the example for the group to stop. */
   private static final Timeout TEN_SECONDS = Timeout.seconds(10);
+
   private static final long STOP_SECONDS = 10;
+
   /** Bounds a whole asynchronous exchange, which has no thread of its own to time it out. */
   private static final long ASYNC_EXCHANGE_SECONDS = 30;
+
   /** The size of the demo's big messages: far more than one read returns. */
   static final int BIG_MESSAGE = 300 * 1024;
 
@@ -65,11 +68,13 @@ public final class EchoPipeline implements AutoCloseable {
    * REMOTE_DISCONNECTED is in both sets because a server that goes would otherwise leave a client
    * waiting for READY_TO_WRITE or DATA_AVAILABLE, neither of which can come any more.
    */
-  private static final Set<SocketEvent> SENDING = EnumSet.of(
-      SocketEvent.READY_TO_WRITE, SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED);
+  private static final Set<SocketEvent> SENDING =
+      EnumSet.of(
+          SocketEvent.READY_TO_WRITE, SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED);
   private static final Set<SocketEvent> RECEIVING =
       EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED);
-  private static final Set<SocketEvent> DISCONNECTED_ONLY = EnumSet.of(SocketEvent.REMOTE_DISCONNECTED);
+  private static final Set<SocketEvent> DISCONNECTED_ONLY =
+      EnumSet.of(SocketEvent.REMOTE_DISCONNECTED);
 
   private final TransportProvider transport;
   private final EventLoopGroup group;
@@ -78,8 +83,12 @@ public final class EchoPipeline implements AutoCloseable {
   private final int port;
   private final Ipc ipc;
 
-  private EchoPipeline(TransportProvider transport, EventLoopGroup group, ChannelGroup channels,
-                       Channel serverChannel, Ipc ipc) {
+  private EchoPipeline(
+      TransportProvider transport,
+      EventLoopGroup group,
+      ChannelGroup channels,
+      Channel serverChannel,
+      Ipc ipc) {
     this.transport = transport;
     this.group = group;
     this.channels = channels;
@@ -91,9 +100,9 @@ public final class EchoPipeline implements AutoCloseable {
   /**
    * The whole echo server: what is read is written back.
    *
-   * <p>It stops reading while the channel cannot take more writes, which is when the client
-   * reads its echo more slowly than it sends; else a client that never reads would make the
-   * server queue everything it sends.
+   * <p>It stops reading while the channel cannot take more writes, which is when the client reads
+   * its echo more slowly than it sends; else a client that never reads would make the server queue
+   * everything it sends.
    */
   @ChannelHandler.Sharable
   static final class EchoHandler extends ChannelInboundHandlerAdapter {
@@ -150,10 +159,18 @@ public final class EchoPipeline implements AutoCloseable {
    */
   public static TransportProvider transport(String name) {
     List<TransportProvider> available = availableTransports();
-    return available.stream().filter(p -> p.name().equals(name)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("no available transport is called \"" + name
-            + "\"; available: " + available.stream().map(TransportProvider::name)
-            .collect(Collectors.joining(", "))));
+    return available.stream()
+        .filter(p -> p.name().equals(name))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "no available transport is called \""
+                        + name
+                        + "\"; available: "
+                        + available.stream()
+                            .map(TransportProvider::name)
+                            .collect(Collectors.joining(", "))));
   }
 
   /**
@@ -165,12 +182,14 @@ public final class EchoPipeline implements AutoCloseable {
    */
   public static TransportProvider defaultTransport() {
     String named = System.getProperty("bbipc.transport");
-    return named == null || named.isBlank() ? availableTransports().get(0) : transport(named.trim());
+    return named == null || named.isBlank()
+        ? availableTransports().get(0)
+        : transport(named.trim());
   }
 
   /**
-   * Makes an event loop group on {@code transport}, starts the Netty echo server on
-   * {@code 127.0.0.1} and a free port, and makes a bbipc runtime that borrows the group.
+   * Makes an event loop group on {@code transport}, starts the Netty echo server on {@code
+   * 127.0.0.1} and a free port, and makes a bbipc runtime that borrows the group.
    *
    * @param transport an available transport
    * @return the running example, to be closed by the caller
@@ -178,34 +197,43 @@ public final class EchoPipeline implements AutoCloseable {
    */
   public static EchoPipeline start(TransportProvider transport) throws IOException {
     // Daemon threads, so that a failure in the example cannot keep the JVM alive.
-    EventLoopGroup group = new MultiThreadIoEventLoopGroup(2,
-        new DefaultThreadFactory("echo-pipeline", true), transport.ioHandlerFactory());
+    EventLoopGroup group =
+        new MultiThreadIoEventLoopGroup(
+            2, new DefaultThreadFactory("echo-pipeline", true), transport.ioHandlerFactory());
     // Every channel on the group, the server's and bbipc's, so that close() can wait for them.
     ChannelGroup channels = new DefaultChannelGroup("echo-pipeline", GlobalEventExecutor.INSTANCE);
     try {
       EchoHandler echo = new EchoHandler();
-      ChannelFuture bound = new ServerBootstrap()
-          .group(group)
-          .channel(transport.tcpServerChannelType())
-          .childHandler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-              channels.add(ch);
-              ch.pipeline().addLast("echo", echo);
-            }
-          })
-          .bind(IPV4_LOOPBACK, 0);
+      ChannelFuture bound =
+          new ServerBootstrap()
+              .group(group)
+              .channel(transport.tcpServerChannelType())
+              .childHandler(
+                  new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                      channels.add(ch);
+                      ch.pipeline().addLast("echo", echo);
+                    }
+                  })
+              .bind(IPV4_LOOPBACK, 0);
       if (!bound.awaitUninterruptibly(STOP_SECONDS, TimeUnit.SECONDS) || !bound.isSuccess()) {
-        throw new IOException("could not start the Netty echo server on " + IPV4_LOOPBACK
-            + " within " + STOP_SECONDS + " s", bound.cause());
+        throw new IOException(
+            "could not start the Netty echo server on "
+                + IPV4_LOOPBACK
+                + " within "
+                + STOP_SECONDS
+                + " s",
+            bound.cause());
       }
       channels.add(bound.channel());
       // The same group: bbipc infers the transport from its I/O handler. The pipeline hook sees
       // every channel bbipc makes, which is how the application learns of them.
-      Ipc ipc = Ipc.builder()
-          .eventLoopGroup(group)
-          .pipeline(pipeline -> channels.add(pipeline.channel()))
-          .build();
+      Ipc ipc =
+          Ipc.builder()
+              .eventLoopGroup(group)
+              .pipeline(pipeline -> channels.add(pipeline.channel()))
+              .build();
       return new EchoPipeline(transport, group, channels, bound.channel(), ipc);
     } catch (IOException | RuntimeException e) {
       shutDown(group, channels);
@@ -218,12 +246,14 @@ public final class EchoPipeline implements AutoCloseable {
    * shuts {@code group} down, each wait at most 10 s.
    *
    * <p>A channel whose close is still under way when its event loop stops leaves Netty to finish
-   * the close on a loop that is gone, which some transports (io_uring) log as a rejected task;
-   * and bbipc closes its streams on their event loop after {@code close()} has returned.
+   * the close on a loop that is gone, which some transports (io_uring) log as a rejected task; and
+   * bbipc closes its streams on their event loop after {@code close()} has returned.
    */
   static void shutDown(EventLoopGroup group, ChannelGroup channels) {
     channels.close().awaitUninterruptibly(STOP_SECONDS, TimeUnit.SECONDS);
-    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(STOP_SECONDS, TimeUnit.SECONDS);
+    group
+        .shutdownGracefully(0, 2, TimeUnit.SECONDS)
+        .awaitUninterruptibly(STOP_SECONDS, TimeUnit.SECONDS);
   }
 
   /**
@@ -275,14 +305,14 @@ public final class EchoPipeline implements AutoCloseable {
    * Sends {@code message} to the echo server over a new stream and waits for all of it to come
    * back, with nothing but {@code writeToStream}, {@code poll} and {@code readFromStream}.
    *
-   * <p>It reads the echo while it is still writing: the server echoes as bytes arrive, and a
-   * client that read nothing until it had written everything would wait forever once the
-   * message outgrew the buffers between the two ends.
+   * <p>It reads the echo while it is still writing: the server echoes as bytes arrive, and a client
+   * that read nothing until it had written everything would wait forever once the message outgrew
+   * the buffers between the two ends.
    *
    * @param message the bytes to send
    * @return the bytes that came back, as many as were sent
-   * @throws IpcException if the connection fails, the server goes before the whole echo is back,
-   *     or 10 s pass without progress
+   * @throws IpcException if the connection fails, the server goes before the whole echo is back, or
+   *     10 s pass without progress
    */
   public byte[] sendSynchronously(byte[] message) throws IpcException {
     try (Ipv4TcpStream stream = ipc.connectToIpv4TcpServer(IPV4_LOOPBACK, port)) {
@@ -299,13 +329,19 @@ public final class EchoPipeline implements AutoCloseable {
         }
         received += stream.readFromStream(echo, received, echo.length);
         if (received < message.length) {
-          Set<SocketEvent> events = stream.poll(sent < message.length ? SENDING : RECEIVING, TEN_SECONDS);
+          Set<SocketEvent> events =
+              stream.poll(sent < message.length ? SENDING : RECEIVING, TEN_SECONDS);
           if (events.isEmpty()) {
-            throw new IpcException("no progress within 10 s" + (Thread.currentThread().isInterrupted()
-                ? " (interrupted)" : "") + ": " + progress(sent, received, message.length), stream);
+            throw new IpcException(
+                "no progress within 10 s"
+                    + (Thread.currentThread().isInterrupted() ? " (interrupted)" : "")
+                    + ": "
+                    + progress(sent, received, message.length),
+                stream);
           }
           if (events.equals(DISCONNECTED_ONLY)) {
-            throw new IpcException("the server went: " + progress(sent, received, message.length), stream);
+            throw new IpcException(
+                "the server went: " + progress(sent, received, message.length), stream);
           }
         }
       }
@@ -333,7 +369,8 @@ public final class EchoPipeline implements AutoCloseable {
       return CompletableFuture.failedFuture(closedRuntime);
     }
     AsyncExchange exchange = new AsyncExchange(stream, IPV4_LOOPBACK + ":" + port, message);
-    return stream.whenReady(CONNECT_ENDED)
+    return stream
+        .whenReady(CONNECT_ENDED)
         .thenCompose(exchange::connected)
         .orTimeout(ASYNC_EXCHANGE_SECONDS, TimeUnit.SECONDS)
         // Closing also fails a whenReady future still pending after a timeout, so nothing stays.
@@ -341,8 +378,8 @@ public final class EchoPipeline implements AutoCloseable {
   }
 
   /**
-   * The state of one asynchronous exchange. Its steps never overlap, each starting when the
-   * future the previous one returned completes, so the counters need no lock.
+   * The state of one asynchronous exchange. Its steps never overlap, each starting when the future
+   * the previous one returned completes, so the counters need no lock.
    */
   private static final class AsyncExchange {
     private final Ipv4TcpStream stream;
@@ -361,7 +398,8 @@ public final class EchoPipeline implements AutoCloseable {
 
     CompletableFuture<byte[]> connected(Set<SocketEvent> events) {
       if (!events.contains(SocketEvent.CONNECTION_SUCCEEDED)) {
-        return CompletableFuture.failedFuture(new IpcException("could not connect to " + server, stream));
+        return CompletableFuture.failedFuture(
+            new IpcException("could not connect to " + server, stream));
       }
       return step(EnumSet.of(SocketEvent.READY_TO_WRITE));
     }
@@ -371,7 +409,8 @@ public final class EchoPipeline implements AutoCloseable {
       try {
         while (true) {
           if (ready.equals(DISCONNECTED_ONLY)) {
-            throw new IpcException("the server went: " + progress(sent, received, message.length), stream);
+            throw new IpcException(
+                "the server went: " + progress(sent, received, message.length), stream);
           }
           if (sent < message.length) {
             sent += stream.writeToStream(message, sent, message.length);
@@ -413,14 +452,15 @@ public final class EchoPipeline implements AutoCloseable {
   }
 
   /**
-   * Runs the demo: both clients send a short text and a 300 KB message
-   * through the Netty echo server, then the bbipc runtime is closed while the group keeps running.
+   * Runs the demo: both clients send a short text and a 300 KB message through the Netty echo
+   * server, then the bbipc runtime is closed while the group keeps running.
    *
    * @param transport the transport to make the group with
    * @param out where to report what was sent and received
    * @return true if every echo matched what was sent
    * @throws IOException if the server cannot start or an exchange fails
-   * @throws InterruptedException if the thread is interrupted while waiting for the asynchronous client
+   * @throws InterruptedException if the thread is interrupted while waiting for the asynchronous
+   *     client
    * @throws TimeoutException if an asynchronous exchange takes more than 30 s
    */
   public static boolean run(TransportProvider transport, PrintStream out)
@@ -429,9 +469,16 @@ public final class EchoPipeline implements AutoCloseable {
     byte[] big = new byte[BIG_MESSAGE];
     new Random(4).nextBytes(big);
     try (EchoPipeline pipeline = start(transport)) {
-      out.println("netty echo server listening on " + IPV4_LOOPBACK + ":" + pipeline.port()
-          + " (transport " + transport.name() + ", its event loop group shared with bbipc's "
-          + pipeline.ipc().transportName() + " runtime)");
+      out.println(
+          "netty echo server listening on "
+              + IPV4_LOOPBACK
+              + ":"
+              + pipeline.port()
+              + " (transport "
+              + transport.name()
+              + ", its event loop group shared with bbipc's "
+              + pipeline.ipc().transportName()
+              + " runtime)");
 
       byte[] hello = "Hello World".getBytes(StandardCharsets.UTF_8);
       out.println("synchronous client sent: " + describe(hello));
@@ -456,9 +503,11 @@ public final class EchoPipeline implements AutoCloseable {
       allEqual &= Arrays.equals(big, echo);
 
       pipeline.ipc().close();
-      out.println("bbipc runtime closed; event loop group still running: "
-          + !pipeline.group().isShuttingDown() + ", Netty server still open: "
-          + pipeline.serverChannel().isOpen());
+      out.println(
+          "bbipc runtime closed; event loop group still running: "
+              + !pipeline.group().isShuttingDown()
+              + ", Netty server still open: "
+              + pipeline.serverChannel().isOpen());
     }
     out.println("event loop group shut down by its owner");
     return allEqual;

@@ -32,8 +32,7 @@ public final class LocalEcho {
 
   private static final Timeout TEN_SECONDS = Timeout.seconds(10);
 
-  private LocalEcho() {
-  }
+  private LocalEcho() {}
 
   /**
    * Makes a local server at {@code directory/echo.sock}, echoes {@code message} through it and
@@ -50,13 +49,17 @@ public final class LocalEcho {
     Path pathname = directory.resolve("echo.sock");
     byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
     if (bytes.length > MAX_MESSAGE) {
-      throw new IllegalArgumentException("message must be at most " + MAX_MESSAGE
-          + " bytes as UTF-8, was " + bytes.length);
+      throw new IllegalArgumentException(
+          "message must be at most " + MAX_MESSAGE + " bytes as UTF-8, was " + bytes.length);
     }
     try (LocalServer server = makeLocalServer(pathname);
-         LocalStream client = connectToLocalServer(pathname)) {
-      out.println("local server at " + server.localPathname() + " (transport "
-          + Ipc.shared().transportName() + ")");
+        LocalStream client = connectToLocalServer(pathname)) {
+      out.println(
+          "local server at "
+              + server.localPathname()
+              + " (transport "
+              + Ipc.shared().transportName()
+              + ")");
       await(server, SocketEvent.CONNECTION_AVAILABLE);
       try (LocalStream accepted = server.acceptConnection()) {
         await(client, SocketEvent.CONNECTION_SUCCEEDED);
@@ -81,8 +84,10 @@ public final class LocalEcho {
   private static String describe(Optional<PeerCredentials> credentials) {
     return credentials
         .map(c -> "pid " + c.pid() + ", uid " + c.uid() + ", gid " + c.gid())
-        .orElse("peer credentials are not available on the " + Ipc.shared().transportName()
-            + " transport");
+        .orElse(
+            "peer credentials are not available on the "
+                + Ipc.shared().transportName()
+                + " transport");
   }
 
   private static void writeAll(StreamSocket stream, byte[] bytes) throws IpcException {
@@ -127,5 +132,4 @@ public final class LocalEcho {
       Files.deleteIfExists(directory);
     }
   }
-
 }

@@ -15,34 +15,36 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The entry point of {@code bbipc-examples.jar}: the echo server, the echo client, a demo, a
- * report of the transports and a selftest of what works on this machine.
+ * The entry point of {@code bbipc-examples.jar}: the echo server, the echo client, a demo, a report
+ * of the transports and a selftest of what works on this machine.
  */
 public final class Main {
   /** The exit code for a bad command line. */
   public static final int USAGE_ERROR = 2;
+
   /** The exit code for a failure after the command line was accepted. */
   public static final int FAILURE = 1;
 
-  static final String USAGE = String.join(System.lineSeparator(),
-      "usage: java -jar bbipc-examples.jar COMMAND",
-      "  echo-server PORT [HOST]       serve echo clients on HOST:PORT until killed",
-      "                                (HOST default 127.0.0.1; PORT 0 picks a free port)",
-      "  echo-client MESSAGE HOST PORT send MESSAGE to an echo server and print the reply",
-      "  demo                          run a server and a client in this process",
-      "  transports                    list the transports, whether each runs here, and the pick",
-      "  selftest                      check what works here: every transport, over TCP on",
-      "                                127.0.0.1 and ::1 and local sockets; exit 0 if everything",
-      "                                that applies passed",
-      "HOST is an IPv4 dotted quad such as 127.0.0.1; PORT is a number from 0 to 65535.");
+  static final String USAGE =
+      String.join(
+          System.lineSeparator(),
+          "usage: java -jar bbipc-examples.jar COMMAND",
+          "  echo-server PORT [HOST]       serve echo clients on HOST:PORT until killed",
+          "                                (HOST default 127.0.0.1; PORT 0 picks a free port)",
+          "  echo-client MESSAGE HOST PORT send MESSAGE to an echo server and print the reply",
+          "  demo                          run a server and a client in this process",
+          "  transports                    list the transports, whether each runs here, and the pick",
+          "  selftest                      check what works here: every transport, over TCP on",
+          "                                127.0.0.1 and ::1 and local sockets; exit 0 if everything",
+          "                                that applies passed",
+          "HOST is an IPv4 dotted quad such as 127.0.0.1; PORT is a number from 0 to 65535.");
 
   private static final List<String> DEMO_MESSAGES =
       List.of("Hello World", "basic-binary-ipc, now on Netty", "Goodbye");
   private static final Pattern DOTTED_QUAD =
       Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
 
-  private Main() {
-  }
+  private Main() {}
 
   /**
    * Runs the command named by {@code args} and exits the JVM with its exit code.
@@ -69,34 +71,36 @@ public final class Main {
       return usage(err, null);
     }
     switch (args[0]) {
-      case "echo-server": {
-        if (args.length < 2 || args.length > 3) {
-          return usage(err, "echo-server takes PORT and an optional HOST");
+      case "echo-server":
+        {
+          if (args.length < 2 || args.length > 3) {
+            return usage(err, "echo-server takes PORT and an optional HOST");
+          }
+          int port = parsePort(args[1], true);
+          if (port < 0) {
+            return usage(err, "PORT must be a number from 0 to 65535, was '" + args[1] + "'");
+          }
+          String host = args.length == 3 ? args[2] : IPV4_LOOPBACK;
+          if (!isDottedQuad(host)) {
+            return usage(err, "HOST must be an IPv4 dotted quad, was '" + host + "'");
+          }
+          return echoServer(port, host, out, err);
         }
-        int port = parsePort(args[1], true);
-        if (port < 0) {
-          return usage(err, "PORT must be a number from 0 to 65535, was '" + args[1] + "'");
+      case "echo-client":
+        {
+          if (args.length != 4) {
+            return usage(err, "echo-client takes MESSAGE, HOST and PORT");
+          }
+          if (!isDottedQuad(args[2])) {
+            return usage(err, "HOST must be an IPv4 dotted quad, was '" + args[2] + "'");
+          }
+          // No server listens on port 0, so it is a mistake here rather than a "pick any".
+          int port = parsePort(args[3], false);
+          if (port < 0) {
+            return usage(err, "PORT must be a number from 1 to 65535, was '" + args[3] + "'");
+          }
+          return echoClient(args[1], args[2], port, out, err);
         }
-        String host = args.length == 3 ? args[2] : IPV4_LOOPBACK;
-        if (!isDottedQuad(host)) {
-          return usage(err, "HOST must be an IPv4 dotted quad, was '" + host + "'");
-        }
-        return echoServer(port, host, out, err);
-      }
-      case "echo-client": {
-        if (args.length != 4) {
-          return usage(err, "echo-client takes MESSAGE, HOST and PORT");
-        }
-        if (!isDottedQuad(args[2])) {
-          return usage(err, "HOST must be an IPv4 dotted quad, was '" + args[2] + "'");
-        }
-        // No server listens on port 0, so it is a mistake here rather than a "pick any".
-        int port = parsePort(args[3], false);
-        if (port < 0) {
-          return usage(err, "PORT must be a number from 1 to 65535, was '" + args[3] + "'");
-        }
-        return echoClient(args[1], args[2], port, out, err);
-      }
       case "demo":
         if (args.length != 1) {
           return usage(err, "demo takes no arguments");
@@ -154,7 +158,8 @@ public final class Main {
   }
 
   private static int echoServer(int port, String host, PrintStream out, PrintStream err) {
-    try (Ipv4TcpServer server = makeIpv4TcpServer(host, port, ServerOptions.defaults().reuseAddress(true))) {
+    try (Ipv4TcpServer server =
+        makeIpv4TcpServer(host, port, ServerOptions.defaults().reuseAddress(true))) {
       // The port that port 0 picked is only known now, and a script needs it to connect.
       out.println("echo server listening on " + server.hostAddress() + ":" + server.port());
       out.flush();
@@ -166,7 +171,8 @@ public final class Main {
     }
   }
 
-  private static int echoClient(String message, String host, int port, PrintStream out, PrintStream err) {
+  private static int echoClient(
+      String message, String host, int port, PrintStream out, PrintStream err) {
     try {
       out.println(EchoExample.sendToServer(message, host, port));
       return 0;
@@ -185,13 +191,16 @@ public final class Main {
       return FAILURE;
     }
     AtomicReference<IpcException> serverFailure = new AtomicReference<>();
-    Thread serving = new Thread(() -> {
-      try {
-        EchoExample.serve(server);
-      } catch (IpcException e) {
-        serverFailure.set(e);
-      }
-    }, "bbipc-echo-server");
+    Thread serving =
+        new Thread(
+            () -> {
+              try {
+                EchoExample.serve(server);
+              } catch (IpcException e) {
+                serverFailure.set(e);
+              }
+            },
+            "bbipc-echo-server");
     // Should anything below hang, the JVM must still be able to exit.
     serving.setDaemon(true);
     int status = 0;

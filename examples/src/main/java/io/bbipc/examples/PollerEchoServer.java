@@ -29,14 +29,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * An echo server that serves any number of TCP and local clients, all at once, from one thread
- * and one {@link Poller}.
+ * An echo server that serves any number of TCP and local clients, all at once, from one thread and
+ * one {@link Poller}.
  *
- * <p>Each connection is in one of two states. While it has nothing left to send, it is watched
- * for {@code DATA_AVAILABLE}: what arrives is read and written straight back. When the stream
- * takes fewer bytes than were read, the rest is kept for that connection and it is watched for
- * {@code READY_TO_WRITE} instead, reading nothing more until the rest is out; so no byte is lost
- * and a client that does not read its echo cannot make the server buffer without bound.
+ * <p>Each connection is in one of two states. While it has nothing left to send, it is watched for
+ * {@code DATA_AVAILABLE}: what arrives is read and written straight back. When the stream takes
+ * fewer bytes than were read, the rest is kept for that connection and it is watched for {@code
+ * READY_TO_WRITE} instead, reading nothing more until the rest is out; so no byte is lost and a
+ * client that does not read its echo cannot make the server buffer without bound.
  */
 public final class PollerEchoServer {
   private static final int READ_SIZE = 64 * 1024;
@@ -54,8 +54,7 @@ public final class PollerEchoServer {
    * @param bytesEchoed how many bytes were written back
    * @param shortWrites how many writes took fewer bytes than offered, leaving a rest to send later
    */
-  public record Summary(long connections, long bytesEchoed, long shortWrites) {
-  }
+  public record Summary(long connections, long bytesEchoed, long shortWrites) {}
 
   private final Poller poller;
   private final Map<IpcSocket, Connection> connections = new HashMap<>();
@@ -82,9 +81,9 @@ public final class PollerEchoServer {
   /**
    * Echoes to every client of {@code servers} until the calling thread is interrupted.
    *
-   * <p>The servers stay open and owned by the caller; one the caller closes meanwhile is simply
-   * no longer served, as pollers drop closed sockets. The connections accepted here are closed
-   * before this returns. A connection that fails is closed and the others go on.
+   * <p>The servers stay open and owned by the caller; one the caller closes meanwhile is simply no
+   * longer served, as pollers drop closed sockets. The connections accepted here are closed before
+   * this returns. A connection that fails is closed and the others go on.
    *
    * @param servers the listening servers, TCP or local, in any mix
    * @return what was done
@@ -105,16 +104,21 @@ public final class PollerEchoServer {
     }
   }
 
-  /** The servers' options: a client that shuts down its output after its request still gets the echo. */
+  /**
+   * The servers' options: a client that shuts down its output after its request still gets the
+   * echo.
+   */
   static final ServerOptions SERVER_OPTIONS = ServerOptions.defaults().halfClosure(true);
 
   /**
    * The local server's options on {@code ipc}: half-closure where its transport can keep a local
-   * stream half-open (epoll, kqueue, nio); elsewhere a half-closed client is dropped as one that left.
+   * stream half-open (epoll, kqueue, nio); elsewhere a half-closed client is dropped as one that
+   * left.
    */
   static ServerOptions localOptions(Ipc ipc) {
-    boolean can = Ipc.transports().stream().anyMatch(t -> t.name().equals(ipc.transportName())
-        && t.provider().localHalfClosure());
+    boolean can =
+        Ipc.transports().stream()
+            .anyMatch(t -> t.name().equals(ipc.transportName()) && t.provider().localHalfClosure());
     return can ? SERVER_OPTIONS : ServerOptions.defaults();
   }
 
@@ -150,7 +154,8 @@ public final class PollerEchoServer {
   }
 
   private void handle(Connection connection, Set<SocketEvent> events) throws IpcException {
-    if (events.contains(SocketEvent.REMOTE_DISCONNECTED) && !connection.stream.connectionSucceeded()) {
+    if (events.contains(SocketEvent.REMOTE_DISCONNECTED)
+        && !connection.stream.connectionSucceeded()) {
       /*
        * The client may have sent more before it went, and bbipc keeps those bytes. Nothing can be
        * written back any more (writing to a departed peer throws), so they are read out and
@@ -182,8 +187,11 @@ public final class PollerEchoServer {
       connection.unsentStart = 0;
       // once a half-closed client is done sending, REMOTE_DISCONNECTED holds for good: waiting
       // for it as well would make every wait return at once
-      poller.setMonitoredEvents(connection.stream, connection.stream.remoteDisconnected()
-          ? EnumSet.of(SocketEvent.READY_TO_WRITE) : WRITING);
+      poller.setMonitoredEvents(
+          connection.stream,
+          connection.stream.remoteDisconnected()
+              ? EnumSet.of(SocketEvent.READY_TO_WRITE)
+              : WRITING);
     }
   }
 
@@ -212,7 +220,8 @@ public final class PollerEchoServer {
   }
 
   /**
-   * Serves on {@code 127.0.0.1:PORT} and on a local socket in a new temporary directory until killed.
+   * Serves on {@code 127.0.0.1:PORT} and on a local socket in a new temporary directory until
+   * killed.
    *
    * @param args one optional argument, the TCP port (default 0: any free port)
    * @throws IOException if a server cannot be made or the directory cannot be created
@@ -225,18 +234,27 @@ public final class PollerEchoServer {
     }
     Path directory = Files.createTempDirectory("bbipc-echo");
     try (Ipv4TcpServer tcp = makeIpv4TcpServer(IPV4_LOOPBACK, port, SERVER_OPTIONS);
-         LocalServer local = makeLocalServer(directory.resolve("echo.sock"), localOptions(Ipc.shared()))) {
+        LocalServer local =
+            makeLocalServer(directory.resolve("echo.sock"), localOptions(Ipc.shared()))) {
       // Killing the process skips the try's closing; the hook still removes the socket file.
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          Files.deleteIfExists(local.localPathname());
-          Files.deleteIfExists(directory);
-        } catch (IOException ignored) {
-          // a temporary directory left behind is harmless
-        }
-      }));
-      System.out.println("poller echo server listening on " + tcp.hostAddress() + ":" + tcp.port()
-          + " and " + local.localPathname());
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      Files.deleteIfExists(local.localPathname());
+                      Files.deleteIfExists(directory);
+                    } catch (IOException ignored) {
+                      // a temporary directory left behind is harmless
+                    }
+                  }));
+      System.out.println(
+          "poller echo server listening on "
+              + tcp.hostAddress()
+              + ":"
+              + tcp.port()
+              + " and "
+              + local.localPathname());
       serve(List.of(tcp, local));
     }
   }

@@ -65,25 +65,29 @@ import java.util.zip.CRC32;
 
 /**
  * The {@code selftest} command: tries what bbipc promises on every transport on the class path,
- * over TCP on 127.0.0.1 and on ::1, local sockets in a new temporary directory and Linux abstract names,
- * prints one table of what works on this machine and returns an exit code.
+ * over TCP on 127.0.0.1 and on ::1, local sockets in a new temporary directory and Linux abstract
+ * names, prints one table of what works on this machine and returns an exit code.
  *
  * <p>Every wait has a deadline and every check runs on a thread of its own under a timeout, so a
- * check that hangs fails alone and the others still run. Nothing but the loopback address and
- * the temporary directory, removed at the end, is touched; each runtime made is closed.
+ * check that hangs fails alone and the others still run. Nothing but the loopback address and the
+ * temporary directory, removed at the end, is touched; each runtime made is closed.
  */
 public final class SelfTest {
   /** How long one check may take. */
   static final Duration CHECK_TIMEOUT = Duration.ofSeconds(10);
+
   /** How long the whole run may take before the checks not yet run fail as not run. */
   static final Duration RUN_BUDGET = Duration.ofSeconds(45);
+
   /** How many connected pairs the poller check watches. */
   static final int POLLED_STREAMS = 100;
 
   /** A check whose own waits all gave up still needs a moment to say so and clean up. */
   private static final Duration GRACE = Duration.ofSeconds(1);
+
   /** The longest failure reason shown in a table cell; the full one follows the table. */
   private static final int CELL_REASON = 28;
+
   private static final int KIB = 1024;
   private static final int MIB = 1024 * KIB;
   private static final int LARGEST_ECHO = 16 * MIB;
@@ -132,10 +136,21 @@ public final class SelfTest {
   int execute(PrintStream out) {
     long start = System.nanoTime();
     long budgetEnd = start + budget.toNanos();
-    out.println("bbipc selftest on " + System.getProperty("os.name") + " " + System.getProperty("os.version")
-        + " " + System.getProperty("os.arch") + ", Java " + System.getProperty("java.version")
-        + " (" + System.getProperty("java.vendor") + "), " + Runtime.getRuntime().availableProcessors()
-        + " CPUs, pid " + ProcessHandle.current().pid());
+    out.println(
+        "bbipc selftest on "
+            + System.getProperty("os.name")
+            + " "
+            + System.getProperty("os.version")
+            + " "
+            + System.getProperty("os.arch")
+            + ", Java "
+            + System.getProperty("java.version")
+            + " ("
+            + System.getProperty("java.vendor")
+            + "), "
+            + Runtime.getRuntime().availableProcessors()
+            + " CPUs, pid "
+            + ProcessHandle.current().pid());
     List<String> report = Ipc.transportReport().lines().toList();
     out.println(report.get(report.size() - 1));
 
@@ -145,25 +160,40 @@ public final class SelfTest {
     Path directory = null;
     String noDirectory = null;
     try {
-      directory = tempParent == null ? Files.createTempDirectory("bbipc-selftest")
-          : Files.createTempDirectory(tempParent, "bbipc-selftest");
+      directory =
+          tempParent == null
+              ? Files.createTempDirectory("bbipc-selftest")
+              : Files.createTempDirectory(tempParent, "bbipc-selftest");
     } catch (IOException | RuntimeException e) {
       noDirectory = describe(e);
     }
-    out.println(directory != null ? "local sockets in " + directory + ", removed at the end"
-        : "local sockets: cannot make a temporary directory: " + noDirectory);
+    out.println(
+        directory != null
+            ? "local sockets in " + directory + ", removed at the end"
+            : "local sockets: cannot make a temporary directory: " + noDirectory);
     out.println();
     String cleanupFailure = null;
     try {
-      Context context = new Context(pool, directory, ownUid(directory), payload(),
-          "bbipc-selftest-" + ProcessHandle.current().pid() + "-"
-              + Long.toHexString(new Random().nextLong() & 0xffffffffL) + "-");
+      Context context =
+          new Context(
+              pool,
+              directory,
+              ownUid(directory),
+              payload(),
+              "bbipc-selftest-"
+                  + ProcessHandle.current().pid()
+                  + "-"
+                  + Long.toHexString(new Random().nextLong() & 0xffffffffL)
+                  + "-");
       for (TransportProvider transport : transports()) {
         if (!transport.isAvailable()) {
           Throwable cause = transport.unavailabilityCause();
           for (Kind kind : Kind.values()) {
-            rows.add(RowResult.spanning(transport.name(), kind, "unavailable: "
-                + (cause == null ? "no reason given" : cause.toString())));
+            rows.add(
+                RowResult.spanning(
+                    transport.name(),
+                    kind,
+                    "unavailable: " + (cause == null ? "no reason given" : cause.toString())));
           }
           continue;
         }
@@ -172,8 +202,13 @@ public final class SelfTest {
           ipc = Ipc.builder().transport(transport.name()).build();
         } catch (RuntimeException e) {
           for (Kind kind : Kind.values()) {
-            rows.add(notAvailable(transport.name(), kind,
-                Result.failed("cannot make a runtime: " + describe(e)), 0, budgetEnd));
+            rows.add(
+                notAvailable(
+                    transport.name(),
+                    kind,
+                    Result.failed("cannot make a runtime: " + describe(e)),
+                    0,
+                    budgetEnd));
           }
           continue;
         }
@@ -203,14 +238,16 @@ public final class SelfTest {
 
   private RowResult runRow(Row row, String noDirectory, long budgetEnd) {
     long start = System.nanoTime();
-    Result available = row.kind == Kind.LOCAL && row.context.directory == null
-        ? Result.failed("cannot make a temporary directory: " + noDirectory)
-        : runCheck(AVAILABLE, row, budgetEnd);
+    Result available =
+        row.kind == Kind.LOCAL && row.context.directory == null
+            ? Result.failed("cannot make a temporary directory: " + noDirectory)
+            : runCheck(AVAILABLE, row, budgetEnd);
     if (available.status == Status.NA) {
       return RowResult.spanning(row.transport.name(), row.kind, available.text);
     }
     if (available.status == Status.FAILED) {
-      return notAvailable(row.transport.name(), row.kind, available, System.nanoTime() - start, budgetEnd);
+      return notAvailable(
+          row.transport.name(), row.kind, available, System.nanoTime() - start, budgetEnd);
     }
     List<Result> cells = new ArrayList<>();
     cells.add(available);
@@ -221,7 +258,8 @@ public final class SelfTest {
   }
 
   /** A row whose transport or kind failed to work at all: the other checks cannot tell more. */
-  private RowResult notAvailable(String transport, Kind kind, Result available, long nanos, long budgetEnd) {
+  private RowResult notAvailable(
+      String transport, Kind kind, Result available, long nanos, long budgetEnd) {
     List<Result> cells = new ArrayList<>();
     cells.add(available);
     for (int i = 0; i < checks.size(); i++) {
@@ -243,11 +281,13 @@ public final class SelfTest {
     }
     long limit = Math.min(checkTimeout.toNanos(), left);
     long deadline = now + limit;
-    Future<Result> running = row.context.pool.submit(() -> {
-      try (Probe probe = new Probe(row, deadline)) {
-        return check.body.run(probe);
-      }
-    });
+    Future<Result> running =
+        row.context.pool.submit(
+            () -> {
+              try (Probe probe = new Probe(row, deadline)) {
+                return check.body.run(probe);
+              }
+            });
     long patience = limit + GRACE.toNanos();
     try {
       return running.get(patience, TimeUnit.NANOSECONDS);
@@ -281,8 +321,12 @@ public final class SelfTest {
 
   // ---------------------------------------------------------------- the report
 
-  private int print(PrintStream out, List<RowResult> rows, List<String> notes, String cleanupFailure,
-                    long start) {
+  private int print(
+      PrintStream out,
+      List<RowResult> rows,
+      List<String> notes,
+      String cleanupFailure,
+      long start) {
     List<String> headers = new ArrayList<>(List.of("transport", "kind", AVAILABLE.header));
     for (Check check : checks) {
       headers.add(check.header);
@@ -334,8 +378,15 @@ public final class SelfTest {
             break;
           default:
             failed++;
-            failures.add("  " + row.transport + " " + row.kind.label + ", " + headers.get(i + 2) + ": "
-                + result.text);
+            failures.add(
+                "  "
+                    + row.transport
+                    + " "
+                    + row.kind.label
+                    + ", "
+                    + headers.get(i + 2)
+                    + ": "
+                    + result.text);
         }
       }
     }
@@ -355,9 +406,19 @@ public final class SelfTest {
     }
     out.println();
     int status = failed == 0 ? 0 : Main.FAILURE;
-    out.println("summary: " + ok + " ok, " + failed + " failed, " + notApplicable + " n/a; "
-        + (failed == 0 ? "every check that applies here passed" : failed + " FAILED")
-        + " (exit " + status + "); elapsed " + seconds(System.nanoTime() - start));
+    out.println(
+        "summary: "
+            + ok
+            + " ok, "
+            + failed
+            + " failed, "
+            + notApplicable
+            + " n/a; "
+            + (failed == 0 ? "every check that applies here passed" : failed + " FAILED")
+            + " (exit "
+            + status
+            + "); elapsed "
+            + seconds(System.nanoTime() - start));
     return status;
   }
 
@@ -381,7 +442,8 @@ public final class SelfTest {
 
   /** The failure's message alone for a check's own verdict; class and message for the rest. */
   static String describe(Throwable t) {
-    while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
+    while ((t instanceof ExecutionException || t instanceof CompletionException)
+        && t.getCause() != null) {
       t = t.getCause();
     }
     if (t instanceof CheckFailure) {
@@ -391,7 +453,9 @@ public final class SelfTest {
     if (t.getMessage() != null) {
       b.append(": ").append(t.getMessage());
     }
-    for (Throwable cause = t.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+    for (Throwable cause = t.getCause();
+        cause != null && cause != cause.getCause();
+        cause = cause.getCause()) {
       b.append("; caused by ").append(cause.getClass().getSimpleName());
       if (cause.getMessage() != null) {
         b.append(": ").append(cause.getMessage());
@@ -403,17 +467,20 @@ public final class SelfTest {
   // ---------------------------------------------------------------- the checks
 
   /** Whether the transport runs this kind of socket at all: a server, a client, an accepted end. */
-  private static final Check AVAILABLE = new Check("available", probe -> {
-    if (probe.row.kind == Kind.TCP6 && ipv6LoopbackUnavailable().isPresent()) {
-      return Result.na(ipv6LoopbackUnavailable().get());
-    }
-    try {
-      probe.pair();
-    } catch (UnsupportedOperationException e) {
-      return Result.na("not supported here: " + e.getMessage());
-    }
-    return Result.ok();
-  });
+  private static final Check AVAILABLE =
+      new Check(
+          "available",
+          probe -> {
+            if (probe.row.kind == Kind.TCP6 && ipv6LoopbackUnavailable().isPresent()) {
+              return Result.na(ipv6LoopbackUnavailable().get());
+            }
+            try {
+              probe.pair();
+            } catch (UnsupportedOperationException e) {
+              return Result.na("not supported here: " + e.getMessage());
+            }
+            return Result.ok();
+          });
 
   /** The columns after "available", in the order they are printed. */
   static List<Check> standardChecks() {
@@ -431,8 +498,8 @@ public final class SelfTest {
   }
 
   /**
-   * {@code size} bytes there and back, CRC-checked, the client writing and reading at once while
-   * an echo server on another thread reads and writes back: 16 MiB cannot wait in the buffers.
+   * {@code size} bytes there and back, CRC-checked, the client writing and reading at once while an
+   * echo server on another thread reads and writes back: 16 MiB cannot wait in the buffers.
    */
   private static Body echo(int size) {
     return probe -> {
@@ -464,25 +531,41 @@ public final class SelfTest {
         }
         // Having echoed everything, the server may well be done before the last bytes are back.
         if (server.isDone() && failure(server) != null) {
-          throw new CheckFailure("the echo server failed with " + received + " of " + size
-              + " bytes back: " + failure(server));
+          throw new CheckFailure(
+              "the echo server failed with "
+                  + received
+                  + " of "
+                  + size
+                  + " bytes back: "
+                  + failure(server));
         }
-        Set<SocketEvent> wanted = written < size
-            ? EnumSet.of(DATA_AVAILABLE, READY_TO_WRITE, REMOTE_DISCONNECTED)
-            : EnumSet.of(DATA_AVAILABLE, REMOTE_DISCONNECTED);
+        Set<SocketEvent> wanted =
+            written < size
+                ? EnumSet.of(DATA_AVAILABLE, READY_TO_WRITE, REMOTE_DISCONNECTED)
+                : EnumSet.of(DATA_AVAILABLE, REMOTE_DISCONNECTED);
         // In slices, so that an echo server that failed is noticed before the deadline.
         Set<SocketEvent> ready = client.poll(wanted, SLICE);
         if (ready.isEmpty()) {
           probe.checkTime(received + " of " + size + " bytes back, " + written + " written");
         } else if (ready.contains(REMOTE_DISCONNECTED) && !client.dataAvailable()) {
-          throw new CheckFailure("the echo server's end disconnected with " + received + " of " + size
-              + " bytes back");
+          throw new CheckFailure(
+              "the echo server's end disconnected with "
+                  + received
+                  + " of "
+                  + size
+                  + " bytes back");
         }
       }
       if (received != size || back.getValue() != sent.getValue()) {
-        throw new CheckFailure("CRC32 differs: " + received + " bytes came back with CRC32 "
-            + Long.toHexString(back.getValue()) + "; sent " + size + " with CRC32 "
-            + Long.toHexString(sent.getValue()));
+        throw new CheckFailure(
+            "CRC32 differs: "
+                + received
+                + " bytes came back with CRC32 "
+                + Long.toHexString(back.getValue())
+                + "; sent "
+                + size
+                + " with CRC32 "
+                + Long.toHexString(sent.getValue()));
       }
       long echoed;
       try {
@@ -506,10 +589,14 @@ public final class SelfTest {
     while (echoed < size) {
       int n = stream.readFromStream(chunk, 0, (int) Math.min(chunk.length, size - echoed));
       if (n == 0) {
-        Set<SocketEvent> ready = probe.await(stream, EnumSet.of(DATA_AVAILABLE, REMOTE_DISCONNECTED),
-            "the echo server to get bytes (" + echoed + " of " + size + " echoed)");
+        Set<SocketEvent> ready =
+            probe.await(
+                stream,
+                EnumSet.of(DATA_AVAILABLE, REMOTE_DISCONNECTED),
+                "the echo server to get bytes (" + echoed + " of " + size + " echoed)");
         if (ready.contains(REMOTE_DISCONNECTED) && !stream.dataAvailable()) {
-          throw new CheckFailure("the client disconnected after " + echoed + " of " + size + " bytes");
+          throw new CheckFailure(
+              "the client disconnected after " + echoed + " of " + size + " bytes");
         }
         continue;
       }
@@ -531,7 +618,8 @@ public final class SelfTest {
     byte[] second = new byte[message.length];
     int again = client.readFromStream(second, 0, second.length, true);
     if (peeked < 1 || again < peeked) {
-      throw new CheckFailure("peeks disagree: one peek copied " + peeked + " bytes, the next " + again);
+      throw new CheckFailure(
+          "peeks disagree: one peek copied " + peeked + " bytes, the next " + again);
     }
     if (!Arrays.equals(first, 0, peeked, message, 0, peeked)
         || !Arrays.equals(second, 0, peeked, message, 0, peeked)) {
@@ -540,8 +628,12 @@ public final class SelfTest {
     byte[] read = new byte[peeked];
     int consumed = client.readFromStream(read, 0, peeked);
     if (consumed != peeked || !Arrays.equals(read, first)) {
-      throw new CheckFailure("read after peek differs: after peeking at " + peeked + " bytes, a read returned "
-          + consumed + (consumed == peeked ? " other bytes" : " bytes"));
+      throw new CheckFailure(
+          "read after peek differs: after peeking at "
+              + peeked
+              + " bytes, a read returned "
+              + consumed
+              + (consumed == peeked ? " other bytes" : " bytes"));
     }
     byte[] rest = readExactly(probe, client, message.length - peeked, "the rest of the message");
     if (!Arrays.equals(rest, 0, rest.length, message, peeked, message.length)) {
@@ -562,34 +654,50 @@ public final class SelfTest {
           int port = holder.getLocalPort();
           String where = row.kind.where(port);
           StreamSocket stream = probe.keep(row.connect(port));
-          Set<SocketEvent> ended = probe.await(stream, EnumSet.of(CONNECTION_FAILED, CONNECTION_SUCCEEDED),
-              "the connect to " + where + ", where nothing listens, to end");
+          Set<SocketEvent> ended =
+              probe.await(
+                  stream,
+                  EnumSet.of(CONNECTION_FAILED, CONNECTION_SUCCEEDED),
+                  "the connect to " + where + ", where nothing listens, to end");
           if (ended.contains(CONNECTION_SUCCEEDED) || !stream.determined()) {
-            throw new CheckFailure("not refused: a connect to " + where + ", where nothing listens, "
-                + "ended with " + ended + ", determined " + stream.determined());
+            throw new CheckFailure(
+                "not refused: a connect to "
+                    + where
+                    + ", where nothing listens, "
+                    + "ended with "
+                    + ended
+                    + ", determined "
+                    + stream.determined());
           }
         }
         return Result.ok();
-      case LOCAL: {
-        Path missing = row.newPath("missing");
-        try {
-          probe.keep(row.ipc.connectToLocalServer(missing));
-        } catch (NoLocalServerException expected) {
-          return Result.ok();
+      case LOCAL:
+        {
+          Path missing = row.newPath("missing");
+          try {
+            probe.keep(row.ipc.connectToLocalServer(missing));
+          } catch (NoLocalServerException expected) {
+            return Result.ok();
+          }
+          throw new CheckFailure(
+              "not refused: connectToLocalServer("
+                  + missing
+                  + ") returned a stream, not "
+                  + "NoLocalServerException");
         }
-        throw new CheckFailure("not refused: connectToLocalServer(" + missing + ") returned a stream, not "
-            + "NoLocalServerException");
-      }
-      default: {
-        String missing = row.newName();
-        try {
-          probe.keep(row.ipc.connectToAbstractLocalServer(missing));
-        } catch (NoLocalServerException expected) {
-          return Result.ok();
+      default:
+        {
+          String missing = row.newName();
+          try {
+            probe.keep(row.ipc.connectToAbstractLocalServer(missing));
+          } catch (NoLocalServerException expected) {
+            return Result.ok();
+          }
+          throw new CheckFailure(
+              "not refused: connectToAbstractLocalServer(\""
+                  + missing
+                  + "\") returned a stream, not NoLocalServerException");
         }
-        throw new CheckFailure("not refused: connectToAbstractLocalServer(\"" + missing
-            + "\") returned a stream, not NoLocalServerException");
-      }
     }
   }
 
@@ -600,13 +708,23 @@ public final class SelfTest {
     writeAll(probe, pair.accepted, data, 0, DISCONNECT_BYTES, "the peer to write");
     pair.accepted.close();
     StreamSocket client = pair.client;
-    probe.await(client, EnumSet.of(REMOTE_DISCONNECTED),
+    probe.await(
+        client,
+        EnumSet.of(REMOTE_DISCONNECTED),
         "REMOTE_DISCONNECTED after the peer wrote " + DISCONNECT_BYTES + " bytes and closed");
-    if (!client.determined() || !client.connectionFailed() || client.connectionSucceeded()
+    if (!client.determined()
+        || !client.connectionFailed()
+        || client.connectionSucceeded()
         || client.readyToWrite()) {
-      throw new CheckFailure("wrong state with REMOTE_DISCONNECTED: determined " + client.determined()
-          + ", connectionFailed " + client.connectionFailed() + ", connectionSucceeded "
-          + client.connectionSucceeded() + ", readyToWrite " + client.readyToWrite());
+      throw new CheckFailure(
+          "wrong state with REMOTE_DISCONNECTED: determined "
+              + client.determined()
+              + ", connectionFailed "
+              + client.connectionFailed()
+              + ", connectionSucceeded "
+              + client.connectionSucceeded()
+              + ", readyToWrite "
+              + client.readyToWrite());
     }
     byte[] kept = new byte[DISCONNECT_BYTES + 1];
     int got = 0;
@@ -614,11 +732,16 @@ public final class SelfTest {
       got += n;
     }
     if (got != DISCONNECT_BYTES) {
-      throw new CheckFailure("bytes lost: with REMOTE_DISCONNECTED, " + got + " of the " + DISCONNECT_BYTES
-          + " bytes written before it were readable");
+      throw new CheckFailure(
+          "bytes lost: with REMOTE_DISCONNECTED, "
+              + got
+              + " of the "
+              + DISCONNECT_BYTES
+              + " bytes written before it were readable");
     }
     if (!Arrays.equals(kept, 0, got, data, 0, got)) {
-      throw new CheckFailure("wrong bytes: those kept after the disconnect differ from those written");
+      throw new CheckFailure(
+          "wrong bytes: those kept after the disconnect differ from those written");
     }
     if (client.dataAvailable()) {
       throw new CheckFailure("DATA_AVAILABLE still held after every byte written was read");
@@ -640,26 +763,36 @@ public final class SelfTest {
     } catch (UnsupportedOperationException e) {
       return Result.na("no POSIX file modes here");
     }
-    Set<PosixFilePermission> ownerOnly = EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    Set<PosixFilePermission> ownerOnly =
+        EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
     if (!attributes.isOther() || !attributes.permissions().equals(ownerOnly)) {
-      throw new CheckFailure((attributes.isOther() ? "" : "not a socket, ") + "mode "
-          + PosixFilePermissions.toString(attributes.permissions()) + ", not rw-------: " + path);
+      throw new CheckFailure(
+          (attributes.isOther() ? "" : "not a socket, ")
+              + "mode "
+              + PosixFilePermissions.toString(attributes.permissions())
+              + ", not rw-------: "
+              + path);
     }
 
     refuseToReplace(probe, path, "a live server's socket");
     // The live server still has its file: a client still gets through to it.
     probe.keep(row.ipc.connectToLocalServer(path));
-    probe.await(server, EnumSet.of(CONNECTION_AVAILABLE), "a connection to the first server after the second failed");
+    probe.await(
+        server,
+        EnumSet.of(CONNECTION_AVAILABLE),
+        "a connection to the first server after the second failed");
 
     Path file = row.newPath("file");
-    byte[] content = ("bbipc selftest: this file must stay as it is, " + System.nanoTime())
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] content =
+        ("bbipc selftest: this file must stay as it is, " + System.nanoTime())
+            .getBytes(StandardCharsets.UTF_8);
     Files.write(file, content);
     try {
       refuseToReplace(probe, file, "a regular file");
       if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
           || !Arrays.equals(Files.readAllBytes(file), content)) {
-        throw new CheckFailure("clobbered a regular file: the failed makeLocalServer changed " + file);
+        throw new CheckFailure(
+            "clobbered a regular file: the failed makeLocalServer changed " + file);
       }
     } finally {
       Files.deleteIfExists(file);
@@ -678,8 +811,13 @@ public final class SelfTest {
     } catch (IpcException expected) {
       return;
     }
-    throw new CheckFailure("clobbered " + what + ": makeLocalServer(" + path + ") made a server, not "
-        + "IpcException");
+    throw new CheckFailure(
+        "clobbered "
+            + what
+            + ": makeLocalServer("
+            + path
+            + ") made a server, not "
+            + "IpcException");
   }
 
   /** Each end of a local stream is told who is at the other: this very process. */
@@ -695,16 +833,25 @@ public final class SelfTest {
       return Result.na("not supported here");
     }
     if (ofClient.isEmpty() || ofServer.isEmpty()) {
-      throw new CheckFailure("no peer credentials on the " + (ofClient.isEmpty() ? "accepted" : "connecting")
-          + " end, though transport " + row.transport.name() + " reports them");
+      throw new CheckFailure(
+          "no peer credentials on the "
+              + (ofClient.isEmpty() ? "accepted" : "connecting")
+              + " end, though transport "
+              + row.transport.name()
+              + " reports them");
     }
     Integer uid = row.context.uid;
     if (uid == null) {
       throw new CheckFailure("cannot tell this process's uid to compare with " + ofClient.get());
     }
     if (ofClient.get().uid() != uid || ofServer.get().uid() != uid) {
-      throw new CheckFailure("wrong uid: " + ofClient.get().uid() + " at the accepted end, "
-          + ofServer.get().uid() + " at the connecting end; this process's uid is " + uid);
+      throw new CheckFailure(
+          "wrong uid: "
+              + ofClient.get().uid()
+              + " at the accepted end, "
+              + ofServer.get().uid()
+              + " at the connecting end; this process's uid is "
+              + uid);
     }
     return Result.ok();
   }
@@ -720,7 +867,9 @@ public final class SelfTest {
     List<StreamSocket> accepted = new ArrayList<>();
     while (accepted.size() < POLLED_STREAMS) {
       if (!server.connectionAvailable()) {
-        probe.await(server, EnumSet.of(CONNECTION_AVAILABLE),
+        probe.await(
+            server,
+            EnumSet.of(CONNECTION_AVAILABLE),
             "connection " + (accepted.size() + 1) + " of " + POLLED_STREAMS + " to accept");
       }
       accepted.add(probe.keep(server.acceptConnection()));
@@ -733,14 +882,19 @@ public final class SelfTest {
     }
     List<PollResult> early = poller.waitForEvents(Timeout.IMMEDIATE);
     if (!early.isEmpty()) {
-      throw new CheckFailure("reported " + early.size() + " streams with data before any client wrote");
+      throw new CheckFailure(
+          "reported " + early.size() + " streams with data before any client wrote");
     }
     for (int i = 0; i < POLLED_STREAMS; i++) {
       StreamSocket client = clients.get(i);
-      Set<SocketEvent> ended = probe.await(client, EnumSet.of(CONNECTION_SUCCEEDED, CONNECTION_FAILED),
-          "client " + (i + 1) + " of " + POLLED_STREAMS + " to connect");
+      Set<SocketEvent> ended =
+          probe.await(
+              client,
+              EnumSet.of(CONNECTION_SUCCEEDED, CONNECTION_FAILED),
+              "client " + (i + 1) + " of " + POLLED_STREAMS + " to connect");
       if (!ended.contains(CONNECTION_SUCCEEDED)) {
-        throw new CheckFailure("client " + (i + 1) + " of " + POLLED_STREAMS + " failed to connect");
+        throw new CheckFailure(
+            "client " + (i + 1) + " of " + POLLED_STREAMS + " failed to connect");
       }
       writeAll(probe, client, new byte[] {(byte) i}, 0, 1, "client " + (i + 1) + " to write");
     }
@@ -753,11 +907,21 @@ public final class SelfTest {
     int calls = 0;
     while (seen.size() < POLLED_STREAMS) {
       if (calls == POLLED_STREAMS) {
-        throw new CheckFailure(calls + " calls of waitForEvents reported " + seen.size() + " of "
-            + POLLED_STREAMS + " streams with data");
+        throw new CheckFailure(
+            calls
+                + " calls of waitForEvents reported "
+                + seen.size()
+                + " of "
+                + POLLED_STREAMS
+                + " streams with data");
       }
-      probe.checkTime(calls + " calls of waitForEvents reported " + seen.size() + " of " + POLLED_STREAMS
-          + " streams with data");
+      probe.checkTime(
+          calls
+              + " calls of waitForEvents reported "
+              + seen.size()
+              + " of "
+              + POLLED_STREAMS
+              + " streams with data");
       List<PollResult> results = poller.waitForEvents(probe.left());
       if (!results.isEmpty()) {
         calls++;
@@ -767,7 +931,8 @@ public final class SelfTest {
           throw new CheckFailure("reported a socket it does not monitor: " + result.socket());
         }
         if (!result.events().equals(EnumSet.of(DATA_AVAILABLE))) {
-          throw new CheckFailure("reported " + result.events() + " for a stream monitored for DATA_AVAILABLE");
+          throw new CheckFailure(
+              "reported " + result.events() + " for a stream monitored for DATA_AVAILABLE");
         }
         seen.add(result.socket());
         poller.unmonitorSocket(result.socket());
@@ -779,20 +944,24 @@ public final class SelfTest {
     }
     int together = poller.waitForEvents(Timeout.IMMEDIATE).size();
     if (together != POLLED_STREAMS) {
-      throw new CheckFailure("with all " + POLLED_STREAMS + " streams holding data, one call reported "
-          + together);
+      throw new CheckFailure(
+          "with all " + POLLED_STREAMS + " streams holding data, one call reported " + together);
     }
     BitSet bytes = new BitSet();
     byte[] one = new byte[2];
     for (StreamSocket stream : accepted) {
       if (stream.readFromStream(one) != 1) {
-        throw new CheckFailure("an accepted stream reported with data did not hold exactly one byte");
+        throw new CheckFailure(
+            "an accepted stream reported with data did not hold exactly one byte");
       }
       bytes.set(one[0] & 0xff);
     }
     if (bytes.cardinality() != POLLED_STREAMS) {
-      throw new CheckFailure("the accepted streams held " + bytes.cardinality() + " different bytes, not "
-          + POLLED_STREAMS);
+      throw new CheckFailure(
+          "the accepted streams held "
+              + bytes.cardinality()
+              + " different bytes, not "
+              + POLLED_STREAMS);
     }
     return Result.ok();
   }
@@ -802,7 +971,8 @@ public final class SelfTest {
     Pair pair = probe.pair();
     CompletableFuture<Set<SocketEvent>> ready = pair.client.whenReady(EnumSet.of(DATA_AVAILABLE));
     if (ready.isDone()) {
-      throw new CheckFailure("completed too soon, before the peer wrote anything: " + outcome(ready));
+      throw new CheckFailure(
+          "completed too soon, before the peer wrote anything: " + outcome(ready));
     }
     writeAll(probe, pair.accepted, new byte[] {42}, 0, 1, "the peer to write");
     Set<SocketEvent> events;
@@ -816,14 +986,16 @@ public final class SelfTest {
     }
     byte[] one = new byte[1];
     if (pair.client.readFromStream(one) != 1 || one[0] != 42) {
-      throw new CheckFailure("no byte: after the future completed, the byte the peer wrote was not there");
+      throw new CheckFailure(
+          "no byte: after the future completed, the byte the peer wrote was not there");
     }
     return Result.ok();
   }
 
   // ---------------------------------------------------------------- helpers of the checks
 
-  private static void writeAll(Probe probe, StreamSocket stream, byte[] bytes, int from, int to, String what)
+  private static void writeAll(
+      Probe probe, StreamSocket stream, byte[] bytes, int from, int to, String what)
       throws Exception {
     int at = from;
     while (true) {
@@ -831,23 +1003,28 @@ public final class SelfTest {
       if (at == to) {
         return;
       }
-      Set<SocketEvent> ready = probe.await(stream, EnumSet.of(READY_TO_WRITE, REMOTE_DISCONNECTED), what);
+      Set<SocketEvent> ready =
+          probe.await(stream, EnumSet.of(READY_TO_WRITE, REMOTE_DISCONNECTED), what);
       if (ready.contains(REMOTE_DISCONNECTED)) {
-        throw new CheckFailure(what + ": the peer disconnected with " + (to - at) + " bytes unwritten");
+        throw new CheckFailure(
+            what + ": the peer disconnected with " + (to - at) + " bytes unwritten");
       }
     }
   }
 
-  private static byte[] readExactly(Probe probe, StreamSocket stream, int length, String what) throws Exception {
+  private static byte[] readExactly(Probe probe, StreamSocket stream, int length, String what)
+      throws Exception {
     byte[] bytes = new byte[length];
     int read = 0;
     while (read < length) {
       int n = stream.readFromStream(bytes, read, length);
       read += n;
       if (n == 0) {
-        Set<SocketEvent> ready = probe.await(stream, EnumSet.of(DATA_AVAILABLE, REMOTE_DISCONNECTED), what);
+        Set<SocketEvent> ready =
+            probe.await(stream, EnumSet.of(DATA_AVAILABLE, REMOTE_DISCONNECTED), what);
         if (ready.contains(REMOTE_DISCONNECTED) && !stream.dataAvailable()) {
-          throw new CheckFailure(what + ": the peer disconnected after " + read + " of " + length + " bytes");
+          throw new CheckFailure(
+              what + ": the peer disconnected after " + read + " of " + length + " bytes");
         }
       }
     }
@@ -876,12 +1053,14 @@ public final class SelfTest {
   }
 
   /**
-   * The effective uid, which peer credentials report: the owner the kernel gives a new file, or
-   * on Linux the owner of /proc/self; null when neither tells.
+   * The effective uid, which peer credentials report: the owner the kernel gives a new file, or on
+   * Linux the owner of /proc/self; null when neither tells.
    */
   private static Integer ownUid(Path directory) {
-    List<Path> owned = directory == null ? List.of(Path.of("/proc/self"))
-        : List.of(directory, Path.of("/proc/self"));
+    List<Path> owned =
+        directory == null
+            ? List.of(Path.of("/proc/self"))
+            : List.of(directory, Path.of("/proc/self"));
     for (Path path : owned) {
       try {
         // Links followed: /proc/self is one, to the process's own directory.
@@ -913,9 +1092,13 @@ public final class SelfTest {
 
   /** The kinds of socket, one row each per transport. */
   enum Kind {
-    TCP("tcp", "127.0.0.1"), TCP6("tcp6", "::1"), LOCAL("local", null), ABSTRACT("abstract", null);
+    TCP("tcp", "127.0.0.1"),
+    TCP6("tcp6", "::1"),
+    LOCAL("local", null),
+    ABSTRACT("abstract", null);
 
     final String label;
+
     /** The loopback address of a TCP kind, null for the others. */
     final String loopback;
 
@@ -947,7 +1130,8 @@ public final class SelfTest {
     static final Optional<String> UNAVAILABLE = probe();
 
     private static Optional<String> probe() {
-      try (java.nio.channels.ServerSocketChannel ch = java.nio.channels.ServerSocketChannel.open()) {
+      try (java.nio.channels.ServerSocketChannel ch =
+          java.nio.channels.ServerSocketChannel.open()) {
         ch.bind(new InetSocketAddress("::1", 0));
         return Optional.empty();
       } catch (IOException | RuntimeException e) {
@@ -956,7 +1140,11 @@ public final class SelfTest {
     }
   }
 
-  enum Status { OK, FAILED, NA }
+  enum Status {
+    OK,
+    FAILED,
+    NA
+  }
 
   /** A check's verdict: for FAILED the full reason, for NA why the check does not apply. */
   static final class Result {
@@ -988,7 +1176,10 @@ public final class SelfTest {
           return "n/a (" + text + ")";
         default:
           String brief = text.replaceAll("\\s+", " ");
-          return "FAILED: " + (brief.length() <= CELL_REASON ? brief : brief.substring(0, CELL_REASON - 3) + "...");
+          return "FAILED: "
+              + (brief.length() <= CELL_REASON
+                  ? brief
+                  : brief.substring(0, CELL_REASON - 3) + "...");
       }
     }
   }
@@ -1022,15 +1213,19 @@ public final class SelfTest {
   /** What every row shares. */
   private static final class Context {
     final ExecutorService pool;
+
     /** Null when it could not be made. */
     final Path directory;
+
     /** Null when it cannot be told. */
     final Integer uid;
+
     final byte[] payload;
     final String abstractPrefix;
     final AtomicInteger names = new AtomicInteger();
 
-    Context(ExecutorService pool, Path directory, Integer uid, byte[] payload, String abstractPrefix) {
+    Context(
+        ExecutorService pool, Path directory, Integer uid, byte[] payload, String abstractPrefix) {
       this.pool = pool;
       this.directory = directory;
       this.uid = uid;
@@ -1076,13 +1271,15 @@ public final class SelfTest {
           return ipc.connectToLocalServer(((LocalServer) server).localPathname());
         default:
           // An abstract server reports its name as the path "@name".
-          return ipc.connectToAbstractLocalServer(((LocalServer) server).localPathname().toString().substring(1));
+          return ipc.connectToAbstractLocalServer(
+              ((LocalServer) server).localPathname().toString().substring(1));
       }
     }
 
     /** A TCP stream connecting to a port on the row's loopback address. */
     StreamSocket connect(int port) throws IpcException {
-      return kind == Kind.TCP6 ? ipc.connectToIpv6TcpServer(kind.loopback, port)
+      return kind == Kind.TCP6
+          ? ipc.connectToIpv6TcpServer(kind.loopback, port)
           : ipc.connectToIpv4TcpServer(kind.loopback, port);
     }
 
@@ -1180,8 +1377,9 @@ public final class SelfTest {
       StreamSocket client = keep(row.connect(server));
       await(server, EnumSet.of(CONNECTION_AVAILABLE), "the connection to accept");
       StreamSocket accepted = keep(server.acceptConnection());
-      Set<SocketEvent> ended = await(client, EnumSet.of(CONNECTION_SUCCEEDED, CONNECTION_FAILED),
-          "the client to connect");
+      Set<SocketEvent> ended =
+          await(
+              client, EnumSet.of(CONNECTION_SUCCEEDED, CONNECTION_FAILED), "the client to connect");
       if (!ended.contains(CONNECTION_SUCCEEDED)) {
         throw new CheckFailure("the client's connection failed although the server accepted it");
       }

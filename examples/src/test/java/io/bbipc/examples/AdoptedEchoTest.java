@@ -26,13 +26,16 @@ class AdoptedEchoTest {
 
   @ParameterizedTest
   @MethodSource("io.bbipc.examples.EchoPipelineTest#transports")
-  void theAdoptedStreamEchoesAndTheApplicationsHandlerSeesEveryByte(String transport) throws Exception {
+  void theAdoptedStreamEchoesAndTheApplicationsHandlerSeesEveryByte(String transport)
+      throws Exception {
     AdoptedEcho echo = AdoptedEcho.start(EchoPipeline.transport(transport));
     try {
-      assertEquals("Hello World", EchoExample.sendToServer("Hello World", IPV4_LOOPBACK, echo.port()));
+      assertEquals(
+          "Hello World", EchoExample.sendToServer("Hello World", IPV4_LOOPBACK, echo.port()));
       // Many reads' worth, which the plain thread must echo piece by piece.
       assertEquals(BIG, EchoExample.sendToServer(BIG, IPV4_LOOPBACK, echo.port()));
-      // Every byte went through the Netty handler before bbipc's, and came back, so all are counted.
+      // Every byte went through the Netty handler before bbipc's, and came back, so all are
+      // counted.
       assertEquals(utf8Length("Hello World") + utf8Length(BIG), echo.bytesCounted());
     } finally {
       echo.close();
@@ -42,7 +45,8 @@ class AdoptedEchoTest {
 
   @ParameterizedTest
   @MethodSource("io.bbipc.examples.EchoPipelineTest#transports")
-  void bytesThatArriveBeforePlainCodeTakesTheStreamWaitInItsBuffer(String transport) throws Exception {
+  void bytesThatArriveBeforePlainCodeTakesTheStreamWaitInItsBuffer(String transport)
+      throws Exception {
     // The plain thread serves one stream at a time, so the others' bytes wait, adopted, until it
     // comes to them; none may be lost in the meantime.
     ExecutorService clients = Executors.newFixedThreadPool(6);
@@ -52,7 +56,8 @@ class AdoptedEchoTest {
       for (int i = 0; i < 6; i++) {
         String message = "client " + i + " " + "x".repeat(1000 * i);
         messages.add(message);
-        replies.add(clients.submit(() -> EchoExample.sendToServer(message, IPV4_LOOPBACK, echo.port())));
+        replies.add(
+            clients.submit(() -> EchoExample.sendToServer(message, IPV4_LOOPBACK, echo.port())));
       }
       for (int i = 0; i < messages.size(); i++) {
         assertEquals(messages.get(i), replies.get(i).get(60, TimeUnit.SECONDS), "client " + i);
@@ -70,12 +75,19 @@ class AdoptedEchoTest {
       assertTrue(AdoptedEcho.run(EchoPipeline.defaultTransport(), out, "Hello World", BIG));
     }
     List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
-    assertTrue(lines.get(0).matches("netty server listening on 127\\.0\\.0\\.1:\\d+ \\(transport \\w+\\), .*"),
+    assertTrue(
+        lines
+            .get(0)
+            .matches("netty server listening on 127\\.0\\.0\\.1:\\d+ \\(transport \\w+\\), .*"),
         lines.get(0));
     assertEquals(List.of("sent: Hello World", "received: Hello World"), lines.subList(1, 3));
     assertEquals(lines.get(3).replace("sent: ", "received: "), lines.get(4));
-    assertTrue(lines.get(3).startsWith("sent: " + utf8Length(BIG) + " bytes, CRC-32 "), lines.get(3));
-    assertEquals("the application's Netty handler counted " + (utf8Length("Hello World") + utf8Length(BIG))
-        + " bytes on their way to the adopted streams", lines.get(5));
+    assertTrue(
+        lines.get(3).startsWith("sent: " + utf8Length(BIG) + " bytes, CRC-32 "), lines.get(3));
+    assertEquals(
+        "the application's Netty handler counted "
+            + (utf8Length("Hello World") + utf8Length(BIG))
+            + " bytes on their way to the adopted streams",
+        lines.get(5));
   }
 }

@@ -11,8 +11,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A server loop on its own thread, stopped the way the examples are meant to be stopped: by
- * interrupting the thread. {@link #stop()} waits a bounded time and hands back the loop's result
- * or rethrows its failure, so that a server error fails the test instead of vanishing.
+ * interrupting the thread. {@link #stop()} waits a bounded time and hands back the loop's result or
+ * rethrows its failure, so that a server error fails the test instead of vanishing.
  */
 final class BackgroundServer<T> implements AutoCloseable {
   static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);

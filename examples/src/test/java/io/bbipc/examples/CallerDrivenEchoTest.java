@@ -25,17 +25,24 @@ class CallerDrivenEchoTest {
     try (Ipc probe = Ipc.builder().callerDriven(true).build()) {
       transport = probe.transportName();
     }
-    assertEquals("client and server are caller-driven on " + transport + ", owned by \""
-        + Thread.currentThread().getName() + "\" and \"echo-owner\"", lines.get(0));
+    assertEquals(
+        "client and server are caller-driven on "
+            + transport
+            + ", owned by \""
+            + Thread.currentThread().getName()
+            + "\" and \"echo-owner\"",
+        lines.get(0));
     // every byte of every round trip came back: 500 x 64
-    assertTrue(lines.get(1).startsWith("500 round trips of 64 bytes, 32000 bytes echoed, mean "), lines.get(1));
+    assertTrue(
+        lines.get(1).startsWith("500 round trips of 64 bytes, 32000 bytes echoed, mean "),
+        lines.get(1));
     assertTrue(mean > 0, "mean " + mean);
   }
 
   @Test
   void refusesZeroRoundTripsBeforeAnyIo() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> CallerDrivenEcho.run(0, System.out));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> CallerDrivenEcho.run(0, System.out));
     assertEquals("roundTrips must be at least 1, was 0", e.getMessage());
   }
 }

@@ -23,18 +23,20 @@ class EchoExampleTest {
   }
 
   private static BackgroundServer<Void> serving(Ipv4TcpServer server) {
-    return new BackgroundServer<>("echo-example-server", () -> {
-      EchoExample.serve(server);
-      return null;
-    });
+    return new BackgroundServer<>(
+        "echo-example-server",
+        () -> {
+          EchoExample.serve(server);
+          return null;
+        });
   }
 
   /**
    * Holds a loopback port that nobody listens on, for as long as the socket is open.
    *
-   * <p>A bound but unconnected plain socket, because a bbipc server's port is no good for this:
-   * its close() returns before the listening socket is closed, so a connect right after it may
-   * still succeed (and then be reset). Holding the port also keeps anyone else from taking it.
+   * <p>A bound but unconnected plain socket, because a bbipc server's port is no good for this: its
+   * close() returns before the listening socket is closed, so a connect right after it may still
+   * succeed (and then be reset). Holding the port also keeps anyone else from taking it.
    */
   static Socket closedPort() throws IOException {
     Socket holder = new Socket();
@@ -44,15 +46,18 @@ class EchoExampleTest {
 
   @Test
   void helloWorldComesBack() throws Exception {
-    try (Ipv4TcpServer server = newServer(); BackgroundServer<Void> background = serving(server)) {
-      assertEquals("Hello World", EchoExample.sendToServer("Hello World", IPV4_LOOPBACK, server.port()));
+    try (Ipv4TcpServer server = newServer();
+        BackgroundServer<Void> background = serving(server)) {
+      assertEquals(
+          "Hello World", EchoExample.sendToServer("Hello World", IPV4_LOOPBACK, server.port()));
       assertNull(background.stop());
     }
   }
 
   @Test
   void oneServerServesClientsOneAfterAnother() throws Exception {
-    try (Ipv4TcpServer server = newServer(); BackgroundServer<Void> background = serving(server)) {
+    try (Ipv4TcpServer server = newServer();
+        BackgroundServer<Void> background = serving(server)) {
       for (int i = 0; i < 5; i++) {
         String message = "message " + i;
         assertEquals(message, EchoExample.sendToServer(message, IPV4_LOOPBACK, server.port()));
@@ -63,10 +68,13 @@ class EchoExampleTest {
 
   @Test
   void emptyMessageComesBackEmptyWithoutWaiting() throws Exception {
-    try (Ipv4TcpServer server = newServer(); BackgroundServer<Void> background = serving(server)) {
+    try (Ipv4TcpServer server = newServer();
+        BackgroundServer<Void> background = serving(server)) {
       long start = System.nanoTime();
       assertEquals("", EchoExample.sendToServer("", IPV4_LOOPBACK, server.port()));
-      assertTrue(System.nanoTime() - start < 5_000_000_000L, "took " + (System.nanoTime() - start) + " ns");
+      assertTrue(
+          System.nanoTime() - start < 5_000_000_000L,
+          "took " + (System.nanoTime() - start) + " ns");
       // The server must still be serving after a client that sent nothing.
       assertEquals("after", EchoExample.sendToServer("after", IPV4_LOOPBACK, server.port()));
       background.stop();
@@ -86,7 +94,8 @@ class EchoExampleTest {
       }
     }
     String message = text.toString();
-    try (Ipv4TcpServer server = newServer(); BackgroundServer<Void> background = serving(server)) {
+    try (Ipv4TcpServer server = newServer();
+        BackgroundServer<Void> background = serving(server)) {
       String reply = EchoExample.sendToServer(message, IPV4_LOOPBACK, server.port());
       assertEquals(message.length(), reply.length());
       assertEquals(message, reply);
@@ -99,7 +108,8 @@ class EchoExampleTest {
     // 20 MiB outgrows the 1 MiB stream buffers and the kernel's on both ends, so the client must
     // read the echo while it is still writing, or both sides would wait for the other.
     String message = "0123456789abcdef".repeat(20 << 16);
-    try (Ipv4TcpServer server = newServer(); BackgroundServer<Void> background = serving(server)) {
+    try (Ipv4TcpServer server = newServer();
+        BackgroundServer<Void> background = serving(server)) {
       assertEquals(message, EchoExample.sendToServer(message, IPV4_LOOPBACK, server.port()));
       background.stop();
     }
@@ -110,20 +120,27 @@ class EchoExampleTest {
     try (Socket closed = closedPort()) {
       int port = closed.getLocalPort();
       long start = System.nanoTime();
-      IpcException e = assertThrows(IpcException.class,
-          () -> EchoExample.sendToServer("Hello World", IPV4_LOOPBACK, port));
+      IpcException e =
+          assertThrows(
+              IpcException.class,
+              () -> EchoExample.sendToServer("Hello World", IPV4_LOOPBACK, port));
       assertEquals("Failed to connect to address 127.0.0.1:" + port, e.getMessage());
       // A refused connect must not cost the full 10 s poll.
-      assertTrue(System.nanoTime() - start < 5_000_000_000L, "took " + (System.nanoTime() - start) + " ns");
+      assertTrue(
+          System.nanoTime() - start < 5_000_000_000L,
+          "took " + (System.nanoTime() - start) + " ns");
     }
   }
 
   @Test
   void runServerReturnsWhenItsThreadIsInterrupted() throws Exception {
-    try (BackgroundServer<Void> background = new BackgroundServer<>("run-server", () -> {
-      EchoExample.runServer(0, IPV4_LOOPBACK);
-      return null;
-    })) {
+    try (BackgroundServer<Void> background =
+        new BackgroundServer<>(
+            "run-server",
+            () -> {
+              EchoExample.runServer(0, IPV4_LOOPBACK);
+              return null;
+            })) {
       assertNull(background.stop());
     }
   }

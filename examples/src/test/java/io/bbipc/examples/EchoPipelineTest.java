@@ -26,7 +26,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class EchoPipelineTest {
-  /** Every transport that runs here, so that each test runs on each; used by AdoptedEchoTest too. */
+  /**
+   * Every transport that runs here, so that each test runs on each; used by AdoptedEchoTest too.
+   */
   static Stream<String> transports() {
     return EchoPipeline.availableTransports().stream().map(TransportProvider::name);
   }
@@ -98,13 +100,17 @@ class EchoPipelineTest {
       assertFalse(pipeline.group().isShuttingDown());
       assertEquals("alive", pipeline.group().submit(() -> "alive").get(10, TimeUnit.SECONDS));
       assertTrue(pipeline.serverChannel().isActive());
-      // The Netty server is the application's, not bbipc's: another runtime's client still gets its echo.
-      assertEquals("still serving",
+      // The Netty server is the application's, not bbipc's: another runtime's client still gets its
+      // echo.
+      assertEquals(
+          "still serving",
           EchoExample.sendToServer("still serving", IPV4_LOOPBACK, pipeline.port()));
 
       assertThrows(IpcException.class, () -> pipeline.sendSynchronously(new byte[] {4}));
-      ExecutionException failed = assertThrows(ExecutionException.class,
-          () -> pipeline.sendAsynchronously(new byte[] {5}).get(10, TimeUnit.SECONDS));
+      ExecutionException failed =
+          assertThrows(
+              ExecutionException.class,
+              () -> pipeline.sendAsynchronously(new byte[] {5}).get(10, TimeUnit.SECONDS));
       assertInstanceOf(IpcException.class, failed.getCause());
     } finally {
       pipeline.close();
@@ -117,13 +123,18 @@ class EchoPipelineTest {
   void bothClientsReportAServerThatIsGone(String transport) throws Exception {
     try (EchoPipeline pipeline = EchoPipeline.start(EchoPipeline.transport(transport))) {
       assertTrue(pipeline.serverChannel().close().await(10, TimeUnit.SECONDS));
-      IpcException syncFailure = assertThrows(IpcException.class,
-          () -> pipeline.sendSynchronously(new byte[] {1}));
-      assertTrue(syncFailure.getMessage().startsWith("could not connect to 127.0.0.1:"), syncFailure.getMessage());
-      ExecutionException asyncFailure = assertThrows(ExecutionException.class,
-          () -> pipeline.sendAsynchronously(new byte[] {1}).get(10, TimeUnit.SECONDS));
+      IpcException syncFailure =
+          assertThrows(IpcException.class, () -> pipeline.sendSynchronously(new byte[] {1}));
+      assertTrue(
+          syncFailure.getMessage().startsWith("could not connect to 127.0.0.1:"),
+          syncFailure.getMessage());
+      ExecutionException asyncFailure =
+          assertThrows(
+              ExecutionException.class,
+              () -> pipeline.sendAsynchronously(new byte[] {1}).get(10, TimeUnit.SECONDS));
       assertInstanceOf(IpcException.class, asyncFailure.getCause());
-      assertTrue(asyncFailure.getCause().getMessage().startsWith("could not connect to 127.0.0.1:"),
+      assertTrue(
+          asyncFailure.getCause().getMessage().startsWith("could not connect to 127.0.0.1:"),
           asyncFailure.getCause().getMessage());
     }
   }
@@ -136,30 +147,48 @@ class EchoPipelineTest {
     }
     List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
     try (Ipc ipc = Ipc.create()) {
-      assertTrue(lines.get(0).matches("netty echo server listening on 127\\.0\\.0\\.1:\\d+ \\(transport "
-          + ipc.transportName() + ", .*"), lines.get(0));
+      assertTrue(
+          lines
+              .get(0)
+              .matches(
+                  "netty echo server listening on 127\\.0\\.0\\.1:\\d+ \\(transport "
+                      + ipc.transportName()
+                      + ", .*"),
+          lines.get(0));
     }
     assertEquals("synchronous client sent: Hello World", lines.get(1));
     assertEquals("synchronous client received: Hello World", lines.get(2));
-    assertEquals(2, lines.stream().filter(l -> l.startsWith("synchronous client sent: ")).count(), lines.toString());
-    assertEquals(2, lines.stream().filter(l -> l.startsWith("asynchronous client sent: ")).count(), lines.toString());
+    assertEquals(
+        2,
+        lines.stream().filter(l -> l.startsWith("synchronous client sent: ")).count(),
+        lines.toString());
+    assertEquals(
+        2,
+        lines.stream().filter(l -> l.startsWith("asynchronous client sent: ")).count(),
+        lines.toString());
     for (int i = 1; i <= 7; i += 2) {
       String sent = lines.get(i);
       assertTrue(sent.contains(" sent: "), sent);
       assertEquals(sent.replace(" sent: ", " received: "), lines.get(i + 1));
     }
-    assertTrue(lines.contains("synchronous client sent: " + EchoPipeline.BIG_MESSAGE + " bytes, CRC-32 9f04865c"),
+    assertTrue(
+        lines.contains(
+            "synchronous client sent: " + EchoPipeline.BIG_MESSAGE + " bytes, CRC-32 9f04865c"),
         lines.toString());
-    assertEquals("bbipc runtime closed; event loop group still running: true, Netty server still open: true",
+    assertEquals(
+        "bbipc runtime closed; event loop group still running: true, Netty server still open: true",
         lines.get(lines.size() - 2));
     assertEquals("event loop group shut down by its owner", lines.get(lines.size() - 1));
   }
 
   @Test
   void anUnknownTransportNameSaysWhichThereAre() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> EchoPipeline.transport("carrier-pigeon"));
-    assertTrue(e.getMessage().contains("\"carrier-pigeon\"") && e.getMessage().contains("nio"), e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> EchoPipeline.transport("carrier-pigeon"));
+    assertTrue(
+        e.getMessage().contains("\"carrier-pigeon\"") && e.getMessage().contains("nio"),
+        e.getMessage());
   }
 
   @Test

@@ -21,12 +21,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A plain JDK client that sends its request and then shuts its output down (as {@code nc -N}
- * and HTTP/1.0-style clients do) still gets its echo from both example servers.
+ * A plain JDK client that sends its request and then shuts its output down (as {@code nc -N} and
+ * HTTP/1.0-style clients do) still gets its echo from both example servers.
  */
 class HalfClosedClientTest {
-  @TempDir
-  Path directory;
+  @TempDir Path directory;
 
   /** Sends {@code message}, shuts down output, and reads until the server's end of stream. */
   private static byte[] halfClosedExchange(SocketChannel ch, byte[] message) throws Exception {
@@ -68,15 +67,22 @@ class HalfClosedClientTest {
     Path socketPath = directory.resolve("echo.sock");
     for (Ipc ipc : List.of(Ipc.builder().transport("nio").build(), Ipc.create())) {
       try (ipc;
-           Ipv4TcpServer tcp = ipc.makeIpv4TcpServer(IPV4_LOOPBACK, 0, PollerEchoServer.SERVER_OPTIONS);
-           LocalServer local = ipc.makeLocalServer(socketPath, PollerEchoServer.localOptions(ipc));
-           BackgroundServer<PollerEchoServer.Summary> background = new BackgroundServer<>(
-               "poller-echo-server", () -> PollerEchoServer.serve(List.of(tcp, local)))) {
+          Ipv4TcpServer tcp =
+              ipc.makeIpv4TcpServer(IPV4_LOOPBACK, 0, PollerEchoServer.SERVER_OPTIONS);
+          LocalServer local = ipc.makeLocalServer(socketPath, PollerEchoServer.localOptions(ipc));
+          BackgroundServer<PollerEchoServer.Summary> background =
+              new BackgroundServer<>(
+                  "poller-echo-server", () -> PollerEchoServer.serve(List.of(tcp, local)))) {
         byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
-        assertArrayEquals(hello, halfClosedExchange(
-            SocketChannel.open(new InetSocketAddress(IPV4_LOOPBACK, tcp.port())), hello), ipc.transportName());
-        assertArrayEquals(hello, halfClosedExchange(
-            SocketChannel.open(UnixDomainSocketAddress.of(socketPath)), hello), ipc.transportName());
+        assertArrayEquals(
+            hello,
+            halfClosedExchange(
+                SocketChannel.open(new InetSocketAddress(IPV4_LOOPBACK, tcp.port())), hello),
+            ipc.transportName());
+        assertArrayEquals(
+            hello,
+            halfClosedExchange(SocketChannel.open(UnixDomainSocketAddress.of(socketPath)), hello),
+            ipc.transportName());
         background.stop();
       }
       assertFalse(Files.exists(socketPath));
@@ -84,43 +90,53 @@ class HalfClosedClientTest {
   }
 
   /**
-   * An echo bigger than every buffer on the way, much of it sent after the client stopped
-   * sending, over TCP and local sockets on NIO and on the default transport (epoll here, on
-   * bbipc's event loops, which keep a half-closed socket in the epoll set; see the README's
-   * Half-close section).
+   * An echo bigger than every buffer on the way, much of it sent after the client stopped sending,
+   * over TCP and local sockets on NIO and on the default transport (epoll here, on bbipc's event
+   * loops, which keep a half-closed socket in the epoll set; see the README's Half-close section).
    */
   @Test
   void aLargeEchoReachesAHalfClosedClient() throws Exception {
     Path socketPath = directory.resolve("big.sock");
     for (Ipc ipc : List.of(Ipc.builder().transport("nio").build(), Ipc.create())) {
       try (ipc;
-           Ipv4TcpServer tcp = ipc.makeIpv4TcpServer(IPV4_LOOPBACK, 0, PollerEchoServer.SERVER_OPTIONS);
-           LocalServer local = ipc.makeLocalServer(socketPath, PollerEchoServer.localOptions(ipc));
-           BackgroundServer<PollerEchoServer.Summary> background = new BackgroundServer<>(
-               "poller-echo-server", () -> PollerEchoServer.serve(List.of(tcp, local)))) {
+          Ipv4TcpServer tcp =
+              ipc.makeIpv4TcpServer(IPV4_LOOPBACK, 0, PollerEchoServer.SERVER_OPTIONS);
+          LocalServer local = ipc.makeLocalServer(socketPath, PollerEchoServer.localOptions(ipc));
+          BackgroundServer<PollerEchoServer.Summary> background =
+              new BackgroundServer<>(
+                  "poller-echo-server", () -> PollerEchoServer.serve(List.of(tcp, local)))) {
         byte[] big = message(3 << 20, 5);
-        assertArrayEquals(big, halfClosedExchangeConcurrently(
-            SocketChannel.open(new InetSocketAddress(IPV4_LOOPBACK, tcp.port())), big), ipc.transportName() + " TCP");
-        assertArrayEquals(big, halfClosedExchangeConcurrently(
-            SocketChannel.open(UnixDomainSocketAddress.of(socketPath)), big), ipc.transportName() + " local");
+        assertArrayEquals(
+            big,
+            halfClosedExchangeConcurrently(
+                SocketChannel.open(new InetSocketAddress(IPV4_LOOPBACK, tcp.port())), big),
+            ipc.transportName() + " TCP");
+        assertArrayEquals(
+            big,
+            halfClosedExchangeConcurrently(
+                SocketChannel.open(UnixDomainSocketAddress.of(socketPath)), big),
+            ipc.transportName() + " local");
         background.stop();
       }
     }
   }
 
   /** Writes on another thread while reading, so neither end's buffers have to hold it all. */
-  private static byte[] halfClosedExchangeConcurrently(SocketChannel ch, byte[] message) throws Exception {
-    java.util.concurrent.CompletableFuture<Void> sent = java.util.concurrent.CompletableFuture.runAsync(() -> {
-      try {
-        ByteBuffer out = ByteBuffer.wrap(message);
-        while (out.hasRemaining()) {
-          ch.write(out);
-        }
-        ch.shutdownOutput();
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    });
+  private static byte[] halfClosedExchangeConcurrently(SocketChannel ch, byte[] message)
+      throws Exception {
+    java.util.concurrent.CompletableFuture<Void> sent =
+        java.util.concurrent.CompletableFuture.runAsync(
+            () -> {
+              try {
+                ByteBuffer out = ByteBuffer.wrap(message);
+                while (out.hasRemaining()) {
+                  ch.write(out);
+                }
+                ch.shutdownOutput();
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
     try (ch) {
       ByteArrayOutputStream got = new ByteArrayOutputStream();
       ByteBuffer in = ByteBuffer.allocate(65536);
@@ -139,18 +155,26 @@ class HalfClosedClientTest {
 
   @Test
   void theEchoServerAnswersAHalfClosedClient() throws Exception {
-    try (Ipv4TcpServer server = io.bbipc.BasicBinaryIpc.makeIpv4TcpServer(IPV4_LOOPBACK, 0,
-            EchoExample.SERVER_OPTIONS.reuseAddress(false));
-         BackgroundServer<Void> background = new BackgroundServer<>("echo-server", () -> {
-           EchoExample.serve(server);
-           return null;
-         })) {
+    try (Ipv4TcpServer server =
+            io.bbipc.BasicBinaryIpc.makeIpv4TcpServer(
+                IPV4_LOOPBACK, 0, EchoExample.SERVER_OPTIONS.reuseAddress(false));
+        BackgroundServer<Void> background =
+            new BackgroundServer<>(
+                "echo-server",
+                () -> {
+                  EchoExample.serve(server);
+                  return null;
+                })) {
       byte[] hello = "Hello World".getBytes(StandardCharsets.US_ASCII);
-      assertArrayEquals(hello, halfClosedExchange(
-          SocketChannel.open(new InetSocketAddress(IPV4_LOOPBACK, server.port())), hello));
+      assertArrayEquals(
+          hello,
+          halfClosedExchange(
+              SocketChannel.open(new InetSocketAddress(IPV4_LOOPBACK, server.port())), hello));
       byte[] long1 = message(25_000, 6);
-      assertArrayEquals(long1, halfClosedExchange(
-          SocketChannel.open(new InetSocketAddress(IPV4_LOOPBACK, server.port())), long1));
+      assertArrayEquals(
+          long1,
+          halfClosedExchange(
+              SocketChannel.open(new InetSocketAddress(IPV4_LOOPBACK, server.port())), long1));
       background.stop();
     }
   }

@@ -19,8 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class LocalEchoTest {
-  @TempDir
-  Path directory;
+  @TempDir Path directory;
 
   private static List<String> lines(ByteArrayOutputStream bytes) {
     return bytes.toString(StandardCharsets.UTF_8).lines().toList();
@@ -41,8 +40,11 @@ class LocalEchoTest {
     int uid = (Integer) Files.getAttribute(directory, "unix:uid");
     Pattern credentials = Pattern.compile("pid (\\d+), uid (\\d+), gid -?\\d+");
     for (String end : List.of("server sees client: ", "client sees server: ")) {
-      String line = lines.stream().filter(l -> l.startsWith(end)).findFirst()
-          .orElseThrow(() -> new AssertionError("no line starting '" + end + "' in " + lines));
+      String line =
+          lines.stream()
+              .filter(l -> l.startsWith(end))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no line starting '" + end + "' in " + lines));
       String seen = line.substring(end.length());
       if (hasCredentials) {
         Matcher m = credentials.matcher(seen);
@@ -62,7 +64,8 @@ class LocalEchoTest {
     // The examples depend on the epoll and io_uring modules for exactly this.
     assumeTrue(System.getProperty("os.name").startsWith("Linux"), "not Linux");
     assumeTrue(System.getProperty("bbipc.transport") == null, "a transport is forced");
-    assertTrue(EchoPipeline.transport(Ipc.shared().transportName()).hasPeerCredentials(),
+    assertTrue(
+        EchoPipeline.transport(Ipc.shared().transportName()).hasPeerCredentials(),
         Ipc.transportReport());
   }
 
@@ -80,9 +83,11 @@ class LocalEchoTest {
     String message = "x".repeat(LocalEcho.MAX_MESSAGE + 1);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> LocalEcho.run(directory, message, out));
-      assertTrue(e.getMessage().contains(String.valueOf(LocalEcho.MAX_MESSAGE + 1)), e.getMessage());
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> LocalEcho.run(directory, message, out));
+      assertTrue(
+          e.getMessage().contains(String.valueOf(LocalEcho.MAX_MESSAGE + 1)), e.getMessage());
     }
     assertFalse(Files.exists(directory.resolve("echo.sock")));
   }

@@ -33,7 +33,7 @@ class MainTest {
 
   private int run(String... args) {
     try (PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
-         PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8)) {
+        PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8)) {
       return Main.run(args, out, err);
     }
   }
@@ -63,27 +63,28 @@ class MainTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "",
-      "bogus",
-      "demo|extra",
-      "transports|extra",
-      "echo-server",
-      "echo-server|abc",
-      "echo-server|-1",
-      "echo-server|65536",
-      "echo-server|99999999999",
-      "echo-server|12345|127.0.0.1|extra",
-      "echo-server|12345|localhost",
-      "echo-server|12345|1.2.3.256",
-      "echo-client",
-      "echo-client|Hello World|127.0.0.1",
-      "echo-client|Hello World|127.0.0.1|0",
-      "echo-client|Hello World|127.0.0.1|x1",
-      "echo-client|Hello World|127.0.0.1|70000",
-      "echo-client|Hello World|1.2.3|80",
-      "echo-client|Hello World|127.0.0.1|80|extra",
-  })
+  @ValueSource(
+      strings = {
+        "",
+        "bogus",
+        "demo|extra",
+        "transports|extra",
+        "echo-server",
+        "echo-server|abc",
+        "echo-server|-1",
+        "echo-server|65536",
+        "echo-server|99999999999",
+        "echo-server|12345|127.0.0.1|extra",
+        "echo-server|12345|localhost",
+        "echo-server|12345|1.2.3.256",
+        "echo-client",
+        "echo-client|Hello World|127.0.0.1",
+        "echo-client|Hello World|127.0.0.1|0",
+        "echo-client|Hello World|127.0.0.1|x1",
+        "echo-client|Hello World|127.0.0.1|70000",
+        "echo-client|Hello World|1.2.3|80",
+        "echo-client|Hello World|127.0.0.1|80|extra",
+      })
   void aBadCommandLinePrintsTheUsageAndReturns2(String joined) {
     String[] args = joined.isEmpty() ? new String[0] : joined.split("\\|");
     assertEquals(2, run(args));
@@ -126,8 +127,10 @@ class MainTest {
     try (Ipc ipc = Ipc.create()) {
       assertEquals("Ipc.create() picks: " + ipc.transportName(), lines.get(lines.size() - 1));
       // On Linux the native transports load from the jars' META-INF/native, so NIO is not the pick.
-      if (System.getProperty("os.name").startsWith("Linux") && System.getProperty("bbipc.transport") == null) {
-        assertTrue(status.get("epoll").equals("available") && !ipc.transportName().equals("nio"), out());
+      if (System.getProperty("os.name").startsWith("Linux")
+          && System.getProperty("bbipc.transport") == null) {
+        assertTrue(
+            status.get("epoll").equals("available") && !ipc.transportName().equals("nio"), out());
       }
     }
   }
@@ -135,11 +138,17 @@ class MainTest {
   @Test
   void echoClientPrintsTheEcho() throws Exception {
     try (Ipv4TcpServer server = makeIpv4TcpServer(IPV4_LOOPBACK, 0);
-         BackgroundServer<Void> background = new BackgroundServer<>("echo", () -> {
-           EchoExample.serve(server);
-           return null;
-         })) {
-      assertEquals(0, run("echo-client", "Hello World", IPV4_LOOPBACK, String.valueOf(server.port())), err());
+        BackgroundServer<Void> background =
+            new BackgroundServer<>(
+                "echo",
+                () -> {
+                  EchoExample.serve(server);
+                  return null;
+                })) {
+      assertEquals(
+          0,
+          run("echo-client", "Hello World", IPV4_LOOPBACK, String.valueOf(server.port())),
+          err());
       assertEquals("Hello World" + System.lineSeparator(), out());
       background.stop();
     }
@@ -151,7 +160,9 @@ class MainTest {
       int port = closed.getLocalPort();
       int status = run("echo-client", "Hello World", IPV4_LOOPBACK, String.valueOf(port));
       assertTrue(status != 0 && status != Main.USAGE_ERROR, "status " + status);
-      assertEquals("echo-client: Failed to connect to address 127.0.0.1:" + port + System.lineSeparator(), err());
+      assertEquals(
+          "echo-client: Failed to connect to address 127.0.0.1:" + port + System.lineSeparator(),
+          err());
       assertEquals("", out());
     }
   }
@@ -176,9 +187,11 @@ class MainTest {
   void echoServerSaysWhereItListensAndServesUntilInterrupted() throws Exception {
     LineQueue printed = new LineQueue();
     try (PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
-         PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
-         BackgroundServer<Integer> background = new BackgroundServer<>("main-echo-server",
-             () -> Main.run(new String[] {"echo-server", "0", "127.0.0.1"}, out, err))) {
+        PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+        BackgroundServer<Integer> background =
+            new BackgroundServer<>(
+                "main-echo-server",
+                () -> Main.run(new String[] {"echo-server", "0", "127.0.0.1"}, out, err))) {
       String line = printed.lines.poll(10, TimeUnit.SECONDS);
       assertNotNull(line, "echo-server printed nothing within 10 s");
       Matcher m = Pattern.compile("echo server listening on 127\\.0\\.0\\.1:(\\d+)").matcher(line);

@@ -33,15 +33,17 @@ import org.junit.jupiter.api.io.TempDir;
 class PollerEchoServerTest {
   private static final Timeout TEN_SECONDS = Timeout.seconds(10);
 
-  @TempDir
-  Path directory;
+  @TempDir Path directory;
 
   /**
-   * Sends {@code data} and reads its echo at the same time, as a client must when the data is
-   * more than the buffers between it and the server hold.
+   * Sends {@code data} and reads its echo at the same time, as a client must when the data is more
+   * than the buffers between it and the server hold.
    */
   static byte[] echoThrough(StreamSocket client, byte[] data) throws IpcException {
-    if (!client.poll(EnumSet.of(SocketEvent.CONNECTION_SUCCEEDED, SocketEvent.CONNECTION_FAILED), TEN_SECONDS)
+    if (!client
+        .poll(
+            EnumSet.of(SocketEvent.CONNECTION_SUCCEEDED, SocketEvent.CONNECTION_FAILED),
+            TEN_SECONDS)
         .contains(SocketEvent.CONNECTION_SUCCEEDED)) {
       throw new IpcException("did not connect: " + client, client);
     }
@@ -51,17 +53,28 @@ class PollerEchoServerTest {
     while (got < data.length) {
       sent += client.writeToStream(data, sent, data.length);
       got += client.readFromStream(received, got, data.length);
-      Set<SocketEvent> wanted = sent < data.length
-          ? EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.READY_TO_WRITE, SocketEvent.REMOTE_DISCONNECTED)
-          : EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED);
+      Set<SocketEvent> wanted =
+          sent < data.length
+              ? EnumSet.of(
+                  SocketEvent.DATA_AVAILABLE,
+                  SocketEvent.READY_TO_WRITE,
+                  SocketEvent.REMOTE_DISCONNECTED)
+              : EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.REMOTE_DISCONNECTED);
       if (got < data.length) {
         Set<SocketEvent> events = client.poll(wanted, TEN_SECONDS);
         if (events.isEmpty()) {
-          throw new IpcException("no progress for 10 s after " + sent + " bytes sent and " + got
-              + " received of " + data.length, client);
+          throw new IpcException(
+              "no progress for 10 s after "
+                  + sent
+                  + " bytes sent and "
+                  + got
+                  + " received of "
+                  + data.length,
+              client);
         }
         if (events.equals(Set.of(SocketEvent.REMOTE_DISCONNECTED))) {
-          throw new IpcException("server went after " + got + " of " + data.length + " bytes", client);
+          throw new IpcException(
+              "server went after " + got + " of " + data.length + " bytes", client);
         }
       }
     }
@@ -69,7 +82,8 @@ class PollerEchoServerTest {
   }
 
   /** Runs {@code clients} clients at once, half TCP and half local, and checks every echo. */
-  private PollerEchoServer.Summary serveManyClients(Ipc serverRuntime, int clients, int maxSize) throws Exception {
+  private PollerEchoServer.Summary serveManyClients(Ipc serverRuntime, int clients, int maxSize)
+      throws Exception {
     Random random = new Random(7);
     List<byte[]> messages = new ArrayList<>();
     long total = 0;
@@ -82,24 +96,29 @@ class PollerEchoServerTest {
     Path socketPath = directory.resolve("echo.sock");
     ExecutorService pool = Executors.newFixedThreadPool(clients);
     try (Ipv4TcpServer tcp = serverRuntime.makeIpv4TcpServer(IPV4_LOOPBACK, 0);
-         LocalServer local = serverRuntime.makeLocalServer(socketPath);
-         BackgroundServer<PollerEchoServer.Summary> background = new BackgroundServer<>(
-             "poller-echo-server", () -> PollerEchoServer.serve(List.of(tcp, local)))) {
+        LocalServer local = serverRuntime.makeLocalServer(socketPath);
+        BackgroundServer<PollerEchoServer.Summary> background =
+            new BackgroundServer<>(
+                "poller-echo-server", () -> PollerEchoServer.serve(List.of(tcp, local)))) {
       List<Future<byte[]>> echoes = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
         byte[] message = messages.get(i);
         boolean overTcp = i % 2 == 0;
-        Callable<byte[]> client = () -> {
-          try (StreamSocket stream = overTcp
-              ? connectToIpv4TcpServer(IPV4_LOOPBACK, tcp.port())
-              : connectToLocalServer(socketPath)) {
-            return echoThrough(stream, message);
-          }
-        };
+        Callable<byte[]> client =
+            () -> {
+              try (StreamSocket stream =
+                  overTcp
+                      ? connectToIpv4TcpServer(IPV4_LOOPBACK, tcp.port())
+                      : connectToLocalServer(socketPath)) {
+                return echoThrough(stream, message);
+              }
+            };
         echoes.add(pool.submit(client));
       }
       for (int i = 0; i < clients; i++) {
-        assertArrayEquals(messages.get(i), echoes.get(i).get(60, TimeUnit.SECONDS),
+        assertArrayEquals(
+            messages.get(i),
+            echoes.get(i).get(60, TimeUnit.SECONDS),
             "echo of client " + i + " (" + messages.get(i).length + " bytes)");
       }
       PollerEchoServer.Summary summary = background.stop();
@@ -133,10 +152,11 @@ class PollerEchoServerTest {
   void aClientThatLeavesWithoutReadingDoesNotDisturbTheOthers() throws Exception {
     Path socketPath = directory.resolve("echo.sock");
     try (Ipc runtime = Ipc.builder().outboundBufferLimit(4096).build();
-         Ipv4TcpServer tcp = runtime.makeIpv4TcpServer(IPV4_LOOPBACK, 0);
-         LocalServer local = runtime.makeLocalServer(socketPath);
-         BackgroundServer<PollerEchoServer.Summary> background = new BackgroundServer<>(
-             "poller-echo-server", () -> PollerEchoServer.serve(List.of(tcp, local)))) {
+        Ipv4TcpServer tcp = runtime.makeIpv4TcpServer(IPV4_LOOPBACK, 0);
+        LocalServer local = runtime.makeLocalServer(socketPath);
+        BackgroundServer<PollerEchoServer.Summary> background =
+            new BackgroundServer<>(
+                "poller-echo-server", () -> PollerEchoServer.serve(List.of(tcp, local)))) {
       byte[] data = new byte[100_000];
       new Random(1).nextBytes(data);
       try (StreamSocket rude = connectToIpv4TcpServer(IPV4_LOOPBACK, tcp.port())) {
@@ -146,9 +166,10 @@ class PollerEchoServerTest {
         assertTrue(rude.poll(SocketEvent.DATA_AVAILABLE, TEN_SECONDS));
       }
       for (int i = 0; i < 3; i++) {
-        try (StreamSocket polite = i % 2 == 0
-            ? connectToLocalServer(socketPath)
-            : connectToIpv4TcpServer(IPV4_LOOPBACK, tcp.port())) {
+        try (StreamSocket polite =
+            i % 2 == 0
+                ? connectToLocalServer(socketPath)
+                : connectToIpv4TcpServer(IPV4_LOOPBACK, tcp.port())) {
           assertArrayEquals(data, echoThrough(polite, data));
         }
       }

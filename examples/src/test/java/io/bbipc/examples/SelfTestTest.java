@@ -33,19 +33,33 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SelfTestTest {
-  private static final List<String> STANDARD_HEADERS = List.of("transport", "kind", "available", "echo 1 B",
-      "echo 64 KiB", "echo 16 MiB", "peek", "refused", "disconnect", "file 0600", "peer creds",
-      "poller x" + SelfTest.POLLED_STREAMS, "whenReady", "time");
-  private static final Pattern SUMMARY = Pattern.compile(
-      "summary: (\\d+) ok, (\\d+) failed, (\\d+) n/a; .* \\(exit (\\d)\\); elapsed (\\d+\\.\\d) s");
-  private static final Pattern DIRECTORY = Pattern.compile("local sockets in (.+), removed at the end");
+  private static final List<String> STANDARD_HEADERS =
+      List.of(
+          "transport",
+          "kind",
+          "available",
+          "echo 1 B",
+          "echo 64 KiB",
+          "echo 16 MiB",
+          "peek",
+          "refused",
+          "disconnect",
+          "file 0600",
+          "peer creds",
+          "poller x" + SelfTest.POLLED_STREAMS,
+          "whenReady",
+          "time");
+  private static final Pattern SUMMARY =
+      Pattern.compile(
+          "summary: (\\d+) ok, (\\d+) failed, (\\d+) n/a; .* \\(exit (\\d)\\); elapsed (\\d+\\.\\d) s");
+  private static final Pattern DIRECTORY =
+      Pattern.compile("local sockets in (.+), removed at the end");
   private static final Duration SETTLE = Duration.ofSeconds(10);
 
   private final ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
   private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
 
-  @TempDir
-  Path tempParent;
+  @TempDir Path tempParent;
 
   private String out() {
     return outBytes.toString(StandardCharsets.UTF_8);
@@ -57,7 +71,7 @@ class SelfTestTest {
 
   private int main(String... args) {
     try (PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
-         PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8)) {
+        PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8)) {
       return Main.run(args, out, err);
     }
   }
@@ -96,7 +110,8 @@ class SelfTestTest {
         String key = transport.name() + " " + kind.label;
         List<String> cells = report.rows.get(key);
         if (!transport.isAvailable()) {
-          assertEquals(List.of("n/a (unavailable: " + transport.unavailabilityCause() + ")"), cells, key);
+          assertEquals(
+              List.of("n/a (unavailable: " + transport.unavailabilityCause() + ")"), cells, key);
           notApplicable += STANDARD_HEADERS.size() - 3;
           continue;
         }
@@ -107,7 +122,8 @@ class SelfTestTest {
           continue;
         }
         if (kind == Kind.TCP6 && SelfTest.ipv6LoopbackUnavailable().isPresent()) {
-          assertEquals(List.of("n/a (" + SelfTest.ipv6LoopbackUnavailable().get() + ")"), cells, key);
+          assertEquals(
+              List.of("n/a (" + SelfTest.ipv6LoopbackUnavailable().get() + ")"), cells, key);
           notApplicable += STANDARD_HEADERS.size() - 3;
           continue;
         }
@@ -140,9 +156,14 @@ class SelfTestTest {
     assertEquals("ok", report.cell("nio local", "poller x" + SelfTest.POLLED_STREAMS), out);
 
     Matcher summary = report.summary;
-    assertEquals(List.of(ok, 0, notApplicable, 0), List.of(Integer.parseInt(summary.group(1)),
-        Integer.parseInt(summary.group(2)), Integer.parseInt(summary.group(3)),
-        Integer.parseInt(summary.group(4))), summary.group());
+    assertEquals(
+        List.of(ok, 0, notApplicable, 0),
+        List.of(
+            Integer.parseInt(summary.group(1)),
+            Integer.parseInt(summary.group(2)),
+            Integer.parseInt(summary.group(3)),
+            Integer.parseInt(summary.group(4))),
+        summary.group());
     assertFalse(out.contains("Failures:"), out);
     assertFalse(out.contains("Notes:"), out);
 
@@ -150,52 +171,74 @@ class SelfTestTest {
     assertTrue(directory.matches(), out);
     assertFalse(Files.exists(Path.of(directory.group(1))), directory.group(1) + " is still there");
 
-    assertEventually(() -> newBbipcThreads(threadsBefore).isEmpty(),
+    assertEventually(
+        () -> newBbipcThreads(threadsBefore).isEmpty(),
         () -> "threads left running: " + newBbipcThreads(threadsBefore));
     if (handlesBefore >= 0) {
-      assertEventually(() -> kernelHandles() <= handlesBefore,
-          () -> "sockets, pollers and event fds open: " + handlesBefore + " before, " + kernelHandles() + " after");
+      assertEventually(
+          () -> kernelHandles() <= handlesBefore,
+          () ->
+              "sockets, pollers and event fds open: "
+                  + handlesBefore
+                  + " before, "
+                  + kernelHandles()
+                  + " after");
     }
   }
 
   @Test
   void aCheckThatHangsOrThrowsFailsAloneAndTheOthersStillRun() throws Exception {
-    List<TransportProvider> available = SelfTest.transports().stream().filter(TransportProvider::isAvailable)
-        .collect(Collectors.toList());
+    List<TransportProvider> available =
+        SelfTest.transports().stream()
+            .filter(TransportProvider::isAvailable)
+            .collect(Collectors.toList());
     String hung = available.get(0).name();
     CountDownLatch release = new CountDownLatch(1);
-    String reason = "a reason far longer than any cell of the table should show, "
-        + "to be printed whole below it";
+    String reason =
+        "a reason far longer than any cell of the table should show, "
+            + "to be printed whole below it";
     List<Check> standard = SelfTest.standardChecks();
     Check echo = standard.get(0);
     Check whenReady = standard.get(standard.size() - 1);
-    Check hangs = new Check("hangs", probe -> {
-      if (probe.row.transportName().equals(hung) && probe.row.kind == Kind.TCP) {
-        // It ignores its interrupt, as a check stuck where interrupts do not reach would.
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (release.getCount() > 0 && System.nanoTime() < end) {
-          try {
-            release.await(end - System.nanoTime(), TimeUnit.NANOSECONDS);
-          } catch (InterruptedException ignored) {
-            // keep hanging
-          }
-        }
-      }
-      return Result.ok();
-    });
-    Check fails = new Check("throws", probe -> {
-      if (probe.row.kind == Kind.LOCAL) {
-        throw new IllegalStateException(reason);
-      }
-      return Result.ok();
-    });
-    List<String> headers = List.of("transport", "kind", "available", "echo 1 B", "hangs", "throws",
-        "whenReady", "time");
+    Check hangs =
+        new Check(
+            "hangs",
+            probe -> {
+              if (probe.row.transportName().equals(hung) && probe.row.kind == Kind.TCP) {
+                // It ignores its interrupt, as a check stuck where interrupts do not reach would.
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (release.getCount() > 0 && System.nanoTime() < end) {
+                  try {
+                    release.await(end - System.nanoTime(), TimeUnit.NANOSECONDS);
+                  } catch (InterruptedException ignored) {
+                    // keep hanging
+                  }
+                }
+              }
+              return Result.ok();
+            });
+    Check fails =
+        new Check(
+            "throws",
+            probe -> {
+              if (probe.row.kind == Kind.LOCAL) {
+                throw new IllegalStateException(reason);
+              }
+              return Result.ok();
+            });
+    List<String> headers =
+        List.of(
+            "transport", "kind", "available", "echo 1 B", "hangs", "throws", "whenReady", "time");
 
     int status;
     try {
-      status = execute(new SelfTest(List.of(echo, hangs, fails, whenReady), Duration.ofSeconds(1),
-          SelfTest.RUN_BUDGET, tempParent));
+      status =
+          execute(
+              new SelfTest(
+                  List.of(echo, hangs, fails, whenReady),
+                  Duration.ofSeconds(1),
+                  SelfTest.RUN_BUDGET,
+                  tempParent));
     } finally {
       release.countDown();
     }
@@ -224,30 +267,52 @@ class SelfTestTest {
         }
         String throwCell = report.cell(key, "throws");
         if (kind == Kind.LOCAL) {
-          assertTrue(throwCell.startsWith("FAILED: IllegalStateException: a") && throwCell.endsWith("...")
-              && throwCell.length() < reason.length(), key + ": " + throwCell);
-          assertTrue(out.contains(System.lineSeparator() + "  " + key + ", throws: IllegalStateException: "
-              + reason + System.lineSeparator()), out);
+          assertTrue(
+              throwCell.startsWith("FAILED: IllegalStateException: a")
+                  && throwCell.endsWith("...")
+                  && throwCell.length() < reason.length(),
+              key + ": " + throwCell);
+          assertTrue(
+              out.contains(
+                  System.lineSeparator()
+                      + "  "
+                      + key
+                      + ", throws: IllegalStateException: "
+                      + reason
+                      + System.lineSeparator()),
+              out);
           failed++;
         } else {
           assertEquals("ok", throwCell, key);
         }
       }
     }
-    assertTrue(out.contains(System.lineSeparator() + "  " + hung + " tcp, hangs: did not finish within 2.0 s"
-        + System.lineSeparator()), out);
+    assertTrue(
+        out.contains(
+            System.lineSeparator()
+                + "  "
+                + hung
+                + " tcp, hangs: did not finish within 2.0 s"
+                + System.lineSeparator()),
+        out);
     assertEquals(failed, Integer.parseInt(report.summary.group(2)), report.summary.group());
     assertEquals(1, Integer.parseInt(report.summary.group(4)), report.summary.group());
     // The hung check was released only after the run, which did not wait for it more than briefly.
-    assertTrue(out.contains("Notes:" + System.lineSeparator()
-        + "  a check that timed out was still running when the selftest ended"), out);
+    assertTrue(
+        out.contains(
+            "Notes:"
+                + System.lineSeparator()
+                + "  a check that timed out was still running when the selftest ended"),
+        out);
     assertEmpty(tempParent);
   }
 
   @Test
   void checksLeftWhenTheTimeIsSpentFailAsNotRun() throws Exception {
-    int status = execute(new SelfTest(SelfTest.standardChecks(), SelfTest.CHECK_TIMEOUT, Duration.ZERO,
-        tempParent));
+    int status =
+        execute(
+            new SelfTest(
+                SelfTest.standardChecks(), SelfTest.CHECK_TIMEOUT, Duration.ZERO, tempParent));
     String out = out();
     assertEquals(1, status, out);
     Report report = Report.parse(out, STANDARD_HEADERS);
@@ -265,7 +330,8 @@ class SelfTestTest {
       }
     }
     assertEquals(failed, Integer.parseInt(report.summary.group(2)), report.summary.group());
-    assertTrue(out.contains(", available: not run: time's up (0.0 s)" + System.lineSeparator()), out);
+    assertTrue(
+        out.contains(", available: not run: time's up (0.0 s)" + System.lineSeparator()), out);
     assertEmpty(tempParent);
   }
 
@@ -305,10 +371,13 @@ class SelfTestTest {
       assertEquals(headers, Arrays.asList(lines.get(at).split(" {2,}")), out);
       for (at++; at < lines.size() && !lines.get(at).isEmpty(); at++) {
         String[] cells = lines.get(at).split(" {2,}");
-        assertTrue(cells.length == headers.size() || cells.length == 3 && cells[2].startsWith("n/a ("),
+        assertTrue(
+            cells.length == headers.size() || cells.length == 3 && cells[2].startsWith("n/a ("),
             "row with " + cells.length + " cells: " + lines.get(at));
         String key = cells[0] + " " + cells[1];
-        assertTrue(report.rows.put(key, List.of(cells).subList(2, cells.length)) == null, "two rows " + key);
+        assertTrue(
+            report.rows.put(key, List.of(cells).subList(2, cells.length)) == null,
+            "two rows " + key);
       }
       String last = lines.get(lines.size() - 1);
       report.summary = SUMMARY.matcher(last);
@@ -330,7 +399,8 @@ class SelfTestTest {
     }
   }
 
-  private static void assertEventually(BooleanSupplier condition, java.util.function.Supplier<String> message)
+  private static void assertEventually(
+      BooleanSupplier condition, java.util.function.Supplier<String> message)
       throws InterruptedException {
     long deadline = System.nanoTime() + SETTLE.toNanos();
     while (!condition.getAsBoolean()) {

@@ -1,7 +1,6 @@
 package io.bbipc.epoll;
 
 import io.bbipc.spi.NativeTransportProvider;
-import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.Channel;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandler;
@@ -19,8 +18,9 @@ import java.io.IOException;
  * bbipc on Netty's native epoll transport (Linux), with Unix domain sockets that report their
  * peer's credentials ({@code SO_PEERCRED}) and may have abstract names.
  *
- * <p>Found by {@link java.util.ServiceLoader}; select it with {@code Ipc.builder().transport("epoll")}
- * or {@code -Dbbipc.transport=epoll}, or let it win by priority where it is available.
+ * <p>Found by {@link java.util.ServiceLoader}; select it with {@code
+ * Ipc.builder().transport("epoll")} or {@code -Dbbipc.transport=epoll}, or let it win by priority
+ * where it is available.
  */
 public final class EpollTransportProvider extends NativeTransportProvider {
   /**
@@ -39,9 +39,9 @@ public final class EpollTransportProvider extends NativeTransportProvider {
   }
 
   /**
-   * Returns a factory for epoll I/O handlers that keep a socket in the epoll set while its
-   * channel is registered (see {@code KeptRegistrationIoHandler} for the Netty 4.2 defect this
-   * works around).
+   * Returns a factory for epoll I/O handlers that keep a socket in the epoll set while its channel
+   * is registered (see {@code KeptRegistrationIoHandler} for the Netty 4.2 defect this works
+   * around).
    *
    * @return the factory
    */
@@ -129,7 +129,8 @@ public final class EpollTransportProvider extends NativeTransportProvider {
    * @throws IOException if the channel is closed or the kernel refuses
    */
   @Override
-  protected io.netty.channel.unix.PeerCredentials nativePeerCredentials(Channel channel) throws IOException {
+  protected io.netty.channel.unix.PeerCredentials nativePeerCredentials(Channel channel)
+      throws IOException {
     return ((EpollDomainSocketChannel) channel).peerCredentials();
   }
 

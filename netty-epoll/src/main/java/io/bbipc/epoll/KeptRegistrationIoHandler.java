@@ -15,11 +15,11 @@ import io.netty.channel.epoll.EpollIoOps;
  *
  * <p>Netty 4.2 (EpollIoHandler) removes a socket from the epoll set once its channel waits for
  * nothing, but keeps the registration marked as added, so the next wait it asks for (say, for
- * writability) fails with {@code epoll_ctl(..) failed with error(-2)} and Netty shuts the
- * channel's output down. A half-closed stream gets there every time: after the peer's
- * end-of-stream it waits for nothing until it has more to write than the socket takes at once.
- * Here "nothing" is submitted as edge-triggered interest in no event instead, which keeps the
- * socket in the set and reports a hang-up or an error once, not over and over.
+ * writability) fails with {@code epoll_ctl(..) failed with error(-2)} and Netty shuts the channel's
+ * output down. A half-closed stream gets there every time: after the peer's end-of-stream it waits
+ * for nothing until it has more to write than the socket takes at once. Here "nothing" is submitted
+ * as edge-triggered interest in no event instead, which keeps the socket in the set and reports a
+ * hang-up or an error once, not over and over.
  */
 final class KeptRegistrationIoHandler implements IoHandler {
   private final IoHandler epoll;

@@ -1,7 +1,6 @@
 package io.bbipc.iouring;
 
 import io.bbipc.spi.NativeTransportProvider;
-import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.channel.Channel;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerFactory;
@@ -17,13 +16,14 @@ import java.io.IOException;
 
 /**
  * bbipc on Netty's native io_uring transport (Linux 5.1 and later, where the kernel has not
- * disabled io_uring), with Unix domain sockets that report their peer's credentials
- * ({@code SO_PEERCRED}) and may have abstract names. It is available only where Netty's native
- * library loaded and the kernel lets this process set up a ring (containers' seccomp profiles and
- * {@code kernel.io_uring_disabled} often forbid it).
+ * disabled io_uring), with Unix domain sockets that report their peer's credentials ({@code
+ * SO_PEERCRED}) and may have abstract names. It is available only where Netty's native library
+ * loaded and the kernel lets this process set up a ring (containers' seccomp profiles and {@code
+ * kernel.io_uring_disabled} often forbid it).
  *
- * <p>Found by {@link java.util.ServiceLoader}; select it with {@code Ipc.builder().transport("io_uring")}
- * or {@code -Dbbipc.transport=io_uring}; by priority it wins only where epoll is unavailable.
+ * <p>Found by {@link java.util.ServiceLoader}; select it with {@code
+ * Ipc.builder().transport("io_uring")} or {@code -Dbbipc.transport=io_uring}; by priority it wins
+ * only where epoll is unavailable.
  */
 public final class IoUringTransportProvider extends NativeTransportProvider {
   /**
@@ -74,9 +74,9 @@ public final class IoUringTransportProvider extends NativeTransportProvider {
   }
 
   /**
-   * Returns false: Netty registers the ring with the thread that enables it
-   * ({@code IORING_REGISTER_RING_FDS}), and the kernel refuses that registered ring to any
-   * other thread ({@code EINVAL}), even with a ring not tied to a single issuer.
+   * Returns false: Netty registers the ring with the thread that enables it ({@code
+   * IORING_REGISTER_RING_FDS}), and the kernel refuses that registered ring to any other thread
+   * ({@code EINVAL}), even with a ring not tied to a single issuer.
    *
    * @return false
    */
@@ -153,7 +153,8 @@ public final class IoUringTransportProvider extends NativeTransportProvider {
    * @throws IOException if the channel is closed or the kernel refuses
    */
   @Override
-  protected io.netty.channel.unix.PeerCredentials nativePeerCredentials(Channel channel) throws IOException {
+  protected io.netty.channel.unix.PeerCredentials nativePeerCredentials(Channel channel)
+      throws IOException {
     return ((IoUringDomainSocketChannel) channel).peerCredentials();
   }
 

@@ -17,11 +17,12 @@ import java.util.Optional;
 
 /**
  * bbipc on Netty's native kqueue transport (macOS; Netty ships its native library for macOS only,
- * so the BSDs need one built there), with Unix domain sockets that
- * report their peer's credentials. Elsewhere it loads but reports itself unavailable.
+ * so the BSDs need one built there), with Unix domain sockets that report their peer's credentials.
+ * Elsewhere it loads but reports itself unavailable.
  *
- * <p>Found by {@link java.util.ServiceLoader}; select it with {@code Ipc.builder().transport("kqueue")}
- * or {@code -Dbbipc.transport=kqueue}, or let it win by priority where it is available.
+ * <p>Found by {@link java.util.ServiceLoader}; select it with {@code
+ * Ipc.builder().transport("kqueue")} or {@code -Dbbipc.transport=kqueue}, or let it win by priority
+ * where it is available.
  */
 public final class KQueueTransportProvider extends NativeTransportProvider {
   /**
@@ -99,12 +100,12 @@ public final class KQueueTransportProvider extends NativeTransportProvider {
   }
 
   /**
-   * Returns the peer's pid, uid and first gid as the kernel reports them ({@code LOCAL_PEERCRED}, and
-   * {@code LOCAL_PEERPID} where the system has it).
+   * Returns the peer's pid, uid and first gid as the kernel reports them ({@code LOCAL_PEERCRED},
+   * and {@code LOCAL_PEERPID} where the system has it).
    *
    * @param channel a connected local stream channel
-   * @return the credentials (pid -1 where the system cannot tell it, as FreeBSD cannot; gid -1
-   *     when the kernel gives none), or empty for any other channel or when the kernel refuses
+   * @return the credentials (pid -1 where the system cannot tell it, as FreeBSD cannot; gid -1 when
+   *     the kernel gives none), or empty for any other channel or when the kernel refuses
    */
   @Override
   public Optional<PeerCredentials> peerCredentials(Channel channel) {
@@ -115,14 +116,16 @@ public final class KQueueTransportProvider extends NativeTransportProvider {
   }
 
   /**
-   * Asks the kernel through {@code LOCAL_PEERCRED}, and {@code LOCAL_PEERPID} where the system has it.
+   * Asks the kernel through {@code LOCAL_PEERCRED}, and {@code LOCAL_PEERPID} where the system has
+   * it.
    *
    * @param channel a {@link KQueueDomainSocketChannel}
    * @return the credentials as Netty reports them
    * @throws IOException if the channel is closed or the kernel refuses
    */
   @Override
-  protected io.netty.channel.unix.PeerCredentials nativePeerCredentials(Channel channel) throws IOException {
+  protected io.netty.channel.unix.PeerCredentials nativePeerCredentials(Channel channel)
+      throws IOException {
     return ((KQueueDomainSocketChannel) channel).peerCredentials();
   }
 
