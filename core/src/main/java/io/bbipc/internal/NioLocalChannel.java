@@ -27,6 +27,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A Unix domain stream on Netty's NIO event loop that keeps sending after its peer's end-of-stream
@@ -85,15 +86,25 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
     unsafe().recvBufAllocHandle().attemptedBytesRead(attempted);
     int read = buf.writeBytes(javaChannel(), attempted);
     if (read < 0 && config.isAllowHalfClosure() && !inputShutdown) {
-      endInput();
-      // after this read's channelRead and channelReadComplete, as Netty's TCP channels order it
-      eventLoop()
-          .execute(
-              () -> {
-                if (isOpen()) {
-                  pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
-                }
-              });
+      inputShutdown = true;
+      try {
+        javaChannel().shutdownInput();
+      } catch (IOException | RuntimeException alreadyGone) {
+        // the input is over either way
+      }
+      // after this read's channelRead and channelReadComplete, as Netty's TCP channels order it;
+      // at once if the loop is shutting down and takes no more tasks
+      Runnable tell =
+          () -> {
+            if (isOpen()) {
+              pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+            }
+          };
+      try {
+        eventLoop().execute(tell);
+      } catch (RejectedExecutionException shuttingDown) {
+        tell.run();
+      }
       return 0;
     }
     return read;
@@ -105,12 +116,14 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
     return inputShutdown;
   }
 
-  private void endInput() {
-    inputShutdown = true;
+  /** Loop: shuts the input down as asked; a failure (never connected, closed) fails the future. */
+  private void shutdownInputNow(ChannelPromise promise) {
     try {
       javaChannel().shutdownInput();
-    } catch (IOException alreadyGone) {
-      // the input is over either way
+      inputShutdown = true;
+      promise.trySuccess();
+    } catch (Throwable t) {
+      promise.tryFailure(t);
     }
   }
 
@@ -267,11 +280,7 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
   @Override
   public ChannelFuture shutdownInput(ChannelPromise promise) {
-    onLoop(
-        () -> {
-          endInput();
-          promise.trySuccess();
-        });
+    onLoop(() -> shutdownInputNow(promise));
     return promise;
   }
 
@@ -282,19 +291,21 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
   @Override
   public ChannelFuture shutdown(ChannelPromise promise) {
+    // both directions are tried; the output's failure wins, as on Netty's channels
     onLoop(
-        () -> {
-          ChannelFuture output = shutdownOutput();
-          output.addListener(
-              done -> {
-                endInput();
-                if (done.isSuccess()) {
-                  promise.trySuccess();
-                } else {
-                  promise.tryFailure(done.cause());
-                }
-              });
-        });
+        () ->
+            shutdownOutput()
+                .addListener(
+                    output -> {
+                      ChannelPromise input = newPromise();
+                      shutdownInputNow(input);
+                      Throwable cause = output.isSuccess() ? input.cause() : output.cause();
+                      if (cause == null) {
+                        promise.trySuccess();
+                      } else {
+                        promise.tryFailure(cause);
+                      }
+                    }));
     return promise;
   }
 
@@ -312,18 +323,22 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
     private volatile boolean allowHalfClosure;
 
     /** What one gathering write offers: twice the send buffer, as Netty's channels start. */
-    private final int maxBytesPerWrite;
+    private volatile int maxBytesPerWrite;
 
     Config(SocketChannel socket) {
       super(NioLocalChannel.this);
       this.socket = socket;
+      sendBufferChanged();
+    }
+
+    private void sendBufferChanged() {
       int sendBuffer;
       try {
         sendBuffer = socket.getOption(StandardSocketOptions.SO_SNDBUF);
       } catch (IOException | RuntimeException unknown) {
         sendBuffer = 0;
       }
-      this.maxBytesPerWrite = Math.max(64 * 1024, sendBuffer << 1);
+      maxBytesPerWrite = Math.max(64 * 1024, sendBuffer << 1);
     }
 
     @Override
@@ -362,6 +377,7 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
         allowHalfClosure = (Boolean) value;
       } else if (option == ChannelOption.SO_SNDBUF) {
         setSocketOption(StandardSocketOptions.SO_SNDBUF, (Integer) value);
+        sendBufferChanged();
       } else if (option == ChannelOption.SO_RCVBUF) {
         setSocketOption(StandardSocketOptions.SO_RCVBUF, (Integer) value);
       } else {

@@ -81,10 +81,17 @@ public final class NioLocalServerChannel extends AbstractNioMessageChannel
     try {
       accepted.add(new NioLocalChannel(this, socket));
       return 1;
-    } catch (RuntimeException e) {
-      // not handed to anyone, so nobody else would close it
-      socket.close();
-      throw e;
+    } catch (Throwable t) {
+      // One connection that cannot be set up must not close the server (Netty closes a server
+      // channel whose read throws anything but an IOException). Not handed to anyone, so
+      // nobody else would close it; the pipeline's end logs what went wrong.
+      try {
+        socket.close();
+      } catch (IOException | RuntimeException closing) {
+        t.addSuppressed(closing);
+      }
+      pipeline().fireExceptionCaught(t);
+      return 0;
     }
   }
 

@@ -69,10 +69,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Edge cases of bbipc's own NIO Unix domain channels ({@link NioLocalChannel},
- * {@link NioLocalServerChannel}): end-of-stream with half-closure at and around the inbound
- * limit, shutting the output down with much queued, resets, descriptors, and the event loop's
- * read interest once the input has ended. Peers are plain JDK Unix domain sockets.
+ * Edge cases of bbipc's own NIO Unix domain channels ({@link NioLocalChannel}, {@link
+ * NioLocalServerChannel}): end-of-stream with half-closure at and around the inbound limit,
+ * shutting the output down with much queued, resets, descriptors, and the event loop's read
+ * interest once the input has ended. Peers are plain JDK Unix domain sockets.
  *
  * <p>Every wait is bounded by a deadline; a polling step parks for a millisecond at most.
  */
@@ -80,8 +80,7 @@ class NioLocalChannelTest {
   private static final Timeout WAIT = Timeout.seconds(10);
   private static final double DEADLINE_SECONDS = 60;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
@@ -113,8 +112,10 @@ class NioLocalChannelTest {
   void aPeerSendingFarPastATinyInboundLimitThenEndingIsReadExactlyAndAnswered() throws Exception {
     Recorder recorder = new Recorder();
     Ipc ipc = closing(nio(b -> b.inboundBufferLimit(1024).pipeline(recorder::install)));
-    LocalServer server = closing(ipc.makeLocalServer(dir.resolve("limit.sock"),
-        ServerOptions.defaults().halfClosure(true)));
+    LocalServer server =
+        closing(
+            ipc.makeLocalServer(
+                dir.resolve("limit.sock"), ServerOptions.defaults().halfClosure(true)));
     SocketChannel peer = closing(connectPeer(server.localPathname()));
     StreamSocket accepted = closing(accept(server));
     byte[] request = random(1, 1 << 20);
@@ -137,15 +138,17 @@ class NioLocalChannelTest {
   }
 
   /**
-   * The peer writes one byte per system call into an inbound limit of one byte (every byte
-   * pauses reading, every read resumes it), then ends: every byte, in order, then the end.
+   * The peer writes one byte per system call into an inbound limit of one byte (every byte pauses
+   * reading, every read resumes it), then ends: every byte, in order, then the end.
    */
   @Test
   void aPeerSendingOneByteAtATimeIntoALimitOfOneByteThenEnding() throws Exception {
     Recorder recorder = new Recorder();
     Ipc ipc = closing(nio(b -> b.inboundBufferLimit(1).pipeline(recorder::install)));
-    LocalServer server = closing(ipc.makeLocalServer(dir.resolve("one.sock"),
-        ServerOptions.defaults().halfClosure(true)));
+    LocalServer server =
+        closing(
+            ipc.makeLocalServer(
+                dir.resolve("one.sock"), ServerOptions.defaults().halfClosure(true)));
     SocketChannel peer = closing(connectPeer(server.localPathname()));
     StreamSocket accepted = closing(accept(server));
     byte[] request = random(3, 3000);
@@ -161,16 +164,18 @@ class NioLocalChannelTest {
   }
 
   /**
-   * The peer's end-of-stream reaches the kernel while the stream has stopped reading at its
-   * limit; the reader drains in small pieces (many pauses and resumes): after the last resume the
+   * The peer's end-of-stream reaches the kernel while the stream has stopped reading at its limit;
+   * the reader drains in small pieces (many pauses and resumes): after the last resume the
    * end-of-stream is read, after every byte, exactly once.
    */
   @Test
   void anEndOfStreamThatArrivesWhileReadingIsPausedIsSeenAfterTheResume() throws Exception {
     Recorder recorder = new Recorder();
     Ipc ipc = closing(nio(b -> b.inboundBufferLimit(1024).pipeline(recorder::install)));
-    LocalServer server = closing(ipc.makeLocalServer(dir.resolve("paused.sock"),
-        ServerOptions.defaults().halfClosure(true)));
+    LocalServer server =
+        closing(
+            ipc.makeLocalServer(
+                dir.resolve("paused.sock"), ServerOptions.defaults().halfClosure(true)));
     SocketChannel peer = closing(connectPeer(server.localPathname()));
     StreamSocket accepted = closing(accept(server));
     byte[] request = random(5, 96 * 1024);
@@ -179,14 +184,20 @@ class NioLocalChannelTest {
     ByteBuffer out = ByteBuffer.wrap(request);
     while (out.hasRemaining()) {
       if (peer.write(out) == 0) {
-        step(deadline, "the peer to put " + request.length + " bytes in the kernel, "
-            + out.position() + " so far");
+        step(
+            deadline,
+            "the peer to put "
+                + request.length
+                + " bytes in the kernel, "
+                + out.position()
+                + " so far");
       }
     }
     await(deadline, () -> accepted.stats().readPauses() > 0, "the stream to pause at its limit");
     peer.shutdownOutput();
     // the end-of-stream is now in the kernel behind bytes the paused stream has not read
-    assertTrue(accepted.stats().bytesReceived() < request.length,
+    assertTrue(
+        accepted.stats().bytesReceived() < request.length,
         "precondition: the stream should have stopped reading before the end-of-stream");
 
     byte[] got = readToDisconnect(accepted, request.length, 100, deadline);
@@ -208,12 +219,16 @@ class NioLocalChannelTest {
     Ipc ipc = closing(nio(b -> b.pipeline(recorder::install)));
     for (boolean halfClosure : new boolean[] {true, false}) {
       recorder.records.clear();
-      try (LocalServer server = ipc.makeLocalServer(dir.resolve("empty-" + halfClosure + ".sock"),
-               ServerOptions.defaults().halfClosure(halfClosure));
-           SocketChannel peer = connectPeer(server.localPathname())) {
+      try (LocalServer server =
+              ipc.makeLocalServer(
+                  dir.resolve("empty-" + halfClosure + ".sock"),
+                  ServerOptions.defaults().halfClosure(halfClosure));
+          SocketChannel peer = connectPeer(server.localPathname())) {
         peer.shutdownOutput();
         try (StreamSocket accepted = accept(server)) {
-          assertTrue(accepted.poll(REMOTE_DISCONNECTED, WAIT), "no end-of-stream, halfClosure " + halfClosure);
+          assertTrue(
+              accepted.poll(REMOTE_DISCONNECTED, WAIT),
+              "no end-of-stream, halfClosure " + halfClosure);
           assertFalse(accepted.dataAvailable(), "data from a peer that sent none");
           assertEquals(0, accepted.readFromStream(new byte[16]));
           assertEquals(1, recorder.only().inputEnds.get(), "ChannelInputShutdownEvent count");
@@ -222,13 +237,18 @@ class NioLocalChannelTest {
             byte[] answer = random(7, 100_000);
             assertArrayEquals(answer, answerThenEnd(accepted, peer, answer, true, 4096));
           } else {
-            assertTrue(accepted.connectionFailed(), "without half-closure the end-of-stream is a disconnect");
+            assertTrue(
+                accepted.connectionFailed(),
+                "without half-closure the end-of-stream is a disconnect");
             assertThrows(IpcException.class, () -> accepted.writeToStream(new byte[1]));
-            assertArrayEquals(new byte[0], readPeerToEof(peer, 0, 4096, deadline()),
+            assertArrayEquals(
+                new byte[0],
+                readPeerToEof(peer, 0, 4096, deadline()),
                 "the peer should see bbipc's end-of-stream");
             assertTrue(recorder.only().awaitInactive(), "the channel did not close");
           }
-          assertEquals(0, recorder.only().eventsAfterInactive.get(), "events after channelInactive");
+          assertEquals(
+              0, recorder.only().eventsAfterInactive.get(), "events after channelInactive");
         }
       }
     }
@@ -236,13 +256,14 @@ class NioLocalChannelTest {
 
   /**
    * The connecting side (doConnect, not accept): a JDK server sends and ends; the bbipc client
-   * reads everything, stays connected, answers and shuts its own output; the JDK server reads
-   * the whole answer and its end.
+   * reads everything, stays connected, answers and shuts its own output; the JDK server reads the
+   * whole answer and its end.
    */
   @Test
   void aConnectingStreamKeepsSendingAfterItsServersEnd() throws Exception {
     Recorder recorder = new Recorder();
-    Ipc ipc = closing(nio(b -> b.halfClosure(true).inboundBufferLimit(4096).pipeline(recorder::install)));
+    Ipc ipc =
+        closing(nio(b -> b.halfClosure(true).inboundBufferLimit(4096).pipeline(recorder::install)));
     Path path = dir.resolve("jdk.sock");
     ServerSocketChannel listener = closing(ServerSocketChannel.open(StandardProtocolFamily.UNIX));
     listener.bind(UnixDomainSocketAddress.of(path));
@@ -285,8 +306,10 @@ class NioLocalChannelTest {
       }
     }
     accepted.shutdownOutput();
-    assertTrue(accepted.stats().outboundBuffered() > 1 << 20,
-        "precondition: megabytes should still be queued, not " + accepted.stats().outboundBuffered());
+    assertTrue(
+        accepted.stats().outboundBuffered() > 1 << 20,
+        "precondition: megabytes should still be queued, not "
+            + accepted.stats().outboundBuffered());
 
     byte[] got = readPeerToEof(peer, answer.length, 4096, deadline);
     assertArrayEquals(answer, got);
@@ -298,8 +321,8 @@ class NioLocalChannelTest {
 
   /**
    * Many writes of odd sizes queued behind a peer that does not read, then drained by odd-sized
-   * reads: the gathering writes stop part-way through buffers over and over, and every byte
-   * still arrives once and in order.
+   * reads: the gathering writes stop part-way through buffers over and over, and every byte still
+   * arrives once and in order.
    */
   @Test
   void manySmallWritesSurvivePartialGatheringWrites() throws Exception {
@@ -325,9 +348,9 @@ class NioLocalChannelTest {
   }
 
   /**
-   * bbipc's channel written to directly: heap, direct, empty and composite buffers and file
-   * regions in one flush (the gathering path and the superclass's one-message path take turns),
-   * then shutdownOutput; the JDK peer reads them whole, in order, then the end-of-stream.
+   * bbipc's channel written to directly: heap, direct, empty and composite buffers and file regions
+   * in one flush (the gathering path and the superclass's one-message path take turns), then
+   * shutdownOutput; the JDK peer reads them whole, in order, then the end-of-stream.
    */
   @Test
   void mixedBuffersAndFileRegionsArriveInOrder() throws Exception {
@@ -340,10 +363,12 @@ class NioLocalChannelTest {
     Path file = dir.resolve("region.bin");
     Files.write(file, fileBytes);
 
-    ChannelFuture connected = new Bootstrap().group(group)
-        .channelFactory(ChannelFactories.of(NioLocalChannel.class))
-        .handler(new ChannelInboundHandlerAdapter())
-        .connect(UnixDomainSocketAddress.of(path));
+    ChannelFuture connected =
+        new Bootstrap()
+            .group(group)
+            .channelFactory(ChannelFactories.of(NioLocalChannel.class))
+            .handler(new ChannelInboundHandlerAdapter())
+            .connect(UnixDomainSocketAddress.of(path));
     assertTrue(connected.awaitUninterruptibly(10, TimeUnit.SECONDS), "connect did not finish");
     assertTrue(connected.isSuccess(), () -> "connect failed: " + connected.cause());
     NioLocalChannel ch = (NioLocalChannel) connected.channel();
@@ -354,39 +379,44 @@ class NioLocalChannelTest {
     Random random = new Random(14);
     java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
     List<ChannelFuture> writes = new ArrayList<>();
-    ch.eventLoop().submit(() -> {
-      for (int i = 0; i < 400; i++) {
-        int kind = i % 5;
-        int size = 1 + random.nextInt(20_000);
-        byte[] b = new byte[size];
-        random.nextBytes(b);
-        switch (kind) {
-          case 0 -> writes.add(ch.write(Unpooled.wrappedBuffer(b)));
-          case 1 -> {
-            ByteBuf direct = ch.alloc().directBuffer(size);
-            writes.add(ch.write(direct.writeBytes(b)));
-          }
-          case 2 -> {
-            writes.add(ch.write(Unpooled.EMPTY_BUFFER));
-            b = new byte[0];
-          }
-          case 3 -> {
-            int off = random.nextInt(fileBytes.length - size);
-            writes.add(ch.write(new DefaultFileRegion(file.toFile(), off, size)));
-            b = Arrays.copyOfRange(fileBytes, off, off + size);
-          }
-          default -> {
-            CompositeByteBuf c = ch.alloc().compositeBuffer();
-            int half = size / 2;
-            c.addComponent(true, Unpooled.wrappedBuffer(b, 0, half));
-            c.addComponent(true, ch.alloc().directBuffer(size - half).writeBytes(b, half, size - half));
-            writes.add(ch.write(c));
-          }
-        }
-        expected.write(b, 0, b.length);
-      }
-      ch.flush();
-    }).syncUninterruptibly();
+    ch.eventLoop()
+        .submit(
+            () -> {
+              for (int i = 0; i < 400; i++) {
+                int kind = i % 5;
+                int size = 1 + random.nextInt(20_000);
+                byte[] b = new byte[size];
+                random.nextBytes(b);
+                switch (kind) {
+                  case 0 -> writes.add(ch.write(Unpooled.wrappedBuffer(b)));
+                  case 1 -> {
+                    ByteBuf direct = ch.alloc().directBuffer(size);
+                    writes.add(ch.write(direct.writeBytes(b)));
+                  }
+                  case 2 -> {
+                    writes.add(ch.write(Unpooled.EMPTY_BUFFER));
+                    b = new byte[0];
+                  }
+                  case 3 -> {
+                    int off = random.nextInt(fileBytes.length - size);
+                    writes.add(ch.write(new DefaultFileRegion(file.toFile(), off, size)));
+                    b = Arrays.copyOfRange(fileBytes, off, off + size);
+                  }
+                  default -> {
+                    CompositeByteBuf c = ch.alloc().compositeBuffer();
+                    int half = size / 2;
+                    c.addComponent(true, Unpooled.wrappedBuffer(b, 0, half));
+                    c.addComponent(
+                        true,
+                        ch.alloc().directBuffer(size - half).writeBytes(b, half, size - half));
+                    writes.add(ch.write(c));
+                  }
+                }
+                expected.write(b, 0, b.length);
+              }
+              ch.flush();
+            })
+        .syncUninterruptibly();
 
     // Netty's shutdownOutput fails what is still queued, so the end goes once all was written
     long deadline = deadline();
@@ -414,8 +444,10 @@ class NioLocalChannelTest {
   @Test
   void aPeerThatResetsAfterItsEndFailsLaterWrites() throws Exception {
     Ipc ipc = closing(nio(b -> b));
-    LocalServer server = closing(ipc.makeLocalServer(dir.resolve("reset.sock"),
-        ServerOptions.defaults().halfClosure(true)));
+    LocalServer server =
+        closing(
+            ipc.makeLocalServer(
+                dir.resolve("reset.sock"), ServerOptions.defaults().halfClosure(true)));
     SocketChannel peer = closing(connectPeer(server.localPathname()));
     StreamSocket accepted = closing(accept(server));
     long deadline = deadline();
@@ -425,7 +457,8 @@ class NioLocalChannelTest {
     assertTrue(accepted.connectionSucceeded());
     // bytes the peer will never read, so that its close resets the connection
     assertEquals(4096, accepted.writeToStream(new byte[4096]));
-    await(deadline, () -> accepted.stats().outboundBuffered() == 0, "the kernel to take 4096 bytes");
+    await(
+        deadline, () -> accepted.stats().outboundBuffered() == 0, "the kernel to take 4096 bytes");
     peer.close();
 
     byte[] block = new byte[64 * 1024];
@@ -450,14 +483,16 @@ class NioLocalChannelTest {
   }
 
   /**
-   * Megabytes queued (so the channel waits for OP_WRITE) when a half-closed peer resets: the
-   * stream learns of it without writing again and without hanging.
+   * Megabytes queued (so the channel waits for OP_WRITE) when a half-closed peer resets: the stream
+   * learns of it without writing again and without hanging.
    */
   @Test
   void aResetWhileMegabytesWaitForOpWriteDisconnectsTheStream() throws Exception {
     Ipc ipc = closing(nio(b -> b.outboundBufferLimit(4 << 20)));
-    LocalServer server = closing(ipc.makeLocalServer(dir.resolve("reset2.sock"),
-        ServerOptions.defaults().halfClosure(true)));
+    LocalServer server =
+        closing(
+            ipc.makeLocalServer(
+                dir.resolve("reset2.sock"), ServerOptions.defaults().halfClosure(true)));
     SocketChannel peer = closing(connectPeer(server.localPathname()));
     StreamSocket accepted = closing(accept(server));
     long deadline = deadline();
@@ -474,10 +509,14 @@ class NioLocalChannelTest {
       }
     }
     await(deadline, () -> accepted.stats().bytesSent() > 0, "the first bytes to reach the kernel");
-    assertTrue(accepted.stats().outboundBuffered() > 0, "precondition: bytes should wait for OP_WRITE");
+    assertTrue(
+        accepted.stats().outboundBuffered() > 0, "precondition: bytes should wait for OP_WRITE");
     peer.close();
-    assertTrue(accepted.poll(EnumSet.of(io.bbipc.SocketEvent.CONNECTION_FAILED), WAIT)
-        .contains(io.bbipc.SocketEvent.CONNECTION_FAILED), "the reset was not seen");
+    assertTrue(
+        accepted
+            .poll(EnumSet.of(io.bbipc.SocketEvent.CONNECTION_FAILED), WAIT)
+            .contains(io.bbipc.SocketEvent.CONNECTION_FAILED),
+        "the reset was not seen");
     assertTrue(accepted.remoteDisconnected());
     assertThrows(IpcException.class, () -> accepted.writeToStream(new byte[1]));
   }
@@ -485,17 +524,19 @@ class NioLocalChannelTest {
   // ------------------------------------------------------------------ descriptors
 
   /**
-   * Hundreds of connections accepted and ended every way (half-close and answer, the peer's
-   * close before accept, bbipc closing first, a reset), connections the server accepted and
-   * nobody took, and connects refused at a stale socket file: descriptors come back to the baseline.
+   * Hundreds of connections accepted and ended every way (half-close and answer, the peer's close
+   * before accept, bbipc closing first, a reset), connections the server accepted and nobody took,
+   * and connects refused at a stale socket file: descriptors come back to the baseline.
    */
   @Test
   void manyConnectionsEndedEveryWayLeaveNoDescriptorBehind() throws Exception {
     Path fds = Path.of("/proc/self/fd");
     Assumptions.assumeTrue(Files.isDirectory(fds), "no /proc/self/fd to count descriptors");
     Ipc ipc = closing(nio(b -> b.halfClosure(true)));
-    LocalServer server = closing(ipc.makeLocalServer(dir.resolve("fds.sock"),
-        ServerOptions.defaults().halfClosure(true)));
+    LocalServer server =
+        closing(
+            ipc.makeLocalServer(
+                dir.resolve("fds.sock"), ServerOptions.defaults().halfClosure(true)));
     for (int i = 0; i < 8; i++) {
       cycle(ipc, server, i);
     }
@@ -564,16 +605,20 @@ class NioLocalChannelTest {
           try (StreamSocket s = accept(server)) {
             assertTrue(s.poll(CONNECTION_SUCCEEDED, WAIT));
             assertEquals(100, s.writeToStream(new byte[100]));
-            await(deadline, () -> s.stats().outboundBuffered() == 0, "100 bytes to reach the kernel");
+            await(
+                deadline, () -> s.stats().outboundBuffered() == 0, "100 bytes to reach the kernel");
             peer.close();
-            await(deadline, () -> {
-              try {
-                s.writeToStream(new byte[100]);
-                return s.connectionFailed();
-              } catch (IpcException e) {
-                return true;
-              }
-            }, "the reset to be seen, cycle " + i);
+            await(
+                deadline,
+                () -> {
+                  try {
+                    s.writeToStream(new byte[100]);
+                    return s.connectionFailed();
+                  } catch (IpcException e) {
+                    return true;
+                  }
+                },
+                "the reset to be seen, cycle " + i);
           }
         }
         default -> {
@@ -603,21 +648,30 @@ class NioLocalChannelTest {
   @Test
   void theEventLoopIsQuietOnceTheInputHasEnded() throws Exception {
     AtomicLong loops = new AtomicLong();
-    SelectStrategyFactory counting = () -> {
-      SelectStrategy inner = DefaultSelectStrategyFactory.INSTANCE.newSelectStrategy();
-      return (supplier, hasTasks) -> {
-        loops.incrementAndGet();
-        return inner.calculateStrategy(supplier, hasTasks);
-      };
-    };
-    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-        NioIoHandler.newFactory(SelectorProvider.provider(), counting));
+    SelectStrategyFactory counting =
+        () -> {
+          SelectStrategy inner = DefaultSelectStrategyFactory.INSTANCE.newSelectStrategy();
+          return (supplier, hasTasks) -> {
+            loops.incrementAndGet();
+            return inner.calculateStrategy(supplier, hasTasks);
+          };
+        };
+    EventLoopGroup group =
+        new MultiThreadIoEventLoopGroup(
+            1, NioIoHandler.newFactory(SelectorProvider.provider(), counting));
     toClose.add(() -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS));
     Recorder recorder = new Recorder();
-    Ipc ipc = closing(Ipc.builder().eventLoopGroup(group).inboundBufferLimit(1024)
-        .pipeline(recorder::install).build());
-    LocalServer server = closing(ipc.makeLocalServer(dir.resolve("quiet.sock"),
-        ServerOptions.defaults().halfClosure(true)));
+    Ipc ipc =
+        closing(
+            Ipc.builder()
+                .eventLoopGroup(group)
+                .inboundBufferLimit(1024)
+                .pipeline(recorder::install)
+                .build());
+    LocalServer server =
+        closing(
+            ipc.makeLocalServer(
+                dir.resolve("quiet.sock"), ServerOptions.defaults().halfClosure(true)));
 
     // a plain half-close
     SocketChannel peer = closing(connectPeer(server.localPathname()));
@@ -654,15 +708,18 @@ class NioLocalChannelTest {
     assertNoReadInterestAndQuiet(ch2, accepted2, loops, "with both directions done");
   }
 
-  private static void assertNoReadInterestAndQuiet(Channel ch, StreamSocket s, AtomicLong loops,
-      String when) throws Exception {
+  private static void assertNoReadInterestAndQuiet(
+      Channel ch, StreamSocket s, AtomicLong loops, String when) throws Exception {
     long deadline = deadline();
-    await(deadline, () -> (interestOps(ch) & SelectionKey.OP_READ) == 0,
+    await(
+        deadline,
+        () -> (interestOps(ch) & SelectionKey.OP_READ) == 0,
         "OP_READ to be cleared " + when + " (interest " + interestOps(ch) + ")");
     assertTrue(ch.isOpen(), "the half-closed channel should stay open " + when);
     // a spinning loop turns thousands of times in this window; a quiet one a handful
     long before = loops.get();
-    assertFalse(s.poll(DATA_AVAILABLE, Timeout.seconds(0.3)), "data after the end-of-stream " + when);
+    assertFalse(
+        s.poll(DATA_AVAILABLE, Timeout.seconds(0.3)), "data after the end-of-stream " + when);
     long turns = loops.get() - before;
     assertTrue(turns < 1000, "the event loop turned " + turns + " times in a quiet window " + when);
   }
@@ -670,15 +727,16 @@ class NioLocalChannelTest {
   // ------------------------------------------------------------------ the channel's own API
 
   /**
-   * shutdownInput on a channel that never connected must complete its future (Netty's channels
-   * fail it with the JDK's NotYetConnectedException); a future that never completes hangs
-   * whoever waits for it.
+   * shutdownInput on a channel that never connected must complete its future (Netty's channels fail
+   * it with the JDK's NotYetConnectedException); a future that never completes hangs whoever waits
+   * for it.
    */
   @Test
   void shutdownInputOfAChannelThatNeverConnectedCompletesItsFuture() throws Exception {
     NioLocalChannel ch = registeredUnconnected();
     ChannelFuture input = ch.shutdownInput();
-    assertTrue(input.awaitUninterruptibly(10, TimeUnit.SECONDS),
+    assertTrue(
+        input.awaitUninterruptibly(10, TimeUnit.SECONDS),
         "shutdownInput of an unconnected channel never completed its future");
     assertFalse(input.isSuccess(), "shutdownInput of an unconnected channel succeeded");
   }
@@ -691,7 +749,8 @@ class NioLocalChannelTest {
     assertTrue(output.awaitUninterruptibly(10, TimeUnit.SECONDS), "shutdownOutput never completed");
     assertFalse(output.isSuccess(), "shutdownOutput of an unconnected channel succeeded");
     ChannelFuture both = ch.shutdown();
-    assertTrue(both.awaitUninterruptibly(10, TimeUnit.SECONDS),
+    assertTrue(
+        both.awaitUninterruptibly(10, TimeUnit.SECONDS),
         "shutdown of an unconnected channel never completed its future");
     assertFalse(both.isSuccess(), "shutdown of an unconnected channel succeeded");
   }
@@ -701,7 +760,8 @@ class NioLocalChannelTest {
     toClose.add(() -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS));
     NioLocalChannel ch = new NioLocalChannel();
     ChannelFuture registered = group.register(ch);
-    assertTrue(registered.awaitUninterruptibly(10, TimeUnit.SECONDS), "registration did not finish");
+    assertTrue(
+        registered.awaitUninterruptibly(10, TimeUnit.SECONDS), "registration did not finish");
     assertTrue(registered.isSuccess(), () -> "registration failed: " + registered.cause());
     closing(() -> ch.close().awaitUninterruptibly(10, TimeUnit.SECONDS));
     return ch;
@@ -721,7 +781,8 @@ class NioLocalChannelTest {
       assertTrue(config.getOption(ChannelOption.SO_RCVBUF) >= 65536);
       assertTrue(config.setOption(ChannelOption.SO_SNDBUF, 65536));
       assertTrue(config.getOption(ChannelOption.SO_SNDBUF) >= 65536);
-      assertFalse(config.setOption(ChannelOption.TCP_NODELAY, true), "a TCP option on a Unix socket");
+      assertFalse(
+          config.setOption(ChannelOption.TCP_NODELAY, true), "a TCP option on a Unix socket");
       Map<ChannelOption<?>, Object> all = config.getOptions();
       assertEquals(Boolean.TRUE, all.get(ChannelOption.ALLOW_HALF_CLOSURE));
       assertNotNull(all.get(ChannelOption.SO_RCVBUF));
@@ -785,8 +846,9 @@ class NioLocalChannelTest {
    * output down, while the stream reads in pieces of {@code readChunk}: the bytes must match, and
    * when REMOTE_DISCONNECTED first holds every byte must have been received already.
    */
-  private static void sendThenEnd(SocketChannel peer, StreamSocket s, byte[] data, int peerChunk,
-      int readChunk) throws Exception {
+  private static void sendThenEnd(
+      SocketChannel peer, StreamSocket s, byte[] data, int peerChunk, int readChunk)
+      throws Exception {
     long deadline = deadline();
     int sent = 0;
     boolean ended = false;
@@ -808,7 +870,9 @@ class NioLocalChannelTest {
       if (end && !sawEnd) {
         sawEnd = true;
         assertTrue(ended, "REMOTE_DISCONNECTED before the peer ended its output");
-        assertEquals(data.length, s.stats().bytesReceived(),
+        assertEquals(
+            data.length,
+            s.stats().bytesReceived(),
             "REMOTE_DISCONNECTED before the last byte was received");
         assertTrue(s.connectionSucceeded(), "a half-closed peer is still connected");
       }
@@ -824,8 +888,15 @@ class NioLocalChannelTest {
       }
       if (!progress) {
         if (System.nanoTime() - deadline > 0) {
-          fail("timed out: sent " + sent + ", received " + received + " of " + data.length
-              + ", end seen " + sawEnd);
+          fail(
+              "timed out: sent "
+                  + sent
+                  + ", received "
+                  + received
+                  + " of "
+                  + data.length
+                  + ", end seen "
+                  + sawEnd);
         }
         s.poll(EnumSet.of(DATA_AVAILABLE, REMOTE_DISCONNECTED), Timeout.seconds(0.005));
       }
@@ -840,7 +911,8 @@ class NioLocalChannelTest {
     while (true) {
       boolean end = s.remoteDisconnected();
       if (end) {
-        assertEquals(expected, s.stats().bytesReceived(), "REMOTE_DISCONNECTED before the last byte");
+        assertEquals(
+            expected, s.stats().bytesReceived(), "REMOTE_DISCONNECTED before the last byte");
       }
       int n = s.readFromStream(buf);
       if (n > 0) {
@@ -861,8 +933,9 @@ class NioLocalChannelTest {
    * The stream writes {@code answer} then closes ({@code close}) or shuts its output down, while
    * the peer reads in pieces of {@code chunk} until its end-of-stream; returns what it read.
    */
-  private static byte[] answerThenEnd(StreamSocket s, SocketChannel peer, byte[] answer,
-      boolean close, int chunk) throws Exception {
+  private static byte[] answerThenEnd(
+      StreamSocket s, SocketChannel peer, byte[] answer, boolean close, int chunk)
+      throws Exception {
     long deadline = deadline();
     java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
     ByteBuffer in = ByteBuffer.allocate(chunk);
@@ -894,8 +967,15 @@ class NioLocalChannelTest {
         progress = true;
       }
       if (!progress) {
-        step(deadline, "the answer: " + written + " written, " + got.size() + " of "
-            + answer.length + " read by the peer");
+        step(
+            deadline,
+            "the answer: "
+                + written
+                + " written, "
+                + got.size()
+                + " of "
+                + answer.length
+                + " read by the peer");
       }
     }
   }
@@ -933,7 +1013,9 @@ class NioLocalChannelTest {
         got.write(in.array(), 0, r);
         assertTrue(got.size() <= expected, "the peer read more than " + expected + " bytes");
       } else {
-        step(deadline, "the peer's end-of-stream, " + got.size() + " of " + expected + " bytes read");
+        step(
+            deadline,
+            "the peer's end-of-stream, " + got.size() + " of " + expected + " bytes read");
       }
     }
   }
@@ -964,7 +1046,8 @@ class NioLocalChannelTest {
         m.setAccessible(true);
         selectionKeyMethod = m;
       }
-      return ch.eventLoop().submit(() -> ((SelectionKey) selectionKeyMethod.invoke(ch)).interestOps())
+      return ch.eventLoop()
+          .submit(() -> ((SelectionKey) selectionKeyMethod.invoke(ch)).interestOps())
           .get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new AssertionError("cannot read the interest set of " + ch, e);
@@ -997,7 +1080,8 @@ class NioLocalChannelTest {
       final AtomicInteger inputEnds = new AtomicInteger();
       final AtomicInteger readCompletes = new AtomicInteger();
       final AtomicInteger eventsAfterInactive = new AtomicInteger();
-      final java.util.concurrent.CountDownLatch inactive = new java.util.concurrent.CountDownLatch(1);
+      final java.util.concurrent.CountDownLatch inactive =
+          new java.util.concurrent.CountDownLatch(1);
 
       Record(Channel channel) {
         this.channel = channel;
