@@ -85,6 +85,19 @@ public final class Main {
         echo("tcp", server, ipc.connectToIpv4TcpServer("127.0.0.1", server.port()));
       }
     }
+    // NIO's local sockets run on bbipc's own channel classes, which bbipc's module makes (on the
+    // module path Netty may not: their package is not exported)
+    try (Ipc nio = Ipc.builder().transport("nio").build()) {
+      Path dir = Files.createTempDirectory("bbipc-consumer");
+      try {
+        try (LocalServer server = nio.makeLocalServer(dir.resolve("echo.sock"))) {
+          echo("nio local", server, nio.connectToLocalServer(server.localPathname()));
+        }
+      } finally {
+        Files.deleteIfExists(dir.resolve("echo.sock"));
+        Files.deleteIfExists(dir);
+      }
+    }
     System.out.println("consumer on the " + mode + ": OK");
   }
 
