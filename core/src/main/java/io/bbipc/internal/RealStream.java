@@ -480,15 +480,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     if ((s & Events.CONNECTION_FAILED) != 0) {
       // (a half-closed peer, REMOTE_DISCONNECTED without CONNECTION_FAILED, may still be written
       // to)
-      throw new IpcException(
-          "cannot write to "
-              + this
-              + ": "
-              + ((s & Events.REMOTE_DISCONNECTED) != 0
-                  ? "the peer has disconnected"
-                  : "the connection failed"),
-          this,
-          failure);
+      throw failed("cannot write to ", s);
     }
     if ((s & Events.CONNECTION_SUCCEEDED) != 0 && channel.eventLoop().isShuttingDown()) {
       throw eventLoopGone(null);
@@ -504,6 +496,19 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     return (int) Math.max(0, Math.min(wanted, room));
   }
 
+  /** Why {@code doing} this stream, in state {@code s} (failed), cannot be done. */
+  private IpcException failed(String doing, int s) {
+    return new IpcException(
+        doing
+            + this
+            + ": "
+            + ((s & Events.REMOTE_DISCONNECTED) != 0
+                ? "the peer has disconnected"
+                : "the connection failed"),
+        this,
+        failure);
+  }
+
   @Override
   public final void shutdownOutput() throws IpcException {
     runtime.enter(this);
@@ -513,15 +518,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     }
     int s = state;
     if ((s & Events.CONNECTION_FAILED) != 0) {
-      throw new IpcException(
-          "cannot shut down the output of "
-              + this
-              + ": "
-              + ((s & Events.REMOTE_DISCONNECTED) != 0
-                  ? "the peer has disconnected"
-                  : "the connection failed"),
-          this,
-          failure);
+      throw failed("cannot shut down the output of ", s);
     }
     outputShut = true;
     if (runtime.isCallerDriven()) {
