@@ -224,6 +224,15 @@ final class RealPoller implements Poller {
         registrations.remove(reg.socket, reg);
         reg.active = false;
         reg.socket.removeListener(reg);
+        // A close can be seen here between its closed flag and its listeners' turn, which then
+        // find this registration inactive: count it here, or a thread waiting on it would park
+        // for good (CI saw waitForEvents(INDEFINITE) stay parked after the last socket closed).
+        if (reg.closeCounted.compareAndSet(false, true)) {
+          closes.incrementAndGet();
+          for (Waiter w : waiters) {
+            w.stateChanged(reg.socket);
+          }
+        }
         continue;
       }
       int events = reg.socket.currentEvents() & reg.mask;
