@@ -14,6 +14,9 @@ module io.bbipc.iouring {
   requires io.netty.transport.classes.io_uring;
 
   exports io.bbipc.iouring;
+  // bbipc's channel factory makes the local channels by reflection
+  exports io.bbipc.iouring.internal to
+      io.bbipc;
 
   provides io.bbipc.spi.TransportProvider with
       io.bbipc.iouring.IoUringTransportProvider;

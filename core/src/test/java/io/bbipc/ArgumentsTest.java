@@ -266,7 +266,8 @@ class ArgumentsTest {
             refused = e;
           }
         }
-        // Linux answers a full local backlog with EAGAIN (NIO, epoll); io_uring leaves it pending
+        // Linux answers a full local backlog with EAGAIN (every transport here); a transport
+        // that waits for the kernel's answer in the background would leave the connect pending
         assertTrue(
             refused != null || pending != null,
             "a full backlog neither refused nor delayed a connect");

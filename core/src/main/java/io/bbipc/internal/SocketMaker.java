@@ -285,7 +285,7 @@ public final class SocketMaker {
       // missing server is an exception here, as the original signals it.
       runtime.awaitDone(
           ch.eventLoop().submit(() -> null), TimeUnit.SECONDS.toMillis(BIND_WAIT_SECONDS));
-      // io_uring answers a connect through its completion queue, a moment later
+      // a transport may answer a connect a moment later, on a later turn of its loop
       runtime.awaitDone(connecting, LOCAL_CONNECT_WAIT_MILLIS);
       if (connecting.isDone() && !connecting.isSuccess()) {
         stream.close();

@@ -182,12 +182,12 @@ public abstract class NativeTransportProvider implements TransportProvider {
    * #nativePeerCredentials}.
    *
    * @param channel a connected local stream channel
-   * @return the credentials (gid -1 when the kernel gives none), or empty for a channel not of
-   *     {@link #localChannelType()} or when the kernel refuses
+   * @return the credentials (gid -1 when the kernel gives none), or empty for a channel for which
+   *     {@link #isNativeLocalChannel} is false or when the kernel refuses
    */
   @Override
   public Optional<PeerCredentials> peerCredentials(Channel channel) {
-    if (!localChannelType().isInstance(channel)) {
+    if (!isNativeLocalChannel(channel)) {
       return Optional.empty();
     }
     try {
@@ -200,10 +200,20 @@ public abstract class NativeTransportProvider implements TransportProvider {
   }
 
   /**
+   * Tells whether {@link #nativePeerCredentials} can answer for {@code channel}.
+   *
+   * @param channel a stream channel
+   * @return by default, whether it is of {@link #localChannelType()}
+   */
+  protected boolean isNativeLocalChannel(Channel channel) {
+    return localChannelType().isInstance(channel);
+  }
+
+  /**
    * Asks the kernel who is at the other end of a local stream; Netty's domain channels of each
    * transport have this method, but no common type declares it.
    *
-   * @param channel a channel of {@link #localChannelType()}
+   * @param channel a channel for which {@link #isNativeLocalChannel} is true
    * @return the credentials as Netty reports them
    * @throws IOException if the channel is closed or the kernel refuses
    */

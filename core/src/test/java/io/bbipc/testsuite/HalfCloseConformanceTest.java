@@ -38,15 +38,15 @@ public class HalfCloseConformanceTest {
   @TempDir Path dir;
 
   /**
-   * Skips a local-socket case whose {@code transport} end would have to stay half-open: Netty 4.2
-   * closes io_uring local channels at the peer's end-of-stream.
+   * Skips a local-socket case whose {@code transport} end would have to stay half-open where the
+   * transport says its local channels cannot ({@code TransportProvider.localHalfClosure()}).
    */
   static void assumeLocalHalfClosure(Fixture f, String transport) {
     org.junit.jupiter.api.Assumptions.assumeTrue(
         f.kind().isTcp() || Fixture.provider(transport).localHalfClosure(),
         "transport "
             + transport
-            + " cannot keep a local stream half-open: Netty closes its local channels at the peer's end-of-stream");
+            + " cannot keep a local stream half-open: its local channels close at the peer's end-of-stream");
   }
 
   /**

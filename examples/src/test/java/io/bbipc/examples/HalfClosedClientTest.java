@@ -61,12 +61,26 @@ class HalfClosedClientTest {
     return m;
   }
 
-  /** On NIO (bbipc's own local channels) and on the default transport (epoll here). */
+  /**
+   * The runtimes the tests run on: NIO and io_uring (bbipc's own local channels on both; io_uring
+   * where it runs here) and the default transport (epoll here).
+   */
+  private static List<Ipc.Builder> runtimes() {
+    List<Ipc.Builder> builders = new java.util.ArrayList<>();
+    builders.add(Ipc.builder().transport("nio"));
+    builders.add(Ipc.builder());
+    if (Ipc.transports().stream().anyMatch(t -> t.name().equals("io_uring") && t.isAvailable())) {
+      builders.add(Ipc.builder().transport("io_uring"));
+    }
+    return builders;
+  }
+
+  /** On every runtime of {@link #runtimes()}. */
   @Test
   void thePollerEchoServerAnswersHalfClosedClientsOverTcpAndLocalSockets() throws Exception {
     Path socketPath = directory.resolve("echo.sock");
-    for (Ipc ipc : List.of(Ipc.builder().transport("nio").build(), Ipc.create())) {
-      try (ipc;
+    for (Ipc.Builder builder : runtimes()) {
+      try (Ipc ipc = builder.build();
           Ipv4TcpServer tcp =
               ipc.makeIpv4TcpServer(IPV4_LOOPBACK, 0, PollerEchoServer.SERVER_OPTIONS);
           LocalServer local = ipc.makeLocalServer(socketPath, PollerEchoServer.localOptions(ipc));
@@ -91,14 +105,14 @@ class HalfClosedClientTest {
 
   /**
    * An echo bigger than every buffer on the way, much of it sent after the client stopped sending,
-   * over TCP and local sockets on NIO and on the default transport (epoll here, on bbipc's event
+   * over TCP and local sockets on every runtime of {@link #runtimes()} (epoll on bbipc's event
    * loops, which keep a half-closed socket in the epoll set; see the README's Half-close section).
    */
   @Test
   void aLargeEchoReachesAHalfClosedClient() throws Exception {
     Path socketPath = directory.resolve("big.sock");
-    for (Ipc ipc : List.of(Ipc.builder().transport("nio").build(), Ipc.create())) {
-      try (ipc;
+    for (Ipc.Builder builder : runtimes()) {
+      try (Ipc ipc = builder.build();
           Ipv4TcpServer tcp =
               ipc.makeIpv4TcpServer(IPV4_LOOPBACK, 0, PollerEchoServer.SERVER_OPTIONS);
           LocalServer local = ipc.makeLocalServer(socketPath, PollerEchoServer.localOptions(ipc));

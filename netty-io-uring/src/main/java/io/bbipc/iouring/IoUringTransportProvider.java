@@ -1,5 +1,8 @@
 package io.bbipc.iouring;
 
+import io.bbipc.PeerCredentials;
+import io.bbipc.iouring.internal.IoUringLocalChannel;
+import io.bbipc.iouring.internal.IoUringLocalServerChannel;
 import io.bbipc.spi.NativeTransportProvider;
 import io.netty.channel.Channel;
 import io.netty.channel.IoHandler;
@@ -9,10 +12,10 @@ import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDomainSocketChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringIoHandlerConfig;
-import io.netty.channel.uring.IoUringServerDomainSocketChannel;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import java.io.IOException;
+import java.util.Optional;
 
 /**
  * bbipc on Netty's native io_uring transport (Linux 5.1 and later, where the kernel has not
@@ -20,6 +23,10 @@ import java.io.IOException;
  * SO_PEERCRED}) and may have abstract names. It is available only where Netty's native library
  * loaded and the kernel lets this process set up a ring (containers' seccomp profiles and {@code
  * kernel.io_uring_disabled} often forbid it).
+ *
+ * <p>Local sockets run on bbipc's own channels ({@code IoUringLocalChannel}), not Netty's {@code
+ * IoUringDomainSocketChannel}, which closes at the peer's end-of-stream and drops what it has not
+ * sent yet: they wait for readiness through the ring and move bytes with non-blocking system calls.
  *
  * <p>Found by {@link java.util.ServiceLoader}; select it with {@code
  * Ipc.builder().transport("io_uring")} or {@code -Dbbipc.transport=io_uring}; by priority it wins
@@ -116,23 +123,34 @@ public final class IoUringTransportProvider extends NativeTransportProvider {
   }
 
   /**
-   * Returns {@link IoUringDomainSocketChannel}.
+   * Returns bbipc's io_uring local stream channel, which can stay open for writing after the peer's
+   * end-of-stream.
    *
    * @return the local stream channel class
    */
   @Override
   public Class<? extends Channel> localChannelType() {
-    return IoUringDomainSocketChannel.class;
+    return IoUringLocalChannel.class;
   }
 
   /**
-   * Returns {@link IoUringServerDomainSocketChannel}.
+   * Returns bbipc's io_uring local server channel, whose streams are {@link #localChannelType()}'s.
    *
    * @return the local server channel class
    */
   @Override
   public Class<? extends ServerChannel> localServerChannelType() {
-    return IoUringServerDomainSocketChannel.class;
+    return IoUringLocalServerChannel.class;
+  }
+
+  /**
+   * Returns true: bbipc's local channels keep sending after the peer's end-of-stream.
+   *
+   * @return true
+   */
+  @Override
+  public boolean localHalfClosure() {
+    return true;
   }
 
   /**
@@ -146,7 +164,38 @@ public final class IoUringTransportProvider extends NativeTransportProvider {
   }
 
   /**
-   * Asks the kernel through {@code SO_PEERCRED}.
+   * Returns the peer's pid, uid and gid through {@code SO_PEERCRED}, for bbipc's local channels and
+   * for Netty's (an application's adopted channel).
+   *
+   * @param channel a connected local stream channel
+   * @return the credentials, or empty for another channel or when the kernel refuses
+   */
+  @Override
+  public Optional<PeerCredentials> peerCredentials(Channel channel) {
+    if (!(channel instanceof IoUringLocalChannel)) {
+      return super.peerCredentials(channel);
+    }
+    try {
+      int[] ucred = ((IoUringLocalChannel) channel).peerCredentials();
+      return Optional.of(new PeerCredentials(ucred[0], ucred[1], ucred[2]));
+    } catch (IOException closed) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Tells whether {@code channel} is Netty's io_uring local channel (an application's adopted one).
+   *
+   * @param channel a stream channel
+   * @return true for an {@link IoUringDomainSocketChannel}
+   */
+  @Override
+  protected boolean isNativeLocalChannel(Channel channel) {
+    return channel instanceof IoUringDomainSocketChannel;
+  }
+
+  /**
+   * Asks the kernel through {@code SO_PEERCRED}, for an application's own Netty channel.
    *
    * @param channel an {@link IoUringDomainSocketChannel}
    * @return the credentials as Netty reports them
