@@ -1,5 +1,6 @@
 package io.bbipc.internal;
 
+import io.bbipc.spi.DuplexShutdown;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -269,7 +270,7 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
   @Override
   public ChannelFuture shutdownOutput(ChannelPromise promise) {
     // the unsafe's shutdownOutput fails what is still queued, as Netty's channels do
-    onLoop(() -> ((AbstractUnsafe) unsafe()).shutdownOutput(promise));
+    DuplexShutdown.onLoop(this, () -> ((AbstractUnsafe) unsafe()).shutdownOutput(promise));
     return promise;
   }
 
@@ -280,7 +281,7 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
   @Override
   public ChannelFuture shutdownInput(ChannelPromise promise) {
-    onLoop(() -> shutdownInputNow(promise));
+    DuplexShutdown.onLoop(this, () -> shutdownInputNow(promise));
     return promise;
   }
 
@@ -291,30 +292,7 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
   @Override
   public ChannelFuture shutdown(ChannelPromise promise) {
-    // both directions are tried; the output's failure wins, as on Netty's channels
-    onLoop(
-        () ->
-            shutdownOutput()
-                .addListener(
-                    output -> {
-                      ChannelPromise input = newPromise();
-                      shutdownInputNow(input);
-                      Throwable cause = output.isSuccess() ? input.cause() : output.cause();
-                      if (cause == null) {
-                        promise.trySuccess();
-                      } else {
-                        promise.tryFailure(cause);
-                      }
-                    }));
-    return promise;
-  }
-
-  private void onLoop(Runnable task) {
-    if (eventLoop().inEventLoop()) {
-      task.run();
-    } else {
-      eventLoop().execute(task);
-    }
+    return DuplexShutdown.both(this, this::shutdownInputNow, promise);
   }
 
   /** Half-closure, the socket's buffer sizes and Netty's general options. */

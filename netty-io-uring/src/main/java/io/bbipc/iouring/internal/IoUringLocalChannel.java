@@ -1,5 +1,6 @@
 package io.bbipc.iouring.internal;
 
+import io.bbipc.spi.DuplexShutdown;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.AbstractChannel;
 import io.netty.channel.Channel;
@@ -12,7 +13,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FileRegion;
 import io.netty.channel.IoEvent;
-import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -183,7 +183,7 @@ public final class IoUringLocalChannel extends AbstractChannel
 
   @Override
   protected boolean isCompatible(EventLoop loop) {
-    return loop instanceof IoEventLoop && ((IoEventLoop) loop).isCompatible(RingUnsafe.class);
+    return RingPolls.isCompatible(loop, RingUnsafe.class);
   }
 
   @Override
@@ -193,17 +193,7 @@ public final class IoUringLocalChannel extends AbstractChannel
 
   @Override
   protected void doRegister(ChannelPromise promise) {
-    ((IoEventLoop) eventLoop())
-        .register((RingUnsafe) unsafe())
-        .addListener(
-            f -> {
-              if (f.isSuccess()) {
-                polls.registered((IoRegistration) f.getNow());
-                promise.setSuccess();
-              } else {
-                promise.setFailure(f.cause());
-              }
-            });
+    polls.register(eventLoop(), (RingUnsafe) unsafe(), promise);
   }
 
   @Override
@@ -566,7 +556,7 @@ public final class IoUringLocalChannel extends AbstractChannel
   @Override
   public ChannelFuture shutdownOutput(ChannelPromise promise) {
     // the unsafe's shutdownOutput fails what is still queued, as Netty's channels do
-    onLoop(() -> ((AbstractUnsafe) unsafe()).shutdownOutput(promise));
+    DuplexShutdown.onLoop(this, () -> ((AbstractUnsafe) unsafe()).shutdownOutput(promise));
     return promise;
   }
 
@@ -577,7 +567,7 @@ public final class IoUringLocalChannel extends AbstractChannel
 
   @Override
   public ChannelFuture shutdownInput(ChannelPromise promise) {
-    onLoop(() -> shutdownInputNow(promise));
+    DuplexShutdown.onLoop(this, () -> shutdownInputNow(promise));
     return promise;
   }
 
@@ -600,30 +590,7 @@ public final class IoUringLocalChannel extends AbstractChannel
 
   @Override
   public ChannelFuture shutdown(ChannelPromise promise) {
-    // both directions are tried; the output's failure wins, as on Netty's channels
-    onLoop(
-        () ->
-            shutdownOutput()
-                .addListener(
-                    output -> {
-                      ChannelPromise input = newPromise();
-                      shutdownInputNow(input);
-                      Throwable cause = output.isSuccess() ? input.cause() : output.cause();
-                      if (cause == null) {
-                        promise.trySuccess();
-                      } else {
-                        promise.tryFailure(cause);
-                      }
-                    }));
-    return promise;
-  }
-
-  private void onLoop(Runnable task) {
-    if (eventLoop().inEventLoop()) {
-      task.run();
-    } else {
-      eventLoop().execute(task);
-    }
+    return DuplexShutdown.both(this, this::shutdownInputNow, promise);
   }
 
   /** The channel's side of the ring: connect, flush and the completions of its polls. */

@@ -9,7 +9,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.EventLoop;
 import io.netty.channel.IoEvent;
-import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.ServerChannelRecvByteBufAllocator;
@@ -83,7 +82,7 @@ public final class IoUringLocalServerChannel extends AbstractServerChannel
 
   @Override
   protected boolean isCompatible(EventLoop loop) {
-    return loop instanceof IoEventLoop && ((IoEventLoop) loop).isCompatible(RingUnsafe.class);
+    return RingPolls.isCompatible(loop, RingUnsafe.class);
   }
 
   @Override
@@ -93,17 +92,7 @@ public final class IoUringLocalServerChannel extends AbstractServerChannel
 
   @Override
   protected void doRegister(ChannelPromise promise) {
-    ((IoEventLoop) eventLoop())
-        .register((RingUnsafe) unsafe())
-        .addListener(
-            f -> {
-              if (f.isSuccess()) {
-                polls.registered((IoRegistration) f.getNow());
-                promise.setSuccess();
-              } else {
-                promise.setFailure(f.cause());
-              }
-            });
+    polls.register(eventLoop(), (RingUnsafe) unsafe(), promise);
   }
 
   @Override

@@ -1,7 +1,11 @@
 package io.bbipc.iouring.internal;
 
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
+import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.uring.IoUringIoEvent;
+import io.netty.channel.uring.IoUringIoHandle;
 import io.netty.channel.uring.IoUringIoOps;
 
 /**
@@ -43,8 +47,24 @@ final class RingPolls {
     this.fd = fd;
   }
 
-  void registered(IoRegistration registration) {
-    this.registration = registration;
+  /** Registers a channel's handle with the ring of the channel's loop; the promise follows. */
+  void register(EventLoop loop, IoUringIoHandle handle, ChannelPromise promise) {
+    ((IoEventLoop) loop)
+        .register(handle)
+        .addListener(
+            f -> {
+              if (f.isSuccess()) {
+                registration = (IoRegistration) f.getNow();
+                promise.setSuccess();
+              } else {
+                promise.setFailure(f.cause());
+              }
+            });
+  }
+
+  /** Tells whether a loop runs a ring that takes handles of the type. */
+  static boolean isCompatible(EventLoop loop, Class<? extends IoUringIoHandle> handleType) {
+    return loop instanceof IoEventLoop && ((IoEventLoop) loop).isCompatible(handleType);
   }
 
   IoRegistration registration() {
