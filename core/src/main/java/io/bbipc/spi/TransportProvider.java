@@ -202,7 +202,9 @@ public interface TransportProvider {
    * Tells whether this transport's local stream channels can stay open for writing after the peer's
    * end-of-stream ({@code ChannelOption.ALLOW_HALF_CLOSURE}); TCP channels always can.
    *
-   * @return false by default: Netty 4.2's io_uring local channel closes at end-of-stream
+   * @return false by default: Netty 4.2's own NIO and io_uring local channels close at
+   *     end-of-stream whatever the option says (bbipc's providers of both use channels of their
+   *     own)
    */
   default boolean localHalfClosure() {
     return false;
