@@ -137,15 +137,19 @@ public final class IoUringLocalChannel extends AbstractChannel
   }
 
   /**
-   * Asks the kernel who is at the other end ({@code SO_PEERCRED}).
+   * Asks the kernel who is at the other end ({@code SO_PEERCRED}); call it on the event loop.
    *
    * @return the peer's pid, uid and gid
-   * @throws IOException if the channel is closed or the kernel refuses
+   * @throws IOException if the channel is closed or not connected, or the kernel refuses
    */
   public int[] peerCredentials() throws IOException {
     if (!socket.isOpen()) {
       // its number may be another socket's by now
       throw new ClosedChannelException();
+    }
+    if (!isActive()) {
+      // Linux answers for an unconnected socket too, with pid 0 and uid -1
+      throw new IOException("not connected: " + this);
     }
     ByteBuffer ucred = ByteBuffer.allocate(12).order(ByteOrder.nativeOrder());
     socket.getRawOpt(SOL_SOCKET, SO_PEERCRED, ucred);
@@ -271,8 +275,9 @@ public final class IoUringLocalChannel extends AbstractChannel
         readPending = false;
         pipeline.fireChannelRead(buf);
         buf = null;
-        // a handler may have closed the channel: its descriptor's number may be another's now
-      } while (isActive() && handle.continueReading());
+        // a handler may have closed the channel (its descriptor's number may be another's now)
+        // or shut its input down (recv would still drain the queue, where the JDK's stops)
+      } while (isActive() && !inputShutdown && handle.continueReading());
       handle.readComplete();
       pipeline.fireChannelReadComplete();
       if (ended) {
@@ -291,7 +296,8 @@ public final class IoUringLocalChannel extends AbstractChannel
       pipeline.fireChannelReadComplete();
       pipeline.fireExceptionCaught(t);
       if (t instanceof IOException || t instanceof OutOfMemoryError) {
-        // a reset: closed, not half-closed, as Netty's NIO channels close at a failed read
+        // a reset: closed, not half-closed, as NioLocalChannel is (Netty's NIO read loop keeps
+        // a channel half-open after a failed read only for a TCP config)
         unsafe().close(voidPromise());
       }
     } finally {

@@ -1,5 +1,8 @@
 package io.bbipc.iouring.internal;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.bbipc.testsuite.LocalChannelContract;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
@@ -7,10 +10,13 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** The local channel contract on bbipc's io_uring channels ({@link IoUringLocalChannel}). */
 class IoUringLocalChannelTest extends LocalChannelContract {
@@ -18,6 +24,22 @@ class IoUringLocalChannelTest extends LocalChannelContract {
   void ioUringRuns() {
     Assumptions.assumeTrue(
         IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
+  }
+
+  /**
+   * Linux answers SO_PEERCRED for an unconnected socket too (pid 0, uid -1): the channel says it is
+   * not connected instead, and closed once closed, so nobody is taken for root's peer.
+   */
+  @Test
+  void peerCredentialsOfAnUnconnectedOrClosedChannelAreRefused() throws Exception {
+    IoUringLocalChannel ch = new IoUringLocalChannel();
+    try {
+      IOException unconnected = assertThrows(IOException.class, ch::peerCredentials);
+      assertTrue(unconnected.getMessage().contains("not connected"), unconnected.getMessage());
+    } finally {
+      ch.unsafe().closeForcibly();
+    }
+    assertThrows(ClosedChannelException.class, ch::peerCredentials);
   }
 
   @Override
