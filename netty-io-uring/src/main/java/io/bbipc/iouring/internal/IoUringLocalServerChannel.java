@@ -38,6 +38,9 @@ public final class IoUringLocalServerChannel extends AbstractServerChannel
   private volatile DomainSocketAddress local;
   private boolean readPending;
 
+  /** Where accept4 leaves the peer's address (unused: a Unix peer's is unnamed); loop only. */
+  private final byte[] acceptedAddress = new byte[26];
+
   /** Public for bbipc's channel factory. */
   public IoUringLocalServerChannel() {
     this.socket = Socket.newSocketDomain();
@@ -133,11 +136,10 @@ public final class IoUringLocalServerChannel extends AbstractServerChannel
     RecvByteBufAllocator.ExtendedHandle handle =
         (RecvByteBufAllocator.ExtendedHandle) unsafe().recvBufAllocHandle();
     handle.reset(config);
-    byte[] address = new byte[26];
     Throwable failure = null;
     try {
       do {
-        int fd = socket.accept(address);
+        int fd = socket.accept(acceptedAddress);
         if (fd < 0) {
           break;
         }

@@ -67,10 +67,6 @@ final class RingPolls {
     return loop instanceof IoEventLoop && ((IoEventLoop) loop).isCompatible(handleType);
   }
 
-  IoRegistration registration() {
-    return registration;
-  }
-
   /** Asks once to be told when the socket is readable (or at end-of-stream, or failed). */
   void armIn() {
     if (inTag == 0) {
