@@ -6,7 +6,6 @@ import static io.bbipc.BasicBinaryIpc.makeIpv4TcpServer;
 import io.bbipc.Ipc;
 import io.bbipc.IpcException;
 import io.bbipc.Ipv4TcpServer;
-import io.bbipc.ServerOptions;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -158,8 +157,8 @@ public final class Main {
   }
 
   private static int echoServer(int port, String host, PrintStream out, PrintStream err) {
-    try (Ipv4TcpServer server =
-        makeIpv4TcpServer(host, port, ServerOptions.defaults().reuseAddress(true))) {
+    // EchoExample's options: a client that shuts its output down after sending still gets its echo.
+    try (Ipv4TcpServer server = makeIpv4TcpServer(host, port, EchoExample.SERVER_OPTIONS)) {
       // The port that port 0 picked is only known now, and a script needs it to connect.
       out.println("echo server listening on " + server.hostAddress() + ":" + server.port());
       out.flush();
@@ -185,7 +184,7 @@ public final class Main {
   private static int demo(PrintStream out, PrintStream err) {
     Ipv4TcpServer server;
     try {
-      server = makeIpv4TcpServer(IPV4_LOOPBACK, 0, ServerOptions.defaults().reuseAddress(true));
+      server = makeIpv4TcpServer(IPV4_LOOPBACK, 0, EchoExample.SERVER_OPTIONS);
     } catch (IpcException e) {
       err.println("demo: " + e.getMessage());
       return FAILURE;

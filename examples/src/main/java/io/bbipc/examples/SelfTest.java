@@ -126,6 +126,20 @@ public final class SelfTest {
     return new SelfTest(standardChecks(), CHECK_TIMEOUT, RUN_BUDGET, null).execute(out);
   }
 
+  /**
+   * Why {@code Ipc.create()} fails here (a {@code bbipc.transport} property that names an unknown
+   * or unavailable transport), or null if it works: every program that uses the default runtime
+   * would fail the same way, however well the transports themselves work.
+   */
+  static String defaultRuntimeProblem() {
+    try {
+      Ipc.create().close();
+      return null;
+    } catch (RuntimeException e) {
+      return describe(e);
+    }
+  }
+
   /** Every transport on the class path, best first, available or not. */
   static List<TransportProvider> transports() {
     return Ipc.transports().stream().map(io.bbipc.TransportInfo::provider).toList();
@@ -153,6 +167,7 @@ public final class SelfTest {
             + ProcessHandle.current().pid());
     List<String> report = Ipc.transportReport().lines().toList();
     out.println(report.get(report.size() - 1));
+    String noDefault = defaultRuntimeProblem();
 
     ExecutorService pool = Executors.newCachedThreadPool(daemonThreads());
     List<String> notes = new ArrayList<>();
@@ -233,7 +248,14 @@ public final class SelfTest {
         cleanupFailure = removeDirectory(directory, notes);
       }
     }
-    return print(out, rows, notes, cleanupFailure, start);
+    List<String> runFailures = new ArrayList<>();
+    if (noDefault != null) {
+      runFailures.add("Ipc.create(): " + noDefault);
+    }
+    if (cleanupFailure != null) {
+      runFailures.add("cleanup: " + cleanupFailure);
+    }
+    return print(out, rows, notes, runFailures, start);
   }
 
   private RowResult runRow(Row row, String noDirectory, long budgetEnd) {
@@ -325,7 +347,7 @@ public final class SelfTest {
       PrintStream out,
       List<RowResult> rows,
       List<String> notes,
-      String cleanupFailure,
+      List<String> runFailures,
       long start) {
     List<String> headers = new ArrayList<>(List.of("transport", "kind", AVAILABLE.header));
     for (Check check : checks) {
@@ -390,9 +412,10 @@ public final class SelfTest {
         }
       }
     }
-    if (cleanupFailure != null) {
+    // failures of the run as a whole, not of one transport's row
+    for (String failure : runFailures) {
       failed++;
-      failures.add("  cleanup: " + cleanupFailure);
+      failures.add("  " + failure);
     }
     if (!failures.isEmpty()) {
       out.println();

@@ -28,7 +28,7 @@ class HalfClosedClientTest {
   @TempDir Path directory;
 
   /** Sends {@code message}, shuts down output, and reads until the server's end of stream. */
-  private static byte[] halfClosedExchange(SocketChannel ch, byte[] message) throws Exception {
+  static byte[] halfClosedExchange(SocketChannel ch, byte[] message) throws Exception {
     try (ch) {
       ByteBuffer out = ByteBuffer.wrap(message);
       while (out.hasRemaining()) {
@@ -55,7 +55,7 @@ class HalfClosedClientTest {
     }
   }
 
-  private static byte[] message(int size, long seed) {
+  static byte[] message(int size, long seed) {
     byte[] m = new byte[size];
     new Random(seed).nextBytes(m);
     return m;
@@ -136,8 +136,7 @@ class HalfClosedClientTest {
   }
 
   /** Writes on another thread while reading, so neither end's buffers have to hold it all. */
-  private static byte[] halfClosedExchangeConcurrently(SocketChannel ch, byte[] message)
-      throws Exception {
+  static byte[] halfClosedExchangeConcurrently(SocketChannel ch, byte[] message) throws Exception {
     java.util.concurrent.CompletableFuture<Void> sent =
         java.util.concurrent.CompletableFuture.runAsync(
             () -> {

@@ -2,6 +2,7 @@ package io.bbipc.examples;
 
 import static io.bbipc.BasicBinaryIpc.IPV4_LOOPBACK;
 import static io.bbipc.BasicBinaryIpc.makeIpv4TcpServer;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +13,9 @@ import io.bbipc.spi.TransportProvider;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -198,6 +201,42 @@ class MainTest {
       assertTrue(m.matches(), line);
       int port = Integer.parseInt(m.group(1));
       assertEquals("Hello again", EchoExample.sendToServer("Hello again", IPV4_LOOPBACK, port));
+      assertEquals(0, background.stop());
+      assertEquals("", err());
+    }
+  }
+
+  /**
+   * The {@code echo-server} command answers clients that shut their output down after sending (as
+   * {@code nc -N} does): the short request five times, since a server without half-closure loses
+   * the race only when the client's end-of-stream comes before its first poll, and 1 MiB, much of
+   * which is still to be echoed when the end-of-stream arrives.
+   */
+  @Test
+  void echoServerAnswersClientsThatHalfClose() throws Exception {
+    LineQueue printed = new LineQueue();
+    try (PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+        BackgroundServer<Integer> background =
+            new BackgroundServer<>(
+                "main-echo-server", () -> Main.run(new String[] {"echo-server", "0"}, out, err))) {
+      String line = printed.lines.poll(10, TimeUnit.SECONDS);
+      assertNotNull(line, "echo-server printed nothing within 10 s");
+      Matcher m = Pattern.compile("echo server listening on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
+      assertTrue(m.matches(), line);
+      InetSocketAddress address =
+          new InetSocketAddress(IPV4_LOOPBACK, Integer.parseInt(m.group(1)));
+      byte[] one = {42};
+      for (int i = 0; i < 5; i++) {
+        assertArrayEquals(
+            one,
+            HalfClosedClientTest.halfClosedExchange(SocketChannel.open(address), one),
+            "round " + i);
+      }
+      byte[] big = HalfClosedClientTest.message(1 << 20, 10);
+      assertArrayEquals(
+          big,
+          HalfClosedClientTest.halfClosedExchangeConcurrently(SocketChannel.open(address), big));
       assertEquals(0, background.stop());
       assertEquals("", err());
     }

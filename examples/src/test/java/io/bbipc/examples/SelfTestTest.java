@@ -335,6 +335,36 @@ class SelfTestTest {
     assertEmpty(tempParent);
   }
 
+  /**
+   * A {@code bbipc.transport} property that names no transport makes every {@code Ipc.create()}
+   * fail, so the selftest fails too, however well each transport works (only the "available" column
+   * runs here).
+   */
+  @Test
+  void anUnknownTransportInThePropertyFailsTheRun() throws Exception {
+    String before = System.getProperty("bbipc.transport");
+    System.setProperty("bbipc.transport", "no-such-transport");
+    int status;
+    try {
+      status =
+          execute(new SelfTest(List.of(), SelfTest.CHECK_TIMEOUT, SelfTest.RUN_BUDGET, tempParent));
+    } finally {
+      if (before == null) {
+        System.clearProperty("bbipc.transport");
+      } else {
+        System.setProperty("bbipc.transport", before);
+      }
+    }
+    String out = out();
+    assertEquals(Main.FAILURE, status, out);
+    assertTrue(
+        out.contains(
+            "  Ipc.create(): IllegalArgumentException: unknown transport \"no-such-transport\""),
+        out);
+    assertTrue(out.contains(" 1 failed, "), out);
+    assertEmpty(tempParent);
+  }
+
   @Test
   void selftestTakesNoArguments() {
     assertEquals(Main.USAGE_ERROR, main("selftest", "extra"));
