@@ -26,13 +26,18 @@ final class OwnerDrivenFuture<T> extends CompletableFuture<T> {
 
   @Override
   public T get() throws InterruptedException, ExecutionException {
-    drive(Long.MAX_VALUE);
+    if (mayDrive()) {
+      drive(Long.MAX_VALUE);
+    }
     return super.get();
   }
 
   @Override
   public T get(long timeout, TimeUnit unit)
       throws InterruptedException, ExecutionException, TimeoutException {
+    if (!mayDrive()) {
+      return super.get(timeout, unit);
+    }
     long deadline = Waiter.deadline(unit.toNanos(timeout));
     drive(deadline);
     long left =
@@ -42,24 +47,38 @@ final class OwnerDrivenFuture<T> extends CompletableFuture<T> {
 
   @Override
   public T join() {
-    drive(Long.MAX_VALUE);
+    if (mayDrive()) {
+      drive(Long.MAX_VALUE);
+    }
     return super.join();
   }
 
-  /** The owner runs the loop until done, the deadline or an interrupt; other threads just wait. */
-  private void drive(long deadline) {
+  /** Whether the caller is the owner, which must run the loop itself while it waits. */
+  private boolean mayDrive() {
     if (isDone() || !loop.inEventLoop()) {
-      return;
+      return false;
     }
     if (loop.isRunning()) {
       throw new IllegalStateException(
           "waiting for a whenReady future inside a handler or"
               + " continuation that the caller-driven runtime runs would never end; chain on it instead");
     }
-    while (!isDone()
-        && !Thread.currentThread().isInterrupted()
-        && (deadline == Long.MAX_VALUE || deadline - System.nanoTime() > 0)) {
+    return true;
+  }
+
+  /**
+   * Owner: runs the loop until done, the deadline or an interrupt, looking at least once (a past
+   * deadline still takes in what the kernel holds). A stopped loop completes nothing more: then the
+   * caller waits as any thread would, rather than spinning here.
+   */
+  private void drive(long deadline) {
+    do {
+      if (Thread.currentThread().isInterrupted()) {
+        return;
+      }
       loop.await(deadline, this::isDone);
-    }
+    } while (!isDone()
+        && !loop.isTerminated()
+        && (deadline == Long.MAX_VALUE || deadline - System.nanoTime() > 0));
   }
 }

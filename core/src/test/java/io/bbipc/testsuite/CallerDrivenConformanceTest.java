@@ -709,6 +709,111 @@ public class CallerDrivenConformanceTest {
     }
   }
 
+  // ---------------------------------------------------------------- waiting on whenReady futures
+
+  /** How long the owner's wait on a future may take in the tests below before it counts as hung. */
+  static final long HUNG_SECONDS = 15;
+
+  /**
+   * {@code f}'s result within {@link #HUNG_SECONDS}, else an AssertionError naming {@code what}.
+   */
+  static <T> T finishes(CompletableFuture<T> f, String what) throws Exception {
+    try {
+      return f.get(HUNG_SECONDS, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError(what + " did not finish within " + HUNG_SECONDS + " s", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Exception) {
+        throw (Exception) e.getCause();
+      }
+      throw new AssertionError(what, e.getCause());
+    }
+  }
+
+  /** What an owner does with its end of a stream whose other end a threaded runtime accepted. */
+  interface OwnerBody<T> {
+    T run(StreamSocket mine, StreamSocket peer) throws Exception;
+  }
+
+  /**
+   * Runs {@code body} on a new owner thread with a caller-driven runtime of the fixture's client
+   * transport, connected to {@code server}; the runtime is listed in {@code owned} so that a test
+   * can close it from its own thread (waking an owner it found hung).
+   */
+  static <T> CompletableFuture<T> asOwner(
+      Fixture f, StreamServer server, List<Ipc> owned, OwnerBody<T> body) {
+    return onNewThread(
+        "owner",
+        () -> {
+          try (Ipc mine = callerDriven(f.clientTransport())) {
+            owned.add(mine);
+            StreamSocket[] ends = connectAndAccept(f, mine, server);
+            try {
+              return body.run(ends[0], ends[1]);
+            } finally {
+              ends[1].close();
+            }
+          }
+        });
+  }
+
+  /**
+   * get(timeout) by the owner with a zero or negative timeout looks once and throws
+   * TimeoutException, as CompletableFuture does; repeated, it sees the bytes once they come.
+   */
+  @FixtureTest
+  @MethodSource("fixtures")
+  void getWithAPastDeadlineByTheOwnerLooksOnceAndTimesOut(Fixture f) throws Exception {
+    StreamServer server = makeServer(f, f.serverIpc());
+    List<Ipc> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try {
+      CompletableFuture<List<Object>> outcome =
+          asOwner(
+              f,
+              server,
+              owned,
+              (mine, peer) -> {
+                CompletableFuture<Set<SocketEvent>> ready =
+                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+                List<Object> got = new java.util.ArrayList<>();
+                for (Object[] t :
+                    List.of(
+                        new Object[] {-1L, TimeUnit.SECONDS},
+                        new Object[] {0L, TimeUnit.NANOSECONDS},
+                        new Object[] {Long.MIN_VALUE, TimeUnit.NANOSECONDS})) {
+                  try {
+                    got.add(ready.get((Long) t[0], (TimeUnit) t[1]));
+                  } catch (TimeoutException e) {
+                    got.add("TimeoutException");
+                  }
+                }
+                assertEquals(3, peer.writeToStream(new byte[] {1, 2, 3}));
+                long deadline = Streams.deadline(10);
+                while (true) {
+                  try {
+                    got.add(ready.get(-1, TimeUnit.SECONDS));
+                    break;
+                  } catch (TimeoutException e) {
+                    Streams.checkDeadline(deadline, "get(-1, SECONDS) to see the bytes");
+                  }
+                }
+                got.add(Streams.readFully(mine, 3, Streams.deadline(10)).length);
+                return got;
+              });
+      assertEquals(
+          List.of(
+              "TimeoutException",
+              "TimeoutException",
+              "TimeoutException",
+              Set.of(SocketEvent.DATA_AVAILABLE),
+              3),
+          finishes(outcome, "get with a past deadline by the owner"));
+    } finally {
+      owned.forEach(Ipc::close);
+      server.close();
+    }
+  }
+
   // ---------------------------------------------------------------- options
 
   /** Busy polling, half-close and bounded buffers hold on a caller-driven runtime too. */
