@@ -27,7 +27,7 @@ final class OwnerDrivenFuture<T> extends CompletableFuture<T> {
   @Override
   public T get() throws InterruptedException, ExecutionException {
     if (mayDrive()) {
-      drive(Long.MAX_VALUE);
+      drive(Long.MAX_VALUE, true);
     }
     return super.get();
   }
@@ -39,16 +39,17 @@ final class OwnerDrivenFuture<T> extends CompletableFuture<T> {
       return super.get(timeout, unit);
     }
     long deadline = Waiter.deadline(unit.toNanos(timeout));
-    drive(deadline);
+    drive(deadline, true);
     long left =
         deadline == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, deadline - System.nanoTime());
     return super.get(left, TimeUnit.NANOSECONDS);
   }
 
+  /** Runs the loop through interrupts, as {@code CompletableFuture.join} waits through them. */
   @Override
   public T join() {
     if (mayDrive()) {
-      drive(Long.MAX_VALUE);
+      drive(Long.MAX_VALUE, false);
     }
     return super.join();
   }
@@ -67,18 +68,30 @@ final class OwnerDrivenFuture<T> extends CompletableFuture<T> {
   }
 
   /**
-   * Owner: runs the loop until done, the deadline or an interrupt, looking at least once (a past
-   * deadline still takes in what the kernel holds). A stopped loop completes nothing more: then the
-   * caller waits as any thread would, rather than spinning here.
+   * Owner: runs the loop until done or the deadline, looking at least once (a past deadline still
+   * takes in what the kernel holds). A stopped loop completes nothing more: then the caller waits
+   * as any thread would, rather than spinning here. An interrupt ends it when {@code
+   * interruptible}; otherwise the flag is cleared while the loop runs, since the transport's wait
+   * returns at once while it is set, and set again before this returns.
    */
-  private void drive(long deadline) {
-    do {
-      if (Thread.currentThread().isInterrupted()) {
-        return;
+  private void drive(long deadline, boolean interruptible) {
+    boolean interrupted = false;
+    try {
+      do {
+        if (Thread.currentThread().isInterrupted()) {
+          if (interruptible) {
+            return;
+          }
+          interrupted |= Thread.interrupted();
+        }
+        loop.await(deadline, this::isDone);
+      } while (!isDone()
+          && !loop.isTerminated()
+          && (deadline == Long.MAX_VALUE || deadline - System.nanoTime() > 0));
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
-      loop.await(deadline, this::isDone);
-    } while (!isDone()
-        && !loop.isTerminated()
-        && (deadline == Long.MAX_VALUE || deadline - System.nanoTime() > 0));
+    }
   }
 }

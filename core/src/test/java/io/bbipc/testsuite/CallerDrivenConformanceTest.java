@@ -730,6 +730,25 @@ public class CallerDrivenConformanceTest {
     }
   }
 
+  /** Waits until {@code t} is blocked (parked or in a native call) inside {@code cls.method}. */
+  static void awaitBlockedIn(Thread t, String cls, String method) {
+    long deadline = Streams.deadline(10);
+    while (true) {
+      StackTraceElement[] stack = t.getStackTrace();
+      boolean inside = false;
+      for (StackTraceElement e : stack) {
+        inside |= e.getClassName().endsWith(cls) && e.getMethodName().equals(method);
+      }
+      if (inside
+          && stack.length > 0
+          && (stack[0].isNativeMethod() || t.getState() != Thread.State.RUNNABLE)) {
+        return;
+      }
+      Streams.checkDeadline(deadline, t.getName() + " to block in " + cls + "." + method);
+      Thread.onSpinWait();
+    }
+  }
+
   /** What an owner does with its end of a stream whose other end a threaded runtime accepted. */
   interface OwnerBody<T> {
     T run(StreamSocket mine, StreamSocket peer) throws Exception;
@@ -755,6 +774,57 @@ public class CallerDrivenConformanceTest {
             }
           }
         });
+  }
+
+  /**
+   * join() by an owner whose interrupt flag is set runs the loop until the future completes and
+   * returns with the flag still set, as CompletableFuture.join ignores interrupts; get() answers
+   * the flag with InterruptedException.
+   */
+  @FixtureTest
+  @MethodSource("fixtures")
+  void joinByAnInterruptedOwnerCompletesAndKeepsTheFlag(Fixture f) throws Exception {
+    StreamServer server = makeServer(f, f.serverIpc());
+    List<Ipc> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CompletableFuture<StreamSocket> peer = new CompletableFuture<>();
+    CompletableFuture<Thread> joining = new CompletableFuture<>();
+    try {
+      CompletableFuture<List<Object>> outcome =
+          asOwner(
+              f,
+              server,
+              owned,
+              (mine, theirs) -> {
+                peer.complete(theirs);
+                CompletableFuture<Set<SocketEvent>> ready =
+                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+                joining.complete(Thread.currentThread());
+                Thread.currentThread().interrupt();
+                Set<SocketEvent> joined = ready.join();
+                boolean flagKept = Thread.interrupted();
+                CompletableFuture<Set<SocketEvent>> never =
+                    mine.whenReady(EnumSet.of(SocketEvent.REMOTE_DISCONNECTED));
+                Thread.currentThread().interrupt();
+                Object got;
+                try {
+                  got = never.get();
+                } catch (InterruptedException e) {
+                  got = e.getClass().getSimpleName();
+                }
+                Thread.interrupted();
+                return List.of(
+                    joined, flagKept, got, Streams.readFully(mine, 3, Streams.deadline(10)).length);
+              });
+      Thread owner = finishes(joining, "the owner's connect");
+      awaitBlockedIn(owner, "OwnerDrivenFuture", "join");
+      assertEquals(3, finishes(peer, "the accept").writeToStream(new byte[] {1, 2, 3}));
+      assertEquals(
+          List.of(Set.of(SocketEvent.DATA_AVAILABLE), true, "InterruptedException", 3),
+          finishes(outcome, "join() by the interrupted owner"));
+    } finally {
+      owned.forEach(Ipc::close);
+      server.close();
+    }
   }
 
   /**
