@@ -6,14 +6,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A {@code whenReady} future of a caller-driven runtime, and every stage made from it: nothing
- * completes it but the owner's calls, so the owner waiting on it runs the loop meanwhile instead of
- * waiting forever.
+ * A {@code whenReady} future of a caller-driven runtime, and every stage made from it: the runtime
+ * completes it only inside the owner's calls, so the owner waiting on it runs the loop meanwhile
+ * instead of waiting forever, and another thread that completes it (a cancel, a timeout, an async
+ * stage's executor) wakes the owner out of its transport's wait.
  *
  * @param <T> the result type
  */
 final class OwnerDrivenFuture<T> extends CompletableFuture<T> {
   private final CallerDrivenLoop loop;
+
+  /** Whether a completion wakes the loop; set once, by the owner's first wait. */
+  private boolean wakesOwner;
 
   OwnerDrivenFuture(CallerDrivenLoop loop) {
     this.loop = loop;
@@ -75,6 +79,11 @@ final class OwnerDrivenFuture<T> extends CompletableFuture<T> {
    * returns at once while it is set, and set again before this returns.
    */
   private void drive(long deadline, boolean interruptible) {
+    if (!wakesOwner) {
+      wakesOwner = true;
+      // a completion on the owner itself needs no wake-up; wakeup() does nothing there
+      whenComplete((r, t) -> loop.wakeup());
+    }
     boolean interrupted = false;
     try {
       do {

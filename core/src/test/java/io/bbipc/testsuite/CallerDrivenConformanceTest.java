@@ -828,6 +828,122 @@ public class CallerDrivenConformanceTest {
   }
 
   /**
+   * An owner waiting in join() or get() wakes when another thread completes the future: a cancel,
+   * orTimeout's timer, the executor of a thenApplyAsync stage.
+   */
+  @FixtureTest
+  @MethodSource("fixtures")
+  void anOwnerWaitingOnAFutureWakesWhenAnotherThreadCompletesIt(Fixture f) throws Exception {
+    // a server per owner: owners accepting on one server could take each other's connections
+    List<StreamServer> servers = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      servers.add(makeServer(f, f.serverIpc()));
+    }
+    List<Ipc> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try {
+      java.util.Map<String, CompletableFuture<String>> cases = new java.util.LinkedHashMap<>();
+      cases.put(
+          "cancel",
+          asOwner(
+              f,
+              servers.get(0),
+              owned,
+              (mine, peer) -> {
+                CompletableFuture<Set<SocketEvent>> ready =
+                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+                Thread me = Thread.currentThread();
+                onNewThread(
+                    "canceller",
+                    () -> {
+                      awaitInTransportWait(me);
+                      return ready.cancel(false);
+                    });
+                try {
+                  return "completed with " + ready.join();
+                } catch (java.util.concurrent.CancellationException e) {
+                  return "cancelled";
+                }
+              }));
+      cases.put(
+          "orTimeout",
+          asOwner(
+              f,
+              servers.get(1),
+              owned,
+              (mine, peer) -> {
+                CompletableFuture<Set<SocketEvent>> ready =
+                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE))
+                        .orTimeout(300, TimeUnit.MILLISECONDS);
+                try {
+                  return "completed with " + ready.get();
+                } catch (ExecutionException e) {
+                  return e.getCause().getClass().getSimpleName();
+                }
+              }));
+      cases.put(
+          "thenApplyAsync",
+          asOwner(
+              f,
+              servers.get(2),
+              owned,
+              (mine, peer) -> {
+                Thread me = Thread.currentThread();
+                // the stage completes on another thread while the owner waits in its transport
+                java.util.concurrent.Executor later =
+                    task ->
+                        onNewThread(
+                            "async",
+                            () -> {
+                              awaitInTransportWait(me);
+                              task.run();
+                              return null;
+                            });
+                CompletableFuture<Integer> stage =
+                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE))
+                        .thenApplyAsync(Set::size, later);
+                onNewThread(
+                    "writer",
+                    () -> {
+                      awaitInTransportWait(me);
+                      return peer.writeToStream(new byte[] {1, 2, 3});
+                    });
+                int applied = stage.join();
+                return "applied "
+                    + applied
+                    + ", read "
+                    + Streams.readFully(mine, 3, Streams.deadline(10)).length;
+              }));
+      long deadline = Streams.deadline(HUNG_SECONDS);
+      java.util.Map<String, String> got = new java.util.LinkedHashMap<>();
+      for (java.util.Map.Entry<String, CompletableFuture<String>> c : cases.entrySet()) {
+        try {
+          got.put(
+              c.getKey(),
+              c.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+          got.put(c.getKey(), "hung: the owner was not woken");
+        } catch (ExecutionException e) {
+          throw new AssertionError(c.getKey(), e.getCause());
+        }
+      }
+      assertEquals(
+          java.util.Map.of(
+              "cancel",
+              "cancelled",
+              "orTimeout",
+              "TimeoutException",
+              "thenApplyAsync",
+              "applied 1, read 3"),
+          got);
+    } finally {
+      owned.forEach(Ipc::close);
+      for (StreamServer server : servers) {
+        server.close();
+      }
+    }
+  }
+
+  /**
    * get(timeout) by the owner with a zero or negative timeout looks once and throws
    * TimeoutException, as CompletableFuture does; repeated, it sees the bytes once they come.
    */
