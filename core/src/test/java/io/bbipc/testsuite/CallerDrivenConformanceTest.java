@@ -944,6 +944,80 @@ public class CallerDrivenConformanceTest {
   }
 
   /**
+   * A whenReady future of a stream that another thread closes completes on the owner, inside the
+   * owner's own call, and wakes the owner waiting on it; over many rounds, the owner waiting in a
+   * poll of another stream or in join() of the continuation.
+   */
+  @FixtureTest
+  @MethodSource("fixtures")
+  void aFutureOfAStreamClosedByAnotherThreadCompletesOnTheOwner(Fixture f) throws Exception {
+    int rounds = 20;
+    StreamServer server = makeServer(f, f.serverIpc());
+    List<Ipc> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.Queue<String> seen = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    try {
+      CompletableFuture<Void> outcome =
+          asOwner(
+              f,
+              server,
+              owned,
+              (b, bPeer) -> {
+                Thread me = Thread.currentThread();
+                for (int round = 0; round < rounds; round++) {
+                  boolean viaPoll = round % 2 == 0;
+                  StreamSocket[] a = connectAndAccept(f, owned.get(0), server);
+                  try {
+                    CompletableFuture<Set<SocketEvent>> ready =
+                        a[0].whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+                    CompletableFuture<String> continuation =
+                        ready.handle(
+                            (ev, err) ->
+                                (Thread.currentThread() == me
+                                        ? "the owner"
+                                        : "thread " + Thread.currentThread().getName())
+                                    + (err instanceof IpcException ? "" : " with " + ev + err));
+                    byte mark = (byte) round;
+                    CompletableFuture<Integer> closer =
+                        onNewThread(
+                            "closer",
+                            () -> {
+                              awaitInTransportWait(me);
+                              a[0].close();
+                              return viaPoll ? bPeer.writeToStream(new byte[] {mark}) : 0;
+                            });
+                    String how =
+                        "round " + round + (viaPoll ? ", owner in poll: " : ", owner in join: ");
+                    if (viaPoll) {
+                      assertTrue(b.poll(SocketEvent.DATA_AVAILABLE, WAIT), how + "no byte");
+                      assertEquals(mark, Streams.readFully(b, 1, Streams.deadline(10))[0]);
+                    }
+                    seen.add(how + continuation.join());
+                    join(closer, "the closer");
+                  } finally {
+                    a[1].close();
+                  }
+                }
+                return null;
+              });
+      try {
+        finishes(outcome, "the owner's " + rounds + " rounds");
+      } catch (AssertionError hung) {
+        throw new AssertionError(hung.getMessage() + "; continuations so far: " + seen, hung);
+      }
+      List<String> offOwner = new java.util.ArrayList<>();
+      for (String s : seen) {
+        if (!s.endsWith(": the owner")) {
+          offOwner.add(s);
+        }
+      }
+      assertEquals(List.of(), offOwner, offOwner.size() + " of " + rounds + " off the owner");
+    } finally {
+      owned.forEach(Ipc::close);
+      server.close();
+    }
+  }
+
+  /**
    * get(timeout) by the owner with a zero or negative timeout looks once and throws
    * TimeoutException, as CompletableFuture does; repeated, it sees the bytes once they come.
    */
