@@ -104,9 +104,13 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     return owner == Thread.currentThread() && !running;
   }
 
-  /** Whether the owner is inside a run: a handler or task the loop itself is running. */
+  /**
+   * Whether the current thread is the owner inside a run: a handler or task the loop itself is
+   * running. Another thread gets false even while the owner runs (or blocks in) the loop, so that
+   * it hands its work to the owner as a task instead of doing it beside the owner's run.
+   */
   boolean isRunning() {
-    return running;
+    return running && owner == Thread.currentThread();
   }
 
   /**

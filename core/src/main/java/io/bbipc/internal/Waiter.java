@@ -128,7 +128,14 @@ final class Waiter implements Listener {
     return ThreadExecutorMap.currentExecutor() != null;
   }
 
+  /**
+   * The {@link System#nanoTime()} deadline of a timeout: {@link Long#MAX_VALUE} for none, the
+   * present for zero or less (a deadline that has passed, not none).
+   */
   static long deadline(long timeoutNanos) {
+    if (timeoutNanos <= 0) {
+      return System.nanoTime();
+    }
     if (timeoutNanos == Long.MAX_VALUE) {
       return Long.MAX_VALUE;
     }

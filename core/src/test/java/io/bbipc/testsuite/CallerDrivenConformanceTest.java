@@ -709,6 +709,371 @@ public class CallerDrivenConformanceTest {
     }
   }
 
+  // ---------------------------------------------------------------- waiting on whenReady futures
+
+  /** How long the owner's wait on a future may take in the tests below before it counts as hung. */
+  static final long HUNG_SECONDS = 15;
+
+  /**
+   * {@code f}'s result within {@link #HUNG_SECONDS}, else an AssertionError naming {@code what}.
+   */
+  static <T> T finishes(CompletableFuture<T> f, String what) throws Exception {
+    try {
+      return f.get(HUNG_SECONDS, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError(what + " did not finish within " + HUNG_SECONDS + " s", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Exception) {
+        throw (Exception) e.getCause();
+      }
+      throw new AssertionError(what, e.getCause());
+    }
+  }
+
+  /** Waits until {@code t} is blocked (parked or in a native call) inside {@code cls.method}. */
+  static void awaitBlockedIn(Thread t, String cls, String method) {
+    long deadline = Streams.deadline(10);
+    while (true) {
+      StackTraceElement[] stack = t.getStackTrace();
+      boolean inside = false;
+      for (StackTraceElement e : stack) {
+        inside |= e.getClassName().endsWith(cls) && e.getMethodName().equals(method);
+      }
+      if (inside
+          && stack.length > 0
+          && (stack[0].isNativeMethod() || t.getState() != Thread.State.RUNNABLE)) {
+        return;
+      }
+      Streams.checkDeadline(deadline, t.getName() + " to block in " + cls + "." + method);
+      Thread.onSpinWait();
+    }
+  }
+
+  /** What an owner does with its end of a stream whose other end a threaded runtime accepted. */
+  interface OwnerBody<T> {
+    T run(StreamSocket mine, StreamSocket peer) throws Exception;
+  }
+
+  /**
+   * Runs {@code body} on a new owner thread with a caller-driven runtime of the fixture's client
+   * transport, connected to {@code server}; the runtime is listed in {@code owned} so that a test
+   * can close it from its own thread (waking an owner it found hung).
+   */
+  static <T> CompletableFuture<T> asOwner(
+      Fixture f, StreamServer server, List<Ipc> owned, OwnerBody<T> body) {
+    return onNewThread(
+        "owner",
+        () -> {
+          try (Ipc mine = callerDriven(f.clientTransport())) {
+            owned.add(mine);
+            StreamSocket[] ends = connectAndAccept(f, mine, server);
+            try {
+              return body.run(ends[0], ends[1]);
+            } finally {
+              ends[1].close();
+            }
+          }
+        });
+  }
+
+  /**
+   * join() by an owner whose interrupt flag is set runs the loop until the future completes and
+   * returns with the flag still set, as CompletableFuture.join ignores interrupts; get() answers
+   * the flag with InterruptedException.
+   */
+  @FixtureTest
+  @MethodSource("fixtures")
+  void joinByAnInterruptedOwnerCompletesAndKeepsTheFlag(Fixture f) throws Exception {
+    StreamServer server = makeServer(f, f.serverIpc());
+    List<Ipc> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CompletableFuture<StreamSocket> peer = new CompletableFuture<>();
+    CompletableFuture<Thread> joining = new CompletableFuture<>();
+    try {
+      CompletableFuture<List<Object>> outcome =
+          asOwner(
+              f,
+              server,
+              owned,
+              (mine, theirs) -> {
+                peer.complete(theirs);
+                CompletableFuture<Set<SocketEvent>> ready =
+                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+                joining.complete(Thread.currentThread());
+                Thread.currentThread().interrupt();
+                Set<SocketEvent> joined = ready.join();
+                boolean flagKept = Thread.interrupted();
+                CompletableFuture<Set<SocketEvent>> never =
+                    mine.whenReady(EnumSet.of(SocketEvent.REMOTE_DISCONNECTED));
+                Thread.currentThread().interrupt();
+                Object got;
+                try {
+                  got = never.get();
+                } catch (InterruptedException e) {
+                  got = e.getClass().getSimpleName();
+                }
+                Thread.interrupted();
+                return List.of(
+                    joined, flagKept, got, Streams.readFully(mine, 3, Streams.deadline(10)).length);
+              });
+      Thread owner = finishes(joining, "the owner's connect");
+      awaitBlockedIn(owner, "OwnerDrivenFuture", "join");
+      assertEquals(3, finishes(peer, "the accept").writeToStream(new byte[] {1, 2, 3}));
+      assertEquals(
+          List.of(Set.of(SocketEvent.DATA_AVAILABLE), true, "InterruptedException", 3),
+          finishes(outcome, "join() by the interrupted owner"));
+    } finally {
+      owned.forEach(Ipc::close);
+      server.close();
+    }
+  }
+
+  /**
+   * An owner waiting in join() or get() wakes when another thread completes the future: a cancel,
+   * orTimeout's timer, the executor of a thenApplyAsync stage.
+   */
+  @FixtureTest
+  @MethodSource("fixtures")
+  void anOwnerWaitingOnAFutureWakesWhenAnotherThreadCompletesIt(Fixture f) throws Exception {
+    // a server per owner: owners accepting on one server could take each other's connections
+    List<StreamServer> servers = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      servers.add(makeServer(f, f.serverIpc()));
+    }
+    List<Ipc> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try {
+      java.util.Map<String, CompletableFuture<String>> cases = new java.util.LinkedHashMap<>();
+      cases.put(
+          "cancel",
+          asOwner(
+              f,
+              servers.get(0),
+              owned,
+              (mine, peer) -> {
+                CompletableFuture<Set<SocketEvent>> ready =
+                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+                Thread me = Thread.currentThread();
+                onNewThread(
+                    "canceller",
+                    () -> {
+                      awaitInTransportWait(me);
+                      return ready.cancel(false);
+                    });
+                try {
+                  return "completed with " + ready.join();
+                } catch (java.util.concurrent.CancellationException e) {
+                  return "cancelled";
+                }
+              }));
+      cases.put(
+          "orTimeout",
+          asOwner(
+              f,
+              servers.get(1),
+              owned,
+              (mine, peer) -> {
+                CompletableFuture<Set<SocketEvent>> ready =
+                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE))
+                        .orTimeout(300, TimeUnit.MILLISECONDS);
+                try {
+                  return "completed with " + ready.get();
+                } catch (ExecutionException e) {
+                  return e.getCause().getClass().getSimpleName();
+                }
+              }));
+      cases.put(
+          "thenApplyAsync",
+          asOwner(
+              f,
+              servers.get(2),
+              owned,
+              (mine, peer) -> {
+                Thread me = Thread.currentThread();
+                // the stage completes on another thread while the owner waits in its transport
+                java.util.concurrent.Executor later =
+                    task ->
+                        onNewThread(
+                            "async",
+                            () -> {
+                              awaitInTransportWait(me);
+                              task.run();
+                              return null;
+                            });
+                CompletableFuture<Integer> stage =
+                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE))
+                        .thenApplyAsync(Set::size, later);
+                onNewThread(
+                    "writer",
+                    () -> {
+                      awaitInTransportWait(me);
+                      return peer.writeToStream(new byte[] {1, 2, 3});
+                    });
+                int applied = stage.join();
+                return "applied "
+                    + applied
+                    + ", read "
+                    + Streams.readFully(mine, 3, Streams.deadline(10)).length;
+              }));
+      long deadline = Streams.deadline(HUNG_SECONDS);
+      java.util.Map<String, String> got = new java.util.LinkedHashMap<>();
+      for (java.util.Map.Entry<String, CompletableFuture<String>> c : cases.entrySet()) {
+        try {
+          got.put(
+              c.getKey(),
+              c.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+          got.put(c.getKey(), "hung: the owner was not woken");
+        } catch (ExecutionException e) {
+          throw new AssertionError(c.getKey(), e.getCause());
+        }
+      }
+      assertEquals(
+          java.util.Map.of(
+              "cancel",
+              "cancelled",
+              "orTimeout",
+              "TimeoutException",
+              "thenApplyAsync",
+              "applied 1, read 3"),
+          got);
+    } finally {
+      owned.forEach(Ipc::close);
+      for (StreamServer server : servers) {
+        server.close();
+      }
+    }
+  }
+
+  /**
+   * A whenReady future of a stream that another thread closes completes on the owner, inside the
+   * owner's own call, and wakes the owner waiting on it; over many rounds, the owner waiting in a
+   * poll of another stream or in join() of the continuation.
+   */
+  @FixtureTest
+  @MethodSource("fixtures")
+  void aFutureOfAStreamClosedByAnotherThreadCompletesOnTheOwner(Fixture f) throws Exception {
+    int rounds = 20;
+    StreamServer server = makeServer(f, f.serverIpc());
+    List<Ipc> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.Queue<String> seen = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    try {
+      CompletableFuture<Void> outcome =
+          asOwner(
+              f,
+              server,
+              owned,
+              (b, bPeer) -> {
+                Thread me = Thread.currentThread();
+                for (int round = 0; round < rounds; round++) {
+                  boolean viaPoll = round % 2 == 0;
+                  StreamSocket[] a = connectAndAccept(f, owned.get(0), server);
+                  try {
+                    CompletableFuture<Set<SocketEvent>> ready =
+                        a[0].whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+                    CompletableFuture<String> continuation =
+                        ready.handle(
+                            (ev, err) ->
+                                (Thread.currentThread() == me
+                                        ? "the owner"
+                                        : "thread " + Thread.currentThread().getName())
+                                    + (err instanceof IpcException ? "" : " with " + ev + err));
+                    byte mark = (byte) round;
+                    CompletableFuture<Integer> closer =
+                        onNewThread(
+                            "closer",
+                            () -> {
+                              awaitInTransportWait(me);
+                              a[0].close();
+                              return viaPoll ? bPeer.writeToStream(new byte[] {mark}) : 0;
+                            });
+                    String how =
+                        "round " + round + (viaPoll ? ", owner in poll: " : ", owner in join: ");
+                    if (viaPoll) {
+                      assertTrue(b.poll(SocketEvent.DATA_AVAILABLE, WAIT), how + "no byte");
+                      assertEquals(mark, Streams.readFully(b, 1, Streams.deadline(10))[0]);
+                    }
+                    seen.add(how + continuation.join());
+                    join(closer, "the closer");
+                  } finally {
+                    a[1].close();
+                  }
+                }
+                return null;
+              });
+      try {
+        finishes(outcome, "the owner's " + rounds + " rounds");
+      } catch (AssertionError hung) {
+        throw new AssertionError(hung.getMessage() + "; continuations so far: " + seen, hung);
+      }
+      List<String> offOwner = new java.util.ArrayList<>();
+      for (String s : seen) {
+        if (!s.endsWith(": the owner")) {
+          offOwner.add(s);
+        }
+      }
+      assertEquals(List.of(), offOwner, offOwner.size() + " of " + rounds + " off the owner");
+    } finally {
+      owned.forEach(Ipc::close);
+      server.close();
+    }
+  }
+
+  /**
+   * get(timeout) by the owner with a zero or negative timeout looks once and throws
+   * TimeoutException, as CompletableFuture does; repeated, it sees the bytes once they come.
+   */
+  @FixtureTest
+  @MethodSource("fixtures")
+  void getWithAPastDeadlineByTheOwnerLooksOnceAndTimesOut(Fixture f) throws Exception {
+    StreamServer server = makeServer(f, f.serverIpc());
+    List<Ipc> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try {
+      CompletableFuture<List<Object>> outcome =
+          asOwner(
+              f,
+              server,
+              owned,
+              (mine, peer) -> {
+                CompletableFuture<Set<SocketEvent>> ready =
+                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+                List<Object> got = new java.util.ArrayList<>();
+                for (Object[] t :
+                    List.of(
+                        new Object[] {-1L, TimeUnit.SECONDS},
+                        new Object[] {0L, TimeUnit.NANOSECONDS},
+                        new Object[] {Long.MIN_VALUE, TimeUnit.NANOSECONDS})) {
+                  try {
+                    got.add(ready.get((Long) t[0], (TimeUnit) t[1]));
+                  } catch (TimeoutException e) {
+                    got.add("TimeoutException");
+                  }
+                }
+                assertEquals(3, peer.writeToStream(new byte[] {1, 2, 3}));
+                long deadline = Streams.deadline(10);
+                while (true) {
+                  try {
+                    got.add(ready.get(-1, TimeUnit.SECONDS));
+                    break;
+                  } catch (TimeoutException e) {
+                    Streams.checkDeadline(deadline, "get(-1, SECONDS) to see the bytes");
+                  }
+                }
+                got.add(Streams.readFully(mine, 3, Streams.deadline(10)).length);
+                return got;
+              });
+      assertEquals(
+          List.of(
+              "TimeoutException",
+              "TimeoutException",
+              "TimeoutException",
+              Set.of(SocketEvent.DATA_AVAILABLE),
+              3),
+          finishes(outcome, "get with a past deadline by the owner"));
+    } finally {
+      owned.forEach(Ipc::close);
+      server.close();
+    }
+  }
+
   // ---------------------------------------------------------------- options
 
   /** Busy polling, half-close and bounded buffers hold on a caller-driven runtime too. */
