@@ -7,6 +7,7 @@ import static io.bbipc.testsuite.CallerDrivenConformanceTest.openFds;
 import static io.bbipc.testsuite.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.bbipc.Ipc;
@@ -21,8 +22,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,6 +73,221 @@ public class CallerDrivenCloseConformanceTest {
         fail(what + ": " + max + " descriptors open before, " + now + " now");
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+  }
+
+  // ---------------------------------------------------------------- closed by another thread
+
+  /**
+   * Bytes a stream accepted before another thread closed it are delivered whole when the owner then
+   * closes the runtime: its close waits for streams closed before it as for those it closes.
+   */
+  @FixtureTest
+  @MethodSource("fixtures")
+  void bytesOfAStreamAnotherThreadClosedSurviveTheOwnersRuntimeClose(Fixture f) throws Exception {
+    int size = 8 << 20;
+    byte[] data = Streams.randomBytes(new Random(11), size);
+    StreamServer server = makeServer(f, f.serverIpc());
+    try {
+      CompletableFuture<byte[]> got;
+      Ipc mine =
+          Ipc.builder()
+              .transport(f.clientTransport())
+              .callerDriven(true)
+              .outboundBufferLimit(16 << 20)
+              .build();
+      try {
+        StreamSocket client = CallerDrivenConformanceTest.connect(f, mine, server);
+        assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
+        StreamSocket accepted = server.acceptConnection();
+        assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "no connection");
+        assertEquals(size, client.writeToStream(data), "all of it fits the outbound buffer");
+        join(
+            onNewThread(
+                "closer",
+                () -> {
+                  client.close();
+                  return null;
+                }),
+            "the closer");
+        got = onNewThread("peer", () -> Streams.readToDisconnect(accepted, Streams.deadline(30)));
+      } finally {
+        mine.close();
+      }
+      byte[] back = join(got, "the peer reading to the end");
+      assertEquals(size, back.length, "bytes the peer got of " + size + " accepted");
+      Streams.assertSameBytes(data, back);
+    } finally {
+      server.close();
+    }
+  }
+
+  /**
+   * The owner's next call of any kind, here one that has its answer without running a loop and on a
+   * socket of another runtime it owns, finishes the close of a runtime another thread closed: its
+   * descriptors are gone when the call returns.
+   */
+  @FixtureTest
+  @MethodSource("sameTransport")
+  void aRuntimeAnotherThreadClosedIsReleasedByTheOwnersNextCallOnItsOtherRuntime(Fixture f)
+      throws Exception {
+    assumeFdCounting();
+    join(
+        onNewThread(
+            "cd-owner",
+            () -> {
+              try (Ipc kept = callerDriven(f.serverTransport())) {
+                StreamServer keptServer = makeServer(f, kept);
+                StreamSocket keptClient =
+                    CallerDrivenConformanceTest.connectAndAccept(f, kept, keptServer)[0];
+                int before = openFds();
+                Ipc closed = callerDriven(f.serverTransport());
+                try {
+                  StreamServer server = makeServer(f, closed);
+                  StreamSocket[] ends =
+                      CallerDrivenConformanceTest.connectAndAccept(f, closed, server);
+                  assertEquals(3, ends[0].writeToStream(new byte[] {1, 2, 3}));
+                  assertTrue(openFds() > before, "the second runtime holds descriptors");
+                  join(
+                      onNewThread(
+                          "closer",
+                          () -> {
+                            closed.close();
+                            return null;
+                          }),
+                      "the closer");
+                  assertTrue(ends[0].isClosed() && server.isClosed(), "marked closed at once");
+                  // true at once: this call runs no loop by itself
+                  assertTrue(keptClient.readyToWrite());
+                  awaitFdsAtMost(before, 5, "after the owner's next call");
+                  assertTrue(
+                      closed.eventLoopGroup().isTerminated(),
+                      "the closed runtime's loop still runs after the owner's next call");
+                  // the kept runtime works on
+                  assertEquals(1, keptClient.writeToStream(new byte[] {4}));
+                  return null;
+                } finally {
+                  // what a failed check left is not left to the next test
+                  closed.close();
+                }
+              }
+            }),
+        "the owner");
+  }
+
+  // ---------------------------------------------------------------- closed inside a callback
+
+  /**
+   * Ipc.close() inside a whenReady continuation is no wait: it may be called there, and the
+   * runtime's descriptors are released before the owner's call that ran the continuation returns.
+   */
+  @FixtureTest
+  @MethodSource("sameTransport")
+  void closingTheRuntimeInsideAContinuationReleasesItBeforeTheOwnersCallReturns(Fixture f)
+      throws Exception {
+    assumeFdCounting();
+    join(
+        onNewThread(
+            "cd-owner",
+            () -> {
+              int before = openFds();
+              Ipc mine = callerDriven(f.serverTransport());
+              try {
+                StreamServer server = makeServer(f, mine);
+                StreamSocket[] ends = CallerDrivenConformanceTest.connectAndAccept(f, mine, server);
+                StreamSocket client = ends[0];
+                AtomicReference<Thread> closer = new AtomicReference<>();
+                CompletableFuture<Void> closedInside =
+                    client
+                        .whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE))
+                        .thenRun(
+                            () -> {
+                              closer.set(Thread.currentThread());
+                              mine.close();
+                            });
+                assertEquals(1, ends[1].writeToStream(new byte[] {1}));
+                long deadline = Streams.deadline(10);
+                while (!closedInside.isDone()) {
+                  Streams.checkDeadline(deadline, "the continuation to run");
+                  // false while connected, so each call runs the loop once without blocking
+                  client.remoteDisconnected();
+                }
+                closedInside.get();
+                assertSame(Thread.currentThread(), closer.get());
+                assertTrue(client.isClosed() && server.isClosed());
+                // no call into bbipc from here on
+                awaitFdsAtMost(before, 5, "after the owner's call that ran the close returned");
+                assertTrue(mine.eventLoopGroup().isTerminated(), "the loop was not stopped");
+                return null;
+              } finally {
+                // what a failed check left is not left to the next test
+                mine.close();
+              }
+            }),
+        "the owner");
+  }
+
+  /**
+   * A stream closed by the owner inside a continuation, with bytes the kernel has not taken yet:
+   * they reach the peer, and the descriptor is released, before the owner's call returns.
+   */
+  @FixtureTest
+  @MethodSource("sameTransport")
+  void aStreamClosedInsideAContinuationIsFlushedAndReleasedBeforeTheOwnersCallReturns(Fixture f)
+      throws Exception {
+    assumeFdCounting();
+    // more than loopback's socket buffers take, so the kernel cannot hold it all at the close
+    int size = 16 << 20;
+    byte[] data = Streams.randomBytes(new Random(12), size);
+    StreamServer server = makeServer(f, f.serverIpc());
+    try {
+      join(
+          onNewThread(
+              "cd-owner",
+              () -> {
+                try (Ipc mine =
+                    Ipc.builder()
+                        .transport(f.clientTransport())
+                        .callerDriven(true)
+                        .outboundBufferLimit(32 << 20)
+                        .build()) {
+                  int before = openFds();
+                  StreamSocket client = CallerDrivenConformanceTest.connect(f, mine, server);
+                  assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+                  StreamSocket accepted = server.acceptConnection();
+                  assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+                  assertEquals(size, client.writeToStream(data));
+                  CompletableFuture<Void> closedInside =
+                      client
+                          .whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE))
+                          .thenRun(client::close);
+                  // the peer answers, then reads everything to the end of the stream
+                  CompletableFuture<byte[]> got =
+                      onNewThread(
+                          "peer",
+                          () -> {
+                            assertEquals(1, accepted.writeToStream(new byte[] {1}));
+                            byte[] all = Streams.readToDisconnect(accepted, Streams.deadline(20));
+                            accepted.close();
+                            return all;
+                          });
+                  long deadline = Streams.deadline(10);
+                  while (!closedInside.isDone()) {
+                    Streams.checkDeadline(deadline, "the continuation to run");
+                    client.remoteDisconnected();
+                  }
+                  closedInside.get();
+                  // no call into bbipc from here on: only what that call did reaches the peer
+                  byte[] back = join(got, "the peer reading to the end");
+                  assertEquals(size, back.length, "bytes the peer got of " + size + " accepted");
+                  Streams.assertSameBytes(data, back);
+                  awaitFdsAtMost(before, 5, "after the owner's call that ran the close returned");
+                  return null;
+                }
+              }),
+          "the owner");
+    } finally {
+      server.close();
     }
   }
 
