@@ -96,6 +96,9 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
   /** Set by another thread's close; the owner's next call into any loop it owns finishes it. */
   private final AtomicBoolean closeToFinish = new AtomicBoolean();
 
+  /** Set once the owner has ended and no other thread may run the loop: tasks are refused. */
+  private volatile boolean abandoned;
+
   CallerDrivenLoop(IoHandlerFactory factory, boolean submitsOnlyWhenRun, long busyPollNanos) {
     this.owner = Thread.currentThread();
     this.submitsOnlyWhenRun = submitsOnlyWhenRun;
@@ -188,6 +191,14 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
         l.afterWait.run();
       }
     }
+  }
+
+  /**
+   * The owner has ended and no other thread can run this loop (io_uring): from now on tasks are
+   * refused as by a stopped loop, so that nothing waits for one that never runs.
+   */
+  void abandon() {
+    abandoned = true;
   }
 
   // ---------------------------------------------------------------- running
@@ -411,6 +422,10 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     Objects.requireNonNull(task, "task");
     if (state.get() == TERMINATED) {
       throw new RejectedExecutionException("the caller-driven event loop has terminated");
+    }
+    if (abandoned) {
+      throw new RejectedExecutionException(
+          "the owner of the caller-driven event loop has ended, and no other thread may run it");
     }
     tasks.add(task);
     wakeup();

@@ -586,14 +586,12 @@ public final class IpcRuntime {
       return;
     }
     orphanWatch.cancel(false);
-    if (!transport.loopRunsOnAnyThread()) {
-      // no other thread can run this loop (io_uring): its descriptors stay until the JVM exits
-      return;
-    }
     Thread closer =
         new Thread(
             () -> {
-              if (loop.takeOverFromDeadOwner()) {
+              if (!transport.loopRunsOnAnyThread()) {
+                abandon();
+              } else if (loop.takeOverFromDeadOwner()) {
                 if (closed.get()) {
                   settle();
                 } else {
@@ -604,6 +602,32 @@ public final class IpcRuntime {
             "bbipc-orphan-closer");
     closer.setDaemon(true);
     closer.start();
+  }
+
+  /**
+   * The orphan of an owner whose loop no other thread can run (io_uring): its descriptors stay
+   * until the JVM exits, but its sockets are marked closed and the futures still pending on them
+   * fail with an {@code IpcException}, so that no thread waits on them for ever.
+   */
+  private void abandon() {
+    loop.abandon();
+    closed.set(true);
+    List<AbstractSocket> all = new ArrayList<>(sockets);
+    for (AbstractSocket socket : all) {
+      socket.close();
+    }
+    for (RealPoller poller : pollers) {
+      poller.close();
+    }
+    // and those closed before the owner ended, whose futures its next call would have failed
+    all.addAll(unsettled.keySet());
+    unsettled.clear();
+    for (AbstractSocket socket : all) {
+      if (socket instanceof RealStream) {
+        ((RealStream) socket).failPendingFutures();
+      }
+    }
+    loop.closeFinished();
   }
 
   void checkOpen() throws IpcException {

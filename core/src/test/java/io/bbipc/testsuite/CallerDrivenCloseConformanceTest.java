@@ -6,6 +6,7 @@ import static io.bbipc.testsuite.CallerDrivenConformanceTest.onNewThread;
 import static io.bbipc.testsuite.CallerDrivenConformanceTest.openFds;
 import static io.bbipc.testsuite.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -25,7 +26,9 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Assumptions;
@@ -332,6 +335,58 @@ public class CallerDrivenCloseConformanceTest {
       assertEquals(1, results.size(), results.toString());
       assertSame(threaded.accepted(), results.get(0).socket());
       assertEquals(Set.of(threaded.accepted()), poller.monitoredSockets());
+    }
+  }
+
+  // ---------------------------------------------------------------- an owner that ended
+
+  /**
+   * A whenReady future pending when its owner ended without closing fails with IpcException for a
+   * thread waiting in get(), and its sockets are marked closed; on every transport, io_uring
+   * included, whose loop no other thread can run.
+   */
+  @FixtureTest
+  @MethodSource("sameTransport")
+  void aPendingFutureOfAnOwnerThatEndedWithoutClosingFails(Fixture f) throws Exception {
+    StreamServer server = makeServer(f, f.serverIpc());
+    try {
+      AtomicReference<Ipc> left = new AtomicReference<>();
+      AtomicReference<StreamSocket> leftStream = new AtomicReference<>();
+      CompletableFuture<Set<SocketEvent>> pending =
+          join(
+              onNewThread(
+                  "short-lived-owner",
+                  () -> {
+                    Ipc mine = callerDriven(f.clientTransport());
+                    left.set(mine);
+                    StreamSocket client = CallerDrivenConformanceTest.connect(f, mine, server);
+                    leftStream.set(client);
+                    assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+                    return client.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+                  }),
+              "the owner");
+      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
+      StreamSocket accepted = server.acceptConnection();
+      try {
+        pending.get(20, TimeUnit.SECONDS);
+        fail("the future of an ended owner completed normally");
+      } catch (TimeoutException e) {
+        fail("a future of an owner that ended without closing was still pending after 20 s", e);
+      } catch (ExecutionException e) {
+        assertInstanceOf(IpcException.class, e.getCause());
+      }
+      assertTrue(leftStream.get().isClosed(), "the stream is not marked closed");
+      accepted.close();
+      if (Fixture.provider(f.clientTransport()).loopRunsOnAnyThread()) {
+        // released by then, not while a later test counts descriptors
+        long deadline = Streams.deadline(20);
+        while (!left.get().eventLoopGroup().isTerminated()) {
+          Streams.checkDeadline(deadline, "the orphaned runtime to be released");
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+      }
+    } finally {
+      server.close();
     }
   }
 }
