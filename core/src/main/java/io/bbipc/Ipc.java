@@ -405,6 +405,13 @@ public final class Ipc implements AutoCloseable {
   /**
    * Closes every socket and poller this runtime made, then its event loop group unless it was
    * borrowed; idempotent, and a no-op on {@link #shared()}.
+   *
+   * <p>On a caller-driven runtime, the owner's close lets the streams deliver what they accepted,
+   * those closed earlier by any thread included, for up to 2 seconds, and releases every descriptor
+   * before it returns; inside a callback the runtime runs, where it cannot wait, it does so as soon
+   * as that run ends, before the owner's call that ran the callback returns. Another thread's close
+   * marks everything closed at once and leaves the rest to the owner's next call into any runtime
+   * it owns.
    */
   @Override
   public void close() {

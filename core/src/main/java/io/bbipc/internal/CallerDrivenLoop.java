@@ -25,6 +25,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
@@ -50,6 +51,12 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
    */
   private static final ThreadLocal<java.util.List<CallerDrivenLoop>> OWNED =
       ThreadLocal.withInitial(java.util.ArrayList::new);
+
+  /**
+   * How many loops have a close made by another thread that their owner has not finished yet: while
+   * there are any, an owner entering bbipc looks for its own among them.
+   */
+  private static final AtomicInteger CLOSES_TO_FINISH = new AtomicInteger();
 
   /** How many queued tasks one run takes on at most. */
   private static final int TASK_BUDGET = 4096;
@@ -79,8 +86,18 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
   /** Wakes a blocked owner when it is interrupted (a native wait does not notice interrupts). */
   private InterruptHook interruptHook;
 
-  /** Runs after every wait: a runtime closed by another thread is finished by the woken owner. */
+  /**
+   * Runs after every run by the owner, a wait or not, outside a run: what was closed inside the run
+   * or by another thread meanwhile is finished (settled, or the loop stopped) before the owner's
+   * call returns.
+   */
   private Runnable afterWait = () -> {};
+
+  /** Set by another thread's close; the owner's next call into any loop it owns finishes it. */
+  private final AtomicBoolean closeToFinish = new AtomicBoolean();
+
+  /** Set once the owner has ended and no other thread may run the loop: tasks are refused. */
+  private volatile boolean abandoned;
 
   CallerDrivenLoop(IoHandlerFactory factory, boolean submitsOnlyWhenRun, long busyPollNanos) {
     this.owner = Thread.currentThread();
@@ -145,6 +162,49 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     }
   }
 
+  /**
+   * Another thread closed something of this loop's runtime: wakes the owner, and has its next call
+   * into any loop it owns finish the close, not only a call on this runtime.
+   */
+  void markCloseToFinish() {
+    if (closeToFinish.compareAndSet(false, true)) {
+      CLOSES_TO_FINISH.incrementAndGet();
+    }
+    wakeup();
+  }
+
+  /** Owner: the closes other threads made are being finished. */
+  void closeFinished() {
+    if (closeToFinish.compareAndSet(true, false)) {
+      CLOSES_TO_FINISH.decrementAndGet();
+    }
+  }
+
+  /**
+   * Owner, outside a run: runs the closes other threads queued in any loop it owns, and finishes
+   * the close of a runtime another thread closed.
+   */
+  static void finishCloses() {
+    if (CLOSES_TO_FINISH.get() == 0) {
+      return;
+    }
+    for (CallerDrivenLoop l : OWNED.get().toArray(new CallerDrivenLoop[0])) {
+      if (l.closeToFinish.get() && l.mayRun()) {
+        l.closeFinished();
+        l.enter();
+        l.afterWait.run();
+      }
+    }
+  }
+
+  /**
+   * The owner has ended and no other thread can run this loop (io_uring): from now on tasks are
+   * refused as by a stopped loop, so that nothing waits for one that never runs.
+   */
+  void abandon() {
+    abandoned = true;
+  }
+
   // ---------------------------------------------------------------- running
 
   /**
@@ -159,6 +219,7 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
       // what the handlers and tasks just wrote waits in the submission queue until a run
       done += runOnce(nonBlocking);
     }
+    afterWait.run();
     return done;
   }
 
@@ -305,6 +366,7 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
       n += drainTasks();
     } finally {
       state.set(TERMINATED);
+      closeFinished();
       termination.trySuccess(null);
       if (owner == Thread.currentThread()) {
         OWNED.get().remove(this);
@@ -364,6 +426,10 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     Objects.requireNonNull(task, "task");
     if (state.get() == TERMINATED) {
       throw new RejectedExecutionException("the caller-driven event loop has terminated");
+    }
+    if (abandoned) {
+      throw new RejectedExecutionException(
+          "the owner of the caller-driven event loop has ended, and no other thread may run it");
     }
     tasks.add(task);
     wakeup();

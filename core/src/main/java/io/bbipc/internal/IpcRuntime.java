@@ -13,6 +13,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -49,8 +50,22 @@ public final class IpcRuntime {
   /** The loop of a caller-driven runtime, run by its owner; null for a runtime with threads. */
   private final CallerDrivenLoop loop;
 
-  /** The close futures of a closing caller-driven runtime's streams, which its owner waits for. */
-  private volatile List<ChannelFuture> closing = List.of();
+  /**
+   * The close futures of a caller-driven runtime's sockets that were closed where the owner did not
+   * wait for them: by another thread, by the owner inside a run, or by the runtime's close.
+   * Stopping the loop waits for them (bounded), so that what a stream accepted is still delivered
+   * whoever closed it.
+   */
+  private final Map<AbstractSocket, ChannelFuture> unsettled = new ConcurrentHashMap<>();
+
+  /** Past this many entries, {@link #unsettled} drops those already closed; amortised O(1). */
+  private volatile int pruneUnsettledAt = 64;
+
+  /**
+   * The close futures of sockets the owner closed inside a run, where it cannot wait: it waits for
+   * them as soon as the run has ended, before its call returns. Owner only.
+   */
+  private final List<ChannelFuture> closedInRun = new ArrayList<>();
 
   /**
    * Set while a caller-driven owner closes the whole runtime: sockets then do not settle one by
@@ -59,7 +74,8 @@ public final class IpcRuntime {
   private boolean closingAll;
 
   /**
-   * Set while a caller-driven owner settles the runtime's close, whose own waits end here again.
+   * Set while a caller-driven owner settles closes or the runtime's close, whose own waits end here
+   * again.
    */
   private boolean settling;
 
@@ -156,7 +172,7 @@ public final class IpcRuntime {
             outboundBufferLimit,
             pipeline,
             connectTimeoutMillis);
-    loop.afterWait(runtime::settleIfClosed);
+    loop.afterWait(runtime::settleIfDue);
     runtime.orphanWatch =
         io.netty.util.concurrent.GlobalEventExecutor.INSTANCE.scheduleAtFixedRate(
             runtime::closeIfOrphaned,
@@ -195,10 +211,10 @@ public final class IpcRuntime {
     if (l.isRunning()) {
       return;
     }
+    // whatever other threads closed in any runtime this thread owns is finished first
+    CallerDrivenLoop.finishCloses();
     if (closed.get()) {
-      if (!l.isTerminated()) {
-        settleAndStop();
-      }
+      settleIfDue();
     } else {
       l.enter();
     }
@@ -253,16 +269,26 @@ public final class IpcRuntime {
 
   /**
    * Called after a socket's {@code closeOnce}: a caller-driven owner closes its descriptor before
-   * {@code close()} returns, letting a stream deliver what was written for a bounded time first;
-   * other threads leave that to the owner's next call.
+   * {@code close()} returns, letting a stream deliver what was written for a bounded time first.
+   * Inside a run the owner cannot wait, so that happens as soon as the run ends, still within the
+   * owner's call; another thread leaves it to the owner's next call into any runtime it owns.
    */
   void settleClose(AbstractSocket socket) {
     CallerDrivenLoop l = loop;
-    if (l == null || closingAll || !l.mayRun()) {
+    if (l == null) {
       return;
     }
     ChannelFuture done = socket.channelCloseFuture();
     if (done == null) {
+      return;
+    }
+    if (closingAll || !l.mayRun()) {
+      addUnsettled(socket, done);
+      if (!l.inEventLoop()) {
+        l.markCloseToFinish();
+      } else if (l.isRunning()) {
+        closedInRun.add(done);
+      }
       return;
     }
     if (!awaitDone(done, CLOSE_FLUSH_MILLIS)) {
@@ -435,21 +461,17 @@ public final class IpcRuntime {
   }
 
   /**
-   * Any thread marks everything closed at once; the owner, outside a run, then lets the streams
-   * deliver what was written (bounded) and stops the loop, releasing every descriptor. Another
-   * thread, or the owner inside a run, leaves that to the owner's next call.
+   * Any thread marks everything closed at once; the owner then lets the streams deliver what was
+   * written (bounded) and stops the loop, releasing every descriptor: at once outside a run, as
+   * soon as the run ends inside one (a close is not a wait, so a callback may close). Another
+   * thread leaves that to the owner's next call into any runtime it owns.
    */
   private void closeCallerDriven() {
     if (closed.compareAndSet(false, true)) {
-      List<ChannelFuture> futures = new ArrayList<>();
       boolean owner = loop.mayRun();
       closingAll = owner;
       try {
         for (AbstractSocket socket : sockets) {
-          ChannelFuture f = socket.channelCloseFuture();
-          if (f != null) {
-            futures.add(f);
-          }
           socket.close();
         }
         for (RealPoller poller : pollers) {
@@ -458,47 +480,95 @@ public final class IpcRuntime {
       } finally {
         closingAll = false;
       }
-      closing = futures;
-      if (!owner) {
-        loop.wakeup();
+      if (!loop.inEventLoop()) {
+        loop.markCloseToFinish();
         return;
       }
     }
-    if (loop.mayRun() && !loop.isTerminated()) {
-      settleAndStop();
+    settleIfDue();
+  }
+
+  private void addUnsettled(AbstractSocket socket, ChannelFuture done) {
+    unsettled.put(socket, done);
+    if (unsettled.size() > pruneUnsettledAt) {
+      unsettled.values().removeIf(ChannelFuture::isDone);
+      pruneUnsettledAt = Math.max(64, 2 * unsettled.size());
     }
   }
 
-  /** Owner, after a wait: finishes a close that another thread started while the owner waited. */
-  private void settleIfClosed() {
-    if (closed.get() && !settling && loop.mayRun() && !loop.isTerminated()) {
-      settleAndStop();
+  /**
+   * The owner, outside a run (its loop runs this after every run, and {@link #enter} before a
+   * call): finishes what closes left to it, if anything.
+   */
+  private void settleIfDue() {
+    if (loop.mayRun()
+        && !settling
+        && (closed.get() || !closedInRun.isEmpty())
+        && !loop.isTerminated()) {
+      settle();
     }
   }
 
-  /** Owner: waits (bounded) for the closing streams to deliver and close, then stops the loop. */
-  private void settleAndStop() {
+  /**
+   * Owner: waits (bounded) for the sockets it closed inside a run to deliver what was written and
+   * close, forcing those that do not; once the runtime is closed, stops the loop.
+   */
+  private void settle() {
     settling = true;
     try {
-      settleAndStopNow();
+      // a callback run while waiting may close more, or the runtime
+      while (!loop.isTerminated()) {
+        if (closed.get()) {
+          stopNow();
+          return;
+        }
+        if (closedInRun.isEmpty()) {
+          return;
+        }
+        List<ChannelFuture> batch = new ArrayList<>(closedInRun);
+        closedInRun.clear();
+        awaitClosed(batch, true);
+      }
     } finally {
       settling = false;
     }
   }
 
-  private void settleAndStopNow() {
-    io.netty.util.concurrent.ScheduledFuture<?> watch = orphanWatch;
-    if (watch != null) {
-      watch.cancel(false);
-    }
+  /**
+   * Owner: waits at most {@link #CLOSE_FLUSH_MILLIS} in all for the channels to close; with {@code
+   * force}, then closes those that have not, bytes still queued or not.
+   */
+  private void awaitClosed(List<ChannelFuture> futures, boolean force) {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_FLUSH_MILLIS);
-    for (ChannelFuture f : closing) {
+    for (ChannelFuture f : futures) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         break;
       }
       awaitDone(f, TimeUnit.NANOSECONDS.toMillis(left));
     }
+    if (!force) {
+      return;
+    }
+    for (ChannelFuture f : futures) {
+      if (!f.isDone()) {
+        f.channel().close();
+        awaitDone(f, CLOSE_FLUSH_MILLIS);
+      }
+    }
+    // NIO closes a registered socket at the selector's next select
+    loop.runNow();
+  }
+
+  /** Owner: lets the closing sockets deliver and close (bounded), then stops the loop. */
+  private void stopNow() {
+    io.netty.util.concurrent.ScheduledFuture<?> watch = orphanWatch;
+    if (watch != null) {
+      watch.cancel(false);
+    }
+    awaitClosed(new ArrayList<>(unsettled.values()), false);
+    unsettled.clear();
+    closedInRun.clear();
     loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
     loop.runNow();
   }
@@ -516,16 +586,14 @@ public final class IpcRuntime {
       return;
     }
     orphanWatch.cancel(false);
-    if (!transport.loopRunsOnAnyThread()) {
-      // no other thread can run this loop (io_uring): its descriptors stay until the JVM exits
-      return;
-    }
     Thread closer =
         new Thread(
             () -> {
-              if (loop.takeOverFromDeadOwner()) {
+              if (!transport.loopRunsOnAnyThread()) {
+                abandon();
+              } else if (loop.takeOverFromDeadOwner()) {
                 if (closed.get()) {
-                  settleAndStop();
+                  settle();
                 } else {
                   close();
                 }
@@ -534,6 +602,32 @@ public final class IpcRuntime {
             "bbipc-orphan-closer");
     closer.setDaemon(true);
     closer.start();
+  }
+
+  /**
+   * The orphan of an owner whose loop no other thread can run (io_uring): its descriptors stay
+   * until the JVM exits, but its sockets are marked closed and the futures still pending on them
+   * fail with an {@code IpcException}, so that no thread waits on them for ever.
+   */
+  private void abandon() {
+    loop.abandon();
+    closed.set(true);
+    List<AbstractSocket> all = new ArrayList<>(sockets);
+    for (AbstractSocket socket : all) {
+      socket.close();
+    }
+    for (RealPoller poller : pollers) {
+      poller.close();
+    }
+    // and those closed before the owner ended, whose futures its next call would have failed
+    all.addAll(unsettled.keySet());
+    unsettled.clear();
+    for (AbstractSocket socket : all) {
+      if (socket instanceof RealStream) {
+        ((RealStream) socket).failPendingFutures();
+      }
+    }
+    loop.closeFinished();
   }
 
   void checkOpen() throws IpcException {

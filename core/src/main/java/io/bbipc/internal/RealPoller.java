@@ -36,14 +36,15 @@ final class RealPoller implements Poller {
   private final AtomicLong closes = new AtomicLong();
 
   /**
-   * The runtimes of every socket ever monitored and the poller's own: a wait runs the caller-driven
-   * ones among them, which the waiting thread must own.
+   * The caller-driven runtimes of the sockets monitored now, with how many each has here: a wait
+   * runs their loops (and the poller's own runtime's), which the waiting thread must own. A runtime
+   * drops out with its last socket, unmonitored or closed, so the poller serves other threads
+   * again.
    */
-  private final Set<IpcRuntime> runtimes = ConcurrentHashMap.newKeySet();
+  private final Map<IpcRuntime, Integer> callerDriven = new ConcurrentHashMap<>();
 
   RealPoller(IpcRuntime runtime) {
     this.runtime = runtime;
-    runtimes.add(runtime);
   }
 
   /** One monitored socket; its listener queues it when the socket's state changes. */
@@ -58,15 +59,32 @@ final class RealPoller implements Poller {
     /** True once this socket's close has been counted in {@link #closes}. */
     final AtomicBoolean closeCounted = new AtomicBoolean();
 
+    /** True while this registration counts for its runtime in {@link #callerDriven}. */
+    final AtomicBoolean countsForRuntime = new AtomicBoolean();
+
     Registration(AbstractSocket socket, int mask) {
       this.socket = socket;
       this.mask = mask;
+      if (socket.runtime.isCallerDriven()) {
+        countsForRuntime.set(true);
+        callerDriven.merge(socket.runtime, 1, Integer::sum);
+      }
+    }
+
+    /** The socket is no longer monitored here, or closed: its runtime may drop out. */
+    void release() {
+      if (countsForRuntime.compareAndSet(true, false)) {
+        callerDriven.computeIfPresent(socket.runtime, (r, n) -> n == 1 ? null : n - 1);
+      }
     }
 
     @Override
     public boolean stateChanged(AbstractSocket s) {
       if (!active) {
         return false;
+      }
+      if (s.isClosed()) {
+        release();
       }
       boolean wake = false;
       if (queued.compareAndSet(false, true)) {
@@ -101,12 +119,12 @@ final class RealPoller implements Poller {
     AbstractSocket s = Polling.own(socket);
     int mask = Events.toMask(events, s.supportedMask(), s);
     enterWith(s);
-    runtimes.add(s.runtime);
     Registration fresh = new Registration(s, mask);
     Registration old = registrations.put(s, fresh);
     if (old != null) {
       old.active = false;
       s.removeListener(old);
+      old.release();
     }
     s.addListener(fresh);
     fresh.stateChanged(s);
@@ -120,6 +138,7 @@ final class RealPoller implements Poller {
     if (r != null) {
       r.active = false;
       r.socket.removeListener(r);
+      r.release();
     }
   }
 
@@ -167,6 +186,9 @@ final class RealPoller implements Poller {
   @Override
   public List<PollResult> waitForEvents(Timeout timeout) throws IpcException {
     Objects.requireNonNull(timeout, "timeout");
+    List<IpcRuntime> runtimes = new ArrayList<>(1 + callerDriven.size());
+    runtimes.add(runtime);
+    runtimes.addAll(callerDriven.keySet());
     CallerDrivenLoop[] loops = Waiter.loopsOf(runtimes, this);
     checkOpen();
     // read before the first look: a socket closed from here on ends the wait (behaviour 10);
@@ -224,6 +246,7 @@ final class RealPoller implements Poller {
         registrations.remove(reg.socket, reg);
         reg.active = false;
         reg.socket.removeListener(reg);
+        reg.release();
         // A close can be seen here between its closed flag and its listeners' turn, which then
         // find this registration inactive: count it here, or a thread waiting on it would park
         // for good (CI saw waitForEvents(INDEFINITE) stay parked after the last socket closed).
@@ -260,6 +283,7 @@ final class RealPoller implements Poller {
     for (Registration r : registrations.values()) {
       r.active = false;
       r.socket.removeListener(r);
+      r.release();
     }
     registrations.clear();
     ready.clear();

@@ -622,6 +622,14 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     return readyFutures.live();
   }
 
+  /**
+   * Fails the pending whenReady futures from any thread: the stream's caller-driven loop will never
+   * run again to check them (its owner ended, and no other thread may run it).
+   */
+  final void failPendingFutures() {
+    readyFutures.failAll();
+  }
+
   // ---------------------------------------------------------------- closing
 
   @Override

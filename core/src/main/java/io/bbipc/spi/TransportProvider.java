@@ -83,7 +83,9 @@ public interface TransportProvider {
 
   /**
    * Tells whether a thread other than the one that first ran a caller-driven loop may run it, which
-   * is how bbipc releases the descriptors of a runtime whose owner ended without closing.
+   * is how bbipc releases the descriptors of a runtime whose owner ended without closing. Where it
+   * may not, bbipc only marks such a runtime's sockets closed and fails the futures pending on
+   * them; the descriptors stay until the JVM exits.
    *
    * @return true by default
    */
