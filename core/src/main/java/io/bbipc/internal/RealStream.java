@@ -80,6 +80,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   /** True while a reset probe is scheduled; event loop only. */
   private boolean probing;
 
+  /** Whether the transport may stop reading, unheard, at a reset: probe after reads too. */
+  private final boolean probeAfterReads;
+
   /** Bytes received from the kernel; written on the event loop only. */
   private volatile long bytesReceived;
 
@@ -126,6 +129,8 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
         adopted
             ? Boolean.TRUE.equals(channel.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE))
             : acceptedBy != null ? acceptedBy.halfClosure : runtime.halfClosure();
+    this.probeAfterReads =
+        runtime.transport().canTellReset(channel) && runtime.transport().mayMissReset(channel);
   }
 
   /**
@@ -335,6 +340,18 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   }
 
   /**
+   * Event loop, after a batch of reads on a transport that may stop reading at a reset without a
+   * word ({@code TransportProvider.mayMissReset}: io_uring): one probe a moment later, which closes
+   * the channel if the connection is gone and nothing has arrived since.
+   */
+  private void probeAfterRead() {
+    if (probeAfterReads && !probing && !inputEnded) {
+      probing = true;
+      scheduleProbe(chunksReceived, 0, PROBE_MILLIS);
+    }
+  }
+
+  /**
    * Event loop, once the peer's end-of-stream leaves the stream open for writing: a peer that later
    * resets is gone altogether, yet nothing more is read that could say so (and NIO, which cannot
    * ask the kernel, hears of it only at the next write), so probe until the stream is closed or our
@@ -371,10 +388,10 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
         readGate.resume();
         resumed("connection reset");
       } else if (chunksReceived == chunksThen) {
-        failure = new java.io.IOException("connection reset by peer while reading was paused");
-        reportDisconnect("reset, seen while reading was paused");
+        // the kernel holds nothing more for us, yet the transport reported nothing
+        failure = new java.io.IOException("connection reset by peer, seen by asking the kernel");
         probing = false;
-        channel.close();
+        peerGone("reset, seen by asking the kernel");
         return;
       }
       scheduleProbe(chunksReceived, probesAfterResume, PROBE_MILLIS);
@@ -844,6 +861,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
       if (readSinceComplete) {
         readSinceComplete = false;
         stateChanged();
+        probeAfterRead();
       }
     }
 
