@@ -535,7 +535,8 @@ public final class Ipc implements AutoCloseable {
      * Lets the streams this runtime connects stay open for writing after their peer has finished
      * sending ({@link StreamSocket#shutdownOutput}): the peer's end-of-stream makes {@code
      * REMOTE_DISCONNECTED} hold while {@code CONNECTION_SUCCEEDED} and {@code READY_TO_WRITE} still
-     * do. Accepted streams follow {@link ServerOptions#halfClosure}.
+     * do. A peer that resets rather than finishing sending is disconnected as without half-closure.
+     * Accepted streams follow {@link ServerOptions#halfClosure}.
      *
      * @param allow true to allow half-closed streams; the default is false
      * @return this builder

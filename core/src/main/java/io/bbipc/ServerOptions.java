@@ -219,7 +219,8 @@ public final class ServerOptions {
    * Returns a copy that lets the streams this server accepts stay open for writing after their peer
    * has finished sending ({@link io.bbipc.StreamSocket#shutdownOutput}): the peer's end-of-stream
    * makes {@code REMOTE_DISCONNECTED} hold while {@code CONNECTION_SUCCEEDED} and {@code
-   * READY_TO_WRITE} still do, so the server can answer.
+   * READY_TO_WRITE} still do, so the server can answer. A peer that resets rather than finishing
+   * sending is disconnected as without half-closure.
    *
    * @param allow true to allow half-closed streams; the default is false
    * @return the new options

@@ -40,6 +40,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   /** How many probes a stream still makes after reading resumes with nothing arriving. */
   private static final int PROBE_AFTER_RESUME = 20;
 
+  /** How often a stream its peer half-closed asks whether the peer has since reset it. */
+  private static final long HALF_OPEN_PROBE_MILLIS = 200;
+
   /** Bounds the wait for an adopted channel's event loop to take bbipc's handler. */
   private static final long ADOPT_WAIT_SECONDS = 10;
 
@@ -76,6 +79,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   /** True while a reset probe is scheduled; event loop only. */
   private boolean probing;
+
+  /** Whether the transport may stop reading, unheard, at a reset: probe after reads too. */
+  private final boolean probeAfterReads;
 
   /** Bytes received from the kernel; written on the event loop only. */
   private volatile long bytesReceived;
@@ -123,6 +129,8 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
         adopted
             ? Boolean.TRUE.equals(channel.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE))
             : acceptedBy != null ? acceptedBy.halfClosure : runtime.halfClosure();
+    this.probeAfterReads =
+        runtime.transport().canTellReset(channel) && runtime.transport().mayMissReset(channel);
   }
 
   /**
@@ -327,26 +335,52 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   private void startResetProbe() {
     if (!probing && runtime.transport().canTellReset(channel)) {
       probing = true;
-      scheduleProbe(chunksReceived, PROBE_AFTER_RESUME);
+      scheduleProbe(chunksReceived, PROBE_AFTER_RESUME, PROBE_MILLIS);
     }
   }
 
-  private void scheduleProbe(long chunksThen, int probesAfterResume) {
+  /**
+   * Event loop, after a batch of reads on a transport that may stop reading at a reset without a
+   * word ({@code TransportProvider.mayMissReset}: io_uring): one probe a moment later, which closes
+   * the channel if the connection is gone and nothing has arrived since.
+   */
+  private void probeAfterRead() {
+    if (probeAfterReads && !probing && !inputEnded) {
+      probing = true;
+      scheduleProbe(chunksReceived, 0, PROBE_MILLIS);
+    }
+  }
+
+  /**
+   * Event loop, once the peer's end-of-stream leaves the stream open for writing: a peer that later
+   * resets is gone altogether, yet nothing more is read that could say so (and NIO, which cannot
+   * ask the kernel, hears of it only at the next write), so probe until the stream is closed or our
+   * own output is shut.
+   */
+  private void startHalfOpenProbe() {
+    if (!probing && runtime.transport().canTellReset(channel)) {
+      probing = true;
+      scheduleProbe(chunksReceived, 0, HALF_OPEN_PROBE_MILLIS);
+    }
+  }
+
+  private void scheduleProbe(long chunksThen, int probesAfterResume, long millis) {
     try {
       channel
           .eventLoop()
-          .schedule(
-              () -> probe(chunksThen, probesAfterResume), PROBE_MILLIS, TimeUnit.MILLISECONDS);
+          .schedule(() -> probe(chunksThen, probesAfterResume), millis, TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException loopGone) {
       probing = false;
     }
   }
 
   private void probe(long chunksThen, int probesAfterResume) {
-    // once the peer's end-of-stream is read nothing is stuck; the kernel then reports TCP_CLOSE
-    // for a connection closed both ways, which is no reset
-    if (!channel.isActive() || isClosed() || inputEnded) {
+    if (!channel.isActive() || isClosed()) {
       probing = false;
+      return;
+    }
+    if (inputEnded) {
+      probeHalfOpen();
       return;
     }
     if (runtime.transport().connectionReset(channel)) {
@@ -354,13 +388,13 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
         readGate.resume();
         resumed("connection reset");
       } else if (chunksReceived == chunksThen) {
-        failure = new java.io.IOException("connection reset by peer while reading was paused");
-        reportDisconnect("reset, seen while reading was paused");
+        // the kernel holds nothing more for us, yet the transport reported nothing
+        failure = new java.io.IOException("connection reset by peer, seen by asking the kernel");
         probing = false;
-        channel.close();
+        peerGone("reset, seen by asking the kernel");
         return;
       }
-      scheduleProbe(chunksReceived, probesAfterResume);
+      scheduleProbe(chunksReceived, probesAfterResume, PROBE_MILLIS);
       return;
     }
     if (!readGate.isPaused() && (probesAfterResume <= 0 || chunksReceived != chunksThen)) {
@@ -368,7 +402,32 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
       probing = false;
       return;
     }
-    scheduleProbe(chunksReceived, readGate.isPaused() ? PROBE_AFTER_RESUME : probesAfterResume - 1);
+    scheduleProbe(
+        chunksReceived,
+        readGate.isPaused() ? PROBE_AFTER_RESUME : probesAfterResume - 1,
+        PROBE_MILLIS);
+  }
+
+  /**
+   * The probe once the peer's end-of-stream is read: nothing is stuck then. While our own output is
+   * open (the kernel's CLOSE_WAIT) only a reset (or a timeout) brings the connection to TCP_CLOSE;
+   * once it is shut too, TCP_CLOSE is an orderly close both ways, and there is nothing to watch.
+   */
+  private void probeHalfOpen() {
+    boolean outputOpen =
+        !outputShut
+            && !(channel instanceof DuplexChannel && ((DuplexChannel) channel).isOutputShutdown());
+    if (!halfClosure || (state & Events.CONNECTION_SUCCEEDED) == 0 || !outputOpen) {
+      probing = false;
+      return;
+    }
+    if (runtime.transport().connectionReset(channel)) {
+      probing = false;
+      failure = new java.io.IOException("connection reset by peer after its end-of-stream");
+      peerGone("reset after its end of stream");
+      return;
+    }
+    scheduleProbe(chunksReceived, 0, HALF_OPEN_PROBE_MILLIS);
   }
 
   // ---------------------------------------------------------------- writing
@@ -561,11 +620,20 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
             });
   }
 
-  /** Event loop: the peer has finished sending. */
-  private void peerEnded() {
+  /**
+   * Event loop: the peer has finished sending, or, when {@code readError} is not null, the input
+   * ended because a read failed.
+   */
+  private void peerEnded(Throwable readError) {
     inputEnded = true;
     int s = state;
     if ((s & Events.CONNECTION_SUCCEEDED) == 0) {
+      return;
+    }
+    if (readError != null) {
+      // Netty's channels shut only the input down after a failed read (a reset, a timeout) when
+      // half-closure is allowed, as at an end-of-stream; but the peer has gone altogether
+      peerGone("closed after " + readError);
       return;
     }
     reportDisconnect(
@@ -573,6 +641,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     if (halfClosure) {
       state = Events.DETERMINED | Events.CONNECTION_SUCCEEDED | Events.REMOTE_DISCONNECTED;
       stateChanged();
+      if (!outputShut) {
+        startHalfOpenProbe();
+      }
     } else {
       state = Events.DETERMINED | Events.CONNECTION_FAILED | Events.REMOTE_DISCONNECTED;
       stateChanged();
@@ -585,6 +656,18 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
         channel.close();
       }
     }
+  }
+
+  /**
+   * Event loop: the peer has gone altogether (reset, or timed out); what it sent before stays
+   * buffered for the reader, and the channel closes, as Netty closes it after a failed read without
+   * half-closure.
+   */
+  private void peerGone(String how) {
+    reportDisconnect(how);
+    state = Events.DETERMINED | Events.CONNECTION_FAILED | Events.REMOTE_DISCONNECTED;
+    stateChanged();
+    channel.close();
   }
 
   static void checkRange(byte[] buffer, int start, int end) {
@@ -709,6 +792,12 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     private boolean readSinceComplete;
 
     /**
+     * The I/O error the channel reported since its last read event: a read loop that fails fires it
+     * after that read's channelReadComplete, then shuts the input down.
+     */
+    private Throwable ioErrorSinceRead;
+
+    /**
      * A connect the application starts on an adopted channel passes here first: its outcome
      * determines the stream even where a transport fires no event for it (io_uring, Netty 4.2.18,
      * leaves a refused channel open and inactive, and was seen not to fire channelActive on an
@@ -764,6 +853,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ioErrorSinceRead = null;
       if (msg instanceof ByteBuf) {
         received((ByteBuf) msg);
         readSinceComplete = true;
@@ -774,10 +864,12 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+      ioErrorSinceRead = null;
       // One wake-up per batch of reads, not one per chunk.
       if (readSinceComplete) {
         readSinceComplete = false;
         stateChanged();
+        probeAfterRead();
       }
     }
 
@@ -805,18 +897,24 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof ChannelInputShutdownEvent) {
-        peerEnded();
+        Throwable readError = ioErrorSinceRead;
+        ioErrorSinceRead = null;
+        peerEnded(readError);
       }
       ReferenceCountUtil.release(evt);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      // Resets and failed writes end here; Netty closes the channel itself for I/O errors,
-      // which channelInactive turns into REMOTE_DISCONNECTED. Anything else is a fault we
-      // cannot recover from, so the connection goes rather than hangs.
+      // Resets and failed writes end here. Netty closes the channel itself after a failed
+      // write, which channelInactive turns into REMOTE_DISCONNECTED; after a failed read it
+      // shuts only the input down (ALLOW_HALF_CLOSURE), and the ChannelInputShutdownEvent that
+      // follows must not pass for an end-of-stream. Anything else is a fault we cannot recover
+      // from, so the connection goes rather than hangs.
       failure = cause;
-      if (!(cause instanceof java.io.IOException)) {
+      if (cause instanceof java.io.IOException) {
+        ioErrorSinceRead = cause;
+      } else {
         ctx.close();
       }
     }

@@ -201,6 +201,19 @@ public interface TransportProvider {
   }
 
   /**
+   * Tells whether a stream channel of this transport may stop reading for good, with no event, when
+   * a reset arrives together with the last bytes the peer sent, so that bbipc, after reading from
+   * it, asks {@link #connectionReset} a moment later and closes a channel whose connection is gone
+   * while nothing more arrives.
+   *
+   * @param channel a stream channel of this transport for which {@link #canTellReset} is true
+   * @return false by default
+   */
+  default boolean mayMissReset(Channel channel) {
+    return false;
+  }
+
+  /**
    * Tells whether this transport's local stream channels can stay open for writing after the peer's
    * end-of-stream ({@code ChannelOption.ALLOW_HALF_CLOSURE}); TCP channels always can.
    *

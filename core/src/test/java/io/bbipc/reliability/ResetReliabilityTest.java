@@ -1,15 +1,19 @@
 package io.bbipc.reliability;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
+import static io.bbipc.SocketEvent.CONNECTION_FAILED;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
 import static io.bbipc.SocketEvent.DATA_AVAILABLE;
+import static io.bbipc.SocketEvent.DETERMINED;
 import static io.bbipc.SocketEvent.REMOTE_DISCONNECTED;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bbipc.Ipc;
 import io.bbipc.IpcException;
+import io.bbipc.ServerOptions;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
@@ -18,6 +22,7 @@ import io.bbipc.testsuite.FixtureTest;
 import io.bbipc.testsuite.OverAllFixtures;
 import io.bbipc.testsuite.Streams;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -277,6 +282,54 @@ public class ResetReliabilityTest {
                 + " buffered when reading paused, "
                 + Rel.kib(kept)
                 + " after the reset, all as sent)");
+      }
+    }
+  }
+
+  /**
+   * A client that writes and resets before its connection is accepted: the connection is still
+   * offered with its bytes, and once they are read the peer is seen gone, with half-closure or
+   * without. On io_uring it never was (Netty 4.2.18 read the bytes, found the socket empty and
+   * waited for a readiness that the reset, having come with them, never gave again).
+   */
+  @FixtureTest
+  @MethodSource("tcp")
+  void aClientThatWroteAndResetBeforeItWasAcceptedIsOfferedWithItsBytesThenGone(Fixture f)
+      throws Exception {
+    byte[] sent = {7, 8, 9};
+    for (boolean halfClosure : new boolean[] {false, true}) {
+      String what = "accepted end (" + f.serverTransport() + "), half-closure " + halfClosure;
+      // a server that lets one accepted stream wait stops accepting while one does, so the
+      // second connection writes and resets in the kernel's queue, before bbipc accepts it
+      ServerOptions options = ServerOptions.defaults().backlog(1).halfClosure(halfClosure);
+      try (NettyLog log = NettyLog.capture();
+          StreamServer server = f.makeServer(f.serverIpc(), dir.resolve("r.sock"), options);
+          JdkPeer first = JdkPeer.connectTo(f.kind(), server)) {
+        assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT), what + ": no first connection");
+        try (JdkPeer second = JdkPeer.connectTo(f.kind(), server)) {
+          second.writeFully(sent, 10);
+          second.reset();
+        }
+        try (StreamSocket waiting = server.acceptConnection()) {
+          assertTrue(
+              server.poll(CONNECTION_AVAILABLE, Fixture.WAIT),
+              what + ": the connection reset before it was accepted was not offered");
+          try (StreamSocket s = server.acceptConnection()) {
+            assertArrayEquals(
+                sent,
+                Streams.readToDisconnect(s, Streams.deadline(10)),
+                what + ": the bytes written before the reset");
+            assertEquals(
+                EnumSet.of(DETERMINED, CONNECTION_FAILED, REMOTE_DISCONNECTED),
+                s.poll(EnumSet.complementOf(EnumSet.of(CONNECTION_AVAILABLE)), Timeout.IMMEDIATE),
+                what + ": events once read");
+            assertThrows(
+                IpcException.class,
+                () -> s.writeToStream(new byte[1]),
+                what + ": a write after the reset did not throw");
+          }
+        }
+        assertQuietTail(log, what);
       }
     }
   }

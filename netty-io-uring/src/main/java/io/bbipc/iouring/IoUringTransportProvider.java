@@ -219,6 +219,21 @@ public final class IoUringTransportProvider extends NativeTransportProvider {
   }
 
   /**
+   * Returns true for TCP channels: Netty 4.2.18's io_uring channel, after a receive that emptied
+   * the socket, waits on the read poll it already had armed; when the reset came in the same
+   * wake-up as the last bytes (as for a client that wrote and reset before it was accepted), that
+   * poll never fires again, and the channel neither reads the reset nor reports anything (seen
+   * every time).
+   *
+   * @param channel a stream channel of this transport
+   * @return true for a {@link IoUringSocketChannel}
+   */
+  @Override
+  public boolean mayMissReset(Channel channel) {
+    return channel instanceof IoUringSocketChannel;
+  }
+
+  /**
    * Reads {@code tcpi_state} through Netty's {@code tcpInfo()}.
    *
    * @param channel a {@link IoUringSocketChannel}
