@@ -6,6 +6,7 @@ import static io.bbipc.BasicBinaryIpc.makeIpv4TcpServer;
 import io.bbipc.Ipc;
 import io.bbipc.IpcException;
 import io.bbipc.Ipv4TcpServer;
+import io.bbipc.examples.selftest.SelfTest;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -1,13 +1,11 @@
-package io.bbipc.examples;
+package io.bbipc.examples.selftest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.bbipc.examples.SelfTest.Check;
-import io.bbipc.examples.SelfTest.Kind;
-import io.bbipc.examples.SelfTest.Result;
+import io.bbipc.examples.Main;
 import io.bbipc.spi.TransportProvider;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -46,7 +44,7 @@ class SelfTestTest {
           "disconnect",
           "file 0600",
           "peer creds",
-          "poller x" + SelfTest.POLLED_STREAMS,
+          "poller x" + PollerCheck.STREAMS,
           "whenReady",
           "time");
   private static final Pattern SUMMARY =
@@ -95,17 +93,17 @@ class SelfTestTest {
 
     Report report = Report.parse(out, STANDARD_HEADERS);
     List<String> expectedRows = new ArrayList<>();
-    for (TransportProvider transport : SelfTest.transports()) {
+    for (TransportProvider transport : RowRunner.transports()) {
       for (Kind kind : Kind.values()) {
         expectedRows.add(transport.name() + " " + kind.label);
       }
     }
     assertEquals(expectedRows, new ArrayList<>(report.rows.keySet()), out);
-    assertEquals("nio", SelfTest.transports().get(SelfTest.transports().size() - 1).name());
+    assertEquals("nio", RowRunner.transports().get(RowRunner.transports().size() - 1).name());
 
     int ok = 0;
     int notApplicable = 0;
-    for (TransportProvider transport : SelfTest.transports()) {
+    for (TransportProvider transport : RowRunner.transports()) {
       for (Kind kind : Kind.values()) {
         String key = transport.name() + " " + kind.label;
         List<String> cells = report.rows.get(key);
@@ -121,9 +119,8 @@ class SelfTestTest {
           notApplicable += STANDARD_HEADERS.size() - 3;
           continue;
         }
-        if (kind == Kind.TCP6 && SelfTest.ipv6LoopbackUnavailable().isPresent()) {
-          assertEquals(
-              List.of("n/a (" + SelfTest.ipv6LoopbackUnavailable().get() + ")"), cells, key);
+        if (kind == Kind.TCP6 && Ipv6Loopback.unavailable().isPresent()) {
+          assertEquals(List.of("n/a (" + Ipv6Loopback.unavailable().get() + ")"), cells, key);
           notApplicable += STANDARD_HEADERS.size() - 3;
           continue;
         }
@@ -150,10 +147,10 @@ class SelfTestTest {
     }
     // NIO runs everywhere, and its TCP and local sockets with it.
     assertEquals("ok", report.cell("nio tcp", "echo 16 MiB"), out);
-    if (SelfTest.ipv6LoopbackUnavailable().isEmpty()) {
+    if (Ipv6Loopback.unavailable().isEmpty()) {
       assertEquals("ok", report.cell("nio tcp6", "echo 16 MiB"), out);
     }
-    assertEquals("ok", report.cell("nio local", "poller x" + SelfTest.POLLED_STREAMS), out);
+    assertEquals("ok", report.cell("nio local", "poller x" + PollerCheck.STREAMS), out);
 
     Matcher summary = report.summary;
     assertEquals(
@@ -189,7 +186,7 @@ class SelfTestTest {
   @Test
   void aCheckThatHangsOrThrowsFailsAloneAndTheOthersStillRun() throws Exception {
     List<TransportProvider> available =
-        SelfTest.transports().stream()
+        RowRunner.transports().stream()
             .filter(TransportProvider::isAvailable)
             .collect(Collectors.toList());
     String hung = available.get(0).name();
@@ -197,14 +194,14 @@ class SelfTestTest {
     String reason =
         "a reason far longer than any cell of the table should show, "
             + "to be printed whole below it";
-    List<Check> standard = SelfTest.standardChecks();
-    Check echo = standard.get(0);
-    Check whenReady = standard.get(standard.size() - 1);
-    Check hangs =
-        new Check(
+    List<Column> standard = SelfTest.standardColumns();
+    Column echo = standard.get(0);
+    Column whenReady = standard.get(standard.size() - 1);
+    Column hangs =
+        new Column(
             "hangs",
             probe -> {
-              if (probe.row.transportName().equals(hung) && probe.row.kind == Kind.TCP) {
+              if (probe.row.transport.name().equals(hung) && probe.row.kind == Kind.TCP) {
                 // It ignores its interrupt, as a check stuck where interrupts do not reach would.
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (release.getCount() > 0 && System.nanoTime() < end) {
@@ -217,8 +214,8 @@ class SelfTestTest {
               }
               return Result.ok();
             });
-    Check fails =
-        new Check(
+    Column fails =
+        new Column(
             "throws",
             probe -> {
               if (probe.row.kind == Kind.LOCAL) {
@@ -252,7 +249,7 @@ class SelfTestTest {
       for (Kind kind : Kind.values()) {
         String key = transport.name() + " " + kind.label;
         if (kind == Kind.ABSTRACT && !transport.hasAbstractNamespace()
-            || kind == Kind.TCP6 && SelfTest.ipv6LoopbackUnavailable().isPresent()) {
+            || kind == Kind.TCP6 && Ipv6Loopback.unavailable().isPresent()) {
           continue;
         }
         assertEquals("ok", report.cell(key, "available"), key);
@@ -312,12 +309,12 @@ class SelfTestTest {
     int status =
         execute(
             new SelfTest(
-                SelfTest.standardChecks(), SelfTest.CHECK_TIMEOUT, Duration.ZERO, tempParent));
+                SelfTest.standardColumns(), SelfTest.CHECK_TIMEOUT, Duration.ZERO, tempParent));
     String out = out();
     assertEquals(1, status, out);
     Report report = Report.parse(out, STANDARD_HEADERS);
     int failed = 0;
-    for (TransportProvider transport : SelfTest.transports()) {
+    for (TransportProvider transport : RowRunner.transports()) {
       if (!transport.isAvailable()) {
         continue;
       }
