@@ -11,7 +11,6 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -83,6 +82,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   /** Bytes writeToStream accepted, and the calls that took fewer than offered; any writer. */
   private final AtomicLong bytesWritten = new AtomicLong();
 
+  /** Counts what the transport hands to the kernel; the promise of the stream's writes. */
+  private final SentBytes sent;
+
   private final AtomicLong shortWrites = new AtomicLong();
 
   /** Pauses at the inbound limit and their time; written on the event loop only. */
@@ -113,6 +115,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     this.adopted = adopted;
     this.inboundLimit = runtime.inboundBufferLimit();
     this.outboundLimit = runtime.outboundBufferLimit();
+    this.sent = new SentBytes(channel);
     this.readGate =
         new ReadGate(
             channel,
@@ -419,8 +422,15 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   @Override
   public final StreamStats stats() {
+    // sent and dropped before written: a write is counted as written before it is sent, so the
+    // bytes still held never come out negative
+    long sentNow = sent.sent();
+    long dropped = sent.dropped();
     long written = bytesWritten.get();
-    long queued = outboundQueued();
+    // once Netty has let go of its buffer (a close, or the output shut down after a flush) the
+    // stream holds nothing: what a close did not send is dropped
+    long held =
+        channel.unsafe().outboundBuffer() == null ? 0 : Math.max(0, written - sentNow - dropped);
     long paused = pausedNanos;
     long started = pauseStartedAt;
     if (started != 0) {
@@ -430,23 +440,24 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
         inbound.consumed(),
         bytesReceived,
         written,
-        Math.max(0, written - queued),
+        sentNow,
         inbound.readable(),
-        queued,
+        held,
         readPauses,
         Duration.ofNanos(paused),
         shortWrites.get());
   }
 
-  /** Written bytes Netty still holds; null once the channel is closed, and then nothing is. */
-  private long outboundQueued() {
-    ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
-    return buffer == null ? 0 : Math.max(0, buffer.totalPendingWriteBytes());
-  }
-
   private void send(ByteBuf chunk) throws IpcException {
+    // Straight from bbipc's handler to the transport, the stream's one counting promise hears the
+    // progress of the write and costs nothing; a write that passes the application's handlers
+    // gets a promise of its own, which a handler may keep or complete in its own time.
+    ChannelPromise promise =
+        !adopted && channel.pipeline().first() instanceof Tail
+            ? sent
+            : sent.forWrite(chunk.readableBytes());
     try {
-      channel.writeAndFlush(chunk, channel.voidPromise());
+      channel.writeAndFlush(chunk, promise);
     } catch (RejectedExecutionException loopGone) {
       // Netty has released the chunk where it could; make sure it is not left behind
       if (chunk.refCnt() > 0) {
