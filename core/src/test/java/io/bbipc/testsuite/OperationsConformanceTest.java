@@ -386,6 +386,106 @@ public class OperationsConformanceTest {
     }
   }
 
+  // ---------------------------------------------------------------- the runtime's sums
+
+  /**
+   * Streams open, move bytes and close again and again while another thread takes the runtimes'
+   * sums: no sum ever falls (a closing stream's figures join the closed totals as it leaves the
+   * open ones).
+   */
+  @OverAllFixtures
+  void theRuntimesSumsNeverFallWhileStreamsClose(Fixture f) throws Exception {
+    try (Ipc serverIpc = f.builder(f.serverTransport()).build();
+        Ipc clientIpc = f.builder(f.clientTransport()).build()) {
+      StreamServer server = f.makeServer(serverIpc, dir.resolve("sums.sock"));
+      java.util.concurrent.atomic.AtomicBoolean stop =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.CompletableFuture<List<String>> sampler =
+          CallerDrivenConformanceTest.onNewThread(
+              "sampler",
+              () -> {
+                List<String> falls = new ArrayList<>();
+                IpcStats[] last = {serverIpc.stats(), clientIpc.stats()};
+                int samples = 0;
+                while (!stop.get() && falls.size() < 10) {
+                  Ipc[] ipcs = {serverIpc, clientIpc};
+                  for (int i = 0; i < 2; i++) {
+                    IpcStats now = ipcs[i].stats();
+                    String fell = fell(last[i], now);
+                    if (fell != null) {
+                      falls.add((i == 0 ? "server" : "client") + " runtime: " + fell);
+                    }
+                    last[i] = now;
+                  }
+                  samples++;
+                }
+                falls.add(0, samples + " samples");
+                return falls;
+              });
+      byte[] ping = Streams.randomBytes(new Random(7), 1000);
+      try {
+        for (int cycle = 0; cycle < 400; cycle++) {
+          StreamSocket client = f.connect(clientIpc, server);
+          assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "cycle " + cycle);
+          StreamSocket accepted = server.acceptConnection();
+          assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "cycle " + cycle);
+          Streams.writeFully(client, ping, Streams.deadline(10));
+          Streams.assertSameBytes(
+              ping, Streams.readFully(accepted, ping.length, Streams.deadline(10)));
+          Streams.writeFully(accepted, ping, Streams.deadline(10));
+          Streams.assertSameBytes(
+              ping, Streams.readFully(client, ping.length, Streams.deadline(10)));
+          client.close();
+          accepted.close();
+        }
+      } finally {
+        stop.set(true);
+      }
+      List<String> falls = CallerDrivenConformanceTest.join(sampler, "the sampler");
+      String samples = falls.remove(0);
+      assertEquals(List.of(), falls, samples);
+      assertEquals(400, serverIpc.stats().servers().accepted());
+      assertEquals(
+          400L * ping.length * 2,
+          clientIpc.stats().streams().bytesWritten() + serverIpc.stats().streams().bytesWritten());
+      server.close();
+    }
+  }
+
+  /** Which counter of the sums fell from {@code before} to {@code after}, or null. */
+  private static String fell(IpcStats before, IpcStats after) {
+    StreamStats a = before.streams();
+    StreamStats b = after.streams();
+    long[][] pairs = {
+      {a.bytesRead(), b.bytesRead()},
+      {a.bytesReceived(), b.bytesReceived()},
+      {a.bytesWritten(), b.bytesWritten()},
+      {a.bytesSent(), b.bytesSent()},
+      {a.readPauses(), b.readPauses()},
+      {a.readPaused().toNanos(), b.readPaused().toNanos()},
+      {a.shortWrites(), b.shortWrites()},
+      {before.servers().accepted(), after.servers().accepted()},
+      {before.servers().refused(), after.servers().refused()}
+    };
+    String[] names = {
+      "bytesRead",
+      "bytesReceived",
+      "bytesWritten",
+      "bytesSent",
+      "readPauses",
+      "readPaused",
+      "shortWrites",
+      "accepted",
+      "refused"
+    };
+    for (int i = 0; i < pairs.length; i++) {
+      if (pairs[i][1] < pairs[i][0]) {
+        return names[i] + " fell from " + pairs[i][0] + " to " + pairs[i][1];
+      }
+    }
+    return null;
+  }
+
   /** A local server refusing a uid counts it. */
   @FixtureTest
   @MethodSource("fixtures")
