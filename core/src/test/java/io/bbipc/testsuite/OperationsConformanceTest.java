@@ -526,6 +526,9 @@ public class OperationsConformanceTest {
     List<RecordedEvent> events = new CopyOnWriteArrayList<>();
     try (RecordingStream rs = new RecordingStream();
         Ipc ipc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build()) {
+      // the events are kept: without this the stream may reuse one object for the next event of
+      // its type (it did, and the list held the refused Connect twice and the first one not at all)
+      rs.setReuse(false);
       for (String name : List.of("Connect", "Accept", "RemoteDisconnect", "ReadPaused", "Close")) {
         rs.enable("io.bbipc." + name).withThreshold(Duration.ZERO);
         rs.onEvent("io.bbipc." + name, events::add);
