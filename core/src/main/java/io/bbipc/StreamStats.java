@@ -19,7 +19,8 @@ import java.util.Objects;
  *     once the channel has closed or its output is shut down (what a close or a failed write did
  *     not send is dropped, and counts in neither figure)
  * @param readPauses how many times the stream stopped reading at its inbound limit
- * @param readPaused how long reading has been paused in all, a pause under way included
+ * @param readPaused how long reading has been paused in all, a pause under way included; the
+ *     stream's close ends a pause, and the time stops there
  * @param shortWrites how many {@code writeToStream} calls took fewer bytes than offered
  */
 public record StreamStats(

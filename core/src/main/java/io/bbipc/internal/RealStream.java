@@ -17,7 +17,6 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -87,16 +86,8 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   private final AtomicLong shortWrites = new AtomicLong();
 
-  /** Pauses at the inbound limit and their time; written on the event loop only. */
-  private volatile long readPauses;
-
-  private volatile long pausedNanos;
-
-  /** When the pause under way began, or 0; written on the event loop only. */
-  private volatile long pauseStartedAt;
-
-  /** The JFR event of the pause under way, if a recording wants it; event loop only. */
-  private StreamEvents.ReadPaused pauseEvent;
+  /** Pauses at the inbound limit, their time and JFR events; the stream's close ends one. */
+  private final ReadPauses pauses = new ReadPauses();
 
   /** Whether the peer's going was reported to a recording; event loop only. */
   private boolean disconnectReported;
@@ -293,12 +284,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   /** Event loop: reading started again; the pause's time is counted and its event committed. */
   private void resumed(String why) {
-    long started = pauseStartedAt;
-    if (started != 0) {
-      pausedNanos += System.nanoTime() - started;
-      pauseStartedAt = 0;
-    }
-    pauseEvent = StreamEvents.resumed(pauseEvent, why, inbound.readable());
+    pauses.resumed(why, inbound.readable());
   }
 
   /** Event loop: keeps a chunk and pauses reading while the buffer is over its limit. */
@@ -307,9 +293,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     bytesReceived += chunk.readableBytes();
     int buffered = inbound.add(chunk, channel.alloc());
     if (buffered >= inboundLimit && readGate.pause()) {
-      readPauses++;
-      pauseStartedAt = System.nanoTime();
-      pauseEvent = StreamEvents.paused(this, buffered);
+      pauses.paused(this, buffered);
       readGate.resumeIfRoom();
       if (readGate.isPaused()) {
         startResetProbe();
@@ -431,11 +415,6 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     // stream holds nothing: what a close did not send is dropped
     long held =
         channel.unsafe().outboundBuffer() == null ? 0 : Math.max(0, written - sentNow - dropped);
-    long paused = pausedNanos;
-    long started = pauseStartedAt;
-    if (started != 0) {
-      paused += Math.max(0, System.nanoTime() - started);
-    }
     return new StreamStats(
         inbound.consumed(),
         bytesReceived,
@@ -443,8 +422,8 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
         sentNow,
         inbound.readable(),
         held,
-        readPauses,
-        Duration.ofNanos(paused),
+        pauses.count(),
+        pauses.total(),
         shortWrites.get());
   }
 
@@ -637,6 +616,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   @Override
   final void closeOnce() {
+    // a pause under way ends with the close: its time stops, and its event is committed with what
+    // the close drops
+    pauses.closed(inbound.readable());
     StreamEvents.closed(this, channel, "stream", inbound.consumed(), bytesWritten.get());
     inbound.release();
     try {

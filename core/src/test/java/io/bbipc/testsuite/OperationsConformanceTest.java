@@ -486,6 +486,71 @@ public class OperationsConformanceTest {
     return null;
   }
 
+  // ---------------------------------------------------------------- a pause that ends with a close
+
+  /**
+   * A client writes until the accepted stream, which does not read, pauses at its limit; then the
+   * accepted stream is closed, and the client waits until it sees that (time passes meanwhile).
+   */
+  private StreamStats[] pauseThenClose(Fixture f, Ipc serverIpc, Ipc clientIpc) throws Exception {
+    try (Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+      byte[] data = Streams.randomBytes(new Random(8), 64 * LIMIT);
+      writeUntilReadingPauses(c.client(), c.accepted(), data, 0, Streams.deadline(30));
+      c.accepted().close();
+      StreamStats atClose = c.accepted().stats();
+      assertTrue(
+          c.client().poll(SocketEvent.REMOTE_DISCONNECTED, WAIT), "the close to reach the client");
+      return new StreamStats[] {atClose, c.accepted().stats()};
+    }
+  }
+
+  /**
+   * A pause that ends with the stream's close stops counting then: its time is what the stream and
+   * the runtime's sums report from then on.
+   */
+  @OverAllFixtures
+  void aPauseThatEndsWithACloseStopsCountingThen(Fixture f) throws Exception {
+    try (Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build();
+        Ipc clientIpc = f.builder(f.clientTransport()).build()) {
+      StreamStats[] stats = pauseThenClose(f, serverIpc, clientIpc);
+      StreamStats atClose = stats[0];
+      StreamStats later = stats[1];
+      assertEquals(1, atClose.readPauses(), atClose.toString());
+      assertTrue(atClose.readPaused().compareTo(Duration.ZERO) > 0, atClose.toString());
+      assertEquals(atClose.readPaused(), later.readPaused(), "readPaused went on after the close");
+      assertEquals(
+          later.readPaused(),
+          serverIpc.stats().streams().readPaused(),
+          "the runtime's sum and the closed stream disagree");
+    }
+  }
+
+  /** A pause that ends with the stream's close is recorded, as ended by the close. */
+  @OverAllFixtures
+  void aPauseThatEndsWithACloseIsRecorded(Fixture f) throws Exception {
+    List<RecordedEvent> events = new CopyOnWriteArrayList<>();
+    try (RecordingStream rs = new RecordingStream();
+        Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build();
+        Ipc clientIpc = f.builder(f.clientTransport()).build()) {
+      rs.setReuse(false);
+      rs.enable("io.bbipc.ReadPaused").withThreshold(Duration.ZERO);
+      rs.onEvent("io.bbipc.ReadPaused", events::add);
+      rs.startAsync();
+      pauseThenClose(f, serverIpc, clientIpc);
+      long until = Streams.deadline(20);
+      while (events.isEmpty()) {
+        Streams.checkDeadline(until, "a ReadPaused event for the pause the close ended");
+        java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+      }
+      RecordedEvent pause = events.get(0);
+      assertEquals(1, events.size(), events.toString());
+      assertEquals("closed", pause.getString("resumedBecause"), pause.toString());
+      assertTrue(pause.getLong("bufferedAtPause") >= LIMIT, pause.toString());
+      assertTrue(pause.getLong("bufferedAtResume") >= LIMIT, pause.toString());
+      assertFalse(pause.getDuration().isNegative(), pause.toString());
+    }
+  }
+
   /** A local server refusing a uid counts it. */
   @FixtureTest
   @MethodSource("fixtures")
