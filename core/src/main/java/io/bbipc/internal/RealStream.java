@@ -81,10 +81,10 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
   /** Bytes writeToStream accepted, and the calls that took fewer than offered; any writer. */
   private final AtomicLong bytesWritten = new AtomicLong();
 
+  private final AtomicLong shortWrites = new AtomicLong();
+
   /** Counts what the transport hands to the kernel; the promise of the stream's writes. */
   private final SentBytes sent;
-
-  private final AtomicLong shortWrites = new AtomicLong();
 
   /** Pauses at the inbound limit, their time and JFR events; the stream's close ends one. */
   private final ReadPauses pauses = new ReadPauses();
