@@ -10,11 +10,17 @@ import java.util.Objects;
  * @param bytesRead bytes the application has read ({@code readFromStream}, not peeks)
  * @param bytesReceived bytes received from the kernel, before any pipeline handler
  * @param bytesWritten bytes {@code writeToStream} has accepted
- * @param bytesSent bytes of those handed to the kernel (written less what is still queued)
+ * @param bytesSent bytes of those handed to the kernel, counted as the transport reports what each
+ *     system call took, a part of a write too, so it never falls; where a pipeline handler writes
+ *     other bytes in their place (TLS), a write counts once the handler has had it all sent
  * @param inboundBuffered bytes received and not yet read now
- * @param outboundBuffered bytes accepted and not yet handed to the kernel now
+ * @param outboundBuffered bytes accepted and not yet handed to the kernel now, exactly: {@code
+ *     bytesWritten - bytesSent} while the connection is open, never more than was written, and 0
+ *     once the channel has closed or its output is shut down (what a close or a failed write did
+ *     not send is dropped, and counts in neither figure)
  * @param readPauses how many times the stream stopped reading at its inbound limit
- * @param readPaused how long reading has been paused in all, a pause under way included
+ * @param readPaused how long reading has been paused in all, a pause under way included; the
+ *     stream's close ends a pause, and the time stops there
  * @param shortWrites how many {@code writeToStream} calls took fewer bytes than offered
  */
 public record StreamStats(

@@ -369,9 +369,12 @@ public final class IpcRuntime {
   }
 
   void forget(AbstractSocket socket) {
-    if (sockets.remove(socket)) {
-      synchronized (this) {
-        // what a closed socket moved stays in the runtime's sums; what it held does not
+    // Under the monitor stats() sums under: a socket leaves the open ones and joins the closed sums
+    // in one step, so no snapshot misses it (which made the sums fall back for a moment).
+    synchronized (this) {
+      if (sockets.remove(socket)) {
+        // what a closed socket moved stays in the runtime's sums; what it held does not, except
+        // that what a stream still had to send counts as sent: its close goes on sending it
         if (socket instanceof RealStream) {
           StreamStats s = ((RealStream) socket).stats();
           closedStreams =
@@ -380,7 +383,7 @@ public final class IpcRuntime {
                       s.bytesRead(),
                       s.bytesReceived(),
                       s.bytesWritten(),
-                      s.bytesWritten(),
+                      s.bytesSent() + s.outboundBuffered(),
                       0,
                       0,
                       s.readPauses(),
@@ -395,13 +398,9 @@ public final class IpcRuntime {
   }
 
   /** Sums over every socket handed out: the open ones now, and what closed ones moved. */
-  public IpcStats stats() {
-    StreamStats streams;
-    ServerStats servers;
-    synchronized (this) {
-      streams = closedStreams;
-      servers = closedServers;
-    }
+  public synchronized IpcStats stats() {
+    StreamStats streams = closedStreams;
+    ServerStats servers = closedServers;
     int openStreams = 0;
     int openServers = 0;
     for (AbstractSocket socket : sockets) {

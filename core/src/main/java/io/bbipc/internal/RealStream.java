@@ -11,14 +11,12 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -91,16 +89,11 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   private final AtomicLong shortWrites = new AtomicLong();
 
-  /** Pauses at the inbound limit and their time; written on the event loop only. */
-  private volatile long readPauses;
+  /** Counts what the transport hands to the kernel; the promise of the stream's writes. */
+  private final SentBytes sent;
 
-  private volatile long pausedNanos;
-
-  /** When the pause under way began, or 0; written on the event loop only. */
-  private volatile long pauseStartedAt;
-
-  /** The JFR event of the pause under way, if a recording wants it; event loop only. */
-  private StreamEvents.ReadPaused pauseEvent;
+  /** Pauses at the inbound limit, their time and JFR events; the stream's close ends one. */
+  private final ReadPauses pauses = new ReadPauses();
 
   /** Whether the peer's going was reported to a recording; event loop only. */
   private boolean disconnectReported;
@@ -119,6 +112,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     this.adopted = adopted;
     this.inboundLimit = runtime.inboundBufferLimit();
     this.outboundLimit = runtime.outboundBufferLimit();
+    this.sent = new SentBytes(channel);
     this.readGate =
         new ReadGate(
             channel,
@@ -298,12 +292,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   /** Event loop: reading started again; the pause's time is counted and its event committed. */
   private void resumed(String why) {
-    long started = pauseStartedAt;
-    if (started != 0) {
-      pausedNanos += System.nanoTime() - started;
-      pauseStartedAt = 0;
-    }
-    pauseEvent = StreamEvents.resumed(pauseEvent, why, inbound.readable());
+    pauses.resumed(why, inbound.readable());
   }
 
   /** Event loop: keeps a chunk and pauses reading while the buffer is over its limit. */
@@ -312,9 +301,7 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
     bytesReceived += chunk.readableBytes();
     int buffered = inbound.add(chunk, channel.alloc());
     if (buffered >= inboundLimit && readGate.pause()) {
-      readPauses++;
-      pauseStartedAt = System.nanoTime();
-      pauseEvent = StreamEvents.paused(this, buffered);
+      pauses.paused(this, buffered);
       readGate.resumeIfRoom();
       if (readGate.isPaused()) {
         startResetProbe();
@@ -478,34 +465,37 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   @Override
   public final StreamStats stats() {
+    // sent and dropped before written: a write is counted as written before it is sent, so the
+    // bytes still held never come out negative
+    long sentNow = sent.sent();
+    long dropped = sent.dropped();
     long written = bytesWritten.get();
-    long queued = outboundQueued();
-    long paused = pausedNanos;
-    long started = pauseStartedAt;
-    if (started != 0) {
-      paused += Math.max(0, System.nanoTime() - started);
-    }
+    // once Netty has let go of its buffer (a close, or the output shut down after a flush) the
+    // stream holds nothing: what a close did not send is dropped
+    long held =
+        channel.unsafe().outboundBuffer() == null ? 0 : Math.max(0, written - sentNow - dropped);
     return new StreamStats(
         inbound.consumed(),
         bytesReceived,
         written,
-        Math.max(0, written - queued),
+        sentNow,
         inbound.readable(),
-        queued,
-        readPauses,
-        Duration.ofNanos(paused),
+        held,
+        pauses.count(),
+        pauses.total(),
         shortWrites.get());
   }
 
-  /** Written bytes Netty still holds; null once the channel is closed, and then nothing is. */
-  private long outboundQueued() {
-    ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
-    return buffer == null ? 0 : Math.max(0, buffer.totalPendingWriteBytes());
-  }
-
   private void send(ByteBuf chunk) throws IpcException {
+    // Straight from bbipc's handler to the transport, the stream's one counting promise hears the
+    // progress of the write and costs nothing; a write that passes the application's handlers
+    // gets a promise of its own, which a handler may keep or complete in its own time.
+    ChannelPromise promise =
+        !adopted && channel.pipeline().first() instanceof Tail
+            ? sent
+            : sent.forWrite(chunk.readableBytes());
     try {
-      channel.writeAndFlush(chunk, channel.voidPromise());
+      channel.writeAndFlush(chunk, promise);
     } catch (RejectedExecutionException loopGone) {
       // Netty has released the chunk where it could; make sure it is not left behind
       if (chunk.refCnt() > 0) {
@@ -717,6 +707,9 @@ abstract class RealStream extends AbstractSocket implements StreamSocket {
 
   @Override
   final void closeOnce() {
+    // a pause under way ends with the close: its time stops, and its event is committed with what
+    // the close drops
+    pauses.closed(inbound.readable());
     StreamEvents.closed(this, channel, "stream", inbound.consumed(), bytesWritten.get());
     inbound.release();
     try {

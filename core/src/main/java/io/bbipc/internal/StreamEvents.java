@@ -67,8 +67,8 @@ final class StreamEvents {
   @Name("io.bbipc.ReadPaused")
   @Label("Read Paused")
   @Description(
-      "A stream stopped reading at its inbound limit until its reader drained it; the"
-          + " event's duration is how long")
+      "A stream stopped reading at its inbound limit until its reader drained it, a reset"
+          + " needed the rest read, or the stream was closed; the event's duration is how long")
   static final class ReadPaused extends SocketEvent {
     @Label("Buffered At Pause")
     @DataAmount

@@ -191,6 +191,366 @@ public class OperationsConformanceTest {
     }
   }
 
+  // ---------------------------------------------------------------- bytes sent, exactly
+
+  /** A server of the fixture's kind on {@code serverIpc} and a client on {@code clientIpc}. */
+  private Fixture.Connection connection(Fixture f, Ipc serverIpc, Ipc clientIpc) throws Exception {
+    StreamServer server = f.makeServer(serverIpc, dir.resolve("c-" + System.nanoTime() + ".sock"));
+    StreamSocket client = f.connect(clientIpc, server);
+    assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
+    StreamSocket accepted = server.acceptConnection();
+    assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "the client did not connect");
+    return new Fixture.Connection(server, client, accepted);
+  }
+
+  /**
+   * Looks at a writer's counters again and again: what it sent never falls, and what it holds is
+   * exactly what it accepted and has not sent (nothing fails here, so nothing is dropped).
+   */
+  private static final class SentWatch {
+    private final StreamSocket writer;
+    private long lastSent;
+    int looks;
+
+    SentWatch(StreamSocket writer) {
+      this.writer = writer;
+    }
+
+    StreamStats look(String when) {
+      StreamStats s = writer.stats();
+      looks++;
+      assertTrue(
+          s.outboundBuffered() <= s.bytesWritten(),
+          "outboundBuffered "
+              + s.outboundBuffered()
+              + " is more than was written, "
+              + when
+              + ": "
+              + s);
+      assertEquals(
+          s.bytesWritten(),
+          s.bytesSent() + s.outboundBuffered(),
+          "bytesSent + outboundBuffered is not what was written, " + when + ": " + s);
+      assertTrue(
+          s.bytesSent() >= lastSent,
+          "bytesSent fell from " + lastSent + " to " + s.bytesSent() + ", " + when + ": " + s);
+      lastSent = s.bytesSent();
+      return s;
+    }
+  }
+
+  /**
+   * Moves {@code data} from {@code writer} to {@code reader}, which reads slowly (16 KiB at a time,
+   * and only while the writer cannot write), so that writes wait in Netty's buffer behind a full
+   * kernel; the writer's counters are looked at after every call.
+   */
+  private static void moveSlowly(StreamSocket writer, StreamSocket reader, byte[] data)
+      throws Exception {
+    SentWatch watch = new SentWatch(writer);
+    byte[] got = new byte[data.length];
+    int written = 0;
+    int read = 0;
+    long deadline = Streams.deadline(60);
+    while (read < data.length) {
+      Streams.checkDeadline(deadline, written + " written, " + read + " read: " + writer.stats());
+      int n = 0;
+      if (written < data.length) {
+        n = writer.writeToStream(data, written, Math.min(data.length, written + 65536));
+        written += n;
+        watch.look("right after a write of " + n + " (" + written + " written)");
+      }
+      if (n == 0) {
+        read += reader.readFromStream(got, read, Math.min(data.length, read + 16384));
+      }
+      // a short wait on the reader, which a caller-driven runtime needs to move at all
+      reader.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(0.001));
+      watch.look(written + " written, " + read + " read");
+    }
+    Streams.assertSameBytes(data, got);
+    while (writer.stats().bytesSent() < data.length) {
+      Streams.checkDeadline(deadline, "the last bytes to be sent: " + writer.stats());
+      watch.look("settling");
+      writer.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(0.01));
+    }
+    StreamStats settled = watch.look("settled");
+    assertEquals(data.length, settled.bytesSent(), settled.toString());
+    assertEquals(0, settled.outboundBuffered(), settled.toString());
+    assertTrue(watch.looks > 100, "too few looks to tell: " + watch.looks);
+  }
+
+  /**
+   * bytesSent counts what the kernel took, so it never falls, and outboundBuffered is what waits
+   * besides: their sum is what was written at every look, with writes queued behind a full kernel
+   * (Netty's own total adds an estimate for each write and each queued entry on top).
+   */
+  @OverAllFixtures
+  void bytesSentNeverFallsAndOutboundBufferedIsNoMoreThanWasWritten(Fixture f) throws Exception {
+    try (Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build();
+        Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(1 << 20).build();
+        Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+      moveSlowly(c.client(), c.accepted(), Streams.randomBytes(new Random(3), 8 << 20));
+    }
+  }
+
+  /** The same through a handler of the application's between the stream and the transport. */
+  @OverAllFixtures
+  void bytesSentIsExactThroughAPipelineHandler(Fixture f) throws Exception {
+    try (Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build();
+        Ipc clientIpc =
+            f.builder(f.clientTransport())
+                .outboundBufferLimit(1 << 20)
+                .pipeline(p -> p.addLast(new PassingOn()))
+                .build();
+        Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+      moveSlowly(c.client(), c.accepted(), Streams.randomBytes(new Random(4), 8 << 20));
+    }
+  }
+
+  /** An outbound handler that passes every write on as it is. */
+  private static final class PassingOn extends io.netty.channel.ChannelOutboundHandlerAdapter {
+    @Override
+    public void write(
+        io.netty.channel.ChannelHandlerContext ctx,
+        Object msg,
+        io.netty.channel.ChannelPromise promise) {
+      ctx.write(msg, promise);
+    }
+  }
+
+  /**
+   * Through TLS the kernel gets other bytes than the stream wrote; a write counts as sent once the
+   * handler has had all of it sent, and the counters still never fall and settle at what was
+   * written.
+   */
+  @FixtureTest
+  @MethodSource("io.bbipc.testsuite.Fixture#sameTransport")
+  void bytesSentSettlesAtWhatWasWrittenThroughTls(Fixture f) throws Exception {
+    io.netty.handler.ssl.SslContext[] tls = EmbeddingConformanceTest.tlsContexts(dir);
+    try (Ipc serverIpc =
+            f.builder(f.serverTransport())
+                .inboundBufferLimit(LIMIT)
+                .pipeline(p -> p.addLast(tls[0].newHandler(p.channel().alloc())))
+                .build();
+        Ipc clientIpc =
+            f.builder(f.clientTransport())
+                .outboundBufferLimit(1 << 20)
+                .pipeline(p -> p.addLast(tls[1].newHandler(p.channel().alloc(), "localhost", 0)))
+                .build();
+        Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+      moveSlowly(c.client(), c.accepted(), Streams.randomBytes(new Random(5), 4 << 20));
+    }
+  }
+
+  /**
+   * One write far bigger than the kernel takes: the part the kernel took counts as sent at once,
+   * though the rest of that write still waits (Netty takes a write off its buffer only when its
+   * last byte goes).
+   */
+  @OverAllFixtures
+  void aPartlyWrittenWriteCountsWhatTheKernelTook(Fixture f) throws Exception {
+    int size = 32 << 20;
+    byte[] data = Streams.randomBytes(new Random(6), size);
+    try (Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build();
+        Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(size).build();
+        Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+      StreamSocket client = c.client();
+      StreamSocket accepted = c.accepted();
+      assertEquals(size, client.writeToStream(data), "one write of " + size);
+      // the reader does not read: it pauses at its limit, and the kernel fills up
+      await(
+          accepted,
+          () -> accepted.stats().readPauses() > 0,
+          () -> "reading to pause: " + accepted.stats());
+      // then what the kernel took (at least what the reader received) shows as sent
+      await(
+          accepted,
+          () -> {
+            StreamStats in = accepted.stats();
+            StreamStats out = client.stats();
+            return out.bytesSent() > 0 && out.bytesSent() >= in.bytesReceived();
+          },
+          () ->
+              "bytesSent "
+                  + client.stats()
+                  + " to reach what the reader received "
+                  + accepted.stats());
+      StreamStats stalled = client.stats();
+      assertTrue(
+          stalled.outboundBuffered() > 0,
+          "precondition: part of the write should wait behind the full kernel: " + stalled);
+      assertEquals(size, stalled.bytesSent() + stalled.outboundBuffered(), stalled.toString());
+      byte[] got = Streams.readFully(accepted, size, Streams.deadline(60));
+      Streams.assertSameBytes(data, got);
+      await(client, () -> client.stats().bytesSent() == size, () -> "all sent: " + client.stats());
+      assertEquals(0, client.stats().outboundBuffered(), client.stats().toString());
+    }
+  }
+
+  // ---------------------------------------------------------------- the runtime's sums
+
+  /**
+   * Streams open, move bytes and close again and again while another thread takes the runtimes'
+   * sums: no sum ever falls (a closing stream's figures join the closed totals as it leaves the
+   * open ones).
+   */
+  @OverAllFixtures
+  void theRuntimesSumsNeverFallWhileStreamsClose(Fixture f) throws Exception {
+    try (Ipc serverIpc = f.builder(f.serverTransport()).build();
+        Ipc clientIpc = f.builder(f.clientTransport()).build()) {
+      StreamServer server = f.makeServer(serverIpc, dir.resolve("sums.sock"));
+      java.util.concurrent.atomic.AtomicBoolean stop =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.CompletableFuture<List<String>> sampler =
+          CallerDrivenConformanceTest.onNewThread(
+              "sampler",
+              () -> {
+                List<String> falls = new ArrayList<>();
+                IpcStats[] last = {serverIpc.stats(), clientIpc.stats()};
+                int samples = 0;
+                while (!stop.get() && falls.size() < 10) {
+                  Ipc[] ipcs = {serverIpc, clientIpc};
+                  for (int i = 0; i < 2; i++) {
+                    IpcStats now = ipcs[i].stats();
+                    String fell = fell(last[i], now);
+                    if (fell != null) {
+                      falls.add((i == 0 ? "server" : "client") + " runtime: " + fell);
+                    }
+                    last[i] = now;
+                  }
+                  samples++;
+                }
+                falls.add(0, samples + " samples");
+                return falls;
+              });
+      byte[] ping = Streams.randomBytes(new Random(7), 1000);
+      try {
+        for (int cycle = 0; cycle < 400; cycle++) {
+          StreamSocket client = f.connect(clientIpc, server);
+          assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "cycle " + cycle);
+          StreamSocket accepted = server.acceptConnection();
+          assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "cycle " + cycle);
+          Streams.writeFully(client, ping, Streams.deadline(10));
+          Streams.assertSameBytes(
+              ping, Streams.readFully(accepted, ping.length, Streams.deadline(10)));
+          Streams.writeFully(accepted, ping, Streams.deadline(10));
+          Streams.assertSameBytes(
+              ping, Streams.readFully(client, ping.length, Streams.deadline(10)));
+          client.close();
+          accepted.close();
+        }
+      } finally {
+        stop.set(true);
+      }
+      List<String> falls = CallerDrivenConformanceTest.join(sampler, "the sampler");
+      String samples = falls.remove(0);
+      assertEquals(List.of(), falls, samples);
+      assertEquals(400, serverIpc.stats().servers().accepted());
+      assertEquals(
+          400L * ping.length * 2,
+          clientIpc.stats().streams().bytesWritten() + serverIpc.stats().streams().bytesWritten());
+      server.close();
+    }
+  }
+
+  /** Which counter of the sums fell from {@code before} to {@code after}, or null. */
+  private static String fell(IpcStats before, IpcStats after) {
+    StreamStats a = before.streams();
+    StreamStats b = after.streams();
+    long[][] pairs = {
+      {a.bytesRead(), b.bytesRead()},
+      {a.bytesReceived(), b.bytesReceived()},
+      {a.bytesWritten(), b.bytesWritten()},
+      {a.bytesSent(), b.bytesSent()},
+      {a.readPauses(), b.readPauses()},
+      {a.readPaused().toNanos(), b.readPaused().toNanos()},
+      {a.shortWrites(), b.shortWrites()},
+      {before.servers().accepted(), after.servers().accepted()},
+      {before.servers().refused(), after.servers().refused()}
+    };
+    String[] names = {
+      "bytesRead",
+      "bytesReceived",
+      "bytesWritten",
+      "bytesSent",
+      "readPauses",
+      "readPaused",
+      "shortWrites",
+      "accepted",
+      "refused"
+    };
+    for (int i = 0; i < pairs.length; i++) {
+      if (pairs[i][1] < pairs[i][0]) {
+        return names[i] + " fell from " + pairs[i][0] + " to " + pairs[i][1];
+      }
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- a pause that ends with a close
+
+  /**
+   * A client writes until the accepted stream, which does not read, pauses at its limit; then the
+   * accepted stream is closed, and the client waits until it sees that (time passes meanwhile).
+   */
+  private StreamStats[] pauseThenClose(Fixture f, Ipc serverIpc, Ipc clientIpc) throws Exception {
+    try (Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+      byte[] data = Streams.randomBytes(new Random(8), 64 * LIMIT);
+      writeUntilReadingPauses(c.client(), c.accepted(), data, 0, Streams.deadline(30));
+      c.accepted().close();
+      StreamStats atClose = c.accepted().stats();
+      assertTrue(
+          c.client().poll(SocketEvent.REMOTE_DISCONNECTED, WAIT), "the close to reach the client");
+      return new StreamStats[] {atClose, c.accepted().stats()};
+    }
+  }
+
+  /**
+   * A pause that ends with the stream's close stops counting then: its time is what the stream and
+   * the runtime's sums report from then on.
+   */
+  @OverAllFixtures
+  void aPauseThatEndsWithACloseStopsCountingThen(Fixture f) throws Exception {
+    try (Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build();
+        Ipc clientIpc = f.builder(f.clientTransport()).build()) {
+      StreamStats[] stats = pauseThenClose(f, serverIpc, clientIpc);
+      StreamStats atClose = stats[0];
+      StreamStats later = stats[1];
+      assertEquals(1, atClose.readPauses(), atClose.toString());
+      assertTrue(atClose.readPaused().compareTo(Duration.ZERO) > 0, atClose.toString());
+      assertEquals(atClose.readPaused(), later.readPaused(), "readPaused went on after the close");
+      assertEquals(
+          later.readPaused(),
+          serverIpc.stats().streams().readPaused(),
+          "the runtime's sum and the closed stream disagree");
+    }
+  }
+
+  /** A pause that ends with the stream's close is recorded, as ended by the close. */
+  @OverAllFixtures
+  void aPauseThatEndsWithACloseIsRecorded(Fixture f) throws Exception {
+    List<RecordedEvent> events = new CopyOnWriteArrayList<>();
+    try (RecordingStream rs = new RecordingStream();
+        Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build();
+        Ipc clientIpc = f.builder(f.clientTransport()).build()) {
+      rs.setReuse(false);
+      rs.enable("io.bbipc.ReadPaused").withThreshold(Duration.ZERO);
+      rs.onEvent("io.bbipc.ReadPaused", events::add);
+      rs.startAsync();
+      pauseThenClose(f, serverIpc, clientIpc);
+      long until = Streams.deadline(20);
+      while (events.isEmpty()) {
+        Streams.checkDeadline(until, "a ReadPaused event for the pause the close ended");
+        java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+      }
+      RecordedEvent pause = events.get(0);
+      assertEquals(1, events.size(), events.toString());
+      assertEquals("closed", pause.getString("resumedBecause"), pause.toString());
+      assertTrue(pause.getLong("bufferedAtPause") >= LIMIT, pause.toString());
+      assertTrue(pause.getLong("bufferedAtResume") >= LIMIT, pause.toString());
+      assertFalse(pause.getDuration().isNegative(), pause.toString());
+    }
+  }
+
   /** A local server refusing a uid counts it. */
   @FixtureTest
   @MethodSource("fixtures")
@@ -231,6 +591,9 @@ public class OperationsConformanceTest {
     List<RecordedEvent> events = new CopyOnWriteArrayList<>();
     try (RecordingStream rs = new RecordingStream();
         Ipc ipc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build()) {
+      // the events are kept: without this the stream may reuse one object for the next event of
+      // its type (it did, and the list held the refused Connect twice and the first one not at all)
+      rs.setReuse(false);
       for (String name : List.of("Connect", "Accept", "RemoteDisconnect", "ReadPaused", "Close")) {
         rs.enable("io.bbipc." + name).withThreshold(Duration.ZERO);
         rs.onEvent("io.bbipc." + name, events::add);
