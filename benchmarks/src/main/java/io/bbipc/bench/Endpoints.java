@@ -43,8 +43,8 @@ final class Endpoints {
   static final Timeout SETUP_TIMEOUT = Timeout.seconds(30);
 
   /**
-   * The spin of {@link Sys#BBIPC_SYNC_SPIN}, the one the benchmarks issue found to avoid most vCPU
-   * halts.
+   * The spin of {@link Sys#BBIPC_SYNC_SPIN}, the one found, on the 2-vCPU machine the benchmarks
+   * ran on, to avoid most vCPU halts.
    */
   static final java.time.Duration SPIN = java.time.Duration.ofNanos(50_000);
 

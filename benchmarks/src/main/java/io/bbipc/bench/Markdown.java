@@ -573,9 +573,9 @@ final class Markdown {
             Locale.ROOT,
             "`StreamSocket.whenReady` futures used to be kept in a copy-on-write "
                 + "array: every registration copied the whole array, and completing them ran as one event loop task, "
-                + "so every other socket on that loop waited for all of it. For comparison, issue 11 (item 11) "
-                + "measured, before `ReadyFutures`, 100,000 futures taking 5.6–6.4 s to register and about 3.7 s to "
-                + "complete on the event loop (the last row: the issue's figures, not this run's). They are now kept "
+                + "so every other socket on that loop waited for all of it. For comparison, an earlier measurement on this machine, "
+                + "before `ReadyFutures`, 100,000 futures taking 5.6–6.4 s to register and about 3.7 s to "
+                + "complete on the event loop (the last row: that measurement's figures, not this run's). They are now kept "
                 + "in `ReadyFutures` (O(1) registration and cancellation; the event loop checks them in batches of "
                 + "1,024, a follow-on batch scheduled for the loop's next turn so that its other sockets are served in between). Here one bbipc runtime per "
                 + "row has one event loop thread (`ioThreads(1)`) and two local-socket (Unix domain) connections. On "
@@ -626,7 +626,7 @@ final class Markdown {
       }
     }
     b.append(
-        "| before `ReadyFutures` (copy-on-write array; issue 11's figures, not this run's) | 100,000 | "
+        "| before `ReadyFutures` (copy-on-write array; an earlier measurement's figures, not this run's) | 100,000 | "
             + "5,600–6,400 | ≈ 3,700 | — | — | — | — |\n\n");
   }
 
