@@ -1,4 +1,4 @@
-package io.bbipc.internal;
+package io.bbipc.nio;
 
 import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelMetadata;
@@ -24,6 +24,9 @@ import java.util.Map;
  *
  * <p>Unlike Netty's {@code NioServerDomainSocketChannel} it never deletes the socket file: bbipc's
  * {@code SocketFiles} owns the file's life (and binds a temporary name first).
+ *
+ * <p>Public, as is its no-argument constructor, because bbipc's channel factory makes it by
+ * reflection from another package ({@code io.bbipc.internal}).
  */
 public final class NioLocalServerChannel extends AbstractNioMessageChannel
     implements ServerChannel {

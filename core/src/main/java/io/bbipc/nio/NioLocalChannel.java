@@ -1,4 +1,4 @@
-package io.bbipc.internal;
+package io.bbipc.nio;
 
 import io.bbipc.spi.DuplexShutdown;
 import io.netty.buffer.ByteBuf;
@@ -38,6 +38,10 @@ import java.util.concurrent.RejectedExecutionException;
  * read loop honours it only for a TCP config ({@code SocketChannelConfig}): at the peer's
  * end-of-stream it closes the channel and drops what was accepted and not yet sent. Here the read
  * that meets end-of-stream ends the input instead and tells the pipeline once that read is done.
+ *
+ * <p>Public, as is its no-argument constructor, because bbipc's channel factory makes it by
+ * reflection from another package ({@code io.bbipc.internal}), and because the NIO canary test uses
+ * it as its control.
  */
 public final class NioLocalChannel extends AbstractNioByteChannel implements DuplexChannel {
   private final Config config;
