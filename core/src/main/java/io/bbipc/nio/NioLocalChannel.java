@@ -1,6 +1,7 @@
 package io.bbipc.nio;
 
 import io.bbipc.spi.DuplexShutdown;
+import io.bbipc.spi.LocalStreamChannelConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -9,7 +10,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.FileRegion;
 import io.netty.channel.MessageSizeEstimator;
 import io.netty.channel.RecvByteBufAllocator;
@@ -27,7 +27,6 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
-import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -153,7 +152,7 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
         clearOpWrite();
         return;
       }
-      ByteBuffer[] buffers = in.nioBuffers(1024, config.maxBytesPerWrite);
+      ByteBuffer[] buffers = in.nioBuffers(1024, config.maxBytesPerWrite());
       int count = in.nioBufferCount();
       if (count == 0) {
         // not a plain buffer (a file region): the superclass's one-message path
@@ -299,28 +298,17 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
     return DuplexShutdown.both(this, this::shutdownInputNow, promise);
   }
 
-  /** Half-closure, the socket's buffer sizes and Netty's general options. */
-  private final class Config extends DefaultChannelConfig implements DuplexChannelConfig {
+  /**
+   * Half-closure and the buffer sizes of the JDK's socket; a {@link DuplexChannelConfig}, as the
+   * config of Netty's own NIO domain socket channel is.
+   */
+  private final class Config extends LocalStreamChannelConfig implements DuplexChannelConfig {
     private final SocketChannel socket;
-    private volatile boolean allowHalfClosure;
-
-    /** What one gathering write offers: twice the send buffer, as Netty's channels start. */
-    private volatile int maxBytesPerWrite;
 
     Config(SocketChannel socket) {
       super(NioLocalChannel.this);
       this.socket = socket;
       sendBufferChanged();
-    }
-
-    private void sendBufferChanged() {
-      int sendBuffer;
-      try {
-        sendBuffer = socket.getOption(StandardSocketOptions.SO_SNDBUF);
-      } catch (IOException | RuntimeException unknown) {
-        sendBuffer = 0;
-      }
-      maxBytesPerWrite = Math.max(64 * 1024, sendBuffer << 1);
     }
 
     @Override
@@ -329,69 +317,24 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
     }
 
     @Override
-    public Map<ChannelOption<?>, Object> getOptions() {
-      return getOptions(
-          super.getOptions(),
-          ChannelOption.ALLOW_HALF_CLOSURE,
-          ChannelOption.SO_SNDBUF,
-          ChannelOption.SO_RCVBUF);
-    }
-
-    @SuppressWarnings("unchecked")
-    @Override
-    public <T> T getOption(ChannelOption<T> option) {
-      if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
-        return (T) Boolean.valueOf(allowHalfClosure);
-      }
-      if (option == ChannelOption.SO_SNDBUF) {
-        return (T) socketOption(StandardSocketOptions.SO_SNDBUF);
-      }
-      if (option == ChannelOption.SO_RCVBUF) {
-        return (T) socketOption(StandardSocketOptions.SO_RCVBUF);
-      }
-      return super.getOption(option);
+    protected int bufferSize(ChannelOption<Integer> option) throws IOException {
+      return socket.getOption(jdkOption(option));
     }
 
     @Override
-    public <T> boolean setOption(ChannelOption<T> option, T value) {
-      validate(option, value);
-      if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
-        allowHalfClosure = (Boolean) value;
-      } else if (option == ChannelOption.SO_SNDBUF) {
-        setSocketOption(StandardSocketOptions.SO_SNDBUF, (Integer) value);
-        sendBufferChanged();
-      } else if (option == ChannelOption.SO_RCVBUF) {
-        setSocketOption(StandardSocketOptions.SO_RCVBUF, (Integer) value);
-      } else {
-        return super.setOption(option, value);
-      }
-      return true;
+    protected void setBufferSize(ChannelOption<Integer> option, int bytes) throws IOException {
+      socket.setOption(jdkOption(option), bytes);
     }
 
-    private Integer socketOption(SocketOption<Integer> option) {
-      try {
-        return socket.getOption(option);
-      } catch (IOException e) {
-        throw new ChannelException(e);
-      }
-    }
-
-    private void setSocketOption(SocketOption<Integer> option, int value) {
-      try {
-        socket.setOption(option, value);
-      } catch (IOException e) {
-        throw new ChannelException(e);
-      }
-    }
-
-    @Override
-    public boolean isAllowHalfClosure() {
-      return allowHalfClosure;
+    private SocketOption<Integer> jdkOption(ChannelOption<Integer> option) {
+      return option == ChannelOption.SO_SNDBUF
+          ? StandardSocketOptions.SO_SNDBUF
+          : StandardSocketOptions.SO_RCVBUF;
     }
 
     @Override
     public Config setAllowHalfClosure(boolean allow) {
-      allowHalfClosure = allow;
+      setOption(ChannelOption.ALLOW_HALF_CLOSURE, allow);
       return this;
     }
 
