@@ -5,7 +5,6 @@ import io.bbipc.spi.LocalStreamChannelConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -22,10 +21,8 @@ import io.netty.channel.socket.DuplexChannelConfig;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.SocketOption;
-import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -49,21 +46,13 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
   /** A stream that is yet to connect; public for bbipc's channel factory. */
   public NioLocalChannel() {
-    this(null, open());
+    this(null, UnixChannels.open(SocketChannel::open, "socket"));
   }
 
   /** A stream its server accepted. */
   NioLocalChannel(Channel parent, SocketChannel socket) {
     super(parent, socket);
     this.config = new Config(socket);
-  }
-
-  private static SocketChannel open() {
-    try {
-      return SocketChannel.open(StandardProtocolFamily.UNIX);
-    } catch (IOException e) {
-      throw new ChannelException("cannot open a Unix domain socket", e);
-    }
   }
 
   @Override
@@ -175,25 +164,12 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
   @Override
   protected SocketAddress localAddress0() {
-    return localAddress(javaChannel());
-  }
-
-  /** The channel's address, or null once it is closed (Netty asks a closed channel too). */
-  static SocketAddress localAddress(NetworkChannel channel) {
-    try {
-      return channel.getLocalAddress();
-    } catch (IOException | RuntimeException closed) {
-      return null;
-    }
+    return UnixChannels.addressOrNull(javaChannel()::getLocalAddress);
   }
 
   @Override
   protected SocketAddress remoteAddress0() {
-    try {
-      return javaChannel().getRemoteAddress();
-    } catch (IOException | RuntimeException closed) {
-      return null;
-    }
+    return UnixChannels.addressOrNull(javaChannel()::getRemoteAddress);
   }
 
   @Override
@@ -235,11 +211,7 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
   @Override
   protected void doClose() throws Exception {
-    try {
-      super.doClose();
-    } finally {
-      javaChannel().close();
-    }
+    UnixChannels.close(super::doClose, javaChannel());
   }
 
   // ---------------------------------------------------------------- half-closure
