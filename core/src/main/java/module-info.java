@@ -29,5 +29,5 @@ module io.bbipc {
   uses io.bbipc.spi.TransportProvider;
 
   provides io.bbipc.spi.TransportProvider with
-      io.bbipc.internal.NioTransportProvider;
+      io.bbipc.nio.NioTransportProvider;
 }

@@ -1,7 +1,7 @@
 package io.bbipc;
 
-import io.bbipc.internal.Addresses;
 import io.bbipc.internal.Polling;
+import io.bbipc.internal.address.Addresses;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;

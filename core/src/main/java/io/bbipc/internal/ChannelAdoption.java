@@ -2,6 +2,8 @@ package io.bbipc.internal;
 
 import io.bbipc.IpcException;
 import io.bbipc.StreamSocket;
+import io.bbipc.internal.address.Addresses;
+import io.bbipc.internal.address.SocketFiles;
 import io.netty.channel.Channel;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.socket.SocketChannel;

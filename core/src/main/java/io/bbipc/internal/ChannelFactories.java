@@ -10,8 +10,8 @@ import java.lang.reflect.InvocationTargetException;
  * Makes channels of a class through its public no-argument constructor, looked up once per class.
  *
  * <p>Not Netty's {@code ReflectiveChannelFactory}: on the module path Netty may not call the
- * constructor of bbipc's own channels ({@link NioLocalChannel}), whose package is not exported;
- * bbipc's module may.
+ * constructor of bbipc's own channels ({@link io.bbipc.nio.NioLocalChannel}), whose package is not
+ * exported; bbipc's module may.
  */
 final class ChannelFactories {
   private static final ClassValue<ChannelFactory<? extends Channel>> FACTORIES =

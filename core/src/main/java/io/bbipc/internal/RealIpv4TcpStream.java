@@ -1,6 +1,7 @@
 package io.bbipc.internal;
 
 import io.bbipc.Ipv4TcpStream;
+import io.bbipc.internal.address.Addresses;
 import io.netty.channel.Channel;
 import java.net.InetSocketAddress;
 

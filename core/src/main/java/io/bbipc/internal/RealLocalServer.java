@@ -5,6 +5,7 @@ import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
 import io.bbipc.PeerCredentials;
 import io.bbipc.ServerOptions;
+import io.bbipc.internal.address.SocketFiles;
 import io.netty.channel.Channel;
 import java.nio.file.Path;
 import java.util.Optional;

@@ -2,6 +2,7 @@ package io.bbipc.internal;
 
 import io.bbipc.LocalStream;
 import io.bbipc.PeerCredentials;
+import io.bbipc.internal.address.SocketFiles;
 import io.netty.channel.Channel;
 import java.nio.file.Path;
 import java.util.Optional;

@@ -1,5 +1,7 @@
 package io.bbipc.internal;
 
+import io.bbipc.internal.address.Addresses;
+import io.bbipc.internal.address.SocketFiles;
 import io.netty.channel.Channel;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;

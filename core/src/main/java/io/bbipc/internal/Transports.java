@@ -1,5 +1,6 @@
 package io.bbipc.internal;
 
+import io.bbipc.nio.NioTransportProvider;
 import io.bbipc.spi.TransportProvider;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoopGroup;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.bbipc.internal.NioLocalChannel;
+import io.bbipc.nio.NioLocalChannel;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -49,7 +49,7 @@ class NioLocalHalfClosureCanaryTest {
   private static final String FIXED =
       "Netty fixed NioDomainSocketChannel's half-closure (it stays open and writable after the"
           + " peer's end-of-stream with ALLOW_HALF_CLOSURE): delete"
-          + " core/src/main/java/io/bbipc/internal/NioLocalChannel.java and NioLocalChannelTest"
+          + " core/src/main/java/io/bbipc/nio/NioLocalChannel.java and NioLocalChannelTest"
           + " (NioTransportProvider.localChannelType() returns NioDomainSocketChannel), and"
           + " NioLocalServerChannel.java once SocketFiles is checked against Netty's server, which"
           + " deletes its bound path on close; ChannelFactories.java goes once io_uring's local"

@@ -55,7 +55,7 @@ class IoUringLocalHalfClosureCanaryTest {
       "Netty fixed IoUringDomainSocketChannel's half-closure (it stays open and writable after the"
           + " peer's end-of-stream with ALLOW_HALF_CLOSURE): delete"
           + " netty-io-uring/src/main/java/io/bbipc/iouring/internal/ (IoUringLocalChannel,"
-          + " IoUringLocalServerChannel, LocalStreamConfig, RingPolls) and IoUringLocalChannelTest;"
+          + " IoUringLocalServerChannel, RingPolls) and IoUringLocalChannelTest;"
           + " IoUringTransportProvider returns Netty's IoUringDomainSocketChannel and"
           + " IoUringServerDomainSocketChannel, module-info drops the qualified export; see"
           + " docs/netty-workarounds.md";

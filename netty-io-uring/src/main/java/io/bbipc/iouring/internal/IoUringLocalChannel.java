@@ -1,12 +1,14 @@
 package io.bbipc.iouring.internal;
 
 import io.bbipc.spi.DuplexShutdown;
+import io.bbipc.spi.LocalStreamChannelConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.AbstractChannel;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelMetadata;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
@@ -55,7 +57,7 @@ public final class IoUringLocalChannel extends AbstractChannel
   private static final int SO_PEERCRED = 17;
 
   private final Socket socket;
-  private final LocalStreamConfig config;
+  private final Config config;
   private final RingPolls polls;
   private volatile boolean active;
   private volatile boolean inputShutdown;
@@ -83,7 +85,7 @@ public final class IoUringLocalChannel extends AbstractChannel
     super(parent);
     this.socket = socket;
     this.polls = new RingPolls(socket.intValue());
-    this.config = new LocalStreamConfig(this, socket);
+    this.config = new Config();
     if (connected) {
       active = true;
       local = socket.localDomainSocketAddress();
@@ -238,11 +240,6 @@ public final class IoUringLocalChannel extends AbstractChannel
     if (!inputShutdown && active) {
       polls.armIn();
     }
-  }
-
-  /** The config's {@code autoRead} was turned off: a read asked for before is void. */
-  void autoReadCleared() {
-    readPending = false;
   }
 
   /** Loop: the socket is readable, at end-of-stream, or failed. */
@@ -597,6 +594,36 @@ public final class IoUringLocalChannel extends AbstractChannel
   @Override
   public ChannelFuture shutdown(ChannelPromise promise) {
     return DuplexShutdown.both(this, this::shutdownInputNow, promise);
+  }
+
+  /** Half-closure and the buffer sizes of Netty's socket. */
+  private final class Config extends LocalStreamChannelConfig {
+    Config() {
+      super(IoUringLocalChannel.this);
+      sendBufferChanged();
+    }
+
+    @Override
+    protected void autoReadCleared() {
+      // a read asked for before is void
+      readPending = false;
+    }
+
+    @Override
+    protected int bufferSize(ChannelOption<Integer> option) throws IOException {
+      return option == ChannelOption.SO_SNDBUF
+          ? socket.getSendBufferSize()
+          : socket.getReceiveBufferSize();
+    }
+
+    @Override
+    protected void setBufferSize(ChannelOption<Integer> option, int bytes) throws IOException {
+      if (option == ChannelOption.SO_SNDBUF) {
+        socket.setSendBufferSize(bytes);
+      } else {
+        socket.setReceiveBufferSize(bytes);
+      }
+    }
   }
 
   /** The channel's side of the ring: connect, flush and the completions of its polls. */

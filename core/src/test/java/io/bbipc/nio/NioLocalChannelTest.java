@@ -1,4 +1,4 @@
-package io.bbipc.internal;
+package io.bbipc.nio;
 
 import io.bbipc.testsuite.LocalChannelContract;
 import io.netty.channel.Channel;

@@ -1,4 +1,4 @@
-package io.bbipc.internal;
+package io.bbipc.internal.address;
 
 import java.net.Inet4Address;
 import java.net.Inet6Address;

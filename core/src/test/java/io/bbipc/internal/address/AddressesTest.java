@@ -1,4 +1,4 @@
-package io.bbipc.internal;
+package io.bbipc.internal.address;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

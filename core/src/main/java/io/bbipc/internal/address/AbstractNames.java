@@ -1,17 +1,17 @@
-package io.bbipc.internal;
+package io.bbipc.internal.address;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /** Linux abstract socket names, shown as paths with a leading {@code @} as ss(8) shows them. */
-final class AbstractNames {
+public final class AbstractNames {
   /** sun_path's 108 bytes less the leading NUL that marks a name abstract. */
-  static final int MAX_NAME_BYTES = 107;
+  private static final int MAX_NAME_BYTES = 107;
 
   private AbstractNames() {}
 
   /** Validates a name before any I/O and returns the path the sockets will report. */
-  static Path check(String name) {
+  public static Path check(String name) {
     if (name == null) {
       throw new NullPointerException("name");
     }

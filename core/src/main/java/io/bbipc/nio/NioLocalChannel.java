@@ -1,15 +1,14 @@
-package io.bbipc.internal;
+package io.bbipc.nio;
 
 import io.bbipc.spi.DuplexShutdown;
+import io.bbipc.spi.LocalStreamChannelConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.FileRegion;
 import io.netty.channel.MessageSizeEstimator;
 import io.netty.channel.RecvByteBufAllocator;
@@ -22,12 +21,9 @@ import io.netty.channel.socket.DuplexChannelConfig;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.SocketOption;
-import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
-import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -38,6 +34,10 @@ import java.util.concurrent.RejectedExecutionException;
  * read loop honours it only for a TCP config ({@code SocketChannelConfig}): at the peer's
  * end-of-stream it closes the channel and drops what was accepted and not yet sent. Here the read
  * that meets end-of-stream ends the input instead and tells the pipeline once that read is done.
+ *
+ * <p>Public, as is its no-argument constructor, because bbipc's channel factory makes it by
+ * reflection from another package ({@code io.bbipc.internal}), and because the NIO canary test uses
+ * it as its control.
  */
 public final class NioLocalChannel extends AbstractNioByteChannel implements DuplexChannel {
   private final Config config;
@@ -46,21 +46,13 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
   /** A stream that is yet to connect; public for bbipc's channel factory. */
   public NioLocalChannel() {
-    this(null, open());
+    this(null, UnixChannels.open(SocketChannel::open, "socket"));
   }
 
   /** A stream its server accepted. */
   NioLocalChannel(Channel parent, SocketChannel socket) {
     super(parent, socket);
     this.config = new Config(socket);
-  }
-
-  private static SocketChannel open() {
-    try {
-      return SocketChannel.open(StandardProtocolFamily.UNIX);
-    } catch (IOException e) {
-      throw new ChannelException("cannot open a Unix domain socket", e);
-    }
   }
 
   @Override
@@ -149,7 +141,7 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
         clearOpWrite();
         return;
       }
-      ByteBuffer[] buffers = in.nioBuffers(1024, config.maxBytesPerWrite);
+      ByteBuffer[] buffers = in.nioBuffers(1024, config.maxBytesPerWrite());
       int count = in.nioBufferCount();
       if (count == 0) {
         // not a plain buffer (a file region): the superclass's one-message path
@@ -172,25 +164,12 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
   @Override
   protected SocketAddress localAddress0() {
-    return localAddress(javaChannel());
-  }
-
-  /** The channel's address, or null once it is closed (Netty asks a closed channel too). */
-  static SocketAddress localAddress(NetworkChannel channel) {
-    try {
-      return channel.getLocalAddress();
-    } catch (IOException | RuntimeException closed) {
-      return null;
-    }
+    return UnixChannels.addressOrNull(javaChannel()::getLocalAddress);
   }
 
   @Override
   protected SocketAddress remoteAddress0() {
-    try {
-      return javaChannel().getRemoteAddress();
-    } catch (IOException | RuntimeException closed) {
-      return null;
-    }
+    return UnixChannels.addressOrNull(javaChannel()::getRemoteAddress);
   }
 
   @Override
@@ -232,11 +211,7 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
 
   @Override
   protected void doClose() throws Exception {
-    try {
-      super.doClose();
-    } finally {
-      javaChannel().close();
-    }
+    UnixChannels.close(super::doClose, javaChannel());
   }
 
   // ---------------------------------------------------------------- half-closure
@@ -295,28 +270,17 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
     return DuplexShutdown.both(this, this::shutdownInputNow, promise);
   }
 
-  /** Half-closure, the socket's buffer sizes and Netty's general options. */
-  private final class Config extends DefaultChannelConfig implements DuplexChannelConfig {
+  /**
+   * Half-closure and the buffer sizes of the JDK's socket; a {@link DuplexChannelConfig}, as the
+   * config of Netty's own NIO domain socket channel is.
+   */
+  private final class Config extends LocalStreamChannelConfig implements DuplexChannelConfig {
     private final SocketChannel socket;
-    private volatile boolean allowHalfClosure;
-
-    /** What one gathering write offers: twice the send buffer, as Netty's channels start. */
-    private volatile int maxBytesPerWrite;
 
     Config(SocketChannel socket) {
       super(NioLocalChannel.this);
       this.socket = socket;
       sendBufferChanged();
-    }
-
-    private void sendBufferChanged() {
-      int sendBuffer;
-      try {
-        sendBuffer = socket.getOption(StandardSocketOptions.SO_SNDBUF);
-      } catch (IOException | RuntimeException unknown) {
-        sendBuffer = 0;
-      }
-      maxBytesPerWrite = Math.max(64 * 1024, sendBuffer << 1);
     }
 
     @Override
@@ -325,69 +289,24 @@ public final class NioLocalChannel extends AbstractNioByteChannel implements Dup
     }
 
     @Override
-    public Map<ChannelOption<?>, Object> getOptions() {
-      return getOptions(
-          super.getOptions(),
-          ChannelOption.ALLOW_HALF_CLOSURE,
-          ChannelOption.SO_SNDBUF,
-          ChannelOption.SO_RCVBUF);
-    }
-
-    @SuppressWarnings("unchecked")
-    @Override
-    public <T> T getOption(ChannelOption<T> option) {
-      if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
-        return (T) Boolean.valueOf(allowHalfClosure);
-      }
-      if (option == ChannelOption.SO_SNDBUF) {
-        return (T) socketOption(StandardSocketOptions.SO_SNDBUF);
-      }
-      if (option == ChannelOption.SO_RCVBUF) {
-        return (T) socketOption(StandardSocketOptions.SO_RCVBUF);
-      }
-      return super.getOption(option);
+    protected int bufferSize(ChannelOption<Integer> option) throws IOException {
+      return socket.getOption(jdkOption(option));
     }
 
     @Override
-    public <T> boolean setOption(ChannelOption<T> option, T value) {
-      validate(option, value);
-      if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
-        allowHalfClosure = (Boolean) value;
-      } else if (option == ChannelOption.SO_SNDBUF) {
-        setSocketOption(StandardSocketOptions.SO_SNDBUF, (Integer) value);
-        sendBufferChanged();
-      } else if (option == ChannelOption.SO_RCVBUF) {
-        setSocketOption(StandardSocketOptions.SO_RCVBUF, (Integer) value);
-      } else {
-        return super.setOption(option, value);
-      }
-      return true;
+    protected void setBufferSize(ChannelOption<Integer> option, int bytes) throws IOException {
+      socket.setOption(jdkOption(option), bytes);
     }
 
-    private Integer socketOption(SocketOption<Integer> option) {
-      try {
-        return socket.getOption(option);
-      } catch (IOException e) {
-        throw new ChannelException(e);
-      }
-    }
-
-    private void setSocketOption(SocketOption<Integer> option, int value) {
-      try {
-        socket.setOption(option, value);
-      } catch (IOException e) {
-        throw new ChannelException(e);
-      }
-    }
-
-    @Override
-    public boolean isAllowHalfClosure() {
-      return allowHalfClosure;
+    private SocketOption<Integer> jdkOption(ChannelOption<Integer> option) {
+      return option == ChannelOption.SO_SNDBUF
+          ? StandardSocketOptions.SO_SNDBUF
+          : StandardSocketOptions.SO_RCVBUF;
     }
 
     @Override
     public Config setAllowHalfClosure(boolean allow) {
-      allowHalfClosure = allow;
+      setOption(ChannelOption.ALLOW_HALF_CLOSURE, allow);
       return this;
     }
 

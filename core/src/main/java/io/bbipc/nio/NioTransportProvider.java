@@ -1,4 +1,4 @@
-package io.bbipc.internal;
+package io.bbipc.nio;
 
 import io.bbipc.spi.TransportProvider;
 import io.netty.channel.Channel;
@@ -14,7 +14,10 @@ import io.netty.channel.socket.nio.NioSocketChannel;
  * own channels ({@link NioLocalChannel}) so that a local stream can be half-closed.
  */
 public final class NioTransportProvider implements TransportProvider {
-  /** Public for {@link java.util.ServiceLoader}. */
+  /**
+   * Public for {@link java.util.ServiceLoader}, and for bbipc's other packages, which fall back on
+   * NIO.
+   */
   public NioTransportProvider() {}
 
   @Override

@@ -1,6 +1,5 @@
-package io.bbipc.internal;
+package io.bbipc.nio;
 
-import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -11,7 +10,6 @@ import io.netty.channel.nio.AbstractNioMessageChannel;
 import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -24,6 +22,9 @@ import java.util.Map;
  *
  * <p>Unlike Netty's {@code NioServerDomainSocketChannel} it never deletes the socket file: bbipc's
  * {@code SocketFiles} owns the file's life (and binds a temporary name first).
+ *
+ * <p>Public, as is its no-argument constructor, because bbipc's channel factory makes it by
+ * reflection from another package ({@code io.bbipc.internal}).
  */
 public final class NioLocalServerChannel extends AbstractNioMessageChannel
     implements ServerChannel {
@@ -34,15 +35,10 @@ public final class NioLocalServerChannel extends AbstractNioMessageChannel
 
   /** A server that is yet to bind; public for bbipc's channel factory. */
   public NioLocalServerChannel() {
-    super(null, open(), SelectionKey.OP_ACCEPT);
-  }
-
-  private static ServerSocketChannel open() {
-    try {
-      return ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    } catch (IOException e) {
-      throw new ChannelException("cannot open a Unix domain server socket", e);
-    }
+    super(
+        null,
+        UnixChannels.open(ServerSocketChannel::open, "server socket"),
+        SelectionKey.OP_ACCEPT);
   }
 
   @Override
@@ -97,7 +93,7 @@ public final class NioLocalServerChannel extends AbstractNioMessageChannel
 
   @Override
   protected SocketAddress localAddress0() {
-    return NioLocalChannel.localAddress(javaChannel());
+    return UnixChannels.addressOrNull(javaChannel()::getLocalAddress);
   }
 
   @Override
@@ -107,11 +103,7 @@ public final class NioLocalServerChannel extends AbstractNioMessageChannel
 
   @Override
   protected void doClose() throws Exception {
-    try {
-      super.doClose();
-    } finally {
-      javaChannel().close();
-    }
+    UnixChannels.close(super::doClose, javaChannel());
   }
 
   @Override

@@ -1,4 +1,4 @@
-package io.bbipc.internal;
+package io.bbipc.internal.address;
 
 import io.bbipc.IpcException;
 import java.io.IOException;
@@ -29,12 +29,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * to bind), sets the socket's mode, then hard-links it into place, which fails rather than replaces
  * when anything is already there.
  */
-final class SocketFiles {
+public final class SocketFiles {
   /**
    * The longest path, in bytes, that every transport binds on this OS (the JDK's limit is the
    * lowest).
    */
-  static final int MAX_PATH_BYTES = maxPathBytes();
+  private static final int MAX_PATH_BYTES = maxPathBytes();
 
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String PRIVATE_DIR_PREFIX = ".bbipc-";
@@ -59,7 +59,7 @@ final class SocketFiles {
   }
 
   /** Refuses a path the socket layer cannot bind, before any I/O. */
-  static void checkLength(Path path) {
+  public static void checkLength(Path path) {
     int bytes = encodedLength(path);
     if (bytes > MAX_PATH_BYTES) {
       throw new IllegalArgumentException(
@@ -75,7 +75,7 @@ final class SocketFiles {
     }
   }
 
-  static int encodedLength(Path path) {
+  private static int encodedLength(Path path) {
     Charset charset;
     try {
       charset = Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
@@ -86,7 +86,7 @@ final class SocketFiles {
   }
 
   /** Throws unless nothing at all, not even a dangling link, is at {@code path}. */
-  static void checkAbsent(Path path) throws IpcException {
+  public static void checkAbsent(Path path) throws IpcException {
     if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
       throw new IpcException(
           "cannot make a local server at " + path + ": " + describe(path) + " already exists there",
@@ -112,7 +112,7 @@ final class SocketFiles {
    * Removes {@code path} if it is a socket file whose server is gone (a connection to it is
    * refused); anything else there stays and makes this throw.
    */
-  static void reclaimIfStale(Path path) throws IpcException {
+  public static void reclaimIfStale(Path path) throws IpcException {
     if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
@@ -165,7 +165,7 @@ final class SocketFiles {
    * A random name beside {@code path}, the last resort of {@link #stage}, never longer than the
    * limit allows; also refuses, before any I/O, a path that names no file a socket could be.
    */
-  static Path temporarySibling(Path path) {
+  public static Path temporarySibling(Path path) {
     Path file = path.getFileName();
     String name = file == null ? "" : file.toString();
     if (name.isEmpty() || name.equals(".") || name.equals("..")) {
@@ -191,7 +191,7 @@ final class SocketFiles {
    * system, as the hard link needs. Only where neither can be made (no POSIX permissions, no links)
    * is it bound at the random {@code sibling} name.
    */
-  static Path stage(Path path, Path sibling) {
+  public static Path stage(Path path, Path sibling) {
     Path dir = path.resolveSibling(PRIVATE_DIR_PREFIX + randomName(6));
     try {
       Files.createDirectory(dir, OWNER_ONLY);
@@ -244,7 +244,7 @@ final class SocketFiles {
   }
 
   /** Removes what {@link #stage} made, bound or not. */
-  static void discard(Path temporary) {
+  public static void discard(Path temporary) {
     deleteQuietly(temporary);
     List<Path> made = MADE.remove(temporary);
     if (made != null) {
@@ -276,7 +276,7 @@ final class SocketFiles {
    *
    * @return the file key of the socket file now at {@code path}
    */
-  static Object publish(Path temporary, Path path, Set<PosixFilePermission> mode)
+  public static Object publish(Path temporary, Path path, Set<PosixFilePermission> mode)
       throws IpcException {
     try {
       try {
@@ -308,7 +308,7 @@ final class SocketFiles {
   }
 
   /** The path of a Unix domain address of the JDK's or Netty's kind; null for an unnamed one. */
-  static Path pathOf(java.net.SocketAddress address) {
+  public static Path pathOf(java.net.SocketAddress address) {
     String path = null;
     if (address instanceof java.net.UnixDomainSocketAddress) {
       path = ((java.net.UnixDomainSocketAddress) address).getPath().toString();
@@ -318,7 +318,7 @@ final class SocketFiles {
     return path == null || path.isEmpty() ? null : Path.of(path);
   }
 
-  static Object fileKey(Path path) throws IOException {
+  private static Object fileKey(Path path) throws IOException {
     Object key =
         Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
     // Without file keys (some Windows file systems) the time of creation has to do.
@@ -329,7 +329,7 @@ final class SocketFiles {
   }
 
   /** Deletes {@code path} only if it is still the file with {@code key}. */
-  static void deleteIfOwn(Path path, Object key) {
+  public static void deleteIfOwn(Path path, Object key) {
     try {
       if (key.equals(fileKey(path))) {
         Files.delete(path);
