@@ -14,7 +14,7 @@ final class RealIpv4TcpStream extends RealTcpStream implements Ipv4TcpStream {
       int remotePort,
       String localHost,
       int localPort) {
-    return attached(
+    return StreamTail.attached(
         new RealIpv4TcpStream(
             runtime,
             channel,
@@ -28,12 +28,14 @@ final class RealIpv4TcpStream extends RealTcpStream implements Ipv4TcpStream {
 
   /** An accepted stream. */
   static RealIpv4TcpStream accepted(IpcRuntime runtime, Channel channel, RealIpv4TcpServer server) {
-    return attached(new RealIpv4TcpStream(runtime, channel, null, 0, null, 0, server, false));
+    return StreamTail.attached(
+        new RealIpv4TcpStream(runtime, channel, null, 0, null, 0, server, false));
   }
 
   /** An application's own channel, adopted. */
   static RealIpv4TcpStream adopted(IpcRuntime runtime, Channel channel) {
-    return attached(new RealIpv4TcpStream(runtime, channel, null, 0, null, 0, null, true));
+    return ChannelAdoption.attached(
+        new RealIpv4TcpStream(runtime, channel, null, 0, null, 0, null, true));
   }
 
   private RealIpv4TcpStream(

@@ -14,7 +14,7 @@ final class RealIpv6TcpStream extends RealTcpStream implements Ipv6TcpStream {
       int remotePort,
       String localHost,
       int localPort) {
-    return attached(
+    return StreamTail.attached(
         new RealIpv6TcpStream(
             runtime,
             channel,
@@ -28,12 +28,14 @@ final class RealIpv6TcpStream extends RealTcpStream implements Ipv6TcpStream {
 
   /** An accepted stream. */
   static RealIpv6TcpStream accepted(IpcRuntime runtime, Channel channel, RealIpv6TcpServer server) {
-    return attached(new RealIpv6TcpStream(runtime, channel, null, 0, null, 0, server, false));
+    return StreamTail.attached(
+        new RealIpv6TcpStream(runtime, channel, null, 0, null, 0, server, false));
   }
 
   /** An application's own channel, adopted. */
   static RealIpv6TcpStream adopted(IpcRuntime runtime, Channel channel) {
-    return attached(new RealIpv6TcpStream(runtime, channel, null, 0, null, 0, null, true));
+    return ChannelAdoption.attached(
+        new RealIpv6TcpStream(runtime, channel, null, 0, null, 0, null, true));
   }
 
   private RealIpv6TcpStream(

@@ -77,8 +77,7 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
 
   @Override
   public final boolean connectionAvailable() {
-    runtime.enter(this);
-    return currentEvents() != 0 || runtime.runNow() > 0 && currentEvents() != 0;
+    return holds(Events.CONNECTION_AVAILABLE);
   }
 
   @Override
