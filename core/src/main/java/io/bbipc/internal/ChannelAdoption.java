@@ -62,8 +62,8 @@ public final class ChannelAdoption {
         || local instanceof InetSocketAddress) {
       stream =
           Addresses.isIpv6(remote != null ? remote : local)
-              ? RealIpv6TcpStream.adopted(runtime, ch)
-              : RealIpv4TcpStream.adopted(runtime, ch);
+              ? TcpFamily.IPV6.adopted(runtime, ch)
+              : TcpFamily.IPV4.adopted(runtime, ch);
     } else {
       Path path = SocketFiles.pathOf(remote);
       stream =

@@ -97,7 +97,8 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
   }
 
   /** Takes the oldest waiting stream; a caller-driven owner first takes in what the kernel has. */
-  final S take() throws IpcException {
+  @Override
+  public final S acceptConnection() throws IpcException {
     runtime.enter(this);
     checkOpen();
     if (waitingCount.get() == 0 && runtime.runNow() > 0) {
