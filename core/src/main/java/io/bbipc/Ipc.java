@@ -462,8 +462,15 @@ public final class Ipc implements AutoCloseable {
     /**
      * Makes the runtime caller-driven: {@link #build()} starts no thread, the thread that calls it
      * owns the runtime, and everything the runtime's sockets and pollers do happens on that thread,
-     * inside its own calls on them; any other thread may only read addresses, ask {@code
-     * isClosed()} and {@code close()}.
+     * inside its own calls on them. Another thread may still call {@code close()} and {@code
+     * isClosed()} on its sockets and pollers; {@code stats()}, {@code supportedEvents()}, the
+     * addresses, ports and pathnames, {@code peerCredentials()} and {@code rejectedConnections()}
+     * on its sockets; and {@link Ipc#close()}, {@link Ipc#stats()}, {@link Ipc#transportName()},
+     * {@link Ipc#isCallerDriven()}, {@link Ipc#owner()} and {@link Ipc#eventLoopGroup()} on the
+     * runtime. Every other call from another thread throws {@link IllegalStateException} naming the
+     * owner: polling, reading, writing, {@code shutdownOutput}, {@code whenReady}, accepting, the
+     * event predicates, a poller's monitoring and waiting, {@code pollSockets} over its sockets,
+     * making sockets and pollers, and {@code NettyIpc.adopt}.
      *
      * @param callerDriven true for a caller-driven runtime; the default is false
      * @return this builder

@@ -10,8 +10,8 @@ import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
- * Immutable options for {@code makeIpv4TcpServer} and {@code makeLocalServer}; each setter returns
- * a new instance.
+ * Immutable options for {@code makeIpv4TcpServer}, {@code makeIpv6TcpServer}, {@code
+ * makeLocalServer} and {@code makeAbstractLocalServer}; each setter returns a new instance.
  */
 public final class ServerOptions {
   private static final Consumer<ChannelPipeline> NO_HANDLERS = p -> {};
