@@ -1,7 +1,7 @@
 /**
- * bbipc on Netty's native io_uring transport (Linux 5.1+). Its provider is found by bbipc through
- * {@link java.util.ServiceLoader}; where the transport cannot run, it says why and the others
- * remain.
+ * bbipc on Netty's native io_uring transport (Linux 5.9+, the oldest kernel Netty 4.2.18 accepts).
+ * Its provider is found by bbipc through {@link java.util.ServiceLoader}; where the transport
+ * cannot run, it says why and the others remain.
  *
  * <p>On the module path, Netty's native library jar for the platform is a module that nothing
  * requires, so it must be added to the boot layer, e.g. {@code --add-modules

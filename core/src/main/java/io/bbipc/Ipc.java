@@ -455,19 +455,22 @@ public final class Ipc implements AutoCloseable {
      * @throws IllegalArgumentException if {@code spin} is negative or longer than a second
      */
     public Builder spinBeforePark(Duration spin) {
-      Objects.requireNonNull(spin, "spin");
-      if (spin.isNegative() || spin.compareTo(Duration.ofSeconds(1)) > 0) {
-        throw new IllegalArgumentException("spinBeforePark must be between 0 and 1 s, was " + spin);
-      }
-      this.spinNanos = spin.toNanos();
+      this.spinNanos = upToASecond(spin, "spinBeforePark").toNanos();
       return this;
     }
 
     /**
      * Makes the runtime caller-driven: {@link #build()} starts no thread, the thread that calls it
      * owns the runtime, and everything the runtime's sockets and pollers do happens on that thread,
-     * inside its own calls on them; any other thread may only read addresses, ask {@code
-     * isClosed()} and {@code close()}.
+     * inside its own calls on them. Another thread may still call {@code close()} and {@code
+     * isClosed()} on its sockets and pollers; {@code stats()}, {@code supportedEvents()}, the
+     * addresses, ports and pathnames, {@code peerCredentials()} and {@code rejectedConnections()}
+     * on its sockets; and {@link Ipc#close()}, {@link Ipc#stats()}, {@link Ipc#transportName()},
+     * {@link Ipc#isCallerDriven()}, {@link Ipc#owner()} and {@link Ipc#eventLoopGroup()} on the
+     * runtime. Every other call from another thread throws {@link IllegalStateException} naming the
+     * owner: polling, reading, writing, {@code shutdownOutput}, {@code whenReady}, accepting, the
+     * event predicates, a poller's monitoring and waiting, {@code pollSockets} over its sockets,
+     * making sockets and pollers, and {@code NettyIpc.adopt}.
      *
      * @param callerDriven true for a caller-driven runtime; the default is false
      * @return this builder
@@ -487,12 +490,17 @@ public final class Ipc implements AutoCloseable {
      * @throws IllegalArgumentException if {@code spin} is negative or longer than a second
      */
     public Builder busyPoll(Duration spin) {
+      this.busyPoll = upToASecond(spin, "busyPoll");
+      return this;
+    }
+
+    /** {@code spin}, once checked to be between zero and a second, as {@code option} needs. */
+    private static Duration upToASecond(Duration spin, String option) {
       Objects.requireNonNull(spin, "spin");
       if (spin.isNegative() || spin.compareTo(Duration.ofSeconds(1)) > 0) {
-        throw new IllegalArgumentException("busyPoll must be between 0 and 1 s, was " + spin);
+        throw new IllegalArgumentException(option + " must be between 0 and 1 s, was " + spin);
       }
-      this.busyPoll = spin;
-      return this;
+      return spin;
     }
 
     /**
@@ -585,10 +593,7 @@ public final class Ipc implements AutoCloseable {
      * @throws IllegalArgumentException if {@code threads} is less than 1
      */
     public Builder ioThreads(int threads) {
-      if (threads < 1) {
-        throw new IllegalArgumentException("ioThreads must be at least 1, was " + threads);
-      }
-      this.ioThreads = threads;
+      this.ioThreads = atLeastOne(threads, "ioThreads must be at least 1");
       this.ioThreadsSet = true;
       return this;
     }
@@ -607,11 +612,7 @@ public final class Ipc implements AutoCloseable {
      * @throws IllegalArgumentException if {@code bytes} is less than 1
      */
     public Builder inboundBufferLimit(int bytes) {
-      if (bytes < 1) {
-        throw new IllegalArgumentException(
-            "inboundBufferLimit must be at least 1 byte, was " + bytes);
-      }
-      this.inboundBufferLimit = bytes;
+      this.inboundBufferLimit = atLeastOne(bytes, "inboundBufferLimit must be at least 1 byte");
       return this;
     }
 
@@ -623,12 +624,16 @@ public final class Ipc implements AutoCloseable {
      * @throws IllegalArgumentException if {@code bytes} is less than 1
      */
     public Builder outboundBufferLimit(int bytes) {
-      if (bytes < 1) {
-        throw new IllegalArgumentException(
-            "outboundBufferLimit must be at least 1 byte, was " + bytes);
-      }
-      this.outboundBufferLimit = bytes;
+      this.outboundBufferLimit = atLeastOne(bytes, "outboundBufferLimit must be at least 1 byte");
       return this;
+    }
+
+    /** {@code value}, once checked to be 1 or more: {@code rule} says what it must be. */
+    private static int atLeastOne(int value, String rule) {
+      if (value < 1) {
+        throw new IllegalArgumentException(rule + ", was " + value);
+      }
+      return value;
     }
 
     /**
@@ -643,43 +648,46 @@ public final class Ipc implements AutoCloseable {
      *     carrier the transport's native wait would pin
      */
     public Ipc build() {
-      IpcRuntime runtime;
-      if (callerDriven) {
-        if (group != null) {
-          throw new IllegalArgumentException(
-              "a caller-driven runtime runs on no event loop group:"
-                  + " its owner runs its I/O; eventLoopGroup("
-                  + group
-                  + ") contradicts callerDriven(true)");
-        }
-        if (ioThreadsSet) {
-          throw new IllegalArgumentException(
-              "a caller-driven runtime has no I/O threads: ioThreads("
-                  + ioThreads
-                  + ") contradicts callerDriven(true)");
-        }
-        if (Threads.isVirtual(Thread.currentThread())) {
-          throw new IllegalStateException(
-              "cannot make a caller-driven runtime owned by virtual thread "
-                  + Thread.currentThread()
-                  + ": its waits block in the transport's native wait (epoll_wait,"
-                  + " io_uring_enter, Selector.select), which would pin the carrier thread; build it on a"
-                  + " platform thread, or use a runtime with I/O threads, whose waits park");
-        }
-        TransportProvider provider =
-            transport != null ? Transports.named(transport) : Transports.fromPropertyOrBest();
-        runtime =
-            IpcRuntime.createCallerDriven(
-                provider,
-                busyPoll == null ? 0 : busyPoll.toNanos(),
-                inboundBufferLimit,
-                outboundBufferLimit,
-                pipeline,
-                connectTimeoutMillis);
-        runtime.spinNanos(spinNanos);
-        runtime.halfClosure(halfClosure);
-        return new Ipc(runtime, false);
+      IpcRuntime runtime = callerDriven ? callerDrivenRuntime() : runtimeWithThreads();
+      runtime.spinNanos(spinNanos);
+      runtime.halfClosure(halfClosure);
+      return new Ipc(runtime, false);
+    }
+
+    /** A runtime owned by this thread, after the settings that contradict it are refused. */
+    private IpcRuntime callerDrivenRuntime() {
+      if (group != null) {
+        throw new IllegalArgumentException(
+            "a caller-driven runtime runs on no event loop group:"
+                + " its owner runs its I/O; eventLoopGroup("
+                + group
+                + ") contradicts callerDriven(true)");
       }
+      if (ioThreadsSet) {
+        throw new IllegalArgumentException(
+            "a caller-driven runtime has no I/O threads: ioThreads("
+                + ioThreads
+                + ") contradicts callerDriven(true)");
+      }
+      if (Threads.isVirtual(Thread.currentThread())) {
+        throw new IllegalStateException(
+            "cannot make a caller-driven runtime owned by virtual thread "
+                + Thread.currentThread()
+                + ": its waits block in the transport's native wait (epoll_wait,"
+                + " io_uring_enter, Selector.select), which would pin the carrier thread; build it on a"
+                + " platform thread, or use a runtime with I/O threads, whose waits park");
+      }
+      return IpcRuntime.createCallerDriven(
+          provider(),
+          busyPoll == null ? 0 : busyPoll.toNanos(),
+          inboundBufferLimit,
+          outboundBufferLimit,
+          pipeline,
+          connectTimeoutMillis);
+    }
+
+    /** A runtime on its own event loop group, or on the borrowed one whose transport it takes. */
+    private IpcRuntime runtimeWithThreads() {
       if (busyPoll != null) {
         throw new IllegalArgumentException(
             "busyPoll("
@@ -687,40 +695,39 @@ public final class Ipc implements AutoCloseable {
                 + ") applies to a caller-driven"
                 + " runtime only; add callerDriven(true), or use spinBeforePark for waits that park");
       }
-      if (group != null) {
-        TransportProvider fromGroup = Transports.forGroup(group);
-        if (transport != null && !transport.equals(fromGroup.name())) {
-          throw new IllegalArgumentException(
-              "transport \""
-                  + transport
-                  + "\" contradicts the "
-                  + "borrowed event loop group, which runs \""
-                  + fromGroup.name()
-                  + "\"");
-        }
-        runtime =
-            IpcRuntime.borrow(
-                fromGroup,
-                group,
-                inboundBufferLimit,
-                outboundBufferLimit,
-                pipeline,
-                connectTimeoutMillis);
-      } else {
-        TransportProvider provider =
-            transport != null ? Transports.named(transport) : Transports.fromPropertyOrBest();
-        runtime =
-            IpcRuntime.create(
-                provider,
-                ioThreads,
-                inboundBufferLimit,
-                outboundBufferLimit,
-                pipeline,
-                connectTimeoutMillis);
+      if (group == null) {
+        return IpcRuntime.create(
+            provider(),
+            ioThreads,
+            inboundBufferLimit,
+            outboundBufferLimit,
+            pipeline,
+            connectTimeoutMillis);
       }
-      runtime.spinNanos(spinNanos);
-      runtime.halfClosure(halfClosure);
-      return new Ipc(runtime, false);
+      TransportProvider fromGroup = Transports.forGroup(group);
+      if (transport != null && !transport.equals(fromGroup.name())) {
+        throw new IllegalArgumentException(
+            "transport \""
+                + transport
+                + "\" contradicts the "
+                + "borrowed event loop group, which runs \""
+                + fromGroup.name()
+                + "\"");
+      }
+      return IpcRuntime.borrow(
+          fromGroup,
+          group,
+          inboundBufferLimit,
+          outboundBufferLimit,
+          pipeline,
+          connectTimeoutMillis);
+    }
+
+    /**
+     * The transport named, else the one the {@code bbipc.transport} property names, or the best.
+     */
+    private TransportProvider provider() {
+      return transport != null ? Transports.named(transport) : Transports.fromPropertyOrBest();
     }
   }
 }

@@ -10,46 +10,58 @@ import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
- * Immutable options for {@code makeIpv4TcpServer} and {@code makeLocalServer}; each setter returns
- * a new instance.
+ * Immutable options for {@code makeIpv4TcpServer}, {@code makeIpv6TcpServer}, {@code
+ * makeLocalServer} and {@code makeAbstractLocalServer}; each setter returns a new instance.
  */
 public final class ServerOptions {
   private static final Consumer<ChannelPipeline> NO_HANDLERS = p -> {};
   private static final Set<PosixFilePermission> OWNER_ONLY =
       Collections.unmodifiableSet(
           EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
-  private static final ServerOptions DEFAULTS =
-      new ServerOptions(false, 128, true, NO_HANDLERS, false, OWNER_ONLY, null, false);
+  private static final ServerOptions DEFAULTS = new ServerOptions(new Values());
 
-  private final boolean reuseAddress;
-  private final int backlog;
-  private final boolean deleteOnClose;
-  private final Consumer<ChannelPipeline> pipeline;
-  private final boolean reclaimStaleSocket;
-  private final Set<PosixFilePermission> socketFileMode;
+  /**
+   * The options' values, with their defaults. Each setter changes a copy before the new options are
+   * made of it, and none changes after: the options are immutable.
+   */
+  private static final class Values {
+    boolean reuseAddress;
+    int backlog = 128;
+    boolean deleteOnClose = true;
+    Consumer<ChannelPipeline> pipeline = NO_HANDLERS;
+    boolean reclaimStaleSocket;
+    Set<PosixFilePermission> socketFileMode = OWNER_ONLY;
 
-  /** Null when every uid may connect. */
-  private final Set<Integer> allowedPeerUids;
+    /** Null when every uid may connect. */
+    Set<Integer> allowedPeerUids;
 
-  private final boolean halfClosure;
+    boolean halfClosure;
 
-  private ServerOptions(
-      boolean reuseAddress,
-      int backlog,
-      boolean deleteOnClose,
-      Consumer<ChannelPipeline> pipeline,
-      boolean reclaimStaleSocket,
-      Set<PosixFilePermission> socketFileMode,
-      Set<Integer> allowedPeerUids,
-      boolean halfClosure) {
-    this.reuseAddress = reuseAddress;
-    this.backlog = backlog;
-    this.deleteOnClose = deleteOnClose;
-    this.pipeline = pipeline;
-    this.halfClosure = halfClosure;
-    this.reclaimStaleSocket = reclaimStaleSocket;
-    this.socketFileMode = socketFileMode;
-    this.allowedPeerUids = allowedPeerUids;
+    Values() {}
+
+    Values(Values from) {
+      reuseAddress = from.reuseAddress;
+      backlog = from.backlog;
+      deleteOnClose = from.deleteOnClose;
+      pipeline = from.pipeline;
+      reclaimStaleSocket = from.reclaimStaleSocket;
+      socketFileMode = from.socketFileMode;
+      allowedPeerUids = from.allowedPeerUids;
+      halfClosure = from.halfClosure;
+    }
+  }
+
+  private final Values values;
+
+  private ServerOptions(Values values) {
+    this.values = values;
+  }
+
+  /** These options with one value changed. */
+  private ServerOptions with(Consumer<Values> change) {
+    Values copy = new Values(values);
+    change.accept(copy);
+    return new ServerOptions(copy);
   }
 
   /**
@@ -68,15 +80,7 @@ public final class ServerOptions {
    * @return the new options
    */
   public ServerOptions reuseAddress(boolean reuse) {
-    return new ServerOptions(
-        reuse,
-        backlog,
-        deleteOnClose,
-        pipeline,
-        reclaimStaleSocket,
-        socketFileMode,
-        allowedPeerUids,
-        halfClosure);
+    return with(v -> v.reuseAddress = reuse);
   }
 
   /**
@@ -90,15 +94,7 @@ public final class ServerOptions {
     if (connections < 1) {
       throw new IllegalArgumentException("backlog must be at least 1, was " + connections);
     }
-    return new ServerOptions(
-        reuseAddress,
-        connections,
-        deleteOnClose,
-        pipeline,
-        reclaimStaleSocket,
-        socketFileMode,
-        allowedPeerUids,
-        halfClosure);
+    return with(v -> v.backlog = connections);
   }
 
   /**
@@ -108,15 +104,7 @@ public final class ServerOptions {
    * @return the new options
    */
   public ServerOptions deleteOnClose(boolean delete) {
-    return new ServerOptions(
-        reuseAddress,
-        backlog,
-        delete,
-        pipeline,
-        reclaimStaleSocket,
-        socketFileMode,
-        allowedPeerUids,
-        halfClosure);
+    return with(v -> v.deleteOnClose = delete);
   }
 
   /**
@@ -128,15 +116,8 @@ public final class ServerOptions {
    * @return the new options
    */
   public ServerOptions pipeline(Consumer<ChannelPipeline> initializer) {
-    return new ServerOptions(
-        reuseAddress,
-        backlog,
-        deleteOnClose,
-        Objects.requireNonNull(initializer, "initializer"),
-        reclaimStaleSocket,
-        socketFileMode,
-        allowedPeerUids,
-        halfClosure);
+    Objects.requireNonNull(initializer, "initializer");
+    return with(v -> v.pipeline = initializer);
   }
 
   /**
@@ -148,15 +129,7 @@ public final class ServerOptions {
    * @return the new options
    */
   public ServerOptions reclaimStaleSocket(boolean reclaim) {
-    return new ServerOptions(
-        reuseAddress,
-        backlog,
-        deleteOnClose,
-        pipeline,
-        reclaim,
-        socketFileMode,
-        allowedPeerUids,
-        halfClosure);
+    return with(v -> v.reclaimStaleSocket = reclaim);
   }
 
   /**
@@ -172,15 +145,8 @@ public final class ServerOptions {
         permissions.isEmpty()
             ? EnumSet.noneOf(PosixFilePermission.class)
             : EnumSet.copyOf(permissions);
-    return new ServerOptions(
-        reuseAddress,
-        backlog,
-        deleteOnClose,
-        pipeline,
-        reclaimStaleSocket,
-        Collections.unmodifiableSet(copy),
-        allowedPeerUids,
-        halfClosure);
+    Set<PosixFilePermission> mode = Collections.unmodifiableSet(copy);
+    return with(v -> v.socketFileMode = mode);
   }
 
   /**
@@ -204,15 +170,8 @@ public final class ServerOptions {
       }
       set.add(uid);
     }
-    return new ServerOptions(
-        reuseAddress,
-        backlog,
-        deleteOnClose,
-        pipeline,
-        reclaimStaleSocket,
-        socketFileMode,
-        Collections.unmodifiableSet(set),
-        halfClosure);
+    Set<Integer> allowed = Collections.unmodifiableSet(set);
+    return with(v -> v.allowedPeerUids = allowed);
   }
 
   /**
@@ -226,15 +185,7 @@ public final class ServerOptions {
    * @return the new options
    */
   public ServerOptions halfClosure(boolean allow) {
-    return new ServerOptions(
-        reuseAddress,
-        backlog,
-        deleteOnClose,
-        pipeline,
-        reclaimStaleSocket,
-        socketFileMode,
-        allowedPeerUids,
-        allow);
+    return with(v -> v.halfClosure = allow);
   }
 
   /**
@@ -243,7 +194,7 @@ public final class ServerOptions {
    * @return true if half-closure is allowed
    */
   public boolean halfClosure() {
-    return halfClosure;
+    return values.halfClosure;
   }
 
   /**
@@ -252,7 +203,7 @@ public final class ServerOptions {
    * @return the reclaim-stale-socket option
    */
   public boolean reclaimStaleSocket() {
-    return reclaimStaleSocket;
+    return values.reclaimStaleSocket;
   }
 
   /**
@@ -261,7 +212,7 @@ public final class ServerOptions {
    * @return an unmodifiable set
    */
   public Set<PosixFilePermission> socketFileMode() {
-    return socketFileMode;
+    return values.socketFileMode;
   }
 
   /**
@@ -270,7 +221,7 @@ public final class ServerOptions {
    * @return an unmodifiable set, or null when any user may connect
    */
   public Set<Integer> allowedPeerUids() {
-    return allowedPeerUids;
+    return values.allowedPeerUids;
   }
 
   /**
@@ -279,7 +230,7 @@ public final class ServerOptions {
    * @return the initializer; one that adds nothing by default
    */
   public Consumer<ChannelPipeline> pipeline() {
-    return pipeline;
+    return values.pipeline;
   }
 
   /**
@@ -288,7 +239,7 @@ public final class ServerOptions {
    * @return the reuse-address option
    */
   public boolean reuseAddress() {
-    return reuseAddress;
+    return values.reuseAddress;
   }
 
   /**
@@ -297,7 +248,7 @@ public final class ServerOptions {
    * @return the backlog, 1 or more
    */
   public int backlog() {
-    return backlog;
+    return values.backlog;
   }
 
   /**
@@ -306,25 +257,26 @@ public final class ServerOptions {
    * @return the delete-on-close option
    */
   public boolean deleteOnClose() {
-    return deleteOnClose;
+    return values.deleteOnClose;
   }
 
   @Override
   public String toString() {
+    Values v = values;
     return "ServerOptions[reuseAddress="
-        + reuseAddress
+        + v.reuseAddress
         + ", backlog="
-        + backlog
+        + v.backlog
         + ", deleteOnClose="
-        + deleteOnClose
+        + v.deleteOnClose
         + ", reclaimStaleSocket="
-        + reclaimStaleSocket
+        + v.reclaimStaleSocket
         + ", halfClosure="
-        + halfClosure
+        + v.halfClosure
         + ", socketFileMode="
-        + socketFileMode
+        + v.socketFileMode
         + ", allowedPeerUids="
-        + allowedPeerUids
+        + v.allowedPeerUids
         + "]";
   }
 }

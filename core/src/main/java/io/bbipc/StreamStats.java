@@ -5,7 +5,9 @@ import java.util.Objects;
 
 /**
  * What one stream has moved and holds, at one moment: an immutable snapshot that {@link
- * StreamSocket#stats()} takes without a lock, so its counters may be a moment apart.
+ * StreamSocket#stats()} takes counter by counter while the stream goes on, so its counters may be a
+ * moment apart. The read pauses' count and time are each read under the lock that starts and ends
+ * pauses, so that the time never falls back; the other counters are read without a lock.
  *
  * @param bytesRead bytes the application has read ({@code readFromStream}, not peeks)
  * @param bytesReceived bytes received from the kernel, before any pipeline handler

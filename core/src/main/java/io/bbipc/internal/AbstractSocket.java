@@ -140,6 +140,15 @@ abstract class AbstractSocket implements IpcSocket {
     }
   }
 
+  /** Whether an event holds; a caller-driven owner first takes in what the kernel has if not. */
+  final boolean holds(int event) {
+    runtime.enter(this);
+    if ((currentEvents() & event) != 0) {
+      return true;
+    }
+    return runtime.runNow() > 0 && (currentEvents() & event) != 0;
+  }
+
   final void checkOpen() throws IpcException {
     if (closed.get()) {
       throw new IpcException(this + " is closed", this);

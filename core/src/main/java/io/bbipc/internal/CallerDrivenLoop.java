@@ -45,6 +45,9 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
   /** How long one loop blocks while its owner has other loops to run too. */
   private static final long SLICE_NANOS = 1_000_000;
 
+  /** What {@link #busyPoll} returns when it ended with nothing done and nothing to stop for. */
+  private static final int SPUN_OUT = -1;
+
   /**
    * The loops each thread owns: a waiting owner runs all of them, so that two caller-driven
    * runtimes on one thread (a client and a server, say) never wait for each other.
@@ -263,14 +266,9 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     }
     Thread me = Thread.currentThread();
     if (busyPollNanos > 0) {
-      long spinEnd = System.nanoTime() + busyPollNanos;
-      while (System.nanoTime() - spinEnd < 0 && System.nanoTime() - deadline < 0) {
-        int n = runNow();
-        if (n > 0 || done.getAsBoolean() || wakeRequested || me.isInterrupted()) {
-          wakeRequested = false;
-          return n;
-        }
-        Thread.onSpinWait();
+      int n = busyPoll(deadline, done, me);
+      if (n != SPUN_OUT) {
+        return n;
       }
     }
     if (me.isInterrupted() || done.getAsBoolean() || state.get() != STARTED) {
@@ -288,6 +286,46 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
         deadline = slice;
       }
     }
+    int n = block(deadline);
+    if (owned.size() > 1) {
+      for (CallerDrivenLoop other : owned.toArray(new CallerDrivenLoop[0])) {
+        if (other != this && other.mayRun()) {
+          n += other.runNow();
+          other.afterWait.run();
+        }
+      }
+    }
+    afterWait.run();
+    return n;
+  }
+
+  /**
+   * Owner: runs the loop without blocking until it does work, {@code done} holds, a wake-up or an
+   * interrupt comes, or the busy poll or the deadline ends.
+   *
+   * @return how much work the last run did, or {@link #SPUN_OUT} if the busy poll ran out
+   */
+  private int busyPoll(long deadline, BooleanSupplier done, Thread me) {
+    long spinEnd = System.nanoTime() + busyPollNanos;
+    while (System.nanoTime() - spinEnd < 0 && System.nanoTime() - deadline < 0) {
+      int n = runNow();
+      if (n > 0 || done.getAsBoolean() || wakeRequested || me.isInterrupted()) {
+        wakeRequested = false;
+        return n;
+      }
+      Thread.onSpinWait();
+    }
+    return SPUN_OUT;
+  }
+
+  /**
+   * Owner: one run that may block in the transport's wait until {@code deadline}, a task, a wake-up
+   * or an interrupt; a transport that submits only when run is run once more to submit what the
+   * first run queued.
+   *
+   * @return how much work was done
+   */
+  private int block(long deadline) {
     blockingDeadline = deadline;
     InterruptHook hook = interruptHook;
     if (hook == null || !hook.isOpen()) {
@@ -306,15 +344,6 @@ final class CallerDrivenLoop extends AbstractScheduledEventExecutor implements I
     if (submitsOnlyWhenRun && n > 0) {
       n += runOnce(nonBlocking);
     }
-    if (owned.size() > 1) {
-      for (CallerDrivenLoop other : owned.toArray(new CallerDrivenLoop[0])) {
-        if (other != this && other.mayRun()) {
-          n += other.runNow();
-          other.afterWait.run();
-        }
-      }
-    }
-    afterWait.run();
     return n;
   }
 

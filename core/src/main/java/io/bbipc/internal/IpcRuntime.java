@@ -643,7 +643,8 @@ public final class IpcRuntime {
               + " with half-closure: transport "
               + transport.name()
               + " closes a local stream at its peer's end-of-stream (Netty honours ALLOW_HALF_CLOSURE"
-              + " only on its TCP channels there); use epoll, kqueue or nio, or TCP",
+              + " only on its TCP channels there); use epoll, io_uring, kqueue or nio, whose local"
+              + " channels stay open, or TCP",
           null);
     }
   }

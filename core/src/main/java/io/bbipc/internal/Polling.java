@@ -25,17 +25,7 @@ public final class Polling {
   public static List<Set<SocketEvent>> pollSockets(
       List<? extends IpcSocket> sockets, List<Set<SocketEvent>> events, Timeout timeout)
       throws IpcException {
-    Objects.requireNonNull(sockets, "sockets");
-    Objects.requireNonNull(events, "events");
-    Objects.requireNonNull(timeout, "timeout");
-    if (sockets.size() != events.size()) {
-      throw new IllegalArgumentException(
-          "pollSockets needs one event set per socket: "
-              + sockets.size()
-              + " sockets, "
-              + events.size()
-              + " event sets");
-    }
+    checkLists(sockets, events, timeout);
     int n = sockets.size();
     AbstractSocket[] own = new AbstractSocket[n];
     int[] masks = new int[n];
@@ -47,16 +37,8 @@ public final class Polling {
       own[i] = own(socket);
       masks[i] = Events.toMask(checkEvents(events.get(i), i), own[i].supportedMask(), own[i]);
     }
-    List<IpcRuntime> runtimes = new ArrayList<>(1);
-    for (AbstractSocket s : own) {
-      if (!runtimes.contains(s.runtime)) {
-        runtimes.add(s.runtime);
-      }
-    }
-    CallerDrivenLoop[] loops = Waiter.loopsOf(runtimes, "a socket given to pollSockets");
-    for (AbstractSocket s : own) {
-      s.checkOpen();
-    }
+    CallerDrivenLoop[] loops = Waiter.loopsOf(runtimes(own), "a socket given to pollSockets");
+    checkOpen(own);
     int[] found = new int[n];
     // one socket always ready must not hide what the kernel holds for the others
     Waiter.runNow(loops);
@@ -66,7 +48,49 @@ public final class Polling {
       return toList(found);
     }
     Waiter.checkMayBlock("pollSockets");
-    long deadline = Waiter.deadline(timeout.toNanos());
+    return await(own, masks, found, loops, Waiter.deadline(timeout.toNanos()));
+  }
+
+  private static void checkLists(
+      List<? extends IpcSocket> sockets, List<Set<SocketEvent>> events, Timeout timeout) {
+    Objects.requireNonNull(sockets, "sockets");
+    Objects.requireNonNull(events, "events");
+    Objects.requireNonNull(timeout, "timeout");
+    if (sockets.size() != events.size()) {
+      throw new IllegalArgumentException(
+          "pollSockets needs one event set per socket: "
+              + sockets.size()
+              + " sockets, "
+              + events.size()
+              + " event sets");
+    }
+  }
+
+  /** The distinct runtimes of the sockets, in their order. */
+  private static List<IpcRuntime> runtimes(AbstractSocket[] own) {
+    List<IpcRuntime> runtimes = new ArrayList<>(1);
+    for (AbstractSocket s : own) {
+      if (!runtimes.contains(s.runtime)) {
+        runtimes.add(s.runtime);
+      }
+    }
+    return runtimes;
+  }
+
+  private static void checkOpen(AbstractSocket[] own) throws IpcException {
+    for (AbstractSocket s : own) {
+      s.checkOpen();
+    }
+  }
+
+  /**
+   * Parks until an event asked for holds on any socket, the deadline passes or the thread is
+   * interrupted, listening on every socket; spins first as long as the longest spin of their
+   * runtimes.
+   */
+  private static List<Set<SocketEvent>> await(
+      AbstractSocket[] own, int[] masks, int[] found, CallerDrivenLoop[] loops, long deadline)
+      throws IpcException {
     long spin = 0;
     for (AbstractSocket s : own) {
       spin = Math.max(spin, s.runtime.spinNanos());
@@ -80,16 +104,12 @@ public final class Polling {
         if (scan(own, masks, found)) {
           return toList(found);
         }
-        for (AbstractSocket s : own) {
-          s.checkOpen();
-        }
+        checkOpen(own);
         if (Thread.currentThread().isInterrupted()) {
           return toList(found);
         }
         if (!waiter.await(deadline)) {
-          for (AbstractSocket s : own) {
-            s.checkOpen();
-          }
+          checkOpen(own);
           scan(own, masks, found);
           return toList(found);
         }

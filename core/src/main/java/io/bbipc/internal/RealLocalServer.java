@@ -1,8 +1,6 @@
 package io.bbipc.internal;
 
-import io.bbipc.IpcException;
 import io.bbipc.LocalServer;
-import io.bbipc.LocalStream;
 import io.bbipc.PeerCredentials;
 import io.bbipc.ServerOptions;
 import io.bbipc.internal.address.SocketFiles;
@@ -48,8 +46,13 @@ final class RealLocalServer extends RealServer<RealLocalStream> implements Local
   }
 
   @Override
+  public Path localPathname() {
+    return pathname;
+  }
+
+  @Override
   public long rejectedConnections() {
-    return rejected.get();
+    return refused();
   }
 
   @Override
@@ -63,16 +66,6 @@ final class RealLocalServer extends RealServer<RealLocalStream> implements Local
     if (deleteOnClose && fileKey != null) {
       SocketFiles.deleteIfOwn(pathname, fileKey);
     }
-  }
-
-  @Override
-  public Path localPathname() {
-    return pathname;
-  }
-
-  @Override
-  public LocalStream acceptConnection() throws IpcException {
-    return take();
   }
 
   @Override

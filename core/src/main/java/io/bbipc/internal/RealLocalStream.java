@@ -20,18 +20,18 @@ final class RealLocalStream extends RealStream implements LocalStream {
 
   /** A stream connecting to the server at {@code pathname}. */
   static RealLocalStream connecting(IpcRuntime runtime, Channel channel, Path pathname) {
-    return attached(new RealLocalStream(runtime, channel, pathname, null, false));
+    return StreamTail.attached(new RealLocalStream(runtime, channel, pathname, null, false));
   }
 
   /** A stream {@code server} accepted. */
   static RealLocalStream accepted(
       IpcRuntime runtime, Channel channel, Path pathname, RealLocalServer server) {
-    return attached(new RealLocalStream(runtime, channel, pathname, server, false));
+    return StreamTail.attached(new RealLocalStream(runtime, channel, pathname, server, false));
   }
 
   /** An application's own channel; {@code pathname} is null while it is still connecting. */
   static RealLocalStream adopted(IpcRuntime runtime, Channel channel, Path pathname) {
-    return attached(new RealLocalStream(runtime, channel, pathname, null, true));
+    return ChannelAdoption.attached(new RealLocalStream(runtime, channel, pathname, null, true));
   }
 
   @Override

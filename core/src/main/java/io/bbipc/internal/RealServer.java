@@ -77,8 +77,7 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
 
   @Override
   public final boolean connectionAvailable() {
-    runtime.enter(this);
-    return currentEvents() != 0 || runtime.runNow() > 0 && currentEvents() != 0;
+    return holds(Events.CONNECTION_AVAILABLE);
   }
 
   @Override
@@ -98,7 +97,8 @@ abstract class RealServer<S extends RealStream> extends AbstractSocket implement
   }
 
   /** Takes the oldest waiting stream; a caller-driven owner first takes in what the kernel has. */
-  final S take() throws IpcException {
+  @Override
+  public final S acceptConnection() throws IpcException {
     runtime.enter(this);
     checkOpen();
     if (waitingCount.get() == 0 && runtime.runNow() > 0) {

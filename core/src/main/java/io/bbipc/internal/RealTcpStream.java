@@ -5,64 +5,78 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
- * A TCP stream, IPv4 or IPv6: addresses are recorded when it connects, so they outlive the channel.
+ * A TCP stream, IPv4 or IPv6 as its {@link TcpFamily} says: addresses are recorded when it
+ * connects, so they outlive the channel.
  */
 abstract class RealTcpStream extends RealStream {
-  private volatile String localHost;
-  private volatile int localPort;
-  private volatile String remoteHost;
-  private volatile int remotePort;
+  /** An address as the stream shows it, and its port: written together, so read together. */
+  private record Endpoint(String host, int port) {}
 
-  /**
-   * A stream, addressed as the user asked until it connects (an accepted or adopted one has no
-   * addresses until then).
-   */
+  /** No address yet: an accepted or adopted stream's until it connects. */
+  private static final Endpoint NONE = new Endpoint(null, 0);
+
+  private final TcpFamily<?> family;
+  private volatile Endpoint local = NONE;
+  private volatile Endpoint remote = NONE;
+
+  /** A stream with no addresses until it connects, unless {@link #addressed} gives some. */
   RealTcpStream(
       IpcRuntime runtime,
       Channel channel,
-      String remoteHost,
-      int remotePort,
-      String localHost,
-      int localPort,
+      TcpFamily<?> family,
       RealTcpServer<?> server,
       boolean adopted) {
     super(runtime, channel, server, adopted);
-    this.remoteHost = remoteHost;
-    this.remotePort = remotePort;
-    this.localHost = localHost;
-    this.localPort = localPort;
+    this.family = family;
   }
 
-  /** An address of this stream's channel as the user sees it. */
-  abstract String text(InetSocketAddress address);
+  /** A connecting stream, before it is attached: addressed as the user asked until it connects. */
+  final void addressed(String remoteHost, int remotePort, String localHost, int localPort) {
+    remote = new Endpoint(remoteHost, remotePort);
+    local = new Endpoint(localHost, localPort);
+  }
 
   @Override
   void connected() {
-    SocketAddress local = channel.localAddress();
-    if (local instanceof InetSocketAddress) {
-      localHost = text((InetSocketAddress) local);
-      localPort = ((InetSocketAddress) local).getPort();
+    SocketAddress l = channel.localAddress();
+    if (l instanceof InetSocketAddress) {
+      local = endpoint((InetSocketAddress) l);
     }
-    SocketAddress remote = channel.remoteAddress();
-    if (remote instanceof InetSocketAddress) {
-      remoteHost = text((InetSocketAddress) remote);
-      remotePort = ((InetSocketAddress) remote).getPort();
+    SocketAddress r = channel.remoteAddress();
+    if (r instanceof InetSocketAddress) {
+      remote = endpoint((InetSocketAddress) r);
     }
+  }
+
+  private Endpoint endpoint(InetSocketAddress address) {
+    return new Endpoint(family.text(address), address.getPort());
   }
 
   public String localHostAddress() {
-    return localHost;
+    return local.host();
   }
 
   public int localPort() {
-    return localPort;
+    return local.port();
   }
 
   public String remoteHostAddress() {
-    return remoteHost;
+    return remote.host();
   }
 
   public int remotePort() {
-    return remotePort;
+    return remote.port();
+  }
+
+  @Override
+  public String toString() {
+    Endpoint l = local;
+    Endpoint r = remote;
+    return family.name()
+        + "TcpStream["
+        + family.where(l.host(), l.port())
+        + " -> "
+        + family.where(r.host(), r.port())
+        + "]";
   }
 }

@@ -22,9 +22,9 @@ import java.util.concurrent.atomic.AtomicLongFieldUpdater;
  *
  * <p>This object is the promise of every write that goes from bbipc's handler straight to the
  * transport: one per stream, so a write allocates nothing. Like Netty's void promise it takes no
- * listeners, never completes, and passes a failure on to the pipeline ({@code Tail} records it). A
- * write that passes the application's handlers gets a promise of its own ({@link #forWrite}): a
- * handler may keep it, listen to it, or write other bytes in its place (TLS).
+ * listeners, never completes, and passes a failure on to the pipeline ({@code StreamTail} records
+ * it). A write that passes the application's handlers gets a promise of its own ({@link
+ * #forWrite}): a handler may keep it, listen to it, or write other bytes in its place (TLS).
  *
  * <p>Netty reports progress and completes writes on the event loop; the counts are read anywhere.
  */
@@ -328,10 +328,12 @@ final class SentBytes extends AbstractFuture<Void> implements ChannelProgressive
       return true;
     }
 
+    /** As Netty's, which does not call {@link #trySuccess}: it throws if already complete. */
     @Override
     public ChannelProgressivePromise setSuccess(Void result) {
-      super.setSuccess(result);
-      counter.add(rest());
+      if (!trySuccess(result)) {
+        throw new IllegalStateException("complete already: " + this);
+      }
       return this;
     }
 
@@ -345,11 +347,12 @@ final class SentBytes extends AbstractFuture<Void> implements ChannelProgressive
       return true;
     }
 
+    /** As Netty's, which does not call {@link #tryFailure}: it throws if already complete. */
     @Override
     public ChannelProgressivePromise setFailure(Throwable cause) {
-      super.setFailure(cause);
-      counter.addDropped(rest());
-      counter.fireException(cause);
+      if (!tryFailure(cause)) {
+        throw new IllegalStateException("complete already: " + this, cause);
+      }
       return this;
     }
 

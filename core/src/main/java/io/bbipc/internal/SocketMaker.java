@@ -30,9 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 /**
  * The public factories of a runtime (servers made, streams connected) and the Netty plumbing they
@@ -80,56 +78,44 @@ public final class SocketMaker {
 
   public Ipv4TcpServer makeIpv4TcpServer(String hostAddress, int port, ServerOptions options)
       throws IpcException {
-    InetAddress host = Addresses.parseIpv4(hostAddress, "hostAddress");
-    return makeTcpServer(
-        host, port, options, () -> new RealIpv4TcpServer(runtime, hostAddress, options));
-  }
-
-  public Ipv4TcpStream connectToIpv4TcpServer(
-      String hostAddress, int port, String localHostAddress, int localPort) throws IpcException {
-    return connectTcp(
-        hostAddress,
-        port,
-        localHostAddress,
-        localPort,
-        Addresses::parseIpv4,
-        Addresses.parseIpv4(Addresses.IPV4_ANY, "any"),
-        (ch, remote, local) ->
-            RealIpv4TcpStream.connecting(
-                runtime, ch, hostAddress, port, localHostAddress, localPort));
+    return makeTcpServer(TcpFamily.IPV4, hostAddress, port, options, RealIpv4TcpServer::new);
   }
 
   /** A server on an IPv6 address; its {@code hostAddress()} is the address's RFC 5952 text. */
   public Ipv6TcpServer makeIpv6TcpServer(String hostAddress, int port, ServerOptions options)
       throws IpcException {
-    InetAddress host = Addresses.parseIpv6(hostAddress, "hostAddress");
-    String text = Addresses.ipv6Text(host);
-    return makeTcpServer(host, port, options, () -> new RealIpv6TcpServer(runtime, text, options));
+    return makeTcpServer(TcpFamily.IPV6, hostAddress, port, options, RealIpv6TcpServer::new);
   }
 
+  public Ipv4TcpStream connectToIpv4TcpServer(
+      String hostAddress, int port, String localHostAddress, int localPort) throws IpcException {
+    return connectTcp(TcpFamily.IPV4, hostAddress, port, localHostAddress, localPort);
+  }
+
+  /** A stream to an IPv6 address, addressed in RFC 5952 form until it connects. */
   public Ipv6TcpStream connectToIpv6TcpServer(
       String hostAddress, int port, String localHostAddress, int localPort) throws IpcException {
-    // addressed in RFC 5952 form until it connects
-    return connectTcp(
-        hostAddress,
-        port,
-        localHostAddress,
-        localPort,
-        Addresses::parseIpv6,
-        Addresses.ipv6Any(),
-        (ch, remote, local) ->
-            RealIpv6TcpStream.connecting(
-                runtime,
-                ch,
-                Addresses.ipv6Text(remote),
-                port,
-                local == null ? null : Addresses.ipv6Text(local),
-                localPort));
+    return connectTcp(TcpFamily.IPV6, hostAddress, port, localHostAddress, localPort);
   }
 
-  /** Checks the rest of a TCP server's arguments, then binds the server {@code make} makes. */
-  private <S extends RealTcpServer<?>> S makeTcpServer(
-      InetAddress host, int port, ServerOptions options, Supplier<S> make) throws IpcException {
+  /** Makes a TCP server of a family, given the address's text. */
+  private interface TcpServerClass<V> {
+    V make(IpcRuntime runtime, String hostAddress, ServerOptions options);
+  }
+
+  /**
+   * Parses the address of the family and checks the rest of the arguments, then binds the server
+   * {@code make} makes; its {@code hostAddress()} is the address's text.
+   */
+  private <V extends RealTcpServer<?>> V makeTcpServer(
+      TcpFamily<?> family,
+      String hostAddress,
+      int port,
+      ServerOptions options,
+      TcpServerClass<V> make)
+      throws IpcException {
+    InetAddress host = family.parse(hostAddress, "hostAddress");
+    String text = family.text(hostAddress, host);
     Addresses.checkPort(port, "port");
     Objects.requireNonNull(options, "options");
     if (options.allowedPeerUids() != null) {
@@ -139,7 +125,7 @@ public final class SocketMaker {
               + " applies to local servers only: TCP peers have no user id");
     }
     enterOpen();
-    S server = make.get();
+    V server = make.make(runtime, text, options);
     ServerBootstrap b =
         serverBootstrap(transport.tcpServerChannelType(), server, options)
             .option(ChannelOption.SO_REUSEADDR, options.reuseAddress());
@@ -148,35 +134,32 @@ public final class SocketMaker {
     return server;
   }
 
-  /** Makes a connecting TCP stream of a channel, for the addresses parsed. */
-  private interface TcpStreamMaker<S extends RealTcpStream> {
-    S make(Channel ch, InetAddress remote, InetAddress local);
-  }
-
   /**
-   * Parses the addresses of the family and checks the ports, then starts connecting the stream
-   * {@code make} makes; {@code any} is the local address when only a local port is given.
+   * Parses the addresses of the family and checks the ports, then starts connecting a stream of the
+   * family, addressed as the user asked until it connects; the family's wildcard is the local
+   * address when only a local port is given.
    */
   private <S extends RealTcpStream> S connectTcp(
-      String hostAddress,
-      int port,
-      String localHostAddress,
-      int localPort,
-      BiFunction<String, String, InetAddress> parse,
-      InetAddress any,
-      TcpStreamMaker<S> make)
+      TcpFamily<S> family, String hostAddress, int port, String localHostAddress, int localPort)
       throws IpcException {
-    InetAddress remote = parse.apply(hostAddress, "hostAddress");
+    InetAddress remote = family.parse(hostAddress, "hostAddress");
     InetAddress local =
-        localHostAddress == null ? null : parse.apply(localHostAddress, "localHostAddress");
+        localHostAddress == null ? null : family.parse(localHostAddress, "localHostAddress");
     Addresses.checkPort(port, "port");
     Addresses.checkPort(localPort, "localPort");
     enterOpen();
-    S stream = make.make(newStreamChannel(transport.tcpChannelType()), remote, local);
+    S stream =
+        family.connecting(
+            runtime,
+            newStreamChannel(transport.tcpChannelType()),
+            family.text(hostAddress, remote),
+            port,
+            local == null ? null : family.text(localHostAddress, local),
+            localPort);
     SocketAddress localAddress =
         local == null && localPort == 0
             ? null
-            : new InetSocketAddress(local == null ? any : local, localPort);
+            : new InetSocketAddress(local == null ? family.any() : local, localPort);
     connect(stream, new InetSocketAddress(remote, port), localAddress);
     return stream;
   }
@@ -325,7 +308,7 @@ public final class SocketMaker {
     int high = Math.max(1, runtime.outboundBufferLimit() - 1);
     ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(Math.max(1, high / 2), high));
     // Netty would close a channel at the peer's end-of-stream and drop what it still had to
-    // send; the stream's Tail handles end-of-stream itself (flushing first), in both modes
+    // send; the stream's StreamTail handles end-of-stream itself (flushing first), in both modes
     ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     // Netty's default read guess shrinks to 64 bytes after small reads; a 64-byte message then
     // fills it, and an edge-triggered epoll channel reads once more for nothing (EAGAIN): a

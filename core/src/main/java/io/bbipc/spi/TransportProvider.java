@@ -62,7 +62,7 @@ public interface TransportProvider {
   /**
    * Returns a factory for the I/O handler of a caller-driven runtime, whose loop is run by the
    * thread that owns it and, once that thread has ended without closing the runtime, by the thread
-   * that closes it.
+   * that closes it where {@link #loopRunsOnAnyThread()} allows that.
    *
    * @return by default, {@link #ioHandlerFactory()}
    */

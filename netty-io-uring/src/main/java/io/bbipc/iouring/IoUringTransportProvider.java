@@ -18,8 +18,9 @@ import java.io.IOException;
 import java.util.Optional;
 
 /**
- * bbipc on Netty's native io_uring transport (Linux 5.1 and later, where the kernel has not
- * disabled io_uring), with Unix domain sockets that report their peer's credentials ({@code
+ * bbipc on Netty's native io_uring transport (Linux 5.9 and later, the oldest kernel Netty 4.2.18
+ * accepts unless {@code -Dio.netty.transport.iouring.enforceKernelVersion=false}; where the kernel
+ * has not disabled io_uring), with Unix domain sockets that report their peer's credentials ({@code
  * SO_PEERCRED}) and may have abstract names. It is available only where Netty's native library
  * loaded and the kernel lets this process set up a ring (containers' seccomp profiles and {@code
  * kernel.io_uring_disabled} often forbid it).
@@ -60,8 +61,12 @@ public final class IoUringTransportProvider extends NativeTransportProvider {
   }
 
   /**
-   * Returns a factory for io_uring handlers whose ring is not tied to one thread, so that a
-   * caller-driven runtime's closer can release it after its owner has ended.
+   * Returns a factory for io_uring handlers whose ring is made without {@code
+   * IORING_SETUP_SINGLE_ISSUER} (and so, in Netty 4.2.18, without {@code
+   * IORING_SETUP_DEFER_TASKRUN}). That was meant to let another thread release a caller-driven
+   * runtime whose owner has ended, which the kernel refuses even so (see {@link
+   * #loopRunsOnAnyThread()}): only the owner runs the ring. The ring is still made this way, as it
+   * has been for every caller-driven io_uring runtime.
    *
    * @return the factory
    */

@@ -47,8 +47,10 @@ class IoUringPausedResetCanaryTest {
 
   private static final String FIXED =
       "Netty fixed io_uring's reset while reading is paused (the channel reports it once reading"
-          + " resumes): delete the reset probe in core/src/main/java/io/bbipc/internal/RealStream.java"
-          + " (startResetProbe, scheduleProbe, probe and their fields), TransportProvider.canTellReset"
+          + " resumes): delete the reset probe's pause watch in"
+          + " core/src/main/java/io/bbipc/internal/ResetProbe.java (paused, the resume in probe,"
+          + " PROBE_AFTER_RESUME, StreamInbound.resumeAfterReset) and its call in"
+          + " RealStream.received, TransportProvider.canTellReset"
           + " and connectionReset, NativeTransportProvider's TCP_INFO methods and the providers'"
           + " isTcpInfoChannel and tcpState, once PausedResetReliabilityTest passes without them"
           + " over epoll and io_uring; see docs/netty-workarounds.md";

@@ -43,8 +43,9 @@ import org.junit.jupiter.api.io.TempDir;
 class IoUringRefusedConnectCanaryTest {
   private static final String FIXED =
       "Netty fixed io_uring's failed connect (the channel now closes): simplify"
-          + " core/src/main/java/io/bbipc/internal/RealStream.java: Tail.connect (the override that"
-          + " reads the connect's outcome) can go, as the close listener of attachAdopted then"
+          + " core/src/main/java/io/bbipc/internal/StreamTail.java: connect (the override that"
+          + " reads the connect's outcome) can go, as the close listener of"
+          + " ChannelAdoption.attachOnLoop then"
           + " reports a failed connect on every transport; see docs/netty-workarounds.md";
 
   @TempDir Path dir;
