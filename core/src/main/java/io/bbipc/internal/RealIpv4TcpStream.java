@@ -1,7 +1,6 @@
 package io.bbipc.internal;
 
 import io.bbipc.Ipv4TcpStream;
-import io.bbipc.internal.address.Addresses;
 import io.netty.channel.Channel;
 
 /** A TCP stream over IPv4, made only by {@link TcpFamily#IPV4}'s factories. */

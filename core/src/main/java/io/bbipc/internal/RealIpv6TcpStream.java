@@ -1,7 +1,6 @@
 package io.bbipc.internal;
 
 import io.bbipc.Ipv6TcpStream;
-import io.bbipc.internal.address.Addresses;
 import io.netty.channel.Channel;
 
 /**

@@ -1,5 +1,6 @@
 package io.bbipc.internal;
 
+import io.bbipc.internal.address.Addresses;
 import io.netty.channel.Channel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
