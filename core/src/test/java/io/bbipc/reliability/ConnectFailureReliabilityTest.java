@@ -20,8 +20,8 @@ import io.bbipc.ServerOptions;
 import io.bbipc.SocketEvent;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.PerFixture;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -85,7 +85,7 @@ public class ConnectFailureReliabilityTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("tcp")
   void refusedConnectsFailWithin100MsAThousandTimesAndLeaveNoFd(Fixture f) throws Exception {
     Rel.assumeFdCounting();
@@ -146,7 +146,7 @@ public class ConnectFailureReliabilityTest {
         "open fds grew from " + baseline + " to " + after + " after " + n + " refused connects");
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("tcp")
   void aConnectThatNobodyAnswersFailsAtTheConnectTimeout(Fixture f) throws Exception {
     List<StreamSocket> fill = new ArrayList<>();
@@ -219,7 +219,7 @@ public class ConnectFailureReliabilityTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("local")
   void localConnectFailuresAreFastAndSayWhy(Fixture f) throws Exception {
     Ipc client = f.clientIpc();

@@ -20,10 +20,10 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
-import io.bbipc.testsuite.OverAllFixtures;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.OverAllFixtures;
+import io.bbipc.conformance.PerFixture;
+import io.bbipc.conformance.Streams;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -130,7 +130,7 @@ public class HalfCloseReliabilityTest {
       peer.writeFully(new byte[] {1, 2, 3}, 10);
       peer.channel.shutdownOutput();
       assertEquals(
-          3, io.bbipc.testsuite.Streams.readToDisconnect(accepted, Streams.deadline(10)).length);
+          3, io.bbipc.conformance.Streams.readToDisconnect(accepted, Streams.deadline(10)).length);
       assertTrue(accepted.connectionSucceeded(), "a half-closed peer is still connected");
       if (f.kind() == Fixture.Kind.TCP) {
         peer.reset();
@@ -198,11 +198,12 @@ public class HalfCloseReliabilityTest {
       assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
       client.writeToStream(new byte[] {(byte) i});
       client.shutdownOutput();
-      byte[] request = io.bbipc.testsuite.Streams.readToDisconnect(accepted, Streams.deadline(10));
+      byte[] request =
+          io.bbipc.conformance.Streams.readToDisconnect(accepted, Streams.deadline(10));
       assertEquals(1, request.length, "cycle " + i);
       assertEquals(1, accepted.writeToStream(request));
       accepted.close();
-      byte[] answer = io.bbipc.testsuite.Streams.readToDisconnect(client, Streams.deadline(10));
+      byte[] answer = io.bbipc.conformance.Streams.readToDisconnect(client, Streams.deadline(10));
       assertEquals(1, answer.length, "cycle " + i);
       assertEquals((byte) i, answer[0]);
     }
@@ -304,7 +305,7 @@ public class HalfCloseReliabilityTest {
    * own shutdownOutput. The reset used to look like an end-of-stream: CONNECTION_SUCCEEDED,
    * READY_TO_WRITE and REMOTE_DISCONNECTED, until a write failed.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("tcp")
   void aPeerThatResetsHasGoneAltogetherEvenWithHalfClosure(Fixture f) throws Exception {
     byte[] sent = {1, 2, 3};
@@ -342,7 +343,7 @@ public class HalfCloseReliabilityTest {
    * cannot tell (the JDK shows no TCP state and the reset comes after the end-of-stream was read):
    * there the next write fails, as {@link #aPeerThatResetsWhileWeAnswerIsAnIpcException} shows.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("tcp")
   void aPeerThatGoesAfterItsEndOfStreamIsSeenGoneWhereTheTransportCanTell(Fixture f)
       throws Exception {

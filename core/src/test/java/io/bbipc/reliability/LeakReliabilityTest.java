@@ -21,9 +21,9 @@ import io.bbipc.ServerOptions;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.PerFixture;
+import io.bbipc.conformance.Streams;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,7 +84,7 @@ public class LeakReliabilityTest {
     void run() throws Exception;
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("perTransport")
   void tenThousandCyclesLeaveNoFdAndNoLeak(Fixture f) throws Exception {
     Rel.assumeFdCounting();
@@ -170,7 +170,7 @@ public class LeakReliabilityTest {
     assertEquals(n, got);
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("perTransport")
   void aThousandFailedConnectsLeaveNoFdAndNoLeak(Fixture f) throws Exception {
     Rel.assumeFdCounting();
@@ -244,7 +244,7 @@ public class LeakReliabilityTest {
         .collect(Collectors.toSet());
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("perTransport")
   void afterIpcCloseNoThreadAndNoSocketFileRemain(Fixture f) throws Exception {
     org.junit.jupiter.api.Assumptions.assumeTrue(

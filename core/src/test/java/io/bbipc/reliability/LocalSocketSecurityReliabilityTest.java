@@ -12,9 +12,9 @@ import io.bbipc.IpcException;
 import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
 import io.bbipc.ServerOptions;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.PerFixture;
+import io.bbipc.conformance.Streams;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -83,7 +83,7 @@ public class LocalSocketSecurityReliabilityTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("localServers")
   void nothingAtThePathIsTouchedEvenWhenReclaimingStaleSockets(Fixture f) throws Exception {
     Ipc ipc = f.serverIpc();
@@ -135,7 +135,7 @@ public class LocalSocketSecurityReliabilityTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("localPairs")
   void aServerDeletesOnlyItsOwnFileAndNoClientEverDeletesIt(Fixture f) throws Exception {
     Path p = dir.resolve("own.sock");
@@ -173,7 +173,7 @@ public class LocalSocketSecurityReliabilityTest {
         "a replaced file was kept, clients never removed it, the owner did");
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("localServers")
   void theSocketPathIsNeverSeenWiderThanItsMode(Fixture f) throws Exception {
     Assumptions.assumeTrue(
@@ -258,7 +258,7 @@ public class LocalSocketSecurityReliabilityTest {
 
   // ---------------------------------------------------------------- another user
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("localPairs")
   void aClientRunningAsAnotherUserIsRefusedByTheSocketFileMode(Fixture f) throws Exception {
     String unavailable = OtherUser.unavailable();
@@ -300,7 +300,7 @@ public class LocalSocketSecurityReliabilityTest {
 
   // ---------------------------------------------------------------- path limits
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("localPairs")
   void thePathLimitIsOneByteCountCheckedBeforeAnyIo(Fixture f) throws Exception {
     int limit =

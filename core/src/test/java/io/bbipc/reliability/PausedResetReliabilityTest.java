@@ -13,9 +13,9 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.PerFixture;
+import io.bbipc.conformance.Streams;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -42,7 +42,7 @@ public class PausedResetReliabilityTest {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.TCP).toList();
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("tcp")
   void aResetWhileReadingIsPausedIsSeenAndKeepsEveryReceivedByte(Fixture f) throws Exception {
     for (int limit : new int[] {LIMIT, Ipc.DEFAULT_BUFFER_LIMIT}) {
@@ -101,7 +101,7 @@ public class PausedResetReliabilityTest {
       }
       // a program that reads until the peer is gone must get there: every byte the kernel had
       // received, in order, then REMOTE_DISCONNECTED
-      byte[] got = io.bbipc.testsuite.Streams.readToDisconnect(s, Streams.deadline(10));
+      byte[] got = io.bbipc.conformance.Streams.readToDisconnect(s, Streams.deadline(10));
       assertTrue(
           got.length >= Math.min(limit, sent), what + ": only " + got.length + " bytes readable");
       assertTrue(got.length <= sent, what + ": more bytes than sent");

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bbipc.LocalServer;
 import io.bbipc.ServerOptions;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.PerFixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,7 +31,7 @@ public class PeerUidRejectionReliabilityTest {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("localPairs")
   void aClientOfAUidNotAllowedIsClosedBeforeAcceptAndSeesIt(Fixture f) throws Exception {
     Assumptions.assumeTrue(

@@ -1,8 +1,8 @@
 package io.bbipc.reliability;
 
 import io.bbipc.Ipc;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.Streams;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;

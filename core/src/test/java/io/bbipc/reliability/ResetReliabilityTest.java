@@ -17,10 +17,10 @@ import io.bbipc.ServerOptions;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
-import io.bbipc.testsuite.OverAllFixtures;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.OverAllFixtures;
+import io.bbipc.conformance.PerFixture;
+import io.bbipc.conformance.Streams;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
@@ -97,7 +97,7 @@ public class ResetReliabilityTest {
         List.of(), log.pipelineWarnings(), what + ": an exception reached the pipeline's tail");
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("tcp")
   void aLingerZeroResetIsADisconnectWithinOneSecondAndKeepsWhatArrived(Fixture f) throws Exception {
     for (boolean bbipcAccepts : new boolean[] {true, false}) {
@@ -292,7 +292,7 @@ public class ResetReliabilityTest {
    * without. On io_uring it never was (Netty 4.2.18 read the bytes, found the socket empty and
    * waited for a readiness that the reset, having come with them, never gave again).
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("tcp")
   void aClientThatWroteAndResetBeforeItWasAcceptedIsOfferedWithItsBytesThenGone(Fixture f)
       throws Exception {

@@ -1,11 +1,11 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_FAILED;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
 import static io.bbipc.SocketEvent.DATA_AVAILABLE;
 import static io.bbipc.SocketEvent.READY_TO_WRITE;
 import static io.bbipc.SocketEvent.REMOTE_DISCONNECTED;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -296,7 +296,7 @@ public class HardeningConformanceTest {
    * of the loop waited for it), and each registration copied the whole listener array. (That
    * cancelled and completed futures leave nothing registered is ListenerLeakTest's.)
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void manyWhenReadyFuturesCompleteInBatches(Fixture f) throws Exception {
     final int count = 100_000;

@@ -1,9 +1,9 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
 import static io.bbipc.SocketEvent.DATA_AVAILABLE;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -42,7 +42,7 @@ public class ServerConformanceTest {
     return Fixture.conformanceSameTransport();
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("servers")
   void acceptWithNothingWaitingThrowsAndASecondServerOnTheSameAddressFails(Fixture f)
       throws Exception {
@@ -98,7 +98,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("servers")
   void closingAServerClosesConnectionsNobodyAccepted(Fixture f) throws Exception {
     StreamServer server = f.makeServer(dir);
@@ -147,7 +147,7 @@ public class ServerConformanceTest {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("tcp")
   void hostAddressesAndPortsWithAnExplicitLocalPort(Fixture f) throws Exception {
     int clientPort;
@@ -181,7 +181,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("tcp")
   void aServerOnAnyAddressTakesLoopbackClients(Fixture f) throws Exception {
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer("0.0.0.0", 0)) {
@@ -194,7 +194,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("tcp")
   void aConnectToALoopbackPortWithNoListenerFails(Fixture f) throws Exception {
     int port;
@@ -219,7 +219,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("tcp")
   void aLocalPortInUseMakesTheConnectionFail(Fixture f) throws Exception {
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0);
@@ -232,7 +232,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("tcp")
   void aClosedServerFreesItsPortAtOnce(Fixture f) throws Exception {
     ServerOptions reuse = ServerOptions.defaults().reuseAddress(true);
@@ -250,7 +250,7 @@ public class ServerConformanceTest {
 
   // ---------------------------------------------------------------- local socket files
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("local")
   void theSocketFileExistsWhileOpenAndIsPrivateAndGoneAfterClose(Fixture f) throws Exception {
     Path path = dir.resolve("s.sock");
@@ -275,7 +275,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("local")
   void deleteOnCloseFalseLeavesTheFileAndClosingAStreamNeverRemovesIt(Fixture f) throws Exception {
     Path path = dir.resolve("keep.sock");
@@ -290,7 +290,7 @@ public class ServerConformanceTest {
     assertTrue(Files.exists(path, LinkOption.NOFOLLOW_LINKS));
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("local")
   void aServerDoesNotDeleteAFileThatIsNoLongerItsOwn(Fixture f) throws Exception {
     Path path = dir.resolve("moved.sock");
@@ -301,7 +301,7 @@ public class ServerConformanceTest {
     assertEquals("someone else's", Files.readString(path));
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("local")
   void anythingAlreadyAtThePathIsRefusedAndLeftUntouched(Fixture f) throws Exception {
     Ipc ipc = f.serverIpc();
@@ -323,7 +323,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("local")
   void connectingToAMissingOrDeadServerThrowsNoLocalServer(Fixture f) throws Exception {
     Path missing = dir.resolve("missing.sock");
@@ -340,7 +340,7 @@ public class ServerConformanceTest {
     assertThrows(NoLocalServerException.class, () -> f.clientIpc().connectToLocalServer(stale));
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("local")
   void pathnamesMatchOnServerClientAndAcceptedStream(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
@@ -351,7 +351,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("local")
   void aPathOverTheLimitIsRefusedBeforeAnyIo(Fixture f) throws Exception {
     Path tooLong = dir.resolve("x".repeat(120));

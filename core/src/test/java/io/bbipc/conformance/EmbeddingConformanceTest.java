@@ -1,9 +1,9 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
 import static io.bbipc.SocketEvent.DATA_AVAILABLE;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,6 +1,6 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -47,8 +47,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * API.md behaviours 15-19: a caller-driven runtime, on every transport pair, TCP and local. Each
- * end's runtime is built on the thread that uses it, as the threading rule requires.
+ * Behaviours 15-19 in docs/behaviours.md: a caller-driven runtime, on every transport pair, TCP and
+ * local. Each end's runtime is built on the thread that uses it, as the threading rule requires.
  */
 public class CallerDrivenConformanceTest {
   @TempDir Path dir;
@@ -133,7 +133,7 @@ public class CallerDrivenConformanceTest {
    * 64 KiB then 16 MiB each way through buffers limited to 4 KiB, CRC-exact: each end's owner
    * writes, flushes and reads only inside its own calls.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void bothEndsCallerDrivenEchoExactlyThroughSmallBuffers(Fixture f) throws Exception {
     byte[] small = Streams.randomBytes(new Random(1), 64 * 1024);
@@ -206,7 +206,7 @@ public class CallerDrivenConformanceTest {
   }
 
   /** A caller-driven end talks to a threaded end, in both roles. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aCallerDrivenEndTalksToAThreadedEnd(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(3), 1 << 20);
@@ -268,7 +268,7 @@ public class CallerDrivenConformanceTest {
    * pollSockets and a Poller over a caller-driven stream and a threaded one: the owner, blocked in
    * its own transport's wait, wakes for bytes on either.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void pollSocketsAndAPollerCoverCallerDrivenAndThreadedSocketsTogether(Fixture f)
       throws Exception {
@@ -342,7 +342,7 @@ public class CallerDrivenConformanceTest {
   // ---------------------------------------------------------------- the threading rule
 
   /** Other threads get IllegalStateException naming the owner; getters, isClosed and close work. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void otherThreadsMayOnlyReadAddressesAskIsClosedAndClose(Fixture f) throws Exception {
     try (Ipc mine = callerDriven(f.serverTransport())) {
@@ -455,7 +455,7 @@ public class CallerDrivenConformanceTest {
    * close() from another thread marks the socket closed at once and wakes the owner blocked in its
    * transport's wait; the owner's next call releases the descriptor, and the peer sees it.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void closeFromAnotherThreadWakesTheOwnerAndTheNextCallReleasesTheSocket(Fixture f)
       throws Exception {
@@ -493,7 +493,7 @@ public class CallerDrivenConformanceTest {
   }
 
   /** Closing the runtime from another thread wakes the owner; its next call stops the loop. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void closingTheRuntimeFromAnotherThreadStopsItAtTheOwnersNextCall(Fixture f) throws Exception {
     Ipc mine = callerDriven(f.serverTransport());
@@ -543,7 +543,7 @@ public class CallerDrivenConformanceTest {
   }
 
   /** An interrupted owner returns from a wait at once, with its interrupt flag still set. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void anInterruptWakesTheOwnerOutOfItsTransportsWait(Fixture f) throws Exception {
     CompletableFuture<Thread> started = new CompletableFuture<>();
@@ -572,7 +572,7 @@ public class CallerDrivenConformanceTest {
    * An owner that ends without closing: its runtime is closed for it within seconds, what it wrote
    * reaches the peer, and no descriptor is left behind.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void anOwnerThatEndsWithoutClosingLeavesNothingBehind(Fixture f) throws Exception {
     Assumptions.assumeTrue(
@@ -644,7 +644,7 @@ public class CallerDrivenConformanceTest {
    * whenReady completes on the owner inside its own call, pipeline handlers run on the owner, and a
    * wait inside a continuation is refused rather than nested.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void callbacksRunOnTheOwnerAndMayNotWait(Fixture f) throws Exception {
     AtomicReference<Thread> handlerThread = new AtomicReference<>();
@@ -781,7 +781,7 @@ public class CallerDrivenConformanceTest {
    * returns with the flag still set, as CompletableFuture.join ignores interrupts; get() answers
    * the flag with InterruptedException.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void joinByAnInterruptedOwnerCompletesAndKeepsTheFlag(Fixture f) throws Exception {
     StreamServer server = makeServer(f, f.serverIpc());
@@ -831,7 +831,7 @@ public class CallerDrivenConformanceTest {
    * An owner waiting in join() or get() wakes when another thread completes the future: a cancel,
    * orTimeout's timer, the executor of a thenApplyAsync stage.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void anOwnerWaitingOnAFutureWakesWhenAnotherThreadCompletesIt(Fixture f) throws Exception {
     // a server per owner: owners accepting on one server could take each other's connections
@@ -948,7 +948,7 @@ public class CallerDrivenConformanceTest {
    * owner's own call, and wakes the owner waiting on it; over many rounds, the owner waiting in a
    * poll of another stream or in join() of the continuation.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aFutureOfAStreamClosedByAnotherThreadCompletesOnTheOwner(Fixture f) throws Exception {
     int rounds = 20;
@@ -1021,7 +1021,7 @@ public class CallerDrivenConformanceTest {
    * get(timeout) by the owner with a zero or negative timeout looks once and throws
    * TimeoutException, as CompletableFuture does; repeated, it sees the bytes once they come.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void getWithAPastDeadlineByTheOwnerLooksOnceAndTimesOut(Fixture f) throws Exception {
     StreamServer server = makeServer(f, f.serverIpc());
@@ -1077,7 +1077,7 @@ public class CallerDrivenConformanceTest {
   // ---------------------------------------------------------------- options
 
   /** Busy polling, half-close and bounded buffers hold on a caller-driven runtime too. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void busyPollHalfCloseAndBoundedBuffersWork(Fixture f) throws Exception {
     Assumptions.assumeTrue(
@@ -1125,7 +1125,7 @@ public class CallerDrivenConformanceTest {
   }
 
   /** A TLS handler in the pipeline runs on the owner: an encrypted echo between two owners. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void anSslHandlerWorksOnCallerDrivenRuntimes(Fixture f) throws Exception {
     SslContext[] contexts = EmbeddingConformanceTest.tlsContexts(dir);

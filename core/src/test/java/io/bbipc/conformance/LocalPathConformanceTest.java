@@ -1,8 +1,8 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -127,7 +127,7 @@ public class LocalPathConformanceTest {
     assertFalse(Files.exists(p, LinkOption.NOFOLLOW_LINKS), p + " outlived its server");
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void everyLengthUpToTheLimitBindsWhateverTheNamesLength(Fixture f) throws Exception {
     List<String> failures = new ArrayList<>();
@@ -144,7 +144,7 @@ public class LocalPathConformanceTest {
     assertEquals(List.of(), failures);
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void oneByteOverTheLimitIsRefusedNamingTheLength(Fixture f) throws Exception {
     for (int nameLength = 1; nameLength <= 5; nameLength++) {
@@ -206,7 +206,7 @@ public class LocalPathConformanceTest {
         List.of(), listing(dir.resolve("sub")), "something was left in " + dir.resolve("sub"));
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aTrailingSlashNamesTheSameFile(Fixture f) throws Exception {
     // java.nio drops a trailing slash, so "dir/t.sock/" is the file t.sock
@@ -215,7 +215,7 @@ public class LocalPathConformanceTest {
     serveAndConnect(f, p);
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aRelativeNameWithoutAParentIsInTheWorkingDirectory(Fixture f) throws Exception {
     Path p = Path.of("bbipc-" + UUID.randomUUID().toString().substring(0, 8) + ".sock");

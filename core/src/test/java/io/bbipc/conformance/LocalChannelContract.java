@@ -1,4 +1,4 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;

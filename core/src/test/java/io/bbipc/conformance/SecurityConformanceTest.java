@@ -1,9 +1,9 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
 import static io.bbipc.SocketEvent.REMOTE_DISCONNECTED;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,7 +33,7 @@ public class SecurityConformanceTest {
     return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("local")
   void aStaleSocketIsReclaimedOnlyWhenAskedAndOnlyIfNobodyListens(Fixture f) throws Exception {
     Path path = dir.resolve("stale.sock");
@@ -64,7 +64,7 @@ public class SecurityConformanceTest {
     assertEquals("x", Files.readString(file));
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("local")
   void theSocketFileModeCanBeChosen(Fixture f) throws Exception {
     Path path = dir.resolve("group.sock");
@@ -82,7 +82,7 @@ public class SecurityConformanceTest {
     return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("local")
   void onlyAllowedUidsAreAccepted(Fixture f) throws Exception {
     Assumptions.assumeTrue(
@@ -121,7 +121,7 @@ public class SecurityConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("local")
   void allowedPeerUidsIsRefusedForTcpAndForBadIds(Fixture f) {
     assertThrows(
@@ -135,7 +135,7 @@ public class SecurityConformanceTest {
         IllegalArgumentException.class, () -> ServerOptions.defaults().allowedPeerUids(-1));
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("local")
   void abstractNamesWhereTheTransportHasThem(Fixture f) throws Exception {
     String name = "bbipc-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();

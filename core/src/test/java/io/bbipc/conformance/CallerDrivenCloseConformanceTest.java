@@ -1,10 +1,10 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
-import static io.bbipc.testsuite.CallerDrivenConformanceTest.callerDriven;
-import static io.bbipc.testsuite.CallerDrivenConformanceTest.join;
-import static io.bbipc.testsuite.CallerDrivenConformanceTest.onNewThread;
-import static io.bbipc.testsuite.CallerDrivenConformanceTest.openFds;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.CallerDrivenConformanceTest.callerDriven;
+import static io.bbipc.conformance.CallerDrivenConformanceTest.join;
+import static io.bbipc.conformance.CallerDrivenConformanceTest.onNewThread;
+import static io.bbipc.conformance.CallerDrivenConformanceTest.openFds;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -85,7 +85,7 @@ public class CallerDrivenCloseConformanceTest {
    * Bytes a stream accepted before another thread closed it are delivered whole when the owner then
    * closes the runtime: its close waits for streams closed before it as for those it closes.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void bytesOfAStreamAnotherThreadClosedSurviveTheOwnersRuntimeClose(Fixture f) throws Exception {
     int size = 8 << 20;
@@ -130,7 +130,7 @@ public class CallerDrivenCloseConformanceTest {
    * socket of another runtime it owns, finishes the close of a runtime another thread closed: its
    * descriptors are gone when the call returns.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void aRuntimeAnotherThreadClosedIsReleasedByTheOwnersNextCallOnItsOtherRuntime(Fixture f)
       throws Exception {
@@ -184,7 +184,7 @@ public class CallerDrivenCloseConformanceTest {
    * Ipc.close() inside a whenReady continuation is no wait: it may be called there, and the
    * runtime's descriptors are released before the owner's call that ran the continuation returns.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void closingTheRuntimeInsideAContinuationReleasesItBeforeTheOwnersCallReturns(Fixture f)
       throws Exception {
@@ -234,7 +234,7 @@ public class CallerDrivenCloseConformanceTest {
    * A stream closed by the owner inside a continuation, with bytes the kernel has not taken yet:
    * they reach the peer, and the descriptor is released, before the owner's call returns.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void aStreamClosedInsideAContinuationIsFlushedAndReleasedBeforeTheOwnersCallReturns(Fixture f)
       throws Exception {
@@ -300,7 +300,7 @@ public class CallerDrivenCloseConformanceTest {
    * A threaded runtime's poller that once monitored a caller-driven socket serves any thread again
    * once that socket is unmonitored or closed: it runs only the loops of what it monitors now.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void aThreadedPollerServesOtherThreadsOnceItsCallerDrivenSocketsAreGone(Fixture f)
       throws Exception {
@@ -345,7 +345,7 @@ public class CallerDrivenCloseConformanceTest {
    * thread waiting in get(), and its sockets are marked closed; on every transport, io_uring
    * included, whose loop no other thread can run.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void aPendingFutureOfAnOwnerThatEndedWithoutClosingFails(Fixture f) throws Exception {
     StreamServer server = makeServer(f, f.serverIpc());

@@ -1,4 +1,4 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_FAILED;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
@@ -6,7 +6,7 @@ import static io.bbipc.SocketEvent.DATA_AVAILABLE;
 import static io.bbipc.SocketEvent.DETERMINED;
 import static io.bbipc.SocketEvent.READY_TO_WRITE;
 import static io.bbipc.SocketEvent.REMOTE_DISCONNECTED;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -30,7 +30,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The stream behaviours of API.md and the original library's stream tests, on every fixture. */
+/**
+ * The stream behaviours (behaviours 1-5, 9 and 11-13 in docs/behaviours.md) and the original
+ * library's stream tests, on every fixture.
+ */
 public class StreamConformanceTest {
   @TempDir Path dir;
 
@@ -38,7 +41,7 @@ public class StreamConformanceTest {
     return Fixture.conformance();
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void bothEndsAreDeterminedAndSucceeded(Fixture f) throws Exception {
     StreamServer server = f.makeServer(dir);
@@ -73,7 +76,7 @@ public class StreamConformanceTest {
     return got;
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void writeAndReadWithStartAndEnd(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
@@ -109,7 +112,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void readWithNoDataReturnsZero(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
@@ -120,7 +123,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void peekLeavesTheBytesForTheNextRead(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
@@ -145,7 +148,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void remoteDisconnect(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
@@ -180,7 +183,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void bytesWrittenJustBeforeThePeerClosedAreReadInFull(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(42), 300_000);
@@ -195,7 +198,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aConnectionClosedBeforeAcceptIsOfferedWithItsBytes(Fixture f) throws Exception {
     try (StreamServer server = f.makeServer(dir)) {
@@ -211,7 +214,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aPeerThatNeverReadsFillsTheOutboundBuffer(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
@@ -249,7 +252,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void closeDeliversWhatWasAlreadyAccepted(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(7), 900_000);
@@ -271,7 +274,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aClosedStreamThrowsAndReportsNothing(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
@@ -294,7 +297,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void byteBufferOverloadsMoveBetweenPositionAndLimit(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
@@ -322,7 +325,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void whenReadyCompletesOnTheEventLoop(Fixture f) throws Exception {
     f.assumeThreaded(
@@ -351,7 +354,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void closingWakesABlockedPoll(Fixture f) throws Exception {
     f.assumeThreaded(
@@ -365,7 +368,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void anInterruptedPollReturnsEmptyAndKeepsTheFlag(Fixture f) throws Exception {
     f.assumeThreaded(
@@ -395,7 +398,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void sixtyFourMebibytesEachWayWithRandomChunks(Fixture f) throws Exception {
     int size = 64 << 20;
@@ -418,7 +421,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aReaderOfOneByteAtATimeGetsTheSameStream(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(3), 20_000);

@@ -1,6 +1,6 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -99,7 +99,7 @@ public class OperationsConformanceTest {
    * buffered each way, short writes, pauses at the inbound limit; the server's accepted and
    * waiting; and the runtime's sums, which keep what closed streams moved.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void statisticsCountWhatHappened(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(1), 256 * LIMIT);
@@ -322,8 +322,8 @@ public class OperationsConformanceTest {
    * handler has had all of it sent, and the counters still never fall and settle at what was
    * written.
    */
-  @FixtureTest
-  @MethodSource("io.bbipc.testsuite.Fixture#sameTransport")
+  @PerFixture
+  @MethodSource("io.bbipc.conformance.Fixture#sameTransport")
   void bytesSentSettlesAtWhatWasWrittenThroughTls(Fixture f) throws Exception {
     io.netty.handler.ssl.SslContext[] tls = EmbeddingConformanceTest.tlsContexts(dir);
     try (Ipc serverIpc =
@@ -552,7 +552,7 @@ public class OperationsConformanceTest {
   }
 
   /** A local server refusing a uid counts it. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aServerCountsWhomItRefused(Fixture f) throws Exception {
     Assumptions.assumeTrue(
@@ -585,7 +585,7 @@ public class OperationsConformanceTest {
    * read paused/resumed with its duration, remote disconnect with how, and close, each with the
    * kind, transport and addresses.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void jfrEventsTellWhatEachSocketDid(Fixture f) throws Exception {
     List<RecordedEvent> events = new CopyOnWriteArrayList<>();
@@ -681,7 +681,7 @@ public class OperationsConformanceTest {
   /**
    * A recording with the JDK's own settings gets none of bbipc's events: they are off by default.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void jfrEventsAreOffUnlessARecordingEnablesThem(Fixture f) throws Exception {
     Path file = dir.resolve("default.jfr");

@@ -1,4 +1,4 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_FAILED;
@@ -7,7 +7,7 @@ import static io.bbipc.SocketEvent.DATA_AVAILABLE;
 import static io.bbipc.SocketEvent.DETERMINED;
 import static io.bbipc.SocketEvent.READY_TO_WRITE;
 import static io.bbipc.SocketEvent.REMOTE_DISCONNECTED;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
