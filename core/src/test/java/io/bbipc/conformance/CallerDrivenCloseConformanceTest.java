@@ -1,10 +1,12 @@
 package io.bbipc.conformance;
 
+import static io.bbipc.conformance.CallerDrivenConformanceTest.awaitReleased;
 import static io.bbipc.conformance.CallerDrivenConformanceTest.callerDriven;
-import static io.bbipc.conformance.CallerDrivenConformanceTest.join;
-import static io.bbipc.conformance.CallerDrivenConformanceTest.onNewThread;
+import static io.bbipc.conformance.CallerDrivenConformanceTest.clientOfAnOwnerThatWillEnd;
 import static io.bbipc.conformance.CallerDrivenConformanceTest.openFds;
 import static io.bbipc.conformance.Fixture.WAIT;
+import static io.bbipc.conformance.Streams.join;
+import static io.bbipc.conformance.Streams.onNewThread;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -45,20 +47,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 public class CallerDrivenCloseConformanceTest {
   @TempDir Path dir;
 
-  static List<Fixture> fixtures() {
-    return Fixture.threaded();
-  }
-
-  static List<Fixture> sameTransport() {
-    return Fixture.sameTransport();
-  }
-
-  StreamServer makeServer(Fixture f, Ipc ipc) throws IpcException {
-    return f.kind() == Fixture.Kind.TCP
-        ? ipc.makeIpv4TcpServer("127.0.0.1", 0)
-        : ipc.makeLocalServer(dir.resolve("cd-" + System.nanoTime() + ".sock"));
-  }
-
   static void assumeFdCounting() {
     Assumptions.assumeTrue(
         Files.isDirectory(Path.of("/proc/self/fd")), "cannot count descriptors here");
@@ -79,6 +67,53 @@ public class CallerDrivenCloseConformanceTest {
     }
   }
 
+  /** What a test's owner thread does. */
+  interface OwnerRun {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs {@code body} on a new thread, the owner of the caller-driven runtimes it builds, and waits
+   * (bounded) for it to end; what it throws is thrown here.
+   */
+  static void onOwnerThread(OwnerRun body) throws Exception {
+    join(
+        onNewThread(
+            "cd-owner",
+            () -> {
+              body.run();
+              return null;
+            }),
+        "the owner");
+  }
+
+  /** Closes {@code c} on a new thread and waits (bounded) for the close to return. */
+  static void closeOnAnotherThread(AutoCloseable c) throws Exception {
+    join(
+        onNewThread(
+            "closer",
+            () -> {
+              c.close();
+              return null;
+            }),
+        "the closer");
+  }
+
+  /**
+   * Calls into {@code client}'s runtime until {@code continuation} is done, each call running the
+   * loop once without blocking ({@code remoteDisconnected()} is false while connected), bounded;
+   * then throws what the continuation threw.
+   */
+  static void callUntilDone(StreamSocket client, CompletableFuture<Void> continuation)
+      throws Exception {
+    long deadline = Streams.deadline(10);
+    while (!continuation.isDone()) {
+      Streams.checkDeadline(deadline, "the continuation to run");
+      client.remoteDisconnected();
+    }
+    continuation.get();
+  }
+
   // ---------------------------------------------------------------- closed by another thread
 
   /**
@@ -86,11 +121,11 @@ public class CallerDrivenCloseConformanceTest {
    * closes the runtime: its close waits for streams closed before it as for those it closes.
    */
   @PerFixture
-  @MethodSource("fixtures")
+  @MethodSource("io.bbipc.conformance.Fixture#threaded")
   void bytesOfAStreamAnotherThreadClosedSurviveTheOwnersRuntimeClose(Fixture f) throws Exception {
     int size = 8 << 20;
     byte[] data = Streams.randomBytes(new Random(11), size);
-    StreamServer server = makeServer(f, f.serverIpc());
+    StreamServer server = f.newServer(f.serverIpc(), dir);
     try {
       CompletableFuture<byte[]> got;
       Ipc mine =
@@ -100,19 +135,11 @@ public class CallerDrivenCloseConformanceTest {
               .outboundBufferLimit(16 << 20)
               .build();
       try {
-        StreamSocket client = CallerDrivenConformanceTest.connect(f, mine, server);
-        assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
-        StreamSocket accepted = server.acceptConnection();
-        assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "no connection");
+        StreamSocket[] ends = f.connectAndAccept(mine, server);
+        StreamSocket client = ends[0];
+        StreamSocket accepted = ends[1];
         assertEquals(size, client.writeToStream(data), "all of it fits the outbound buffer");
-        join(
-            onNewThread(
-                "closer",
-                () -> {
-                  client.close();
-                  return null;
-                }),
-            "the closer");
+        closeOnAnotherThread(client);
         got = onNewThread("peer", () -> Streams.readToDisconnect(accepted, Streams.deadline(30)));
       } finally {
         mine.close();
@@ -131,51 +158,38 @@ public class CallerDrivenCloseConformanceTest {
    * descriptors are gone when the call returns.
    */
   @PerFixture
-  @MethodSource("sameTransport")
+  @MethodSource("io.bbipc.conformance.Fixture#sameTransport")
   void aRuntimeAnotherThreadClosedIsReleasedByTheOwnersNextCallOnItsOtherRuntime(Fixture f)
       throws Exception {
     assumeFdCounting();
-    join(
-        onNewThread(
-            "cd-owner",
-            () -> {
-              try (Ipc kept = callerDriven(f.serverTransport())) {
-                StreamServer keptServer = makeServer(f, kept);
-                StreamSocket keptClient =
-                    CallerDrivenConformanceTest.connectAndAccept(f, kept, keptServer)[0];
-                int before = openFds();
-                Ipc closed = callerDriven(f.serverTransport());
-                try {
-                  StreamServer server = makeServer(f, closed);
-                  StreamSocket[] ends =
-                      CallerDrivenConformanceTest.connectAndAccept(f, closed, server);
-                  assertEquals(3, ends[0].writeToStream(new byte[] {1, 2, 3}));
-                  assertTrue(openFds() > before, "the second runtime holds descriptors");
-                  join(
-                      onNewThread(
-                          "closer",
-                          () -> {
-                            closed.close();
-                            return null;
-                          }),
-                      "the closer");
-                  assertTrue(ends[0].isClosed() && server.isClosed(), "marked closed at once");
-                  // true at once: this call runs no loop by itself
-                  assertTrue(keptClient.readyToWrite());
-                  awaitFdsAtMost(before, 5, "after the owner's next call");
-                  assertTrue(
-                      closed.eventLoopGroup().isTerminated(),
-                      "the closed runtime's loop still runs after the owner's next call");
-                  // the kept runtime works on
-                  assertEquals(1, keptClient.writeToStream(new byte[] {4}));
-                  return null;
-                } finally {
-                  // what a failed check left is not left to the next test
-                  closed.close();
-                }
-              }
-            }),
-        "the owner");
+    onOwnerThread(
+        () -> {
+          try (Ipc kept = callerDriven(f.serverTransport())) {
+            StreamServer keptServer = f.newServer(kept, dir);
+            StreamSocket keptClient = f.connectAndAccept(kept, keptServer)[0];
+            int before = openFds();
+            Ipc closed = callerDriven(f.serverTransport());
+            try {
+              StreamServer server = f.newServer(closed, dir);
+              StreamSocket[] ends = f.connectAndAccept(closed, server);
+              assertEquals(3, ends[0].writeToStream(new byte[] {1, 2, 3}));
+              assertTrue(openFds() > before, "the second runtime holds descriptors");
+              closeOnAnotherThread(closed);
+              assertTrue(ends[0].isClosed() && server.isClosed(), "marked closed at once");
+              // true at once: this call runs no loop by itself
+              assertTrue(keptClient.readyToWrite());
+              awaitFdsAtMost(before, 5, "after the owner's next call");
+              assertTrue(
+                  closed.eventLoopGroup().isTerminated(),
+                  "the closed runtime's loop still runs after the owner's next call");
+              // the kept runtime works on
+              assertEquals(1, keptClient.writeToStream(new byte[] {4}));
+            } finally {
+              // what a failed check left is not left to the next test
+              closed.close();
+            }
+          }
+        });
   }
 
   // ---------------------------------------------------------------- closed inside a callback
@@ -185,49 +199,39 @@ public class CallerDrivenCloseConformanceTest {
    * runtime's descriptors are released before the owner's call that ran the continuation returns.
    */
   @PerFixture
-  @MethodSource("sameTransport")
+  @MethodSource("io.bbipc.conformance.Fixture#sameTransport")
   void closingTheRuntimeInsideAContinuationReleasesItBeforeTheOwnersCallReturns(Fixture f)
       throws Exception {
     assumeFdCounting();
-    join(
-        onNewThread(
-            "cd-owner",
-            () -> {
-              int before = openFds();
-              Ipc mine = callerDriven(f.serverTransport());
-              try {
-                StreamServer server = makeServer(f, mine);
-                StreamSocket[] ends = CallerDrivenConformanceTest.connectAndAccept(f, mine, server);
-                StreamSocket client = ends[0];
-                AtomicReference<Thread> closer = new AtomicReference<>();
-                CompletableFuture<Void> closedInside =
-                    client
-                        .whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE))
-                        .thenRun(
-                            () -> {
-                              closer.set(Thread.currentThread());
-                              mine.close();
-                            });
-                assertEquals(1, ends[1].writeToStream(new byte[] {1}));
-                long deadline = Streams.deadline(10);
-                while (!closedInside.isDone()) {
-                  Streams.checkDeadline(deadline, "the continuation to run");
-                  // false while connected, so each call runs the loop once without blocking
-                  client.remoteDisconnected();
-                }
-                closedInside.get();
-                assertSame(Thread.currentThread(), closer.get());
-                assertTrue(client.isClosed() && server.isClosed());
-                // no call into bbipc from here on
-                awaitFdsAtMost(before, 5, "after the owner's call that ran the close returned");
-                assertTrue(mine.eventLoopGroup().isTerminated(), "the loop was not stopped");
-                return null;
-              } finally {
-                // what a failed check left is not left to the next test
-                mine.close();
-              }
-            }),
-        "the owner");
+    onOwnerThread(
+        () -> {
+          int before = openFds();
+          Ipc mine = callerDriven(f.serverTransport());
+          try {
+            StreamServer server = f.newServer(mine, dir);
+            StreamSocket[] ends = f.connectAndAccept(mine, server);
+            StreamSocket client = ends[0];
+            AtomicReference<Thread> closer = new AtomicReference<>();
+            CompletableFuture<Void> closedInside =
+                client
+                    .whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE))
+                    .thenRun(
+                        () -> {
+                          closer.set(Thread.currentThread());
+                          mine.close();
+                        });
+            assertEquals(1, ends[1].writeToStream(new byte[] {1}));
+            callUntilDone(client, closedInside);
+            assertSame(Thread.currentThread(), closer.get());
+            assertTrue(client.isClosed() && server.isClosed());
+            // no call into bbipc from here on
+            awaitFdsAtMost(before, 5, "after the owner's call that ran the close returned");
+            assertTrue(mine.eventLoopGroup().isTerminated(), "the loop was not stopped");
+          } finally {
+            // what a failed check left is not left to the next test
+            mine.close();
+          }
+        });
   }
 
   /**
@@ -235,60 +239,48 @@ public class CallerDrivenCloseConformanceTest {
    * they reach the peer, and the descriptor is released, before the owner's call returns.
    */
   @PerFixture
-  @MethodSource("sameTransport")
+  @MethodSource("io.bbipc.conformance.Fixture#sameTransport")
   void aStreamClosedInsideAContinuationIsFlushedAndReleasedBeforeTheOwnersCallReturns(Fixture f)
       throws Exception {
     assumeFdCounting();
     // more than loopback's socket buffers take, so the kernel cannot hold it all at the close
     int size = 16 << 20;
     byte[] data = Streams.randomBytes(new Random(12), size);
-    StreamServer server = makeServer(f, f.serverIpc());
+    StreamServer server = f.newServer(f.serverIpc(), dir);
     try {
-      join(
-          onNewThread(
-              "cd-owner",
-              () -> {
-                try (Ipc mine =
-                    Ipc.builder()
-                        .transport(f.clientTransport())
-                        .callerDriven(true)
-                        .outboundBufferLimit(32 << 20)
-                        .build()) {
-                  int before = openFds();
-                  StreamSocket client = CallerDrivenConformanceTest.connect(f, mine, server);
-                  assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
-                  StreamSocket accepted = server.acceptConnection();
-                  assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
-                  assertEquals(size, client.writeToStream(data));
-                  CompletableFuture<Void> closedInside =
-                      client
-                          .whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE))
-                          .thenRun(client::close);
-                  // the peer answers, then reads everything to the end of the stream
-                  CompletableFuture<byte[]> got =
-                      onNewThread(
-                          "peer",
-                          () -> {
-                            assertEquals(1, accepted.writeToStream(new byte[] {1}));
-                            byte[] all = Streams.readToDisconnect(accepted, Streams.deadline(20));
-                            accepted.close();
-                            return all;
-                          });
-                  long deadline = Streams.deadline(10);
-                  while (!closedInside.isDone()) {
-                    Streams.checkDeadline(deadline, "the continuation to run");
-                    client.remoteDisconnected();
-                  }
-                  closedInside.get();
-                  // no call into bbipc from here on: only what that call did reaches the peer
-                  byte[] back = join(got, "the peer reading to the end");
-                  assertEquals(size, back.length, "bytes the peer got of " + size + " accepted");
-                  Streams.assertSameBytes(data, back);
-                  awaitFdsAtMost(before, 5, "after the owner's call that ran the close returned");
-                  return null;
-                }
-              }),
-          "the owner");
+      onOwnerThread(
+          () -> {
+            try (Ipc mine =
+                Ipc.builder()
+                    .transport(f.clientTransport())
+                    .callerDriven(true)
+                    .outboundBufferLimit(32 << 20)
+                    .build()) {
+              int before = openFds();
+              StreamSocket[] ends = f.connectAndAccept(mine, server);
+              StreamSocket client = ends[0];
+              StreamSocket accepted = ends[1];
+              assertEquals(size, client.writeToStream(data));
+              CompletableFuture<Void> closedInside =
+                  client.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE)).thenRun(client::close);
+              // the peer answers, then reads everything to the end of the stream
+              CompletableFuture<byte[]> got =
+                  onNewThread(
+                      "peer",
+                      () -> {
+                        assertEquals(1, accepted.writeToStream(new byte[] {1}));
+                        byte[] all = Streams.readToDisconnect(accepted, Streams.deadline(20));
+                        accepted.close();
+                        return all;
+                      });
+              callUntilDone(client, closedInside);
+              // no call into bbipc from here on: only what that call did reaches the peer
+              byte[] back = join(got, "the peer reading to the end");
+              assertEquals(size, back.length, "bytes the peer got of " + size + " accepted");
+              Streams.assertSameBytes(data, back);
+              awaitFdsAtMost(before, 5, "after the owner's call that ran the close returned");
+            }
+          });
     } finally {
       server.close();
     }
@@ -301,33 +293,28 @@ public class CallerDrivenCloseConformanceTest {
    * once that socket is unmonitored or closed: it runs only the loops of what it monitors now.
    */
   @PerFixture
-  @MethodSource("sameTransport")
+  @MethodSource("io.bbipc.conformance.Fixture#sameTransport")
   void aThreadedPollerServesOtherThreadsOnceItsCallerDrivenSocketsAreGone(Fixture f)
       throws Exception {
     try (Poller poller = f.serverIpc().makePoller();
         Fixture.Connection threaded = f.connection(dir)) {
-      join(
-          onNewThread(
-              "cd-owner",
-              () -> {
-                try (Ipc mine = callerDriven(f.serverTransport())) {
-                  StreamServer server = makeServer(f, mine);
-                  StreamSocket[] ends =
-                      CallerDrivenConformanceTest.connectAndAccept(f, mine, server);
-                  assertEquals(1, ends[1].writeToStream(new byte[] {1}));
-                  poller.monitorSocket(ends[0], EnumSet.of(SocketEvent.DATA_AVAILABLE));
-                  poller.monitorSocket(ends[1], EnumSet.of(SocketEvent.READY_TO_WRITE));
-                  // the owner waits on the threaded poller, which runs the owner's loop
-                  long deadline = Streams.deadline(10);
-                  while (poller.waitForEvents(Timeout.seconds(1)).size() < 2) {
-                    Streams.checkDeadline(deadline, "both caller-driven sockets to be ready");
-                  }
-                  // one unmonitored, the other left monitored and closed with its runtime
-                  poller.unmonitorSocket(ends[0]);
-                  return null;
-                }
-              }),
-          "the owner");
+      onOwnerThread(
+          () -> {
+            try (Ipc mine = callerDriven(f.serverTransport())) {
+              StreamServer server = f.newServer(mine, dir);
+              StreamSocket[] ends = f.connectAndAccept(mine, server);
+              assertEquals(1, ends[1].writeToStream(new byte[] {1}));
+              poller.monitorSocket(ends[0], EnumSet.of(SocketEvent.DATA_AVAILABLE));
+              poller.monitorSocket(ends[1], EnumSet.of(SocketEvent.READY_TO_WRITE));
+              // the owner waits on the threaded poller, which runs the owner's loop
+              long deadline = Streams.deadline(10);
+              while (poller.waitForEvents(Timeout.seconds(1)).size() < 2) {
+                Streams.checkDeadline(deadline, "both caller-driven sockets to be ready");
+              }
+              // one unmonitored, the other left monitored and closed with its runtime
+              poller.unmonitorSocket(ends[0]);
+            }
+          });
       // another thread now monitors and waits on a threaded stream only
       assertEquals(1, threaded.client().writeToStream(new byte[] {2}));
       poller.monitorSocket(threaded.accepted(), EnumSet.of(SocketEvent.DATA_AVAILABLE));
@@ -346,9 +333,9 @@ public class CallerDrivenCloseConformanceTest {
    * included, whose loop no other thread can run.
    */
   @PerFixture
-  @MethodSource("sameTransport")
+  @MethodSource("io.bbipc.conformance.Fixture#sameTransport")
   void aPendingFutureOfAnOwnerThatEndedWithoutClosingFails(Fixture f) throws Exception {
-    StreamServer server = makeServer(f, f.serverIpc());
+    StreamServer server = f.newServer(f.serverIpc(), dir);
     try {
       AtomicReference<Ipc> left = new AtomicReference<>();
       AtomicReference<StreamSocket> leftStream = new AtomicReference<>();
@@ -357,11 +344,8 @@ public class CallerDrivenCloseConformanceTest {
               onNewThread(
                   "short-lived-owner",
                   () -> {
-                    Ipc mine = callerDriven(f.clientTransport());
-                    left.set(mine);
-                    StreamSocket client = CallerDrivenConformanceTest.connect(f, mine, server);
+                    StreamSocket client = clientOfAnOwnerThatWillEnd(f, server, left);
                     leftStream.set(client);
-                    assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
                     return client.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
                   }),
               "the owner");
@@ -379,11 +363,7 @@ public class CallerDrivenCloseConformanceTest {
       accepted.close();
       if (Fixture.provider(f.clientTransport()).loopRunsOnAnyThread()) {
         // released by then, not while a later test counts descriptors
-        long deadline = Streams.deadline(20);
-        while (!left.get().eventLoopGroup().isTerminated()) {
-          Streams.checkDeadline(deadline, "the orphaned runtime to be released");
-          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
-        }
+        awaitReleased(left.get(), Streams.deadline(20));
       }
     } finally {
       server.close();

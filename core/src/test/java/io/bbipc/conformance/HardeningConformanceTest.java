@@ -24,8 +24,6 @@ import io.bbipc.spi.TransportProvider;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -185,13 +183,9 @@ public class HardeningConformanceTest {
                   .pipeline(
                       p ->
                           p.addLast(
-                              new ChannelInboundHandlerAdapter() {
-                                @Override
-                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                  ctx.fireChannelRead(
-                                      msg instanceof ByteBuf ? passOn.apply((ByteBuf) msg) : msg);
-                                }
-                              }))
+                              Streams.passingOn(
+                                  msg ->
+                                      msg instanceof ByteBuf ? passOn.apply((ByteBuf) msg) : msg)))
                   .build();
           StreamServer server = server(f, serverIpc, dir);
           StreamSocket client = connect(f, f.clientIpc(), server);

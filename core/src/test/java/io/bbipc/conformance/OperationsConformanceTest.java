@@ -184,24 +184,12 @@ public class OperationsConformanceTest {
       assertEquals(1, after.servers().accepted());
       // from another thread too, even on a caller-driven runtime
       StreamStats elsewhere =
-          CallerDrivenConformanceTest.join(
-              CallerDrivenConformanceTest.onNewThread("reader", accepted::stats),
-              "stats from another thread");
+          Streams.join(Streams.onNewThread("reader", accepted::stats), "stats from another thread");
       assertEquals(data.length, elsewhere.bytesRead());
     }
   }
 
   // ---------------------------------------------------------------- bytes sent, exactly
-
-  /** A server of the fixture's kind on {@code serverIpc} and a client on {@code clientIpc}. */
-  private Fixture.Connection connection(Fixture f, Ipc serverIpc, Ipc clientIpc) throws Exception {
-    StreamServer server = f.makeServer(serverIpc, dir.resolve("c-" + System.nanoTime() + ".sock"));
-    StreamSocket client = f.connect(clientIpc, server);
-    assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
-    StreamSocket accepted = server.acceptConnection();
-    assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "the client did not connect");
-    return new Fixture.Connection(server, client, accepted);
-  }
 
   /**
    * Looks at a writer's counters again and again: what it sent never falls, and what it holds is
@@ -287,7 +275,7 @@ public class OperationsConformanceTest {
   void bytesSentNeverFallsAndOutboundBufferedIsNoMoreThanWasWritten(Fixture f) throws Exception {
     try (Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build();
         Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(1 << 20).build();
-        Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+        Fixture.Connection c = f.connection(serverIpc, clientIpc, dir)) {
       moveSlowly(c.client(), c.accepted(), Streams.randomBytes(new Random(3), 8 << 20));
     }
   }
@@ -301,7 +289,7 @@ public class OperationsConformanceTest {
                 .outboundBufferLimit(1 << 20)
                 .pipeline(p -> p.addLast(new PassingOn()))
                 .build();
-        Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+        Fixture.Connection c = f.connection(serverIpc, clientIpc, dir)) {
       moveSlowly(c.client(), c.accepted(), Streams.randomBytes(new Random(4), 8 << 20));
     }
   }
@@ -336,7 +324,7 @@ public class OperationsConformanceTest {
                 .outboundBufferLimit(1 << 20)
                 .pipeline(p -> p.addLast(tls[1].newHandler(p.channel().alloc(), "localhost", 0)))
                 .build();
-        Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+        Fixture.Connection c = f.connection(serverIpc, clientIpc, dir)) {
       moveSlowly(c.client(), c.accepted(), Streams.randomBytes(new Random(5), 4 << 20));
     }
   }
@@ -352,7 +340,7 @@ public class OperationsConformanceTest {
     byte[] data = Streams.randomBytes(new Random(6), size);
     try (Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build();
         Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(size).build();
-        Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+        Fixture.Connection c = f.connection(serverIpc, clientIpc, dir)) {
       StreamSocket client = c.client();
       StreamSocket accepted = c.accepted();
       assertEquals(size, client.writeToStream(data), "one write of " + size);
@@ -401,7 +389,7 @@ public class OperationsConformanceTest {
       java.util.concurrent.atomic.AtomicBoolean stop =
           new java.util.concurrent.atomic.AtomicBoolean();
       java.util.concurrent.CompletableFuture<List<String>> sampler =
-          CallerDrivenConformanceTest.onNewThread(
+          Streams.onNewThread(
               "sampler",
               () -> {
                 List<String> falls = new ArrayList<>();
@@ -441,7 +429,7 @@ public class OperationsConformanceTest {
       } finally {
         stop.set(true);
       }
-      List<String> falls = CallerDrivenConformanceTest.join(sampler, "the sampler");
+      List<String> falls = Streams.join(sampler, "the sampler");
       String samples = falls.remove(0);
       assertEquals(List.of(), falls, samples);
       assertEquals(400, serverIpc.stats().servers().accepted());
@@ -493,7 +481,7 @@ public class OperationsConformanceTest {
    * accepted stream is closed, and the client waits until it sees that (time passes meanwhile).
    */
   private StreamStats[] pauseThenClose(Fixture f, Ipc serverIpc, Ipc clientIpc) throws Exception {
-    try (Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+    try (Fixture.Connection c = f.connection(serverIpc, clientIpc, dir)) {
       byte[] data = Streams.randomBytes(new Random(8), 64 * LIMIT);
       writeUntilReadingPauses(c.client(), c.accepted(), data, 0, Streams.deadline(30));
       c.accepted().close();

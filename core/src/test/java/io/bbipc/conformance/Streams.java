@@ -6,11 +6,23 @@ import io.bbipc.IpcException;
 import io.bbipc.SocketEvent;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
 import java.util.zip.CRC32C;
 
-/** Bounded helpers to move bytes in tests; every loop ends by a deadline. */
+/**
+ * Bounded helpers for tests: moving bytes, and calls on threads of their own; every loop and wait
+ * ends by a deadline.
+ */
 public final class Streams {
   private Streams() {}
 
@@ -106,23 +118,70 @@ public final class Streams {
   }
 
   /**
-   * Runs {@code call} on a new thread and returns once that thread is parked inside it: what it
-   * returned, or what it threw (as the thrown value, not a failure), completes the future.
+   * An inbound handler that passes on, in place of each message read, what {@code map} makes of it;
+   * a new one per channel.
    */
-  public static java.util.concurrent.CompletableFuture<Object> parkedIn(
-      java.util.concurrent.Callable<?> call) {
-    java.util.concurrent.CompletableFuture<Object> outcome =
-        new java.util.concurrent.CompletableFuture<>();
+  public static ChannelInboundHandler passingOn(UnaryOperator<Object> map) {
+    return new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ctx.fireChannelRead(map.apply(msg));
+      }
+    };
+  }
+
+  /**
+   * Runs {@code call} on a new daemon thread named {@code name}; the future completes with what it
+   * returns, or exceptionally with what it throws.
+   */
+  public static <T> CompletableFuture<T> onNewThread(String name, Callable<T> call) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    start(name, call, result);
+    return result;
+  }
+
+  private static <T> Thread start(String name, Callable<T> call, CompletableFuture<T> result) {
     Thread t =
         new Thread(
             () -> {
               try {
-                outcome.complete(call.call());
+                result.complete(call.call());
               } catch (Throwable e) {
-                outcome.complete(e);
+                result.completeExceptionally(e);
               }
-            });
+            },
+            name);
+    t.setDaemon(true);
     t.start();
+    return t;
+  }
+
+  /**
+   * {@code f}'s result within 60 s, else an AssertionError naming {@code what}; what the call threw
+   * is thrown again, an Error wrapped in an AssertionError.
+   */
+  public static <T> T join(CompletableFuture<T> f, String what) throws Exception {
+    try {
+      return f.get(60, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("timed out: " + what, e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Exception) {
+        throw (Exception) e.getCause();
+      }
+      throw new AssertionError(what, e.getCause());
+    }
+  }
+
+  /**
+   * Runs {@code call} on a new thread and returns once that thread is parked inside it: what it
+   * returned, or what it threw (as the thrown value, not a failure), completes the future.
+   */
+  public static CompletableFuture<Object> parkedIn(Callable<?> call) {
+    CompletableFuture<Object> result = new CompletableFuture<>();
+    Thread t = start("parked", call::call, result);
+    CompletableFuture<Object> outcome =
+        result.handle((value, thrown) -> thrown != null ? thrown : value);
     long deadline = deadline(10);
     while (t.getState() != Thread.State.WAITING && !outcome.isDone()) {
       checkDeadline(deadline, "the thread to park");
