@@ -127,6 +127,21 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
     return all;
   }
 
+  /** The TCP fixtures of {@link #all()}, on 127.0.0.1. */
+  public static List<Fixture> tcp() {
+    return ofKind(all(), Kind.TCP);
+  }
+
+  /** The local-socket fixtures of {@link #all()}. */
+  public static List<Fixture> local() {
+    return ofKind(all(), Kind.LOCAL);
+  }
+
+  /** The fixtures of one kind among {@code fixtures}. */
+  public static List<Fixture> ofKind(List<Fixture> fixtures, Kind kind) {
+    return fixtures.stream().filter(f -> f.kind == kind).toList();
+  }
+
   /** Every fixture with threaded runtimes. */
   public static List<Fixture> threaded() {
     List<Fixture> threaded = new ArrayList<>();
@@ -304,7 +319,12 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
    * socket file in {@code dir}, so that a test may make several.
    */
   public StreamServer newServer(Ipc ipc, Path dir) throws IpcException {
-    return makeServer(ipc, dir.resolve("s" + SERVERS.incrementAndGet() + ".sock"));
+    return newServer(ipc, dir, ServerOptions.defaults());
+  }
+
+  /** {@link #newServer(Ipc, Path)} with {@code options}. */
+  public StreamServer newServer(Ipc ipc, Path dir, ServerOptions options) throws IpcException {
+    return makeServer(ipc, dir.resolve("s" + SERVERS.incrementAndGet() + ".sock"), options);
   }
 
   /** A server, a connected client and the accepted end, closed together. */

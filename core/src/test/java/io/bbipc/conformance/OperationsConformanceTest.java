@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.bbipc.Ipc;
 import io.bbipc.IpcStats;
 import io.bbipc.Ipv4TcpServer;
-import io.bbipc.LocalServer;
 import io.bbipc.ServerOptions;
 import io.bbipc.ServerStats;
 import io.bbipc.SocketEvent;
@@ -55,18 +54,6 @@ public class OperationsConformanceTest {
     return same;
   }
 
-  private StreamServer server(Fixture f, Ipc ipc, ServerOptions options) throws Exception {
-    return f.kind() == Fixture.Kind.TCP
-        ? ipc.makeIpv4TcpServer("127.0.0.1", 0, options)
-        : ipc.makeLocalServer(dir.resolve("ops-" + System.nanoTime() + ".sock"), options);
-  }
-
-  private static StreamSocket connect(Fixture f, Ipc ipc, StreamServer server) throws Exception {
-    return f.kind() == Fixture.Kind.TCP
-        ? ipc.connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) server).port())
-        : ipc.connectToLocalServer(((LocalServer) server).localPathname());
-  }
-
   /**
    * Writes until the reader, which does not read, pauses at its inbound limit; returns what was
    * written.
@@ -108,9 +95,9 @@ public class OperationsConformanceTest {
             .inboundBufferLimit(LIMIT)
             .outboundBufferLimit(LIMIT)
             .build()) {
-      StreamServer server = server(f, ipc, ServerOptions.defaults());
+      StreamServer server = f.newServer(ipc, dir);
       assertEquals(ServerStats.ZERO, server.stats());
-      StreamSocket client = connect(f, ipc, server);
+      StreamSocket client = f.connect(ipc, server);
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
       assertEquals(new ServerStats(1, 1, 0), server.stats());
       StreamSocket accepted = server.acceptConnection();
@@ -550,8 +537,8 @@ public class OperationsConformanceTest {
         "transport " + f.serverTransport() + " cannot tell who connects");
     int me = (Integer) Files.getAttribute(dir, "unix:uid");
     try (Ipc ipc = f.builder(f.serverTransport()).build()) {
-      StreamServer server = server(f, ipc, ServerOptions.defaults().allowedPeerUids(me + 1));
-      StreamSocket refused = connect(f, ipc, server);
+      StreamServer server = f.newServer(ipc, dir, ServerOptions.defaults().allowedPeerUids(me + 1));
+      StreamSocket refused = f.connect(ipc, server);
       await(refused, () -> server.stats().refused() == 1, () -> "the refusal: " + server.stats());
       assertEquals(new ServerStats(0, 0, 1), server.stats());
       assertEquals(1, ipc.stats().servers().refused());
@@ -587,11 +574,10 @@ public class OperationsConformanceTest {
         rs.onEvent("io.bbipc." + name, events::add);
       }
       rs.startAsync();
-      StreamServer server = server(f, ipc, ServerOptions.defaults());
-      StreamSocket client = connect(f, ipc, server);
-      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
-      StreamSocket accepted = server.acceptConnection();
-      assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+      StreamServer server = f.newServer(ipc, dir);
+      StreamSocket[] ends = f.connectAndAccept(ipc, server);
+      StreamSocket client = ends[0];
+      StreamSocket accepted = ends[1];
       byte[] data = Streams.randomBytes(new Random(2), 256 * LIMIT);
       int written = 0;
       long deadline = Streams.deadline(30);
@@ -676,14 +662,8 @@ public class OperationsConformanceTest {
     try (Recording recording = new Recording(Configuration.getConfiguration("profile"));
         Ipc ipc = f.builder(f.serverTransport()).build()) {
       recording.start();
-      StreamServer server = server(f, ipc, ServerOptions.defaults());
-      StreamSocket client = connect(f, ipc, server);
-      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
-      StreamSocket accepted = server.acceptConnection();
-      assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
-      accepted.close();
-      client.close();
-      server.close();
+      // a connection made and closed while recording
+      f.connection(ipc, ipc, dir).close();
       recording.stop();
       recording.dump(file);
     }

@@ -374,27 +374,17 @@ public class StreamConformanceTest {
     f.assumeThreaded(
         "the waiting thread is not the owner (CallerDrivenConformanceTest interrupts an owner)");
     try (Fixture.Connection c = f.connection(dir)) {
-      AtomicReference<Thread> waiter = new AtomicReference<>();
-      CompletableFuture<Object> outcome =
-          Streams.parkedIn(
-              () -> {
-                waiter.set(Thread.currentThread());
-                Set<SocketEvent> r =
-                    c.accepted().poll(EnumSet.of(DATA_AVAILABLE), Timeout.INDEFINITE);
-                return new Object[] {r, Thread.currentThread().isInterrupted()};
-              });
-      waiter.get().interrupt();
-      Object[] r = (Object[]) outcome.get(10, TimeUnit.SECONDS);
-      assertEquals(Set.of(), r[0]);
-      assertEquals(Boolean.TRUE, r[1]);
+      Streams.Interrupted r =
+          Streams.interruptedWhileParkedIn(
+              () -> c.accepted().poll(EnumSet.of(DATA_AVAILABLE), Timeout.INDEFINITE));
+      assertEquals(Set.of(), r.returned());
+      assertTrue(r.flagKept());
       // an already interrupted thread returns at once too
-      Thread.currentThread().interrupt();
-      try {
-        assertEquals(Set.of(), c.accepted().poll(EnumSet.of(DATA_AVAILABLE), Timeout.INDEFINITE));
-        assertTrue(Thread.currentThread().isInterrupted());
-      } finally {
-        Thread.interrupted();
-      }
+      Streams.Interrupted again =
+          Streams.calledInterrupted(
+              () -> c.accepted().poll(EnumSet.of(DATA_AVAILABLE), Timeout.INDEFINITE));
+      assertEquals(Set.of(), again.returned());
+      assertTrue(again.flagKept());
     }
   }
 

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import java.util.zip.CRC32C;
 
@@ -114,6 +115,44 @@ public final class Streams {
               + " bytes, got "
               + actual.length
               + ")");
+    }
+  }
+
+  /** What a call returned, and whether its thread's interrupt flag was still set after it. */
+  public record Interrupted(Object returned, boolean flagKept) {}
+
+  /**
+   * Runs {@code call} on a new thread, interrupts that thread once it is parked inside the call,
+   * and returns what the call returned, within 10 s.
+   */
+  public static Interrupted interruptedWhileParkedIn(Callable<?> call) throws Exception {
+    AtomicReference<Thread> waiter = new AtomicReference<>();
+    CompletableFuture<Object> outcome =
+        parkedIn(
+            () -> {
+              waiter.set(Thread.currentThread());
+              Object returned = call.call();
+              return new Interrupted(returned, Thread.currentThread().isInterrupted());
+            });
+    waiter.get().interrupt();
+    Object got = outcome.get(10, TimeUnit.SECONDS);
+    if (got instanceof Throwable) {
+      throw new AssertionError("the interrupted call threw", (Throwable) got);
+    }
+    return (Interrupted) got;
+  }
+
+  /**
+   * Calls {@code call} with the calling thread's interrupt flag set, and returns what it returned;
+   * the flag is cleared after.
+   */
+  public static Interrupted calledInterrupted(Callable<?> call) throws Exception {
+    Thread.currentThread().interrupt();
+    try {
+      Object returned = call.call();
+      return new Interrupted(returned, Thread.currentThread().isInterrupted());
+    } finally {
+      Thread.interrupted();
     }
   }
 

@@ -22,7 +22,7 @@ import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import io.bbipc.conformance.Fixture;
 import io.bbipc.conformance.OverAllFixtures;
-import io.bbipc.conformance.PerFixture;
+import io.bbipc.conformance.OverTcpFixtures;
 import io.bbipc.conformance.Streams;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -32,7 +32,6 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Half-close under load and faults: a large answer after the peer finished sending arrives exact, a
@@ -211,10 +210,6 @@ public class HalfCloseReliabilityTest {
 
   // ---------------------------------------------------------------- a peer that goes altogether
 
-  static List<Fixture> tcp() {
-    return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.TCP).toList();
-  }
-
   /** A bbipc stream that allows half-closure, a JDK peer at its other end, and what made them. */
   private record HalfOpen(StreamSocket bbipc, JdkPeer peer, AutoCloseable maker, Ipc ownIpc)
       implements AutoCloseable {
@@ -305,8 +300,7 @@ public class HalfCloseReliabilityTest {
    * own shutdownOutput. The reset used to look like an end-of-stream: CONNECTION_SUCCEEDED,
    * READY_TO_WRITE and REMOTE_DISCONNECTED, until a write failed.
    */
-  @PerFixture
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void aPeerThatResetsHasGoneAltogetherEvenWithHalfClosure(Fixture f) throws Exception {
     byte[] sent = {1, 2, 3};
     for (boolean bbipcAccepts : new boolean[] {true, false}) {
@@ -343,8 +337,7 @@ public class HalfCloseReliabilityTest {
    * cannot tell (the JDK shows no TCP state and the reset comes after the end-of-stream was read):
    * there the next write fails, as {@link #aPeerThatResetsWhileWeAnswerIsAnIpcException} shows.
    */
-  @PerFixture
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void aPeerThatGoesAfterItsEndOfStreamIsSeenGoneWhereTheTransportCanTell(Fixture f)
       throws Exception {
     List<Boolean> ends = new ArrayList<>();

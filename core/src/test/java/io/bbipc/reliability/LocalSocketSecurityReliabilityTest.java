@@ -13,6 +13,7 @@ import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
 import io.bbipc.ServerOptions;
 import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.OverLocalFixtures;
 import io.bbipc.conformance.PerFixture;
 import io.bbipc.conformance.Streams;
 import java.io.IOException;
@@ -52,10 +53,6 @@ public class LocalSocketSecurityReliabilityTest {
       EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
   @TempDir Path dir;
-
-  static List<Fixture> localPairs() {
-    return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
-  }
 
   static List<Fixture> localServers() {
     return Fixture.sameTransport().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
@@ -135,8 +132,7 @@ public class LocalSocketSecurityReliabilityTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("localPairs")
+  @OverLocalFixtures
   void aServerDeletesOnlyItsOwnFileAndNoClientEverDeletesIt(Fixture f) throws Exception {
     Path p = dir.resolve("own.sock");
     LocalServer first = f.serverIpc().makeLocalServer(p);
@@ -258,8 +254,7 @@ public class LocalSocketSecurityReliabilityTest {
 
   // ---------------------------------------------------------------- another user
 
-  @PerFixture
-  @MethodSource("localPairs")
+  @OverLocalFixtures
   void aClientRunningAsAnotherUserIsRefusedByTheSocketFileMode(Fixture f) throws Exception {
     String unavailable = OtherUser.unavailable();
     Assumptions.assumeTrue(unavailable == null, unavailable);
@@ -300,8 +295,7 @@ public class LocalSocketSecurityReliabilityTest {
 
   // ---------------------------------------------------------------- path limits
 
-  @PerFixture
-  @MethodSource("localPairs")
+  @OverLocalFixtures
   void thePathLimitIsOneByteCountCheckedBeforeAnyIo(Fixture f) throws Exception {
     int limit =
         System.getProperty("os.name", "")
