@@ -28,7 +28,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The stream behaviours (behaviours 1-5, 9 and 11-13 in docs/behaviours.md) and the original
@@ -37,12 +36,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 public class StreamConformanceTest {
   @TempDir Path dir;
 
-  static java.util.List<Fixture> fixtures() {
-    return Fixture.conformance();
-  }
-
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void bothEndsAreDeterminedAndSucceeded(Fixture f) throws Exception {
     StreamServer server = f.makeServer(dir);
     try (server) {
@@ -76,14 +70,24 @@ public class StreamConformanceTest {
     return got;
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  /** A connection, checked idle: the client may write, and the accepted end has nothing yet. */
+  private Fixture.Connection idleConnection(Fixture f) throws IpcException {
+    Fixture.Connection c = f.connection(dir);
+    try {
+      assertTrue(c.client().poll(READY_TO_WRITE, Timeout.IMMEDIATE));
+      assertFalse(c.accepted().poll(DATA_AVAILABLE, Timeout.IMMEDIATE));
+      return c;
+    } catch (IpcException | RuntimeException | Error e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  @OverConformanceFixtures
   void writeAndReadWithStartAndEnd(Fixture f) throws Exception {
-    try (Fixture.Connection c = f.connection(dir)) {
+    try (Fixture.Connection c = idleConnection(f)) {
       StreamSocket client = c.client();
       StreamSocket remote = c.accepted();
-      assertTrue(client.poll(READY_TO_WRITE, Timeout.IMMEDIATE));
-      assertFalse(remote.poll(DATA_AVAILABLE, Timeout.IMMEDIATE));
       byte[] buffer = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
 
       assertThrows(IndexOutOfBoundsException.class, () -> client.writeToStream(buffer, -1, 10));
@@ -112,8 +116,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void readWithNoDataReturnsZero(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
       byte[] buffer = new byte[10];
@@ -123,8 +126,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void peekLeavesTheBytesForTheNextRead(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
       byte[] data = {10, 20, 30, 40, 50};
@@ -148,14 +150,11 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void remoteDisconnect(Fixture f) throws Exception {
-    try (Fixture.Connection c = f.connection(dir)) {
+    try (Fixture.Connection c = idleConnection(f)) {
       StreamSocket client = c.client();
       StreamSocket remote = c.accepted();
-      assertTrue(client.poll(READY_TO_WRITE, Timeout.IMMEDIATE));
-      assertFalse(remote.poll(DATA_AVAILABLE, Timeout.IMMEDIATE));
 
       remote.close();
       assertTrue(remote.isClosed());
@@ -183,8 +182,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void bytesWrittenJustBeforeThePeerClosedAreReadInFull(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(42), 300_000);
     try (Fixture.Connection c = f.connection(dir)) {
@@ -198,8 +196,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aConnectionClosedBeforeAcceptIsOfferedWithItsBytes(Fixture f) throws Exception {
     try (StreamServer server = f.makeServer(dir)) {
       try (StreamSocket client = f.connect(server)) {
@@ -214,8 +211,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aPeerThatNeverReadsFillsTheOutboundBuffer(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
       byte[] chunk = new byte[100_000];
@@ -252,8 +248,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void closeDeliversWhatWasAlreadyAccepted(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(7), 900_000);
     try (Fixture.Connection c = f.connection(dir)) {
@@ -274,8 +269,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aClosedStreamThrowsAndReportsNothing(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
       StreamSocket s = c.client();
@@ -297,8 +291,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void byteBufferOverloadsMoveBetweenPositionAndLimit(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
       ByteBuffer out = ByteBuffer.allocateDirect(16);
@@ -325,8 +318,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void whenReadyCompletesOnTheEventLoop(Fixture f) throws Exception {
     f.assumeThreaded(
         "it expects completion with no call into the runtime (CallerDrivenConformanceTest checks completion inside the owner's calls)");
@@ -354,8 +346,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void closingWakesABlockedPoll(Fixture f) throws Exception {
     f.assumeThreaded(
         "the waiting thread is not the owner (CallerDrivenConformanceTest closes under a waiting owner)");
@@ -368,8 +359,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void anInterruptedPollReturnsEmptyAndKeepsTheFlag(Fixture f) throws Exception {
     f.assumeThreaded(
         "the waiting thread is not the owner (CallerDrivenConformanceTest interrupts an owner)");
@@ -388,8 +378,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void sixtyFourMebibytesEachWayWithRandomChunks(Fixture f) throws Exception {
     int size = 64 << 20;
     try (Fixture.Connection c = f.connection(dir)) {
@@ -411,8 +400,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @PerFixture
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aReaderOfOneByteAtATimeGetsTheSameStream(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(3), 20_000);
     try (Fixture.Connection c = f.connection(dir)) {

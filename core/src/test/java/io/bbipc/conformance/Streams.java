@@ -57,6 +57,30 @@ public final class Streams {
     }
   }
 
+  /**
+   * Writes 64 KiB blocks until a write throws IpcException (the peer has gone), waiting a little
+   * whenever the stream takes nothing; returns the bytes it took before that. Fails naming {@code
+   * what} once {@code deadline} has passed.
+   */
+  public static long writeUntilAWriteFails(StreamSocket s, long deadline, String what) {
+    byte[] block = new byte[64 * 1024];
+    long written = 0;
+    while (true) {
+      try {
+        int n = s.writeToStream(block);
+        written += n;
+        if (n == 0) {
+          s.poll(
+              java.util.EnumSet.of(SocketEvent.READY_TO_WRITE, SocketEvent.REMOTE_DISCONNECTED),
+              Timeout.seconds(0.01));
+        }
+      } catch (IpcException e) {
+        return written;
+      }
+      checkDeadline(deadline, what + ", " + written + " bytes taken");
+    }
+  }
+
   /** Reads exactly {@code n} bytes. */
   public static byte[] readFully(StreamSocket s, int n, long deadline) throws IpcException {
     byte[] out = new byte[n];

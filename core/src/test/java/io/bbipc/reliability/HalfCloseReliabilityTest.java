@@ -136,25 +136,9 @@ public class HalfCloseReliabilityTest {
       } else {
         peer.close();
       }
-      byte[] block = new byte[64 * 1024];
-      long deadline = Streams.deadline(10);
-      long written = 0;
-      IpcException failed = null;
-      while (failed == null) {
-        try {
-          int n = accepted.writeToStream(block);
-          written += n;
-          if (n == 0) {
-            accepted.poll(
-                EnumSet.of(io.bbipc.SocketEvent.READY_TO_WRITE, REMOTE_DISCONNECTED),
-                Timeout.seconds(0.05));
-          }
-        } catch (IpcException e) {
-          failed = e;
-        }
-        Streams.checkDeadline(
-            deadline, "a write to the gone peer to fail, " + written + " bytes accepted");
-      }
+      long written =
+          Streams.writeUntilAWriteFails(
+              accepted, Streams.deadline(10), "a write to the gone peer to fail");
       assertTrue(accepted.remoteDisconnected());
       assertFalse(accepted.connectionSucceeded());
       Rel.figure(

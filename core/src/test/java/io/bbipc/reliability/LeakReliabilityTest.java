@@ -181,20 +181,7 @@ public class LeakReliabilityTest {
       withoutLeaks(
           f,
           n + " refused TCP connects",
-          () -> {
-            refused(ipc, port, 20);
-            int baseline = Rel.settledFds();
-            refused(ipc, port, n);
-            int after = Rel.awaitFdsAtMost(baseline, 3);
-            Rel.figure(
-                SCENARIO,
-                f,
-                n + " refused TCP connects, fds before / after",
-                baseline + " / " + after);
-            assertTrue(
-                Math.abs(after - baseline) <= 2,
-                "open fds: " + baseline + " before, " + after + " after");
-          });
+          () -> assertFdsComeBack(f, n + " refused TCP connects", k -> refused(ipc, port, k), n));
     } else {
       Path stale = dir.resolve("stale.sock");
       f.serverIpc().makeLocalServer(stale, ServerOptions.defaults().deleteOnClose(false)).close();
@@ -202,21 +189,33 @@ public class LeakReliabilityTest {
       withoutLeaks(
           f,
           n + " failed local connects",
-          () -> {
-            failedLocal(ipc, stale, missing, 20);
-            int baseline = Rel.settledFds();
-            failedLocal(ipc, stale, missing, n);
-            int after = Rel.awaitFdsAtMost(baseline, 3);
-            Rel.figure(
-                SCENARIO,
-                f,
-                n + " failed local connects (stale socket file, missing path), fds before / after",
-                baseline + " / " + after);
-            assertTrue(
-                Math.abs(after - baseline) <= 2,
-                "open fds: " + baseline + " before, " + after + " after");
-          });
+          () ->
+              assertFdsComeBack(
+                  f,
+                  n + " failed local connects (stale socket file, missing path)",
+                  k -> failedLocal(ipc, stale, missing, k),
+                  n));
     }
+  }
+
+  /** Fails {@code n} connects. */
+  private interface Failures {
+    void fail(int n) throws Exception;
+  }
+
+  /**
+   * After 20 failed connects to warm up, {@code n} more leave the fd count within 2 of what it was
+   * before them.
+   */
+  private static void assertFdsComeBack(Fixture f, String what, Failures failures, int n)
+      throws Exception {
+    failures.fail(20);
+    int baseline = Rel.settledFds();
+    failures.fail(n);
+    int after = Rel.awaitFdsAtMost(baseline, 3);
+    Rel.figure(SCENARIO, f, what + ", fds before / after", baseline + " / " + after);
+    assertTrue(
+        Math.abs(after - baseline) <= 2, "open fds: " + baseline + " before, " + after + " after");
   }
 
   private static void refused(Ipc ipc, int port, int n) throws IpcException {
