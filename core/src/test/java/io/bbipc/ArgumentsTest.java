@@ -11,8 +11,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,24 +20,21 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Bad input is refused before any I/O, with a message that names the bad value. */
 class ArgumentsTest {
-  private static Ipc ipc;
+  @AutoClose private static final Ipc ipc = Ipc.create();
 
   @TempDir Path dir;
-
-  @BeforeAll
-  static void start() {
-    ipc = Ipc.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    ipc.close();
-  }
 
   private static void assertMessageNames(Throwable e, String value) {
     assertTrue(
         e.getMessage().contains(value),
         "message \"" + e.getMessage() + "\" does not name " + value);
+  }
+
+  /** Each call throws IllegalArgumentException with a message that names {@code value}. */
+  private static void assertRefusedNaming(String value, Executable... calls) {
+    for (Executable call : calls) {
+      assertMessageNames(assertThrows(IllegalArgumentException.class, call), value);
+    }
   }
 
   @ParameterizedTest
@@ -91,50 +87,34 @@ class ArgumentsTest {
         " ::1"
       })
   void malformedIpv6AddressesAreRefused(String host) throws Exception {
-    for (Executable call :
-        List.<Executable>of(
-            () -> ipc.makeIpv6TcpServer(host, 0),
-            () -> ipc.makeIpv6TcpServer(host, 0, ServerOptions.defaults()),
-            () -> ipc.connectToIpv6TcpServer(host, 1),
-            () -> ipc.connectToIpv6TcpServer("::1", 1, host, 0),
-            () -> BasicBinaryIpc.makeIpv6TcpServer(host, 0),
-            () -> BasicBinaryIpc.connectToIpv6TcpServer(host, 1))) {
-      assertMessageNames(assertThrows(IllegalArgumentException.class, call), "\"" + host + "\"");
-    }
+    assertRefusedNaming(
+        "\"" + host + "\"",
+        () -> ipc.makeIpv6TcpServer(host, 0),
+        () -> ipc.makeIpv6TcpServer(host, 0, ServerOptions.defaults()),
+        () -> ipc.connectToIpv6TcpServer(host, 1),
+        () -> ipc.connectToIpv6TcpServer("::1", 1, host, 0),
+        () -> BasicBinaryIpc.makeIpv6TcpServer(host, 0),
+        () -> BasicBinaryIpc.connectToIpv6TcpServer(host, 1));
   }
 
   @ParameterizedTest
   @ValueSource(ints = {-1, 65536, Integer.MIN_VALUE, Integer.MAX_VALUE})
   void ipv6PortsOutsideTheRangeAreRefused(int port) {
-    assertMessageNames(
-        assertThrows(IllegalArgumentException.class, () -> ipc.makeIpv6TcpServer("::1", port)),
-        String.valueOf(port));
-    assertMessageNames(
-        assertThrows(IllegalArgumentException.class, () -> ipc.connectToIpv6TcpServer("::1", port)),
-        String.valueOf(port));
-    assertMessageNames(
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> ipc.connectToIpv6TcpServer("::1", 80, null, port)),
-        String.valueOf(port));
+    assertRefusedNaming(
+        String.valueOf(port),
+        () -> ipc.makeIpv6TcpServer("::1", port),
+        () -> ipc.connectToIpv6TcpServer("::1", port),
+        () -> ipc.connectToIpv6TcpServer("::1", 80, null, port));
   }
 
   @ParameterizedTest
   @ValueSource(ints = {-1, 65536, Integer.MIN_VALUE, Integer.MAX_VALUE})
   void portsOutsideTheRangeAreRefused(int port) {
-    assertMessageNames(
-        assertThrows(
-            IllegalArgumentException.class, () -> ipc.makeIpv4TcpServer("127.0.0.1", port)),
-        String.valueOf(port));
-    assertMessageNames(
-        assertThrows(
-            IllegalArgumentException.class, () -> ipc.connectToIpv4TcpServer("127.0.0.1", port)),
-        String.valueOf(port));
-    assertMessageNames(
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> ipc.connectToIpv4TcpServer("127.0.0.1", 80, null, port)),
-        String.valueOf(port));
+    assertRefusedNaming(
+        String.valueOf(port),
+        () -> ipc.makeIpv4TcpServer("127.0.0.1", port),
+        () -> ipc.connectToIpv4TcpServer("127.0.0.1", port),
+        () -> ipc.connectToIpv4TcpServer("127.0.0.1", 80, null, port));
   }
 
   @Test

@@ -12,8 +12,7 @@ import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,19 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 class NullArgumentsTest {
   private static final Set<SocketEvent> DATA = EnumSet.of(SocketEvent.DATA_AVAILABLE);
   private static final Set<SocketEvent> AVAILABLE = EnumSet.of(SocketEvent.CONNECTION_AVAILABLE);
-  private static Ipc ipc;
+  @AutoClose private static final Ipc ipc = Ipc.create();
 
   @TempDir Path dir;
-
-  @BeforeAll
-  static void start() {
-    ipc = Ipc.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    ipc.close();
-  }
 
   /**
    * Collects every call whose exception is not an NPE naming what it should, to report all at once.

@@ -40,11 +40,15 @@ class VirtualThreadTest {
 
   @TempDir Path dir;
 
-  @Test
-  void tenThousandVirtualThreadsEchoWithoutPinning() throws Exception {
+  private static void assumeVirtualThreads() {
     Assumptions.assumeTrue(
         Runtime.version().feature() >= 21,
         "virtual threads need JDK 21+; this is JDK " + Runtime.version());
+  }
+
+  @Test
+  void tenThousandVirtualThreadsEchoWithoutPinning() throws Exception {
+    assumeVirtualThreads();
     Path socket = dir.resolve("vt.sock");
     Process server =
         new ProcessBuilder(
@@ -132,9 +136,7 @@ class VirtualThreadTest {
 
   @Test
   void aPollerServesManyStreamsFromOneVirtualThread() throws Exception {
-    Assumptions.assumeTrue(
-        Runtime.version().feature() >= 21,
-        "virtual threads need JDK 21+; this is JDK " + Runtime.version());
+    assumeVirtualThreads();
     Path socket = dir.resolve("poller.sock");
     Path jfr = dir.resolve("poller.jfr");
     try (Recording recording = new Recording()) {

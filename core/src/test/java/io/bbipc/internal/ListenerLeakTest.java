@@ -14,7 +14,7 @@ import io.bbipc.Ipv4TcpStream;
 import io.bbipc.Poller;
 import io.bbipc.SocketEvent;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Streams;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;

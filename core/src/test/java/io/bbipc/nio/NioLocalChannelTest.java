@@ -1,6 +1,6 @@
 package io.bbipc.nio;
 
-import io.bbipc.testsuite.LocalChannelContract;
+import io.bbipc.conformance.LocalChannelContract;
 import io.netty.channel.Channel;
 import io.netty.channel.DefaultSelectStrategyFactory;
 import io.netty.channel.EventLoopGroup;

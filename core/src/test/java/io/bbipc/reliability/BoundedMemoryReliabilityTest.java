@@ -14,9 +14,9 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.OverAllFixtures;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.OverAllFixtures;
+import io.bbipc.conformance.Streams;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import java.nio.file.Path;
@@ -51,25 +51,6 @@ public class BoundedMemoryReliabilityTest {
   private static final int ONE_READ = 64 * 1024;
 
   @TempDir Path dir;
-
-  private record Conn(StreamServer server, StreamSocket client, StreamSocket accepted)
-      implements AutoCloseable {
-    @Override
-    public void close() {
-      client.close();
-      accepted.close();
-      server.close();
-    }
-  }
-
-  private Conn connect(Fixture f, Ipc serverIpc, Ipc clientIpc, String name) throws IpcException {
-    StreamServer server = f.makeServer(serverIpc, dir.resolve(name));
-    StreamSocket client = f.connect(clientIpc, server);
-    assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT), "no connection to accept");
-    StreamSocket accepted = server.acceptConnection();
-    assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT), "the client did not connect");
-    return new Conn(server, client, accepted);
-  }
 
   /** Writes until the stream takes nothing for 200 ms; returns the bytes it took. */
   private static long floodUntilStalled(StreamSocket w, Rel.Pattern p, long from, int chunk)
@@ -124,7 +105,7 @@ public class BoundedMemoryReliabilityTest {
         Ipc readerIpc =
             Rel.runtime(
                 f, f.serverTransport(), peerInbound, Ipc.DEFAULT_BUFFER_LIMIT, readerAlloc);
-        Conn c = connect(f, readerIpc, writerIpc, "w.sock")) {
+        Fixture.Connection c = f.connection(readerIpc, writerIpc, dir)) {
       StreamSocket writer = c.client();
       StreamSocket reader = c.accepted();
       Rel.Pattern pattern = new Rel.Pattern(61);
@@ -215,7 +196,7 @@ public class BoundedMemoryReliabilityTest {
         Ipc writerIpc =
             Rel.runtime(
                 f, f.clientTransport(), Ipc.DEFAULT_BUFFER_LIMIT, Ipc.DEFAULT_BUFFER_LIMIT);
-        Conn c = connect(f, readerIpc, writerIpc, "r.sock")) {
+        Fixture.Connection c = f.connection(readerIpc, writerIpc, dir)) {
       StreamSocket flooder = c.client();
       StreamSocket we = c.accepted();
       Rel.Pattern pattern = new Rel.Pattern(62);
@@ -329,7 +310,7 @@ public class BoundedMemoryReliabilityTest {
     int limit = 64 * 1024;
     int chunk = 16 * 1024;
     int connections = 100;
-    List<Conn> conns = new ArrayList<>();
+    List<Fixture.Connection> conns = new ArrayList<>();
     UnpooledByteBufAllocator serverAlloc = Rel.countingAllocator();
     UnpooledByteBufAllocator clientAlloc = Rel.countingAllocator();
     try (Ipc serverIpc = smallKernelBuffers(f, f.serverTransport(), limit, serverAlloc);
@@ -340,7 +321,7 @@ public class BoundedMemoryReliabilityTest {
         StreamSocket client = f.connect(clientIpc, server);
         assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT));
         StreamSocket accepted = server.acceptConnection();
-        conns.add(new Conn(server, client, accepted));
+        conns.add(new Fixture.Connection(server, client, accepted));
         all.add(client);
         all.add(accepted);
       }
@@ -400,7 +381,7 @@ public class BoundedMemoryReliabilityTest {
       // read everything, so that closing has nothing left to deliver (a close waits for that)
       drain(all);
     } finally {
-      for (Conn c : conns) {
+      for (Fixture.Connection c : conns) {
         c.client().close();
         c.accepted().close();
       }

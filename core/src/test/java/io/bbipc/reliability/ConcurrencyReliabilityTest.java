@@ -17,9 +17,9 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.OverAllFixtures;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.OverAllFixtures;
+import io.bbipc.conformance.Streams;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -437,18 +437,10 @@ public class ConcurrencyReliabilityTest {
         assertTrue(server.poll(CONNECTION_AVAILABLE, Fixture.WAIT));
         try (StreamSocket accepted = server.acceptConnection()) {
           assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
-          // fill every buffer, so that the close has bytes to flush first
-          long written = 0;
           long deadline = Streams.deadline(30);
-          while (true) {
-            int start = pattern.start(written);
-            int n = client.writeToStream(pattern.bytes, start, start + 16 * 1024);
-            written += n;
-            if (n == 0) {
-              break;
-            }
-            Streams.checkDeadline(deadline, "the writer to fill its buffers");
-          }
+          // fill every buffer, so that the close has bytes to flush first
+          long written =
+              Rel.writeUntilFull(client, pattern, 16 * 1024, "the writer to fill its buffers");
           CyclicBarrier together = new CyclicBarrier(threads);
           List<Future<?>> done = new ArrayList<>();
           for (int i = 0; i < threads; i++) {

@@ -20,8 +20,9 @@ import io.bbipc.ServerOptions;
 import io.bbipc.SocketEvent;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.OverLocalFixtures;
+import io.bbipc.conformance.OverTcpFixtures;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -37,7 +38,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue item 4: connections that fail. Refused TCP connects fail within 100 ms, 1,000 times, with
@@ -51,14 +51,6 @@ public class ConnectFailureReliabilityTest {
   private static final Duration CONNECT_TIMEOUT = Duration.ofMillis(500);
 
   @TempDir Path dir;
-
-  static List<Fixture> tcp() {
-    return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.TCP).toList();
-  }
-
-  static List<Fixture> local() {
-    return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
-  }
 
   /**
    * A loopback port that was just closed, below the ephemeral range where it can be: a refused
@@ -85,8 +77,7 @@ public class ConnectFailureReliabilityTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void refusedConnectsFailWithin100MsAThousandTimesAndLeaveNoFd(Fixture f) throws Exception {
     Rel.assumeFdCounting();
     Ipc ipc = f.clientIpc();
@@ -146,8 +137,7 @@ public class ConnectFailureReliabilityTest {
         "open fds grew from " + baseline + " to " + after + " after " + n + " refused connects");
   }
 
-  @FixtureTest
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void aConnectThatNobodyAnswersFailsAtTheConnectTimeout(Fixture f) throws Exception {
     List<StreamSocket> fill = new ArrayList<>();
     try (Ipc ipc = f.builder(f.clientTransport()).connectTimeout(CONNECT_TIMEOUT).build();
@@ -219,8 +209,7 @@ public class ConnectFailureReliabilityTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("local")
+  @OverLocalFixtures
   void localConnectFailuresAreFastAndSayWhy(Fixture f) throws Exception {
     Ipc client = f.clientIpc();
     Path missing = dir.resolve("missing.sock");

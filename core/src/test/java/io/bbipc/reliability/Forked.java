@@ -2,7 +2,7 @@ package io.bbipc.reliability;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Streams;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

@@ -20,10 +20,10 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
-import io.bbipc.testsuite.OverAllFixtures;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.OverAllFixtures;
+import io.bbipc.conformance.OverTcpFixtures;
+import io.bbipc.conformance.Streams;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +32,6 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Half-close under load and faults: a large answer after the peer finished sending arrives exact, a
@@ -130,32 +129,16 @@ public class HalfCloseReliabilityTest {
       peer.writeFully(new byte[] {1, 2, 3}, 10);
       peer.channel.shutdownOutput();
       assertEquals(
-          3, io.bbipc.testsuite.Streams.readToDisconnect(accepted, Streams.deadline(10)).length);
+          3, io.bbipc.conformance.Streams.readToDisconnect(accepted, Streams.deadline(10)).length);
       assertTrue(accepted.connectionSucceeded(), "a half-closed peer is still connected");
       if (f.kind() == Fixture.Kind.TCP) {
         peer.reset();
       } else {
         peer.close();
       }
-      byte[] block = new byte[64 * 1024];
-      long deadline = Streams.deadline(10);
-      long written = 0;
-      IpcException failed = null;
-      while (failed == null) {
-        try {
-          int n = accepted.writeToStream(block);
-          written += n;
-          if (n == 0) {
-            accepted.poll(
-                EnumSet.of(io.bbipc.SocketEvent.READY_TO_WRITE, REMOTE_DISCONNECTED),
-                Timeout.seconds(0.05));
-          }
-        } catch (IpcException e) {
-          failed = e;
-        }
-        Streams.checkDeadline(
-            deadline, "a write to the gone peer to fail, " + written + " bytes accepted");
-      }
+      long written =
+          Streams.writeUntilAWriteFails(
+              accepted, Streams.deadline(10), "a write to the gone peer to fail");
       assertTrue(accepted.remoteDisconnected());
       assertFalse(accepted.connectionSucceeded());
       Rel.figure(
@@ -198,21 +181,18 @@ public class HalfCloseReliabilityTest {
       assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
       client.writeToStream(new byte[] {(byte) i});
       client.shutdownOutput();
-      byte[] request = io.bbipc.testsuite.Streams.readToDisconnect(accepted, Streams.deadline(10));
+      byte[] request =
+          io.bbipc.conformance.Streams.readToDisconnect(accepted, Streams.deadline(10));
       assertEquals(1, request.length, "cycle " + i);
       assertEquals(1, accepted.writeToStream(request));
       accepted.close();
-      byte[] answer = io.bbipc.testsuite.Streams.readToDisconnect(client, Streams.deadline(10));
+      byte[] answer = io.bbipc.conformance.Streams.readToDisconnect(client, Streams.deadline(10));
       assertEquals(1, answer.length, "cycle " + i);
       assertEquals((byte) i, answer[0]);
     }
   }
 
   // ---------------------------------------------------------------- a peer that goes altogether
-
-  static List<Fixture> tcp() {
-    return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.TCP).toList();
-  }
 
   /** A bbipc stream that allows half-closure, a JDK peer at its other end, and what made them. */
   private record HalfOpen(StreamSocket bbipc, JdkPeer peer, AutoCloseable maker, Ipc ownIpc)
@@ -304,8 +284,7 @@ public class HalfCloseReliabilityTest {
    * own shutdownOutput. The reset used to look like an end-of-stream: CONNECTION_SUCCEEDED,
    * READY_TO_WRITE and REMOTE_DISCONNECTED, until a write failed.
    */
-  @FixtureTest
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void aPeerThatResetsHasGoneAltogetherEvenWithHalfClosure(Fixture f) throws Exception {
     byte[] sent = {1, 2, 3};
     for (boolean bbipcAccepts : new boolean[] {true, false}) {
@@ -342,8 +321,7 @@ public class HalfCloseReliabilityTest {
    * cannot tell (the JDK shows no TCP state and the reset comes after the end-of-stream was read):
    * there the next write fails, as {@link #aPeerThatResetsWhileWeAnswerIsAnIpcException} shows.
    */
-  @FixtureTest
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void aPeerThatGoesAfterItsEndOfStreamIsSeenGoneWhereTheTransportCanTell(Fixture f)
       throws Exception {
     List<Boolean> ends = new ArrayList<>();

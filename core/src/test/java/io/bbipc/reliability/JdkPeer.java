@@ -3,8 +3,8 @@ package io.bbipc.reliability;
 import io.bbipc.Ipv4TcpServer;
 import io.bbipc.LocalServer;
 import io.bbipc.StreamServer;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.Streams;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -88,16 +88,33 @@ final class JdkPeer implements AutoCloseable {
 
   /** Writes until the kernel takes no more (the other end stopped reading); returns the count. */
   long flood(Rel.Pattern pattern, long offset, double seconds) throws IOException {
+    return write(
+        pattern,
+        offset,
+        Long.MAX_VALUE,
+        3,
+        seconds,
+        "the JDK peer's flood to fill the kernel buffers");
+  }
+
+  /**
+   * Writes the pattern's bytes from {@code offset} on, at most {@code max} of them, stopping early
+   * once the kernel has taken nothing {@code idleSteps} steps in a row; returns the count.
+   */
+  long write(Rel.Pattern pattern, long offset, long max, int idleSteps, double seconds, String what)
+      throws IOException {
     long deadline = Streams.deadline(seconds);
     long written = 0;
     int zeros = 0;
-    while (zeros < 3) {
+    while (written < max && zeros < idleSteps) {
       int start = pattern.start(offset + written);
-      int n = channel.write(ByteBuffer.wrap(pattern.bytes, start, 64 * 1024));
+      int n =
+          channel.write(
+              ByteBuffer.wrap(pattern.bytes, start, (int) Math.min(64 * 1024, max - written)));
       written += n;
       if (n == 0) {
         zeros++;
-        Streams.checkDeadline(deadline, "the JDK peer's flood to fill the kernel buffers");
+        Streams.checkDeadline(deadline, what);
         Rel.step();
       } else {
         zeros = 0;

@@ -21,9 +21,9 @@ import io.bbipc.ServerOptions;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.PerFixture;
+import io.bbipc.conformance.Streams;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,7 +84,7 @@ public class LeakReliabilityTest {
     void run() throws Exception;
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("perTransport")
   void tenThousandCyclesLeaveNoFdAndNoLeak(Fixture f) throws Exception {
     Rel.assumeFdCounting();
@@ -170,7 +170,7 @@ public class LeakReliabilityTest {
     assertEquals(n, got);
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("perTransport")
   void aThousandFailedConnectsLeaveNoFdAndNoLeak(Fixture f) throws Exception {
     Rel.assumeFdCounting();
@@ -181,20 +181,7 @@ public class LeakReliabilityTest {
       withoutLeaks(
           f,
           n + " refused TCP connects",
-          () -> {
-            refused(ipc, port, 20);
-            int baseline = Rel.settledFds();
-            refused(ipc, port, n);
-            int after = Rel.awaitFdsAtMost(baseline, 3);
-            Rel.figure(
-                SCENARIO,
-                f,
-                n + " refused TCP connects, fds before / after",
-                baseline + " / " + after);
-            assertTrue(
-                Math.abs(after - baseline) <= 2,
-                "open fds: " + baseline + " before, " + after + " after");
-          });
+          () -> assertFdsComeBack(f, n + " refused TCP connects", k -> refused(ipc, port, k), n));
     } else {
       Path stale = dir.resolve("stale.sock");
       f.serverIpc().makeLocalServer(stale, ServerOptions.defaults().deleteOnClose(false)).close();
@@ -202,21 +189,33 @@ public class LeakReliabilityTest {
       withoutLeaks(
           f,
           n + " failed local connects",
-          () -> {
-            failedLocal(ipc, stale, missing, 20);
-            int baseline = Rel.settledFds();
-            failedLocal(ipc, stale, missing, n);
-            int after = Rel.awaitFdsAtMost(baseline, 3);
-            Rel.figure(
-                SCENARIO,
-                f,
-                n + " failed local connects (stale socket file, missing path), fds before / after",
-                baseline + " / " + after);
-            assertTrue(
-                Math.abs(after - baseline) <= 2,
-                "open fds: " + baseline + " before, " + after + " after");
-          });
+          () ->
+              assertFdsComeBack(
+                  f,
+                  n + " failed local connects (stale socket file, missing path)",
+                  k -> failedLocal(ipc, stale, missing, k),
+                  n));
     }
+  }
+
+  /** Fails {@code n} connects. */
+  private interface Failures {
+    void fail(int n) throws Exception;
+  }
+
+  /**
+   * After 20 failed connects to warm up, {@code n} more leave the fd count within 2 of what it was
+   * before them.
+   */
+  private static void assertFdsComeBack(Fixture f, String what, Failures failures, int n)
+      throws Exception {
+    failures.fail(20);
+    int baseline = Rel.settledFds();
+    failures.fail(n);
+    int after = Rel.awaitFdsAtMost(baseline, 3);
+    Rel.figure(SCENARIO, f, what + ", fds before / after", baseline + " / " + after);
+    assertTrue(
+        Math.abs(after - baseline) <= 2, "open fds: " + baseline + " before, " + after + " after");
   }
 
   private static void refused(Ipc ipc, int port, int n) throws IpcException {
@@ -244,7 +243,7 @@ public class LeakReliabilityTest {
         .collect(Collectors.toSet());
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("perTransport")
   void afterIpcCloseNoThreadAndNoSocketFileRemain(Fixture f) throws Exception {
     org.junit.jupiter.api.Assumptions.assumeTrue(

@@ -12,9 +12,10 @@ import io.bbipc.IpcException;
 import io.bbipc.LocalServer;
 import io.bbipc.LocalStream;
 import io.bbipc.ServerOptions;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.OverLocalFixtures;
+import io.bbipc.conformance.PerFixture;
+import io.bbipc.conformance.Streams;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -53,10 +54,6 @@ public class LocalSocketSecurityReliabilityTest {
 
   @TempDir Path dir;
 
-  static List<Fixture> localPairs() {
-    return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
-  }
-
   static List<Fixture> localServers() {
     return Fixture.sameTransport().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
   }
@@ -83,7 +80,7 @@ public class LocalSocketSecurityReliabilityTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("localServers")
   void nothingAtThePathIsTouchedEvenWhenReclaimingStaleSockets(Fixture f) throws Exception {
     Ipc ipc = f.serverIpc();
@@ -135,8 +132,7 @@ public class LocalSocketSecurityReliabilityTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("localPairs")
+  @OverLocalFixtures
   void aServerDeletesOnlyItsOwnFileAndNoClientEverDeletesIt(Fixture f) throws Exception {
     Path p = dir.resolve("own.sock");
     LocalServer first = f.serverIpc().makeLocalServer(p);
@@ -173,7 +169,7 @@ public class LocalSocketSecurityReliabilityTest {
         "a replaced file was kept, clients never removed it, the owner did");
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("localServers")
   void theSocketPathIsNeverSeenWiderThanItsMode(Fixture f) throws Exception {
     Assumptions.assumeTrue(
@@ -258,8 +254,7 @@ public class LocalSocketSecurityReliabilityTest {
 
   // ---------------------------------------------------------------- another user
 
-  @FixtureTest
-  @MethodSource("localPairs")
+  @OverLocalFixtures
   void aClientRunningAsAnotherUserIsRefusedByTheSocketFileMode(Fixture f) throws Exception {
     String unavailable = OtherUser.unavailable();
     Assumptions.assumeTrue(unavailable == null, unavailable);
@@ -300,8 +295,7 @@ public class LocalSocketSecurityReliabilityTest {
 
   // ---------------------------------------------------------------- path limits
 
-  @FixtureTest
-  @MethodSource("localPairs")
+  @OverLocalFixtures
   void thePathLimitIsOneByteCountCheckedBeforeAnyIo(Fixture f) throws Exception {
     int limit =
         System.getProperty("os.name", "")

@@ -13,15 +13,12 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
-import io.bbipc.testsuite.Streams;
-import java.nio.ByteBuffer;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.OverTcpFixtures;
+import io.bbipc.conformance.Streams;
 import java.nio.file.Path;
 import java.util.EnumSet;
-import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A TCP peer that sends more than the inbound limit and then resets (SO_LINGER 0) while bbipc has
@@ -38,12 +35,7 @@ public class PausedResetReliabilityTest {
 
   @TempDir Path dir;
 
-  static List<Fixture> tcp() {
-    return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.TCP).toList();
-  }
-
-  @FixtureTest
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void aResetWhileReadingIsPausedIsSeenAndKeepsEveryReceivedByte(Fixture f) throws Exception {
     for (int limit : new int[] {LIMIT, Ipc.DEFAULT_BUFFER_LIMIT}) {
       for (boolean bbipcAccepts : new boolean[] {true, false}) {
@@ -84,7 +76,8 @@ public class PausedResetReliabilityTest {
         peer;
         s) {
       Rel.Pattern pattern = new Rel.Pattern(11);
-      long sent = sendUntilFullOr(peer, pattern, SENT);
+      // up to SENT, stopping early once the kernel takes no more for a while
+      long sent = peer.write(pattern, 0, SENT, 50, 10, "the peer's writes");
       // bbipc has stopped reading at its limit: the rest waits in the kernel
       long deadline = Streams.deadline(10);
       while (!pausedAt(s, limit)) {
@@ -101,7 +94,7 @@ public class PausedResetReliabilityTest {
       }
       // a program that reads until the peer is gone must get there: every byte the kernel had
       // received, in order, then REMOTE_DISCONNECTED
-      byte[] got = io.bbipc.testsuite.Streams.readToDisconnect(s, Streams.deadline(10));
+      byte[] got = io.bbipc.conformance.Streams.readToDisconnect(s, Streams.deadline(10));
       assertTrue(
           got.length >= Math.min(limit, sent), what + ": only " + got.length + " bytes readable");
       assertTrue(got.length <= sent, what + ": more bytes than sent");
@@ -134,28 +127,5 @@ public class PausedResetReliabilityTest {
   private static int peek(StreamSocket s) throws IpcException {
     byte[] all = new byte[4 * Ipc.DEFAULT_BUFFER_LIMIT];
     return s.readFromStream(all, 0, all.length, true);
-  }
-
-  /** Writes up to {@code max} bytes, stopping early once the kernel takes no more for a while. */
-  private static long sendUntilFullOr(JdkPeer peer, Rel.Pattern pattern, long max)
-      throws Exception {
-    long deadline = Streams.deadline(10);
-    long written = 0;
-    int zeros = 0;
-    while (written < max && zeros < 50) {
-      int start = pattern.start(written);
-      int n =
-          peer.channel.write(
-              ByteBuffer.wrap(pattern.bytes, start, (int) Math.min(64 * 1024, max - written)));
-      written += n;
-      if (n == 0) {
-        zeros++;
-        Streams.checkDeadline(deadline, "the peer's writes");
-        Rel.step();
-      } else {
-        zeros = 0;
-      }
-    }
-    return written;
   }
 }

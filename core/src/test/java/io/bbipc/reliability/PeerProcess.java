@@ -12,7 +12,7 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Streams;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;

@@ -6,15 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bbipc.LocalServer;
 import io.bbipc.ServerOptions;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.OverLocalFixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue item 11 with a real other user: a client running as uid 65534, which the socket file's mode
@@ -27,12 +25,7 @@ public class PeerUidRejectionReliabilityTest {
 
   @TempDir Path dir;
 
-  static List<Fixture> localPairs() {
-    return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
-  }
-
-  @FixtureTest
-  @MethodSource("localPairs")
+  @OverLocalFixtures
   void aClientOfAUidNotAllowedIsClosedBeforeAcceptAndSeesIt(Fixture f) throws Exception {
     Assumptions.assumeTrue(
         Fixture.provider(f.serverTransport()).hasPeerCredentials(),

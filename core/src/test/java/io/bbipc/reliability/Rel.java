@@ -1,8 +1,10 @@
 package io.bbipc.reliability;
 
 import io.bbipc.Ipc;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.IpcException;
+import io.bbipc.StreamSocket;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.Streams;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
@@ -223,6 +225,25 @@ final class Rel {
    */
   static io.netty.buffer.UnpooledByteBufAllocator countingAllocator() {
     return new io.netty.buffer.UnpooledByteBufAllocator(true);
+  }
+
+  /**
+   * Writes the pattern's bytes, {@code chunk} at a time, until {@code s} takes none (its outbound
+   * limit and the kernel's buffers are full), within 30 s; returns the count.
+   */
+  static long writeUntilFull(StreamSocket s, Pattern pattern, int chunk, String what)
+      throws IpcException {
+    long written = 0;
+    long deadline = Streams.deadline(30);
+    while (true) {
+      int start = pattern.start(written);
+      int n = s.writeToStream(pattern.bytes, start, start + chunk);
+      written += n;
+      if (n == 0) {
+        return written;
+      }
+      Streams.checkDeadline(deadline, what);
+    }
   }
 
   /** Bytes alive in a counting allocator's buffers, direct and heap. */

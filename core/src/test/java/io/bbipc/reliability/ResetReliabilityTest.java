@@ -17,15 +17,14 @@ import io.bbipc.ServerOptions;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.bbipc.testsuite.Fixture;
-import io.bbipc.testsuite.FixtureTest;
-import io.bbipc.testsuite.OverAllFixtures;
-import io.bbipc.testsuite.Streams;
+import io.bbipc.conformance.Fixture;
+import io.bbipc.conformance.OverAllFixtures;
+import io.bbipc.conformance.OverTcpFixtures;
+import io.bbipc.conformance.Streams;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue item 2: resets. A peer that resets (SO_LINGER 0), a peer that closes with unread data, and
@@ -44,10 +43,6 @@ public class ResetReliabilityTest {
   private static final int SMALL_OUTBOUND = 64 * 1024;
 
   @TempDir Path dir;
-
-  static List<Fixture> tcp() {
-    return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.TCP).toList();
-  }
 
   /** The bbipc end of a connection to a JDK peer, on the fixture's server or client side. */
   private record Ends(StreamSocket bbipc, JdkPeer peer, AutoCloseable cleanup)
@@ -97,8 +92,7 @@ public class ResetReliabilityTest {
         List.of(), log.pipelineWarnings(), what + ": an exception reached the pipeline's tail");
   }
 
-  @FixtureTest
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void aLingerZeroResetIsADisconnectWithinOneSecondAndKeepsWhatArrived(Fixture f) throws Exception {
     for (boolean bbipcAccepts : new boolean[] {true, false}) {
       Ipc ipc = bbipcAccepts ? f.serverIpc() : f.clientIpc();
@@ -156,18 +150,12 @@ public class ResetReliabilityTest {
             accepted) {
           assertTrue(client.poll(CONNECTION_SUCCEEDED, Fixture.WAIT));
           // the survivor writes until the closing end has stopped reading and every buffer is full
-          Rel.Pattern pattern = new Rel.Pattern(2);
-          long written = 0;
-          long deadline = Streams.deadline(30);
-          while (true) {
-            int start = pattern.start(written);
-            int n = survivor.writeToStream(pattern.bytes, start, start + 64 * 1024);
-            written += n;
-            if (n == 0) {
-              break;
-            }
-            Streams.checkDeadline(deadline, what + ": the flood to fill the buffers");
-          }
+          long written =
+              Rel.writeUntilFull(
+                  survivor,
+                  new Rel.Pattern(2),
+                  64 * 1024,
+                  what + ": the flood to fill the buffers");
           long t0 = System.nanoTime();
           closing.close();
           long took = awaitDisconnect(survivor, t0, what);
@@ -219,17 +207,7 @@ public class ResetReliabilityTest {
         flooded += e.peer().flood(theirs, flooded, 30);
         // we write until the peer, which never reads, takes no more for now
         Rel.Pattern ours = new Rel.Pattern(4);
-        long written = 0;
-        long deadline = Streams.deadline(30);
-        while (true) {
-          int start = ours.start(written);
-          int n = x.writeToStream(ours.bytes, start, start + 64 * 1024);
-          written += n;
-          if (n == 0) {
-            break;
-          }
-          Streams.checkDeadline(deadline, what + ": our writes to stall");
-        }
+        long written = Rel.writeUntilFull(x, ours, 64 * 1024, what + ": our writes to stall");
         assertTrue(x.connectionSucceeded() && !x.remoteDisconnected());
         // the peer vanishes with unread data; we are not reading, so only a write can fail: keep
         // writing, as an application that is not reading would
@@ -292,8 +270,7 @@ public class ResetReliabilityTest {
    * without. On io_uring it never was (Netty 4.2.18 read the bytes, found the socket empty and
    * waited for a readiness that the reset, having come with them, never gave again).
    */
-  @FixtureTest
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void aClientThatWroteAndResetBeforeItWasAcceptedIsOfferedWithItsBytesThenGone(Fixture f)
       throws Exception {
     byte[] sent = {7, 8, 9};

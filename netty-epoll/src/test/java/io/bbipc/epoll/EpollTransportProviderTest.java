@@ -1,7 +1,7 @@
 package io.bbipc.epoll;
 
+import io.bbipc.conformance.TransportProviderContract;
 import io.bbipc.spi.TransportProvider;
-import io.bbipc.testsuite.TransportProviderContract;
 import io.netty.channel.IoHandler;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;

@@ -3,7 +3,7 @@ package io.bbipc.iouring.internal;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.bbipc.testsuite.LocalChannelContract;
+import io.bbipc.conformance.LocalChannelContract;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;

@@ -1,9 +1,9 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
 import static io.bbipc.SocketEvent.DATA_AVAILABLE;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -342,37 +342,40 @@ public class EmbeddingConformanceTest {
     }
   }
 
+  /**
+   * What {@code blocking} throws (null if nothing) when a continuation of {@code s}'s next
+   * DATA_AVAILABLE calls it, on the event loop.
+   */
+  private static CompletableFuture<Throwable> thrownOnTheLoop(
+      StreamSocket s, java.util.concurrent.Callable<?> blocking) {
+    return s.whenReady(EnumSet.of(DATA_AVAILABLE))
+        .thenApply(
+            events -> {
+              try {
+                blocking.call();
+                return null;
+              } catch (Throwable e) {
+                return e;
+              }
+            });
+  }
+
   @OverConformanceFixtures
   void blockingCallsAreRefusedOnAnEventLoop(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
       // DATA_AVAILABLE cannot hold before the write below, so the callbacks run on the event loop
       CompletableFuture<Throwable> onLoop =
-          c.accepted()
-              .whenReady(EnumSet.of(DATA_AVAILABLE))
-              .thenApply(
-                  events -> {
-                    try {
-                      c.accepted().poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(5));
-                      return null;
-                    } catch (Throwable e) {
-                      return e;
-                    }
-                  });
+          thrownOnTheLoop(
+              c.accepted(),
+              () -> c.accepted().poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(5)));
       CompletableFuture<Throwable> pollSocketsOnLoop =
-          c.client()
-              .whenReady(EnumSet.of(DATA_AVAILABLE))
-              .thenApply(
-                  events -> {
-                    try {
-                      io.bbipc.BasicBinaryIpc.pollSockets(
-                          List.of(c.client()),
-                          List.of(EnumSet.of(SocketEvent.REMOTE_DISCONNECTED)),
-                          Timeout.seconds(5));
-                      return null;
-                    } catch (Throwable e) {
-                      return e;
-                    }
-                  });
+          thrownOnTheLoop(
+              c.client(),
+              () ->
+                  io.bbipc.BasicBinaryIpc.pollSockets(
+                      List.of(c.client()),
+                      List.of(EnumSet.of(SocketEvent.REMOTE_DISCONNECTED)),
+                      Timeout.seconds(5)));
       assertEquals(1, c.client().writeToStream(new byte[] {1}));
       assertEquals(1, c.accepted().writeToStream(new byte[] {1}));
       Throwable e = onLoop.get(10, TimeUnit.SECONDS);

@@ -1,8 +1,8 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -36,16 +36,6 @@ public class LocalPathConformanceTest {
   static final int LIMIT = limit();
 
   @TempDir Path dir;
-
-  static List<Fixture> fixtures() {
-    List<Fixture> local = new ArrayList<>();
-    for (Fixture f : Fixture.all()) {
-      if (f.kind() == Fixture.Kind.LOCAL) {
-        local.add(f);
-      }
-    }
-    return local;
-  }
 
   private static int limit() {
     String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
@@ -127,8 +117,7 @@ public class LocalPathConformanceTest {
     assertFalse(Files.exists(p, LinkOption.NOFOLLOW_LINKS), p + " outlived its server");
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverLocalFixtures
   void everyLengthUpToTheLimitBindsWhateverTheNamesLength(Fixture f) throws Exception {
     List<String> failures = new ArrayList<>();
     for (int length = LIMIT - 6; length <= LIMIT; length++) {
@@ -144,8 +133,7 @@ public class LocalPathConformanceTest {
     assertEquals(List.of(), failures);
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverLocalFixtures
   void oneByteOverTheLimitIsRefusedNamingTheLength(Fixture f) throws Exception {
     for (int nameLength = 1; nameLength <= 5; nameLength++) {
       Path p = pathOfLength(dir, LIMIT + 1, "abcde".substring(0, nameLength));
@@ -159,7 +147,7 @@ public class LocalPathConformanceTest {
   /** Paths that name no socket file, or a place where something already is. */
   static List<Object[]> oddPaths() {
     List<Object[]> cases = new ArrayList<>();
-    for (Fixture f : fixtures()) {
+    for (Fixture f : Fixture.local()) {
       if (f.serverTransport().equals(f.clientTransport())) {
         for (String odd :
             List.of(
@@ -206,8 +194,7 @@ public class LocalPathConformanceTest {
         List.of(), listing(dir.resolve("sub")), "something was left in " + dir.resolve("sub"));
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverLocalFixtures
   void aTrailingSlashNamesTheSameFile(Fixture f) throws Exception {
     // java.nio drops a trailing slash, so "dir/t.sock/" is the file t.sock
     Path p = Path.of(dir + "/t.sock/");
@@ -215,8 +202,7 @@ public class LocalPathConformanceTest {
     serveAndConnect(f, p);
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverLocalFixtures
   void aRelativeNameWithoutAParentIsInTheWorkingDirectory(Fixture f) throws Exception {
     Path p = Path.of("bbipc-" + UUID.randomUUID().toString().substring(0, 8) + ".sock");
     assertEquals(null, p.getParent());

@@ -1,4 +1,4 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
@@ -496,23 +496,7 @@ public abstract class LocalChannelContract {
         deadline, () -> accepted.stats().outboundBuffered() == 0, "the kernel to take 4096 bytes");
     peer.close();
 
-    byte[] block = new byte[64 * 1024];
-    long accepted0 = 0;
-    IpcException failed = null;
-    while (failed == null) {
-      try {
-        int n = accepted.writeToStream(block);
-        accepted0 += n;
-        if (n == 0) {
-          accepted.poll(EnumSet.of(READY_TO_WRITE, REMOTE_DISCONNECTED), Timeout.seconds(0.01));
-        }
-      } catch (IpcException e) {
-        failed = e;
-      }
-      if (failed == null) {
-        step(deadline, "a write to the reset peer to fail, " + accepted0 + " bytes taken");
-      }
-    }
+    Streams.writeUntilAWriteFails(accepted, deadline, "a write to the reset peer to fail");
     assertTrue(accepted.remoteDisconnected());
     assertFalse(accepted.connectionSucceeded());
   }

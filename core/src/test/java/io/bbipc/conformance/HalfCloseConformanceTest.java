@@ -1,4 +1,4 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_FAILED;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
@@ -6,7 +6,7 @@ import static io.bbipc.SocketEvent.DATA_AVAILABLE;
 import static io.bbipc.SocketEvent.DETERMINED;
 import static io.bbipc.SocketEvent.READY_TO_WRITE;
 import static io.bbipc.SocketEvent.REMOTE_DISCONNECTED;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -30,7 +30,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
 
-/** API.md behaviours 20 and 21: half-close, on every transport pair. */
+/** Behaviours 20 and 21 in docs/behaviours.md: half-close, on every transport pair. */
 public class HalfCloseConformanceTest {
   private static final EnumSet<SocketEvent> STATE =
       EnumSet.of(DETERMINED, CONNECTION_SUCCEEDED, CONNECTION_FAILED, REMOTE_DISCONNECTED);

@@ -1,4 +1,4 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import java.io.IOException;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_FAILED;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
@@ -6,7 +6,7 @@ import static io.bbipc.SocketEvent.DATA_AVAILABLE;
 import static io.bbipc.SocketEvent.DETERMINED;
 import static io.bbipc.SocketEvent.READY_TO_WRITE;
 import static io.bbipc.SocketEvent.REMOTE_DISCONNECTED;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,18 +28,15 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.provider.MethodSource;
 
-/** The stream behaviours of API.md and the original library's stream tests, on every fixture. */
+/**
+ * The stream behaviours (behaviours 1-5, 9 and 11-13 in docs/behaviours.md) and the original
+ * library's stream tests, on every fixture.
+ */
 public class StreamConformanceTest {
   @TempDir Path dir;
 
-  static java.util.List<Fixture> fixtures() {
-    return Fixture.conformance();
-  }
-
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void bothEndsAreDeterminedAndSucceeded(Fixture f) throws Exception {
     StreamServer server = f.makeServer(dir);
     try (server) {
@@ -73,14 +70,24 @@ public class StreamConformanceTest {
     return got;
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  /** A connection, checked idle: the client may write, and the accepted end has nothing yet. */
+  private Fixture.Connection idleConnection(Fixture f) throws IpcException {
+    Fixture.Connection c = f.connection(dir);
+    try {
+      assertTrue(c.client().poll(READY_TO_WRITE, Timeout.IMMEDIATE));
+      assertFalse(c.accepted().poll(DATA_AVAILABLE, Timeout.IMMEDIATE));
+      return c;
+    } catch (IpcException | RuntimeException | Error e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  @OverConformanceFixtures
   void writeAndReadWithStartAndEnd(Fixture f) throws Exception {
-    try (Fixture.Connection c = f.connection(dir)) {
+    try (Fixture.Connection c = idleConnection(f)) {
       StreamSocket client = c.client();
       StreamSocket remote = c.accepted();
-      assertTrue(client.poll(READY_TO_WRITE, Timeout.IMMEDIATE));
-      assertFalse(remote.poll(DATA_AVAILABLE, Timeout.IMMEDIATE));
       byte[] buffer = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
 
       assertThrows(IndexOutOfBoundsException.class, () -> client.writeToStream(buffer, -1, 10));
@@ -109,8 +116,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void readWithNoDataReturnsZero(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
       byte[] buffer = new byte[10];
@@ -120,8 +126,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void peekLeavesTheBytesForTheNextRead(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
       byte[] data = {10, 20, 30, 40, 50};
@@ -145,14 +150,11 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void remoteDisconnect(Fixture f) throws Exception {
-    try (Fixture.Connection c = f.connection(dir)) {
+    try (Fixture.Connection c = idleConnection(f)) {
       StreamSocket client = c.client();
       StreamSocket remote = c.accepted();
-      assertTrue(client.poll(READY_TO_WRITE, Timeout.IMMEDIATE));
-      assertFalse(remote.poll(DATA_AVAILABLE, Timeout.IMMEDIATE));
 
       remote.close();
       assertTrue(remote.isClosed());
@@ -180,8 +182,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void bytesWrittenJustBeforeThePeerClosedAreReadInFull(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(42), 300_000);
     try (Fixture.Connection c = f.connection(dir)) {
@@ -195,8 +196,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aConnectionClosedBeforeAcceptIsOfferedWithItsBytes(Fixture f) throws Exception {
     try (StreamServer server = f.makeServer(dir)) {
       try (StreamSocket client = f.connect(server)) {
@@ -211,8 +211,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aPeerThatNeverReadsFillsTheOutboundBuffer(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
       byte[] chunk = new byte[100_000];
@@ -249,8 +248,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void closeDeliversWhatWasAlreadyAccepted(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(7), 900_000);
     try (Fixture.Connection c = f.connection(dir)) {
@@ -271,8 +269,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aClosedStreamThrowsAndReportsNothing(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
       StreamSocket s = c.client();
@@ -294,8 +291,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void byteBufferOverloadsMoveBetweenPositionAndLimit(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
       ByteBuffer out = ByteBuffer.allocateDirect(16);
@@ -322,8 +318,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void whenReadyCompletesOnTheEventLoop(Fixture f) throws Exception {
     f.assumeThreaded(
         "it expects completion with no call into the runtime (CallerDrivenConformanceTest checks completion inside the owner's calls)");
@@ -351,8 +346,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void closingWakesABlockedPoll(Fixture f) throws Exception {
     f.assumeThreaded(
         "the waiting thread is not the owner (CallerDrivenConformanceTest closes under a waiting owner)");
@@ -365,38 +359,26 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void anInterruptedPollReturnsEmptyAndKeepsTheFlag(Fixture f) throws Exception {
     f.assumeThreaded(
         "the waiting thread is not the owner (CallerDrivenConformanceTest interrupts an owner)");
     try (Fixture.Connection c = f.connection(dir)) {
-      AtomicReference<Thread> waiter = new AtomicReference<>();
-      CompletableFuture<Object> outcome =
-          Streams.parkedIn(
-              () -> {
-                waiter.set(Thread.currentThread());
-                Set<SocketEvent> r =
-                    c.accepted().poll(EnumSet.of(DATA_AVAILABLE), Timeout.INDEFINITE);
-                return new Object[] {r, Thread.currentThread().isInterrupted()};
-              });
-      waiter.get().interrupt();
-      Object[] r = (Object[]) outcome.get(10, TimeUnit.SECONDS);
-      assertEquals(Set.of(), r[0]);
-      assertEquals(Boolean.TRUE, r[1]);
+      Streams.Interrupted r =
+          Streams.interruptedWhileParkedIn(
+              () -> c.accepted().poll(EnumSet.of(DATA_AVAILABLE), Timeout.INDEFINITE));
+      assertEquals(Set.of(), r.returned());
+      assertTrue(r.flagKept());
       // an already interrupted thread returns at once too
-      Thread.currentThread().interrupt();
-      try {
-        assertEquals(Set.of(), c.accepted().poll(EnumSet.of(DATA_AVAILABLE), Timeout.INDEFINITE));
-        assertTrue(Thread.currentThread().isInterrupted());
-      } finally {
-        Thread.interrupted();
-      }
+      Streams.Interrupted again =
+          Streams.calledInterrupted(
+              () -> c.accepted().poll(EnumSet.of(DATA_AVAILABLE), Timeout.INDEFINITE));
+      assertEquals(Set.of(), again.returned());
+      assertTrue(again.flagKept());
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void sixtyFourMebibytesEachWayWithRandomChunks(Fixture f) throws Exception {
     int size = 64 << 20;
     try (Fixture.Connection c = f.connection(dir)) {
@@ -418,8 +400,7 @@ public class StreamConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("fixtures")
+  @OverConformanceFixtures
   void aReaderOfOneByteAtATimeGetsTheSameStream(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(3), 20_000);
     try (Fixture.Connection c = f.connection(dir)) {

@@ -1,6 +1,8 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
+import static io.bbipc.conformance.Streams.join;
+import static io.bbipc.conformance.Streams.onNewThread;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -20,8 +22,6 @@ import io.bbipc.SocketEvent;
 import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
@@ -39,6 +39,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
@@ -47,8 +48,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * API.md behaviours 15-19: a caller-driven runtime, on every transport pair, TCP and local. Each
- * end's runtime is built on the thread that uses it, as the threading rule requires.
+ * Behaviours 15-19 in docs/behaviours.md: a caller-driven runtime, on every transport pair, TCP and
+ * local. Each end's runtime is built on the thread that uses it, as the threading rule requires.
  */
 public class CallerDrivenConformanceTest {
   @TempDir Path dir;
@@ -74,66 +75,13 @@ public class CallerDrivenConformanceTest {
         .build();
   }
 
-  StreamServer makeServer(Fixture f, Ipc ipc) throws IpcException {
-    return f.kind() == Fixture.Kind.TCP
-        ? ipc.makeIpv4TcpServer("127.0.0.1", 0)
-        : ipc.makeLocalServer(dir.resolve("cd-" + System.nanoTime() + ".sock"));
-  }
-
-  static StreamSocket connect(Fixture f, Ipc ipc, StreamServer server) throws IpcException {
-    return f.kind() == Fixture.Kind.TCP
-        ? ipc.connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) server).port())
-        : ipc.connectToLocalServer(((LocalServer) server).localPathname());
-  }
-
-  /** Connects a client of {@code ipc} to {@code server} and accepts it: {client, accepted}. */
-  static StreamSocket[] connectAndAccept(Fixture f, Ipc ipc, StreamServer server)
-      throws IpcException {
-    StreamSocket client = connect(f, ipc, server);
-    assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
-    StreamSocket accepted = server.acceptConnection();
-    assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "the client did not connect");
-    return new StreamSocket[] {client, accepted};
-  }
-
-  /** Runs {@code body} on a new platform thread and returns its result, bounded. */
-  static <T> CompletableFuture<T> onNewThread(String name, java.util.concurrent.Callable<T> body) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    Thread t =
-        new Thread(
-            () -> {
-              try {
-                result.complete(body.call());
-              } catch (Throwable e) {
-                result.completeExceptionally(e);
-              }
-            },
-            name);
-    t.setDaemon(true);
-    t.start();
-    return result;
-  }
-
-  static <T> T join(CompletableFuture<T> f, String what) throws Exception {
-    try {
-      return f.get(60, TimeUnit.SECONDS);
-    } catch (TimeoutException e) {
-      throw new AssertionError("timed out: " + what, e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof Exception) {
-        throw (Exception) e.getCause();
-      }
-      throw new AssertionError(what, e.getCause());
-    }
-  }
-
   // ---------------------------------------------------------------- data, both ends caller-driven
 
   /**
    * 64 KiB then 16 MiB each way through buffers limited to 4 KiB, CRC-exact: each end's owner
    * writes, flushes and reads only inside its own calls.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void bothEndsCallerDrivenEchoExactlyThroughSmallBuffers(Fixture f) throws Exception {
     byte[] small = Streams.randomBytes(new Random(1), 64 * 1024);
@@ -141,41 +89,39 @@ public class CallerDrivenConformanceTest {
     try (Ipc serverIpc = callerDriven(f.serverTransport(), 4096)) {
       assertTrue(serverIpc.isCallerDriven());
       assertEquals(Thread.currentThread(), serverIpc.owner().orElseThrow());
-      StreamServer server = makeServer(f, serverIpc);
+      StreamServer server = f.newServer(serverIpc, dir);
       CompletableFuture<Long> client =
-          onNewThread(
+          onClientOwner(
               "cd-client",
-              () -> {
-                try (Ipc clientIpc = callerDriven(f.clientTransport(), 4096)) {
-                  StreamSocket s = connect(f, clientIpc, server);
-                  assertTrue(
-                      s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "client did not connect");
-                  long deadline = Streams.deadline(60);
-                  for (byte[] data : List.of(small, big)) {
-                    // write and read interleaved: the echo comes back while this end still writes
-                    int written = 0;
-                    int read = 0;
-                    byte[] back = new byte[data.length];
-                    while (read < data.length) {
-                      if (written < data.length) {
-                        written += s.writeToStream(data, written, data.length);
-                      }
-                      read += s.readFromStream(back, read, data.length);
-                      if (read < data.length) {
-                        Streams.checkDeadline(
-                            deadline, "echo: " + written + " written, " + read + " read");
-                        s.poll(
-                            written < data.length
-                                ? EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.READY_TO_WRITE)
-                                : EnumSet.of(SocketEvent.DATA_AVAILABLE),
-                            Timeout.seconds(1));
-                      }
+              f,
+              server,
+              () -> callerDriven(f.clientTransport(), 4096),
+              s -> {
+                long deadline = Streams.deadline(60);
+                for (byte[] data : List.of(small, big)) {
+                  // write and read interleaved: the echo comes back while this end still writes
+                  int written = 0;
+                  int read = 0;
+                  byte[] back = new byte[data.length];
+                  while (read < data.length) {
+                    if (written < data.length) {
+                      written += s.writeToStream(data, written, data.length);
                     }
-                    Streams.assertSameBytes(data, back);
+                    read += s.readFromStream(back, read, data.length);
+                    if (read < data.length) {
+                      Streams.checkDeadline(
+                          deadline, "echo: " + written + " written, " + read + " read");
+                      s.poll(
+                          written < data.length
+                              ? EnumSet.of(SocketEvent.DATA_AVAILABLE, SocketEvent.READY_TO_WRITE)
+                              : EnumSet.of(SocketEvent.DATA_AVAILABLE),
+                          Timeout.seconds(1));
+                    }
                   }
-                  s.close();
-                  return Streams.crc(big);
+                  Streams.assertSameBytes(data, back);
                 }
+                s.close();
+                return Streams.crc(big);
               });
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
       StreamSocket accepted = server.acceptConnection();
@@ -206,46 +152,73 @@ public class CallerDrivenConformanceTest {
   }
 
   /** A caller-driven end talks to a threaded end, in both roles. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aCallerDrivenEndTalksToAThreadedEnd(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(3), 1 << 20);
     // caller-driven client, threaded server
-    try (Ipc mine = callerDriven(f.clientTransport())) {
-      StreamServer server = makeServer(f, f.serverIpc());
-      try {
-        StreamSocket[] ends = connectAndAccept(f, mine, server);
-        StreamSocket client = ends[0];
-        StreamSocket accepted = ends[1];
-        CompletableFuture<byte[]> got =
-            onNewThread(
-                "threaded-reader",
-                () -> Streams.readFully(accepted, data.length, Streams.deadline(30)));
-        Streams.writeFully(client, data, Streams.deadline(30));
-        Streams.assertSameBytes(data, driveUntil(client, got, "the threaded end reading"));
-        Streams.writeFully(accepted, data, Streams.deadline(30));
-        Streams.assertSameBytes(data, Streams.readFully(client, data.length, Streams.deadline(30)));
-        accepted.close();
-        client.close();
-      } finally {
-        server.close();
-      }
+    try (Ipc mine = callerDriven(f.clientTransport());
+        Fixture.Connection c = f.connection(f.serverIpc(), mine, dir)) {
+      StreamSocket client = c.client();
+      StreamSocket accepted = c.accepted();
+      sendToAThreadedReader(client, accepted, data);
+      Streams.writeFully(accepted, data, Streams.deadline(30));
+      Streams.assertSameBytes(data, Streams.readFully(client, data.length, Streams.deadline(30)));
+      accepted.close();
+      client.close();
     }
     // threaded client, caller-driven server
     try (Ipc mine = callerDriven(f.serverTransport())) {
-      StreamServer server = makeServer(f, mine);
-      StreamSocket client = connect(f, f.clientIpc(), server);
+      StreamServer server = f.newServer(mine, dir);
+      StreamSocket client = f.connect(f.clientIpc(), server);
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
       StreamSocket accepted = server.acceptConnection();
-      CompletableFuture<byte[]> got =
-          onNewThread(
-              "threaded-reader",
-              () -> Streams.readFully(client, data.length, Streams.deadline(30)));
-      Streams.writeFully(accepted, data, Streams.deadline(30));
-      Streams.assertSameBytes(data, driveUntil(accepted, got, "the threaded end reading"));
+      sendToAThreadedReader(accepted, client, data);
       client.close();
       assertTrue(accepted.poll(SocketEvent.REMOTE_DISCONNECTED, WAIT), "the close was not seen");
     }
+  }
+
+  /** What a client's owner does with its stream, once connected. */
+  interface ClientBody<T> {
+    T run(StreamSocket s) throws Exception;
+  }
+
+  /**
+   * Runs {@code body} on a new thread, the owner of the runtime {@code runtime} builds there, with
+   * a stream of that runtime connected to {@code server}; the runtime is closed when the body
+   * returns.
+   */
+  static <T> CompletableFuture<T> onClientOwner(
+      String name,
+      Fixture f,
+      StreamServer server,
+      java.util.function.Supplier<Ipc> runtime,
+      ClientBody<T> body) {
+    return onNewThread(
+        name,
+        () -> {
+          try (Ipc ipc = runtime.get()) {
+            StreamSocket s = f.connect(ipc, server);
+            assertTrue(
+                s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "the client did not connect");
+            return body.run(s);
+          }
+        });
+  }
+
+  /**
+   * Writes {@code data} from the owner's end while another thread reads it at the threaded end, the
+   * owner calling into its runtime until that thread has it all.
+   */
+  static void sendToAThreadedReader(StreamSocket mine, StreamSocket threaded, byte[] data)
+      throws Exception {
+    CompletableFuture<byte[]> got =
+        onNewThread(
+            "threaded-reader",
+            () -> Streams.readFully(threaded, data.length, Streams.deadline(30)));
+    Streams.writeFully(mine, data, Streams.deadline(30));
+    Streams.assertSameBytes(data, driveUntil(mine, got, "the threaded end reading"));
   }
 
   /**
@@ -268,18 +241,18 @@ public class CallerDrivenConformanceTest {
    * pollSockets and a Poller over a caller-driven stream and a threaded one: the owner, blocked in
    * its own transport's wait, wakes for bytes on either.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void pollSocketsAndAPollerCoverCallerDrivenAndThreadedSocketsTogether(Fixture f)
       throws Exception {
     try (Ipc mine = callerDriven(f.clientTransport())) {
-      StreamServer threadedServer = makeServer(f, f.serverIpc());
-      StreamServer myServer = makeServer(f, mine);
+      StreamServer threadedServer = f.newServer(f.serverIpc(), dir);
+      StreamServer myServer = f.newServer(mine, dir);
       try {
-        StreamSocket mineToThreaded = connect(f, mine, threadedServer);
+        StreamSocket mineToThreaded = f.connect(mine, threadedServer);
         assertTrue(threadedServer.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
         StreamSocket threadedEnd = threadedServer.acceptConnection();
-        StreamSocket threadedToMine = connect(f, f.clientIpc(), myServer);
+        StreamSocket threadedToMine = f.connect(f.clientIpc(), myServer);
         assertTrue(myServer.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
         StreamSocket myEnd = myServer.acceptConnection();
         assertTrue(mineToThreaded.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
@@ -342,12 +315,12 @@ public class CallerDrivenConformanceTest {
   // ---------------------------------------------------------------- the threading rule
 
   /** Other threads get IllegalStateException naming the owner; getters, isClosed and close work. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void otherThreadsMayOnlyReadAddressesAskIsClosedAndClose(Fixture f) throws Exception {
     try (Ipc mine = callerDriven(f.serverTransport())) {
-      StreamServer server = makeServer(f, mine);
-      StreamSocket[] ends = connectAndAccept(f, mine, server);
+      StreamServer server = f.newServer(mine, dir);
+      StreamSocket[] ends = f.connectAndAccept(mine, server);
       StreamSocket client = ends[0];
       StreamSocket accepted = ends[1];
       Poller poller = mine.makePoller();
@@ -388,8 +361,8 @@ public class CallerDrivenConformanceTest {
                       }),
               v -> poller.monitoredSockets(),
               v -> call(mine::makePoller),
-              v -> call(() -> makeServer(f, mine)),
-              v -> call(() -> connect(f, mine, server)));
+              v -> call(() -> f.newServer(mine, dir)),
+              v -> call(() -> f.connect(mine, server)));
       for (int i = 0; i < refused.size(); i++) {
         Function<Void, Object> call = refused.get(i);
         Object outcome =
@@ -455,55 +428,46 @@ public class CallerDrivenConformanceTest {
    * close() from another thread marks the socket closed at once and wakes the owner blocked in its
    * transport's wait; the owner's next call releases the descriptor, and the peer sees it.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void closeFromAnotherThreadWakesTheOwnerAndTheNextCallReleasesTheSocket(Fixture f)
       throws Exception {
-    try (Ipc mine = callerDriven(f.serverTransport())) {
-      StreamServer server = makeServer(f, f.serverIpc());
-      try {
-        StreamSocket[] ends = connectAndAccept(f, mine, server);
-        StreamSocket client = ends[0];
-        StreamSocket accepted = ends[1];
-        assertEquals(3, client.writeToStream(new byte[] {1, 2, 3}));
-        Thread ownerThread = Thread.currentThread();
-        CompletableFuture<Void> closer =
-            onNewThread(
-                "closer",
-                () -> {
-                  awaitInTransportWait(ownerThread);
-                  client.close();
-                  assertTrue(client.isClosed());
-                  return null;
-                });
-        IpcException e =
-            assertThrows(
-                IpcException.class,
-                () -> client.poll(SocketEvent.DATA_AVAILABLE, Timeout.INDEFINITE));
-        assertTrue(e.getMessage().contains("closed"), e.getMessage());
-        join(closer, "the closer");
-        // the peer gets what was written, then the end of the stream
-        Streams.assertSameBytes(
-            new byte[] {1, 2, 3}, Streams.readToDisconnect(accepted, Streams.deadline(10)));
-        accepted.close();
-      } finally {
-        server.close();
-      }
+    try (Ipc mine = callerDriven(f.serverTransport());
+        Fixture.Connection c = f.connection(f.serverIpc(), mine, dir)) {
+      StreamSocket client = c.client();
+      StreamSocket accepted = c.accepted();
+      assertEquals(3, client.writeToStream(new byte[] {1, 2, 3}));
+      CompletableFuture<Void> closer =
+          onceTheOwnerWaits(
+              "closer",
+              () -> {
+                client.close();
+                assertTrue(client.isClosed());
+                return null;
+              });
+      IpcException e =
+          assertThrows(
+              IpcException.class,
+              () -> client.poll(SocketEvent.DATA_AVAILABLE, Timeout.INDEFINITE));
+      assertTrue(e.getMessage().contains("closed"), e.getMessage());
+      join(closer, "the closer");
+      // the peer gets what was written, then the end of the stream
+      Streams.assertSameBytes(
+          new byte[] {1, 2, 3}, Streams.readToDisconnect(accepted, Streams.deadline(10)));
+      accepted.close();
     }
   }
 
   /** Closing the runtime from another thread wakes the owner; its next call stops the loop. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void closingTheRuntimeFromAnotherThreadStopsItAtTheOwnersNextCall(Fixture f) throws Exception {
     Ipc mine = callerDriven(f.serverTransport());
-    StreamServer server = makeServer(f, mine);
-    Thread ownerThread = Thread.currentThread();
+    StreamServer server = f.newServer(mine, dir);
     CompletableFuture<Void> closer =
-        onNewThread(
+        onceTheOwnerWaits(
             "closer",
             () -> {
-              awaitInTransportWait(ownerThread);
               mine.close();
               return null;
             });
@@ -520,6 +484,21 @@ public class CallerDrivenConformanceTest {
       // the port is free again
       f.serverIpc().makeIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) server).port()).close();
     }
+  }
+
+  /**
+   * Runs {@code action} on a new thread once the calling thread, an owner, is blocked in its
+   * transport's wait.
+   */
+  static <T> CompletableFuture<T> onceTheOwnerWaits(
+      String name, java.util.concurrent.Callable<T> action) {
+    Thread owner = Thread.currentThread();
+    return onNewThread(
+        name,
+        () -> {
+          awaitInTransportWait(owner);
+          return action.call();
+        });
   }
 
   /** Waits until {@code owner} is blocked inside a caller-driven loop's wait, bounded. */
@@ -543,7 +522,7 @@ public class CallerDrivenConformanceTest {
   }
 
   /** An interrupted owner returns from a wait at once, with its interrupt flag still set. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void anInterruptWakesTheOwnerOutOfItsTransportsWait(Fixture f) throws Exception {
     CompletableFuture<Thread> started = new CompletableFuture<>();
@@ -552,7 +531,7 @@ public class CallerDrivenConformanceTest {
             "owner",
             () -> {
               try (Ipc mine = callerDriven(f.serverTransport())) {
-                StreamServer server = makeServer(f, mine);
+                StreamServer server = f.newServer(mine, dir);
                 started.complete(Thread.currentThread());
                 boolean polled = server.poll(SocketEvent.CONNECTION_AVAILABLE, Timeout.INDEFINITE);
                 boolean interrupted = Thread.interrupted();
@@ -572,7 +551,7 @@ public class CallerDrivenConformanceTest {
    * An owner that ends without closing: its runtime is closed for it within seconds, what it wrote
    * reaches the peer, and no descriptor is left behind.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void anOwnerThatEndsWithoutClosingLeavesNothingBehind(Fixture f) throws Exception {
     Assumptions.assumeTrue(
@@ -583,7 +562,7 @@ public class CallerDrivenConformanceTest {
             + f.clientTransport()
             + " cannot run a loop on another thread than its owner's (Netty registers"
             + " an io_uring ring with its thread), so an orphaned runtime is released only at exit");
-    StreamServer server = makeServer(f, f.serverIpc());
+    StreamServer server = f.newServer(f.serverIpc(), dir);
     try {
       int before = openFds();
       byte[] data = Streams.randomBytes(new Random(4), 256 * 1024);
@@ -592,10 +571,7 @@ public class CallerDrivenConformanceTest {
           onNewThread(
               "short-lived-owner",
               () -> {
-                Ipc mine = callerDriven(f.clientTransport());
-                left.set(mine);
-                StreamSocket client = connect(f, mine, server);
-                assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+                StreamSocket client = clientOfAnOwnerThatWillEnd(f, server, left);
                 int written = 0;
                 while (written < data.length) {
                   int n = client.writeToStream(data, written, data.length);
@@ -604,7 +580,7 @@ public class CallerDrivenConformanceTest {
                     break; // the rest stays unwritten: the peer reads only later
                   }
                 }
-                mine.makePoller();
+                left.get().makePoller();
                 return written;
               }),
           "the owner");
@@ -615,18 +591,37 @@ public class CallerDrivenConformanceTest {
       Streams.assertSameBytes(java.util.Arrays.copyOf(data, got.length), got);
       accepted.close();
       long deadline = Streams.deadline(20);
-      while (!left.get().eventLoopGroup().isTerminated()) {
-        Streams.checkDeadline(deadline, "the orphaned runtime to be closed");
-        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-      }
+      awaitReleased(left.get(), deadline);
       int after = openFds();
       while (after > before + 2) {
         Streams.checkDeadline(deadline, "descriptors: " + before + " before, " + after + " now");
-        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         after = openFds();
       }
     } finally {
       server.close();
+    }
+  }
+
+  /**
+   * On the calling thread, which is to end without closing them: a caller-driven runtime of the
+   * client transport, kept in {@code left} for the test to watch, and a client of it connected to
+   * {@code server}.
+   */
+  static StreamSocket clientOfAnOwnerThatWillEnd(
+      Fixture f, StreamServer server, AtomicReference<Ipc> left) throws IpcException {
+    Ipc mine = callerDriven(f.clientTransport());
+    left.set(mine);
+    StreamSocket client = f.connect(mine, server);
+    assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+    return client;
+  }
+
+  /** Waits until the runtime of an owner that ended is closed for it, by {@code deadline}. */
+  static void awaitReleased(Ipc orphaned, long deadline) {
+    while (!orphaned.eventLoopGroup().isTerminated()) {
+      Streams.checkDeadline(deadline, "the orphaned runtime to be released");
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
     }
   }
 
@@ -644,7 +639,7 @@ public class CallerDrivenConformanceTest {
    * whenReady completes on the owner inside its own call, pipeline handlers run on the owner, and a
    * wait inside a continuation is refused rather than nested.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void callbacksRunOnTheOwnerAndMayNotWait(Fixture f) throws Exception {
     AtomicReference<Thread> handlerThread = new AtomicReference<>();
@@ -654,58 +649,51 @@ public class CallerDrivenConformanceTest {
             .pipeline(
                 p ->
                     p.addLast(
-                        new ChannelInboundHandlerAdapter() {
-                          @Override
-                          public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                            handlerThread.compareAndSet(null, Thread.currentThread());
-                            ctx.fireChannelRead(msg);
-                          }
-                        }))
+                        Streams.passingOn(
+                            msg -> {
+                              handlerThread.compareAndSet(null, Thread.currentThread());
+                              return msg;
+                            })))
             .build();
-    try (mine) {
-      StreamServer server = makeServer(f, f.serverIpc());
-      try {
-        StreamSocket[] ends = connectAndAccept(f, mine, server);
-        StreamSocket client = ends[0];
-        StreamSocket accepted = ends[1];
-        AtomicReference<Thread> continuation = new AtomicReference<>();
-        AtomicReference<Throwable> nestedWait = new AtomicReference<>();
-        AtomicReference<Object> immediate = new AtomicReference<>();
-        CompletableFuture<Set<SocketEvent>> ready =
-            client.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
-        CompletableFuture<Void> after =
-            ready.thenAccept(
-                ev -> {
-                  continuation.set(Thread.currentThread());
-                  try {
-                    client.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(1));
-                  } catch (Throwable e) {
-                    nestedWait.set(e);
-                  }
-                  try {
-                    immediate.set(
-                        client.poll(EnumSet.of(SocketEvent.DATA_AVAILABLE), Timeout.IMMEDIATE));
-                  } catch (Throwable e) {
-                    immediate.set(e);
-                  }
-                });
-        assertEquals(
-            1, join(onNewThread("writer", () -> accepted.writeToStream(new byte[] {5})), "write"));
-        // nothing runs the owner's loop but the owner: the future waits for its next call
-        long deadline = Streams.deadline(10);
-        while (!after.isDone()) {
-          Streams.checkDeadline(deadline, "whenReady to complete inside the owner's poll");
-          client.poll(SocketEvent.DATA_AVAILABLE, Timeout.seconds(1));
-        }
-        assertSame(Thread.currentThread(), continuation.get());
-        assertSame(Thread.currentThread(), handlerThread.get());
-        assertInstanceOf(IllegalStateException.class, nestedWait.get());
-        assertEquals(Set.of(SocketEvent.DATA_AVAILABLE), immediate.get());
-        assertEquals(5, Streams.readFully(client, 1, Streams.deadline(10))[0]);
-        accepted.close();
-      } finally {
-        server.close();
+    try (mine;
+        Fixture.Connection c = f.connection(f.serverIpc(), mine, dir)) {
+      StreamSocket client = c.client();
+      StreamSocket accepted = c.accepted();
+      AtomicReference<Thread> continuation = new AtomicReference<>();
+      AtomicReference<Throwable> nestedWait = new AtomicReference<>();
+      AtomicReference<Object> immediate = new AtomicReference<>();
+      CompletableFuture<Set<SocketEvent>> ready =
+          client.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+      CompletableFuture<Void> after =
+          ready.thenAccept(
+              ev -> {
+                continuation.set(Thread.currentThread());
+                try {
+                  client.poll(SocketEvent.REMOTE_DISCONNECTED, Timeout.seconds(1));
+                } catch (Throwable e) {
+                  nestedWait.set(e);
+                }
+                try {
+                  immediate.set(
+                      client.poll(EnumSet.of(SocketEvent.DATA_AVAILABLE), Timeout.IMMEDIATE));
+                } catch (Throwable e) {
+                  immediate.set(e);
+                }
+              });
+      assertEquals(
+          1, join(onNewThread("writer", () -> accepted.writeToStream(new byte[] {5})), "write"));
+      // nothing runs the owner's loop but the owner: the future waits for its next call
+      long deadline = Streams.deadline(10);
+      while (!after.isDone()) {
+        Streams.checkDeadline(deadline, "whenReady to complete inside the owner's poll");
+        client.poll(SocketEvent.DATA_AVAILABLE, Timeout.seconds(1));
       }
+      assertSame(Thread.currentThread(), continuation.get());
+      assertSame(Thread.currentThread(), handlerThread.get());
+      assertInstanceOf(IllegalStateException.class, nestedWait.get());
+      assertEquals(Set.of(SocketEvent.DATA_AVAILABLE), immediate.get());
+      assertEquals(5, Streams.readFully(client, 1, Streams.deadline(10))[0]);
+      accepted.close();
     }
   }
 
@@ -755,25 +743,54 @@ public class CallerDrivenConformanceTest {
   }
 
   /**
-   * Runs {@code body} on a new owner thread with a caller-driven runtime of the fixture's client
-   * transport, connected to {@code server}; the runtime is listed in {@code owned} so that a test
-   * can close it from its own thread (waking an owner it found hung).
+   * Owner threads of a test, each with a caller-driven runtime of the fixture's client transport
+   * connected to a server of its own (owners accepting on one server could take each other's
+   * connections) made by the fixture's threaded server runtime. Closing closes the runtimes from
+   * the test's thread, waking an owner found hung, then the servers.
    */
-  static <T> CompletableFuture<T> asOwner(
-      Fixture f, StreamServer server, List<Ipc> owned, OwnerBody<T> body) {
-    return onNewThread(
-        "owner",
-        () -> {
-          try (Ipc mine = callerDriven(f.clientTransport())) {
-            owned.add(mine);
-            StreamSocket[] ends = connectAndAccept(f, mine, server);
-            try {
-              return body.run(ends[0], ends[1]);
-            } finally {
-              ends[1].close();
+  static final class Owners implements AutoCloseable {
+    private final Fixture f;
+    private final Path dir;
+
+    /** The owners' runtimes, in the order they were built. */
+    final List<Ipc> runtimes = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** The owners' servers, in the order the owners were started. */
+    final List<StreamServer> servers = new java.util.ArrayList<>();
+
+    Owners(Fixture f, Path dir) {
+      this.f = f;
+      this.dir = dir;
+    }
+
+    /** Runs {@code body} on a new owner thread, its stream connected to a new server. */
+    <T> CompletableFuture<T> start(OwnerBody<T> body) throws IpcException {
+      StreamServer server = f.newServer(f.serverIpc(), dir);
+      servers.add(server);
+      return onNewThread(
+          "owner",
+          () -> {
+            try (Ipc mine = callerDriven(f.clientTransport())) {
+              runtimes.add(mine);
+              StreamSocket[] ends = f.connectAndAccept(mine, server);
+              try {
+                return body.run(ends[0], ends[1]);
+              } finally {
+                ends[1].close();
+              }
             }
-          }
-        });
+          });
+    }
+
+    @Override
+    public void close() {
+      runtimes.forEach(Ipc::close);
+      servers.forEach(StreamServer::close);
+    }
+  }
+
+  static CompletableFuture<Set<SocketEvent>> dataReady(StreamSocket s) {
+    return s.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
   }
 
   /**
@@ -781,23 +798,17 @@ public class CallerDrivenConformanceTest {
    * returns with the flag still set, as CompletableFuture.join ignores interrupts; get() answers
    * the flag with InterruptedException.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void joinByAnInterruptedOwnerCompletesAndKeepsTheFlag(Fixture f) throws Exception {
-    StreamServer server = makeServer(f, f.serverIpc());
-    List<Ipc> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
     CompletableFuture<StreamSocket> peer = new CompletableFuture<>();
     CompletableFuture<Thread> joining = new CompletableFuture<>();
-    try {
+    try (Owners owners = new Owners(f, dir)) {
       CompletableFuture<List<Object>> outcome =
-          asOwner(
-              f,
-              server,
-              owned,
+          owners.start(
               (mine, theirs) -> {
                 peer.complete(theirs);
-                CompletableFuture<Set<SocketEvent>> ready =
-                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+                CompletableFuture<Set<SocketEvent>> ready = dataReady(mine);
                 joining.complete(Thread.currentThread());
                 Thread.currentThread().interrupt();
                 Set<SocketEvent> joined = ready.join();
@@ -821,9 +832,6 @@ public class CallerDrivenConformanceTest {
       assertEquals(
           List.of(Set.of(SocketEvent.DATA_AVAILABLE), true, "InterruptedException", 3),
           finishes(outcome, "join() by the interrupted owner"));
-    } finally {
-      owned.forEach(Ipc::close);
-      server.close();
     }
   }
 
@@ -831,33 +839,17 @@ public class CallerDrivenConformanceTest {
    * An owner waiting in join() or get() wakes when another thread completes the future: a cancel,
    * orTimeout's timer, the executor of a thenApplyAsync stage.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void anOwnerWaitingOnAFutureWakesWhenAnotherThreadCompletesIt(Fixture f) throws Exception {
-    // a server per owner: owners accepting on one server could take each other's connections
-    List<StreamServer> servers = new java.util.ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      servers.add(makeServer(f, f.serverIpc()));
-    }
-    List<Ipc> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
-    try {
+    try (Owners owners = new Owners(f, dir)) {
       java.util.Map<String, CompletableFuture<String>> cases = new java.util.LinkedHashMap<>();
       cases.put(
           "cancel",
-          asOwner(
-              f,
-              servers.get(0),
-              owned,
+          owners.start(
               (mine, peer) -> {
-                CompletableFuture<Set<SocketEvent>> ready =
-                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
-                Thread me = Thread.currentThread();
-                onNewThread(
-                    "canceller",
-                    () -> {
-                      awaitInTransportWait(me);
-                      return ready.cancel(false);
-                    });
+                CompletableFuture<Set<SocketEvent>> ready = dataReady(mine);
+                onceTheOwnerWaits("canceller", () -> ready.cancel(false));
                 try {
                   return "completed with " + ready.join();
                 } catch (java.util.concurrent.CancellationException e) {
@@ -866,14 +858,10 @@ public class CallerDrivenConformanceTest {
               }));
       cases.put(
           "orTimeout",
-          asOwner(
-              f,
-              servers.get(1),
-              owned,
+          owners.start(
               (mine, peer) -> {
                 CompletableFuture<Set<SocketEvent>> ready =
-                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE))
-                        .orTimeout(300, TimeUnit.MILLISECONDS);
+                    dataReady(mine).orTimeout(300, TimeUnit.MILLISECONDS);
                 try {
                   return "completed with " + ready.get();
                 } catch (ExecutionException e) {
@@ -882,10 +870,7 @@ public class CallerDrivenConformanceTest {
               }));
       cases.put(
           "thenApplyAsync",
-          asOwner(
-              f,
-              servers.get(2),
-              owned,
+          owners.start(
               (mine, peer) -> {
                 Thread me = Thread.currentThread();
                 // the stage completes on another thread while the owner waits in its transport
@@ -898,15 +883,8 @@ public class CallerDrivenConformanceTest {
                               task.run();
                               return null;
                             });
-                CompletableFuture<Integer> stage =
-                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE))
-                        .thenApplyAsync(Set::size, later);
-                onNewThread(
-                    "writer",
-                    () -> {
-                      awaitInTransportWait(me);
-                      return peer.writeToStream(new byte[] {1, 2, 3});
-                    });
+                CompletableFuture<Integer> stage = dataReady(mine).thenApplyAsync(Set::size, later);
+                onceTheOwnerWaits("writer", () -> peer.writeToStream(new byte[] {1, 2, 3}));
                 int applied = stage.join();
                 return "applied "
                     + applied
@@ -935,11 +913,6 @@ public class CallerDrivenConformanceTest {
               "thenApplyAsync",
               "applied 1, read 3"),
           got);
-    } finally {
-      owned.forEach(Ipc::close);
-      for (StreamServer server : servers) {
-        server.close();
-      }
     }
   }
 
@@ -948,40 +921,34 @@ public class CallerDrivenConformanceTest {
    * owner's own call, and wakes the owner waiting on it; over many rounds, the owner waiting in a
    * poll of another stream or in join() of the continuation.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aFutureOfAStreamClosedByAnotherThreadCompletesOnTheOwner(Fixture f) throws Exception {
     int rounds = 20;
-    StreamServer server = makeServer(f, f.serverIpc());
-    List<Ipc> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
     java.util.Queue<String> seen = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    try {
+    try (Owners owners = new Owners(f, dir)) {
       CompletableFuture<Void> outcome =
-          asOwner(
-              f,
-              server,
-              owned,
+          owners.start(
               (b, bPeer) -> {
                 Thread me = Thread.currentThread();
                 for (int round = 0; round < rounds; round++) {
                   boolean viaPoll = round % 2 == 0;
-                  StreamSocket[] a = connectAndAccept(f, owned.get(0), server);
+                  StreamSocket[] a =
+                      f.connectAndAccept(owners.runtimes.get(0), owners.servers.get(0));
                   try {
-                    CompletableFuture<Set<SocketEvent>> ready =
-                        a[0].whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
                     CompletableFuture<String> continuation =
-                        ready.handle(
-                            (ev, err) ->
-                                (Thread.currentThread() == me
-                                        ? "the owner"
-                                        : "thread " + Thread.currentThread().getName())
-                                    + (err instanceof IpcException ? "" : " with " + ev + err));
+                        dataReady(a[0])
+                            .handle(
+                                (ev, err) ->
+                                    (Thread.currentThread() == me
+                                            ? "the owner"
+                                            : "thread " + Thread.currentThread().getName())
+                                        + (err instanceof IpcException ? "" : " with " + ev + err));
                     byte mark = (byte) round;
                     CompletableFuture<Integer> closer =
-                        onNewThread(
+                        onceTheOwnerWaits(
                             "closer",
                             () -> {
-                              awaitInTransportWait(me);
                               a[0].close();
                               return viaPoll ? bPeer.writeToStream(new byte[] {mark}) : 0;
                             });
@@ -1011,9 +978,6 @@ public class CallerDrivenConformanceTest {
         }
       }
       assertEquals(List.of(), offOwner, offOwner.size() + " of " + rounds + " off the owner");
-    } finally {
-      owned.forEach(Ipc::close);
-      server.close();
     }
   }
 
@@ -1021,20 +985,14 @@ public class CallerDrivenConformanceTest {
    * get(timeout) by the owner with a zero or negative timeout looks once and throws
    * TimeoutException, as CompletableFuture does; repeated, it sees the bytes once they come.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void getWithAPastDeadlineByTheOwnerLooksOnceAndTimesOut(Fixture f) throws Exception {
-    StreamServer server = makeServer(f, f.serverIpc());
-    List<Ipc> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
-    try {
+    try (Owners owners = new Owners(f, dir)) {
       CompletableFuture<List<Object>> outcome =
-          asOwner(
-              f,
-              server,
-              owned,
+          owners.start(
               (mine, peer) -> {
-                CompletableFuture<Set<SocketEvent>> ready =
-                    mine.whenReady(EnumSet.of(SocketEvent.DATA_AVAILABLE));
+                CompletableFuture<Set<SocketEvent>> ready = dataReady(mine);
                 List<Object> got = new java.util.ArrayList<>();
                 for (Object[] t :
                     List.of(
@@ -1068,16 +1026,13 @@ public class CallerDrivenConformanceTest {
               Set.of(SocketEvent.DATA_AVAILABLE),
               3),
           finishes(outcome, "get with a past deadline by the owner"));
-    } finally {
-      owned.forEach(Ipc::close);
-      server.close();
     }
   }
 
   // ---------------------------------------------------------------- options
 
   /** Busy polling, half-close and bounded buffers hold on a caller-driven runtime too. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void busyPollHalfCloseAndBoundedBuffersWork(Fixture f) throws Exception {
     Assumptions.assumeTrue(
@@ -1091,23 +1046,18 @@ public class CallerDrivenConformanceTest {
             .outboundBufferLimit(1024)
             .build()) {
       StreamServer server =
-          f.kind() == Fixture.Kind.TCP
-              ? mine.makeIpv4TcpServer("127.0.0.1", 0, ServerOptions.defaults().halfClosure(true))
-              : mine.makeLocalServer(
-                  dir.resolve("hc.sock"), ServerOptions.defaults().halfClosure(true));
+          f.makeServer(mine, dir.resolve("hc.sock"), ServerOptions.defaults().halfClosure(true));
       byte[] request = Streams.randomBytes(new Random(5), 100_000);
       CompletableFuture<byte[]> client =
-          onNewThread(
+          onClientOwner(
               "half-closing-client",
-              () -> {
-                try (Ipc theirs =
-                    f.builder(f.clientTransport()).callerDriven(true).halfClosure(true).build()) {
-                  StreamSocket s = connect(f, theirs, server);
-                  assertTrue(s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
-                  Streams.writeFully(s, request, Streams.deadline(30));
-                  s.shutdownOutput();
-                  return Streams.readToDisconnect(s, Streams.deadline(30));
-                }
+              f,
+              server,
+              () -> f.builder(f.clientTransport()).callerDriven(true).halfClosure(true).build(),
+              s -> {
+                Streams.writeFully(s, request, Streams.deadline(30));
+                s.shutdownOutput();
+                return Streams.readToDisconnect(s, Streams.deadline(30));
               });
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
       StreamSocket accepted = server.acceptConnection();
@@ -1125,7 +1075,7 @@ public class CallerDrivenConformanceTest {
   }
 
   /** A TLS handler in the pipeline runs on the owner: an encrypted echo between two owners. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void anSslHandlerWorksOnCallerDrivenRuntimes(Fixture f) throws Exception {
     SslContext[] contexts = EmbeddingConformanceTest.tlsContexts(dir);
@@ -1136,35 +1086,30 @@ public class CallerDrivenConformanceTest {
         ServerOptions.defaults()
             .pipeline(p -> p.addLast(serverTls.newHandler(p.channel().alloc())));
     try (Ipc serverIpc = f.builder(f.serverTransport()).callerDriven(true).build()) {
-      StreamServer server =
-          f.kind() == Fixture.Kind.TCP
-              ? serverIpc.makeIpv4TcpServer("127.0.0.1", 0, options)
-              : serverIpc.makeLocalServer(dir.resolve("tls.sock"), options);
+      StreamServer server = f.makeServer(serverIpc, dir.resolve("tls.sock"), options);
       byte[] data = Streams.randomBytes(new Random(6), 200_000);
       CompletableFuture<byte[]> client =
-          onNewThread(
+          onClientOwner(
               "tls-client",
-              () -> {
-                try (Ipc clientIpc =
-                    f.builder(f.clientTransport())
-                        .callerDriven(true)
-                        .pipeline(
-                            p -> {
-                              SslHandler tls =
-                                  clientTls.newHandler(p.channel().alloc(), "localhost", 0);
-                              clientHandler.set(tls);
-                              p.addLast(tls);
-                            })
-                        .build()) {
-                  StreamSocket s = connect(f, clientIpc, server);
-                  assertTrue(s.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
-                  Streams.writeFully(s, data, Streams.deadline(30));
-                  byte[] back = Streams.readFully(s, data.length, Streams.deadline(30));
-                  assertTrue(
-                      clientHandler.get().handshakeFuture().isSuccess(),
-                      "no TLS handshake happened");
-                  return back;
-                }
+              f,
+              server,
+              () ->
+                  f.builder(f.clientTransport())
+                      .callerDriven(true)
+                      .pipeline(
+                          p -> {
+                            SslHandler tls =
+                                clientTls.newHandler(p.channel().alloc(), "localhost", 0);
+                            clientHandler.set(tls);
+                            p.addLast(tls);
+                          })
+                      .build(),
+              s -> {
+                Streams.writeFully(s, data, Streams.deadline(30));
+                byte[] back = Streams.readFully(s, data.length, Streams.deadline(30));
+                assertTrue(
+                    clientHandler.get().handshakeFuture().isSuccess(), "no TLS handshake happened");
+                return back;
               });
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
       StreamSocket accepted = server.acceptConnection();

@@ -1,4 +1,4 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_FAILED;
@@ -7,7 +7,7 @@ import static io.bbipc.SocketEvent.DATA_AVAILABLE;
 import static io.bbipc.SocketEvent.DETERMINED;
 import static io.bbipc.SocketEvent.READY_TO_WRITE;
 import static io.bbipc.SocketEvent.REMOTE_DISCONNECTED;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -254,31 +254,21 @@ public class PollingConformanceTest {
     try (Fixture.Connection c = f.connection(dir);
         Poller poller = f.clientIpc().makePoller()) {
       poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
-      java.util.concurrent.atomic.AtomicReference<Thread> waiter =
-          new java.util.concurrent.atomic.AtomicReference<>();
-      CompletableFuture<Object> outcome =
-          Streams.parkedIn(
-              () -> {
-                waiter.set(Thread.currentThread());
-                List<PollResult> r = poller.waitForEvents(Timeout.INDEFINITE);
-                return new Object[] {r, Thread.currentThread().isInterrupted()};
-              });
-      waiter.get().interrupt();
-      Object[] r = (Object[]) outcome.get(10, TimeUnit.SECONDS);
-      assertEquals(List.of(), r[0]);
-      assertEquals(Boolean.TRUE, r[1]);
+      Streams.Interrupted r =
+          Streams.interruptedWhileParkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
+      assertEquals(List.of(), r.returned());
+      assertTrue(r.flagKept());
 
       // pollSockets too: a list of empty sets
-      Thread.currentThread().interrupt();
-      try {
-        assertEquals(
-            List.of(NONE),
-            BasicBinaryIpc.pollSockets(
-                List.of(c.accepted()), List.of(EnumSet.of(DATA_AVAILABLE)), Timeout.INDEFINITE));
-        assertTrue(Thread.currentThread().isInterrupted());
-      } finally {
-        Thread.interrupted();
-      }
+      Streams.Interrupted polled =
+          Streams.calledInterrupted(
+              () ->
+                  BasicBinaryIpc.pollSockets(
+                      List.of(c.accepted()),
+                      List.of(EnumSet.of(DATA_AVAILABLE)),
+                      Timeout.INDEFINITE));
+      assertEquals(List.of(NONE), polled.returned());
+      assertTrue(polled.flagKept());
     }
   }
 

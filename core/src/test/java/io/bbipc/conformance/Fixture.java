@@ -1,4 +1,4 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -75,6 +76,9 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
 
   private static final Map<String, Ipc> RUNTIMES = new ConcurrentHashMap<>();
 
+  /** Numbers the socket files of {@link #newServer}. */
+  private static final AtomicLong SERVERS = new AtomicLong();
+
   /** The caller-driven runtimes each test thread owns, one per transport, kept for the suite. */
   private static final ThreadLocal<Map<String, Ipc>> OWNED_RUNTIMES =
       ThreadLocal.withInitial(java.util.HashMap::new);
@@ -121,6 +125,21 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
       }
     }
     return all;
+  }
+
+  /** The TCP fixtures of {@link #all()}, on 127.0.0.1. */
+  public static List<Fixture> tcp() {
+    return ofKind(all(), Kind.TCP);
+  }
+
+  /** The local-socket fixtures of {@link #all()}. */
+  public static List<Fixture> local() {
+    return ofKind(all(), Kind.LOCAL);
+  }
+
+  /** The fixtures of one kind among {@code fixtures}. */
+  public static List<Fixture> ofKind(List<Fixture> fixtures, Kind kind) {
+    return fixtures.stream().filter(f -> f.kind == kind).toList();
   }
 
   /** Every fixture with threaded runtimes. */
@@ -295,19 +314,54 @@ public record Fixture(Kind kind, String serverTransport, String clientTransport,
     }
   }
 
+  /**
+   * A server of this fixture's kind made by {@code ipc}: on the loopback address, or at a new
+   * socket file in {@code dir}, so that a test may make several.
+   */
+  public StreamServer newServer(Ipc ipc, Path dir) throws IpcException {
+    return newServer(ipc, dir, ServerOptions.defaults());
+  }
+
+  /** {@link #newServer(Ipc, Path)} with {@code options}. */
+  public StreamServer newServer(Ipc ipc, Path dir, ServerOptions options) throws IpcException {
+    return makeServer(ipc, dir.resolve("s" + SERVERS.incrementAndGet() + ".sock"), options);
+  }
+
   /** A server, a connected client and the accepted end, closed together. */
   public Connection connection(Path dir) throws IpcException {
-    StreamServer server = makeServer(dir);
+    return connectionTo(makeServer(dir), clientIpc());
+  }
+
+  /**
+   * A server of this fixture's kind made by {@code serverIpc} (a local one at a new socket file in
+   * {@code dir}), a client of {@code clientIpc} connected to it, and the accepted end, closed
+   * together.
+   */
+  public Connection connection(Ipc serverIpc, Ipc clientIpc, Path dir) throws IpcException {
+    return connectionTo(newServer(serverIpc, dir), clientIpc);
+  }
+
+  /** A connection to {@code server}, which is closed if connecting fails. */
+  private Connection connectionTo(StreamServer server, Ipc clientIpc) throws IpcException {
     try {
-      StreamSocket client = connect(server);
-      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
-      StreamSocket accepted = server.acceptConnection();
-      assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "client did not connect");
-      return new Connection(server, client, accepted);
+      StreamSocket[] ends = connectAndAccept(clientIpc, server);
+      return new Connection(server, ends[0], ends[1]);
     } catch (IpcException | RuntimeException | Error e) {
       server.close();
       throw e;
     }
+  }
+
+  /**
+   * Connects a client of {@code ipc} to {@code server}, which stays open, and accepts it: {client,
+   * accepted}, both connected.
+   */
+  public StreamSocket[] connectAndAccept(Ipc ipc, StreamServer server) throws IpcException {
+    StreamSocket client = connect(ipc, server);
+    assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
+    StreamSocket accepted = server.acceptConnection();
+    assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "the client did not connect");
+    return new StreamSocket[] {client, accepted};
   }
 
   @Override

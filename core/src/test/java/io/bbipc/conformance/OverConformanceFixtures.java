@@ -1,4 +1,4 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
@@ -6,9 +6,9 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** A {@link FixtureTest} over {@link Fixture#all()}: every pair, TCP and local. */
+/** A {@link PerFixture} over {@link Fixture#conformance()}: every pair, TCP, TCP on ::1, local. */
 @Target(ElementType.METHOD)
 @Retention(RetentionPolicy.RUNTIME)
-@FixtureTest
-@MethodSource("io.bbipc.testsuite.Fixture#all")
-public @interface OverAllFixtures {}
+@PerFixture
+@MethodSource("io.bbipc.conformance.Fixture#conformance")
+public @interface OverConformanceFixtures {}

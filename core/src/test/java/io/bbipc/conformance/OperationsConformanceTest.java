@@ -1,6 +1,6 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.bbipc.Ipc;
 import io.bbipc.IpcStats;
 import io.bbipc.Ipv4TcpServer;
-import io.bbipc.LocalServer;
 import io.bbipc.ServerOptions;
 import io.bbipc.ServerStats;
 import io.bbipc.SocketEvent;
@@ -55,18 +54,6 @@ public class OperationsConformanceTest {
     return same;
   }
 
-  private StreamServer server(Fixture f, Ipc ipc, ServerOptions options) throws Exception {
-    return f.kind() == Fixture.Kind.TCP
-        ? ipc.makeIpv4TcpServer("127.0.0.1", 0, options)
-        : ipc.makeLocalServer(dir.resolve("ops-" + System.nanoTime() + ".sock"), options);
-  }
-
-  private static StreamSocket connect(Fixture f, Ipc ipc, StreamServer server) throws Exception {
-    return f.kind() == Fixture.Kind.TCP
-        ? ipc.connectToIpv4TcpServer("127.0.0.1", ((Ipv4TcpServer) server).port())
-        : ipc.connectToLocalServer(((LocalServer) server).localPathname());
-  }
-
   /**
    * Writes until the reader, which does not read, pauses at its inbound limit; returns what was
    * written.
@@ -99,7 +86,7 @@ public class OperationsConformanceTest {
    * buffered each way, short writes, pauses at the inbound limit; the server's accepted and
    * waiting; and the runtime's sums, which keep what closed streams moved.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void statisticsCountWhatHappened(Fixture f) throws Exception {
     byte[] data = Streams.randomBytes(new Random(1), 256 * LIMIT);
@@ -108,9 +95,9 @@ public class OperationsConformanceTest {
             .inboundBufferLimit(LIMIT)
             .outboundBufferLimit(LIMIT)
             .build()) {
-      StreamServer server = server(f, ipc, ServerOptions.defaults());
+      StreamServer server = f.newServer(ipc, dir);
       assertEquals(ServerStats.ZERO, server.stats());
-      StreamSocket client = connect(f, ipc, server);
+      StreamSocket client = f.connect(ipc, server);
       assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
       assertEquals(new ServerStats(1, 1, 0), server.stats());
       StreamSocket accepted = server.acceptConnection();
@@ -184,24 +171,12 @@ public class OperationsConformanceTest {
       assertEquals(1, after.servers().accepted());
       // from another thread too, even on a caller-driven runtime
       StreamStats elsewhere =
-          CallerDrivenConformanceTest.join(
-              CallerDrivenConformanceTest.onNewThread("reader", accepted::stats),
-              "stats from another thread");
+          Streams.join(Streams.onNewThread("reader", accepted::stats), "stats from another thread");
       assertEquals(data.length, elsewhere.bytesRead());
     }
   }
 
   // ---------------------------------------------------------------- bytes sent, exactly
-
-  /** A server of the fixture's kind on {@code serverIpc} and a client on {@code clientIpc}. */
-  private Fixture.Connection connection(Fixture f, Ipc serverIpc, Ipc clientIpc) throws Exception {
-    StreamServer server = f.makeServer(serverIpc, dir.resolve("c-" + System.nanoTime() + ".sock"));
-    StreamSocket client = f.connect(clientIpc, server);
-    assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT), "no connection to accept");
-    StreamSocket accepted = server.acceptConnection();
-    assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT), "the client did not connect");
-    return new Fixture.Connection(server, client, accepted);
-  }
 
   /**
    * Looks at a writer's counters again and again: what it sent never falls, and what it holds is
@@ -287,7 +262,7 @@ public class OperationsConformanceTest {
   void bytesSentNeverFallsAndOutboundBufferedIsNoMoreThanWasWritten(Fixture f) throws Exception {
     try (Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build();
         Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(1 << 20).build();
-        Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+        Fixture.Connection c = f.connection(serverIpc, clientIpc, dir)) {
       moveSlowly(c.client(), c.accepted(), Streams.randomBytes(new Random(3), 8 << 20));
     }
   }
@@ -301,7 +276,7 @@ public class OperationsConformanceTest {
                 .outboundBufferLimit(1 << 20)
                 .pipeline(p -> p.addLast(new PassingOn()))
                 .build();
-        Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+        Fixture.Connection c = f.connection(serverIpc, clientIpc, dir)) {
       moveSlowly(c.client(), c.accepted(), Streams.randomBytes(new Random(4), 8 << 20));
     }
   }
@@ -322,8 +297,8 @@ public class OperationsConformanceTest {
    * handler has had all of it sent, and the counters still never fall and settle at what was
    * written.
    */
-  @FixtureTest
-  @MethodSource("io.bbipc.testsuite.Fixture#sameTransport")
+  @PerFixture
+  @MethodSource("io.bbipc.conformance.Fixture#sameTransport")
   void bytesSentSettlesAtWhatWasWrittenThroughTls(Fixture f) throws Exception {
     io.netty.handler.ssl.SslContext[] tls = EmbeddingConformanceTest.tlsContexts(dir);
     try (Ipc serverIpc =
@@ -336,7 +311,7 @@ public class OperationsConformanceTest {
                 .outboundBufferLimit(1 << 20)
                 .pipeline(p -> p.addLast(tls[1].newHandler(p.channel().alloc(), "localhost", 0)))
                 .build();
-        Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+        Fixture.Connection c = f.connection(serverIpc, clientIpc, dir)) {
       moveSlowly(c.client(), c.accepted(), Streams.randomBytes(new Random(5), 4 << 20));
     }
   }
@@ -352,7 +327,7 @@ public class OperationsConformanceTest {
     byte[] data = Streams.randomBytes(new Random(6), size);
     try (Ipc serverIpc = f.builder(f.serverTransport()).inboundBufferLimit(LIMIT).build();
         Ipc clientIpc = f.builder(f.clientTransport()).outboundBufferLimit(size).build();
-        Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+        Fixture.Connection c = f.connection(serverIpc, clientIpc, dir)) {
       StreamSocket client = c.client();
       StreamSocket accepted = c.accepted();
       assertEquals(size, client.writeToStream(data), "one write of " + size);
@@ -401,7 +376,7 @@ public class OperationsConformanceTest {
       java.util.concurrent.atomic.AtomicBoolean stop =
           new java.util.concurrent.atomic.AtomicBoolean();
       java.util.concurrent.CompletableFuture<List<String>> sampler =
-          CallerDrivenConformanceTest.onNewThread(
+          Streams.onNewThread(
               "sampler",
               () -> {
                 List<String> falls = new ArrayList<>();
@@ -441,7 +416,7 @@ public class OperationsConformanceTest {
       } finally {
         stop.set(true);
       }
-      List<String> falls = CallerDrivenConformanceTest.join(sampler, "the sampler");
+      List<String> falls = Streams.join(sampler, "the sampler");
       String samples = falls.remove(0);
       assertEquals(List.of(), falls, samples);
       assertEquals(400, serverIpc.stats().servers().accepted());
@@ -493,7 +468,7 @@ public class OperationsConformanceTest {
    * accepted stream is closed, and the client waits until it sees that (time passes meanwhile).
    */
   private StreamStats[] pauseThenClose(Fixture f, Ipc serverIpc, Ipc clientIpc) throws Exception {
-    try (Fixture.Connection c = connection(f, serverIpc, clientIpc)) {
+    try (Fixture.Connection c = f.connection(serverIpc, clientIpc, dir)) {
       byte[] data = Streams.randomBytes(new Random(8), 64 * LIMIT);
       writeUntilReadingPauses(c.client(), c.accepted(), data, 0, Streams.deadline(30));
       c.accepted().close();
@@ -552,7 +527,7 @@ public class OperationsConformanceTest {
   }
 
   /** A local server refusing a uid counts it. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aServerCountsWhomItRefused(Fixture f) throws Exception {
     Assumptions.assumeTrue(
@@ -562,8 +537,8 @@ public class OperationsConformanceTest {
         "transport " + f.serverTransport() + " cannot tell who connects");
     int me = (Integer) Files.getAttribute(dir, "unix:uid");
     try (Ipc ipc = f.builder(f.serverTransport()).build()) {
-      StreamServer server = server(f, ipc, ServerOptions.defaults().allowedPeerUids(me + 1));
-      StreamSocket refused = connect(f, ipc, server);
+      StreamServer server = f.newServer(ipc, dir, ServerOptions.defaults().allowedPeerUids(me + 1));
+      StreamSocket refused = f.connect(ipc, server);
       await(refused, () -> server.stats().refused() == 1, () -> "the refusal: " + server.stats());
       assertEquals(new ServerStats(0, 0, 1), server.stats());
       assertEquals(1, ipc.stats().servers().refused());
@@ -585,7 +560,7 @@ public class OperationsConformanceTest {
    * read paused/resumed with its duration, remote disconnect with how, and close, each with the
    * kind, transport and addresses.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void jfrEventsTellWhatEachSocketDid(Fixture f) throws Exception {
     List<RecordedEvent> events = new CopyOnWriteArrayList<>();
@@ -599,11 +574,10 @@ public class OperationsConformanceTest {
         rs.onEvent("io.bbipc." + name, events::add);
       }
       rs.startAsync();
-      StreamServer server = server(f, ipc, ServerOptions.defaults());
-      StreamSocket client = connect(f, ipc, server);
-      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
-      StreamSocket accepted = server.acceptConnection();
-      assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
+      StreamServer server = f.newServer(ipc, dir);
+      StreamSocket[] ends = f.connectAndAccept(ipc, server);
+      StreamSocket client = ends[0];
+      StreamSocket accepted = ends[1];
       byte[] data = Streams.randomBytes(new Random(2), 256 * LIMIT);
       int written = 0;
       long deadline = Streams.deadline(30);
@@ -681,21 +655,15 @@ public class OperationsConformanceTest {
   /**
    * A recording with the JDK's own settings gets none of bbipc's events: they are off by default.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void jfrEventsAreOffUnlessARecordingEnablesThem(Fixture f) throws Exception {
     Path file = dir.resolve("default.jfr");
     try (Recording recording = new Recording(Configuration.getConfiguration("profile"));
         Ipc ipc = f.builder(f.serverTransport()).build()) {
       recording.start();
-      StreamServer server = server(f, ipc, ServerOptions.defaults());
-      StreamSocket client = connect(f, ipc, server);
-      assertTrue(server.poll(SocketEvent.CONNECTION_AVAILABLE, WAIT));
-      StreamSocket accepted = server.acceptConnection();
-      assertTrue(client.poll(SocketEvent.CONNECTION_SUCCEEDED, WAIT));
-      accepted.close();
-      client.close();
-      server.close();
+      // a connection made and closed while recording
+      f.connection(ipc, ipc, dir).close();
       recording.stop();
       recording.dump(file);
     }

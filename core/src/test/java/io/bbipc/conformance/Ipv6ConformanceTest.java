@@ -1,4 +1,4 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.BasicBinaryIpc.IPV4_ANY;
 import static io.bbipc.BasicBinaryIpc.IPV4_LOOPBACK;
@@ -8,7 +8,7 @@ import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_FAILED;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
 import static io.bbipc.SocketEvent.DETERMINED;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -70,7 +70,7 @@ public class Ipv6ConformanceTest {
     assertFalse(client.connectionSucceeded());
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void hostAddressesAndPortsWithAnExplicitLocalPort(Fixture f) throws Exception {
     int clientPort = f.freePort();
@@ -100,7 +100,7 @@ public class Ipv6ConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void everyTextFormOfAnAddressWorksAndIsReportedInCanonicalForm(Fixture f) throws Exception {
     try (Ipv6TcpServer server = f.serverIpc().makeIpv6TcpServer("0:0:0:0:0:0:0:1", 0);
@@ -121,7 +121,7 @@ public class Ipv6ConformanceTest {
    * and Netty's native transports clear {@code IPV6_V6ONLY} on every IPv6 socket they make (seen
    * here in a network namespace with bindv6only=1 too).
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aServerOnTheIpv6AnyAddressTakesIpv6AndIpv4Clients(Fixture f) throws Exception {
     try (Ipv6TcpServer server = f.serverIpc().makeIpv6TcpServer(IPV6_ANY, 0)) {
@@ -148,7 +148,7 @@ public class Ipv6ConformanceTest {
   }
 
   /** The JDK and Netty bind 0.0.0.0 as {@code ::} on a dual-stack socket: IPv6 clients get in. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aServerOnTheIpv4AnyAddressTakesIpv6ClientsToo(Fixture f) throws Exception {
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer(IPV4_ANY, 0);
@@ -161,7 +161,7 @@ public class Ipv6ConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void anIpv4MappedAddressReachesAnIpv4Server(Fixture f) throws Exception {
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer(IPV4_LOOPBACK, 0);
@@ -176,7 +176,7 @@ public class Ipv6ConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aServerOnAnIpv4MappedAddressTakesIpv4ClientsOnly(Fixture f) throws Exception {
     try (Ipv6TcpServer server = f.serverIpc().makeIpv6TcpServer("0:0:0:0:0:FFFF:7F00:0001", 0)) {
@@ -193,7 +193,7 @@ public class Ipv6ConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void connectsWithNoListenerOrABusyLocalPortFail(Fixture f) throws Exception {
     try (Ipv6TcpStream nobody = f.clientIpc().connectToIpv6TcpServer(IPV6_LOOPBACK, f.freePort())) {
@@ -224,7 +224,7 @@ public class Ipv6ConformanceTest {
   }
 
   /** A zone on ::1 (by name for the server, by index for the client) binds and connects. */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void aZonedLoopbackAddressWorks(Fixture f) throws Exception {
     NetworkInterface lo = loopbackInterface();
@@ -245,7 +245,7 @@ public class Ipv6ConformanceTest {
    * Where the machine has no IPv6 loopback (run here in a network namespace with IPv6 off), a
    * server on ::1 is an {@code IpcException} that says where, and a connect to it fails.
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("fixtures")
   void withoutAnIpv6LoopbackAServerOnItFailsSayingWhereAndAConnectFails(Fixture f)
       throws Exception {

@@ -1,4 +1,4 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
@@ -18,8 +18,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 @Target({ElementType.METHOD, ElementType.ANNOTATION_TYPE})
 @Retention(RetentionPolicy.RUNTIME)
 @ParameterizedTest(name = "{0}")
-@ExtendWith(FixtureTest.SkipUnavailable.class)
-public @interface FixtureTest {
+@ExtendWith(PerFixture.SkipUnavailable.class)
+public @interface PerFixture {
 
   /** Calls {@link Fixture#assumeAvailable()} on a run's fixture before the test body. */
   final class SkipUnavailable implements InvocationInterceptor {

@@ -1,9 +1,9 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
 import static io.bbipc.SocketEvent.DATA_AVAILABLE;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -42,7 +42,7 @@ public class ServerConformanceTest {
     return Fixture.conformanceSameTransport();
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("servers")
   void acceptWithNothingWaitingThrowsAndASecondServerOnTheSameAddressFails(Fixture f)
       throws Exception {
@@ -98,7 +98,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
+  @PerFixture
   @MethodSource("servers")
   void closingAServerClosesConnectionsNobodyAccepted(Fixture f) throws Exception {
     StreamServer server = f.makeServer(dir);
@@ -139,16 +139,7 @@ public class ServerConformanceTest {
 
   // ---------------------------------------------------------------- TCP addresses
 
-  static List<Fixture> tcp() {
-    return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.TCP).toList();
-  }
-
-  static List<Fixture> local() {
-    return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
-  }
-
-  @FixtureTest
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void hostAddressesAndPortsWithAnExplicitLocalPort(Fixture f) throws Exception {
     int clientPort;
     try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
@@ -181,8 +172,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void aServerOnAnyAddressTakesLoopbackClients(Fixture f) throws Exception {
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer("0.0.0.0", 0)) {
       assertEquals("0.0.0.0", server.hostAddress());
@@ -194,8 +184,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void aConnectToALoopbackPortWithNoListenerFails(Fixture f) throws Exception {
     int port;
     try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
@@ -219,8 +208,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void aLocalPortInUseMakesTheConnectionFail(Fixture f) throws Exception {
     try (Ipv4TcpServer server = f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0);
         Ipv4TcpServer occupier = f.serverIpc().makeIpv4TcpServer("127.0.0.1", 0);
@@ -232,8 +220,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("tcp")
+  @OverTcpFixtures
   void aClosedServerFreesItsPortAtOnce(Fixture f) throws Exception {
     ServerOptions reuse = ServerOptions.defaults().reuseAddress(true);
     int port = 0;
@@ -250,8 +237,7 @@ public class ServerConformanceTest {
 
   // ---------------------------------------------------------------- local socket files
 
-  @FixtureTest
-  @MethodSource("local")
+  @OverLocalFixtures
   void theSocketFileExistsWhileOpenAndIsPrivateAndGoneAfterClose(Fixture f) throws Exception {
     Path path = dir.resolve("s.sock");
     LocalServer server = f.serverIpc().makeLocalServer(path);
@@ -275,8 +261,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("local")
+  @OverLocalFixtures
   void deleteOnCloseFalseLeavesTheFileAndClosingAStreamNeverRemovesIt(Fixture f) throws Exception {
     Path path = dir.resolve("keep.sock");
     try (LocalServer server =
@@ -290,8 +275,7 @@ public class ServerConformanceTest {
     assertTrue(Files.exists(path, LinkOption.NOFOLLOW_LINKS));
   }
 
-  @FixtureTest
-  @MethodSource("local")
+  @OverLocalFixtures
   void aServerDoesNotDeleteAFileThatIsNoLongerItsOwn(Fixture f) throws Exception {
     Path path = dir.resolve("moved.sock");
     LocalServer server = f.serverIpc().makeLocalServer(path);
@@ -301,8 +285,7 @@ public class ServerConformanceTest {
     assertEquals("someone else's", Files.readString(path));
   }
 
-  @FixtureTest
-  @MethodSource("local")
+  @OverLocalFixtures
   void anythingAlreadyAtThePathIsRefusedAndLeftUntouched(Fixture f) throws Exception {
     Ipc ipc = f.serverIpc();
     Path file = Files.writeString(dir.resolve("file"), "data");
@@ -323,8 +306,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("local")
+  @OverLocalFixtures
   void connectingToAMissingOrDeadServerThrowsNoLocalServer(Fixture f) throws Exception {
     Path missing = dir.resolve("missing.sock");
     NoLocalServerException e =
@@ -340,8 +322,7 @@ public class ServerConformanceTest {
     assertThrows(NoLocalServerException.class, () -> f.clientIpc().connectToLocalServer(stale));
   }
 
-  @FixtureTest
-  @MethodSource("local")
+  @OverLocalFixtures
   void pathnamesMatchOnServerClientAndAcceptedStream(Fixture f) throws Exception {
     try (Fixture.Connection c = f.connection(dir)) {
       Path p = ((LocalServer) c.server()).localPathname();
@@ -351,8 +332,7 @@ public class ServerConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("local")
+  @OverLocalFixtures
   void aPathOverTheLimitIsRefusedBeforeAnyIo(Fixture f) throws Exception {
     Path tooLong = dir.resolve("x".repeat(120));
     IllegalArgumentException e =

@@ -1,19 +1,23 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.DATA_AVAILABLE;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.bbipc.Ipc;
+import io.bbipc.IpcException;
 import io.bbipc.IpcSocket;
 import io.bbipc.PollResult;
 import io.bbipc.Poller;
+import io.bbipc.StreamServer;
 import io.bbipc.StreamSocket;
 import io.bbipc.Timeout;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -47,18 +51,54 @@ public class PollerWakeConformanceTest {
     assertEquals(List.of(), outcome, "nothing else monitored was ready");
   }
 
+  /**
+   * A connection of a threaded fixture (the test is skipped in a caller-driven one, {@code why}):
+   * threads other than an owner wait in its pollers.
+   */
+  private Fixture.Connection threadedConnection(Fixture f, String why) throws IpcException {
+    f.assumeThreaded(why);
+    return f.connection(dir);
+  }
+
+  /**
+   * A poller of {@code ipc} monitoring each socket for what it offers: a server for connections, a
+   * stream for data.
+   */
+  private static Poller watching(Ipc ipc, IpcSocket... sockets) throws IpcException {
+    Poller poller = ipc.makePoller();
+    for (IpcSocket s : sockets) {
+      poller.monitorSocket(
+          s, EnumSet.of(s instanceof StreamServer ? CONNECTION_AVAILABLE : DATA_AVAILABLE));
+    }
+    return poller;
+  }
+
+  /** A thread parked in {@code poller.waitForEvents(INDEFINITE)}. */
+  private static CompletableFuture<Object> parkedInWait(Poller poller) {
+    return Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
+  }
+
+  /**
+   * Parks {@code waiters} threads in the poller's wait, closes {@code closed}, and asserts that
+   * each returned, with nothing else ready.
+   */
+  private static void assertClosingWakes(Poller poller, IpcSocket closed, String what, int waiters)
+      throws Exception {
+    List<CompletableFuture<Object>> parked = new ArrayList<>();
+    for (int i = 0; i < waiters; i++) {
+      parked.add(parkedInWait(poller));
+    }
+    closed.close();
+    for (CompletableFuture<Object> p : parked) {
+      assertReturnedEmpty(outcome(p, what));
+    }
+  }
+
   @OverConformanceFixtures
   void closingAMonitoredStreamWakesWaitForEvents(Fixture f) throws Exception {
-    f.assumeThreaded("the waiting thread is not the owner");
-    try (Fixture.Connection c = f.connection(dir);
-        Poller poller = f.clientIpc().makePoller()) {
-      poller.monitorSocket(c.server(), EnumSet.of(CONNECTION_AVAILABLE));
-      poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
-      poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE));
-      CompletableFuture<Object> parked =
-          Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
-      c.accepted().close();
-      assertReturnedEmpty(outcome(parked, "a monitored stream"));
+    try (Fixture.Connection c = threadedConnection(f, "the waiting thread is not the owner");
+        Poller poller = watching(f.clientIpc(), c.server(), c.accepted(), c.client())) {
+      assertClosingWakes(poller, c.accepted(), "a monitored stream", 1);
       assertFalse(poller.isMonitored(c.accepted()));
       assertEquals(Set.of(c.server(), c.client()), poller.monitoredSockets());
       assertEquals(Set.of(), poller.monitoredEvents(c.accepted()));
@@ -78,15 +118,9 @@ public class PollerWakeConformanceTest {
 
   @OverConformanceFixtures
   void closingAMonitoredServerWakesWaitForEvents(Fixture f) throws Exception {
-    f.assumeThreaded("the waiting thread is not the owner");
-    try (Fixture.Connection c = f.connection(dir);
-        Poller poller = f.serverIpc().makePoller()) {
-      poller.monitorSocket(c.server(), EnumSet.of(CONNECTION_AVAILABLE));
-      poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
-      CompletableFuture<Object> parked =
-          Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
-      c.server().close();
-      assertReturnedEmpty(outcome(parked, "a monitored server"));
+    try (Fixture.Connection c = threadedConnection(f, "the waiting thread is not the owner");
+        Poller poller = watching(f.serverIpc(), c.server(), c.accepted())) {
+      assertClosingWakes(poller, c.server(), "a monitored server", 1);
       assertFalse(poller.isMonitored(c.server()));
       assertEquals(Set.of(c.accepted()), poller.monitoredSockets());
     }
@@ -94,32 +128,20 @@ public class PollerWakeConformanceTest {
 
   @OverConformanceFixtures
   void closingAMonitoredSocketWakesEveryThreadWaitingInThePoller(Fixture f) throws Exception {
-    f.assumeThreaded("several threads wait in one poller; only the owner may");
-    try (Fixture.Connection c = f.connection(dir);
-        Poller poller = f.clientIpc().makePoller()) {
-      poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE));
-      poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
-      CompletableFuture<Object> first =
-          Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
-      CompletableFuture<Object> second =
-          Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
-      c.client().close();
-      assertReturnedEmpty(outcome(first, "a monitored stream"));
-      assertReturnedEmpty(outcome(second, "a monitored stream"));
+    try (Fixture.Connection c =
+            threadedConnection(f, "several threads wait in one poller; only the owner may");
+        Poller poller = watching(f.clientIpc(), c.client(), c.accepted())) {
+      assertClosingWakes(poller, c.client(), "a monitored stream", 2);
       assertEquals(Set.<IpcSocket>of(c.accepted()), poller.monitoredSockets());
     }
   }
 
   @OverConformanceFixtures
   void aSocketClosedBeforeTheCallIsDroppedWithoutEndingTheWait(Fixture f) throws Exception {
-    f.assumeThreaded("the waiting thread is not the owner");
-    try (Fixture.Connection c = f.connection(dir);
-        Poller poller = f.clientIpc().makePoller()) {
-      poller.monitorSocket(c.client(), EnumSet.of(DATA_AVAILABLE));
-      poller.monitorSocket(c.accepted(), EnumSet.of(DATA_AVAILABLE));
+    try (Fixture.Connection c = threadedConnection(f, "the waiting thread is not the owner");
+        Poller poller = watching(f.clientIpc(), c.client(), c.accepted())) {
       c.accepted().close();
-      CompletableFuture<Object> parked =
-          Streams.parkedIn(() -> poller.waitForEvents(Timeout.INDEFINITE));
+      CompletableFuture<Object> parked = parkedInWait(poller);
       // the close came before the call, so the call waits on for what is still monitored
       assertFalse(parked.isDone(), "returned " + parked.getNow(null) + " though nothing was ready");
       // a change on a socket that is still monitored, and not one the call waits for

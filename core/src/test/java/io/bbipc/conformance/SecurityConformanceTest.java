@@ -1,9 +1,9 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_AVAILABLE;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
 import static io.bbipc.SocketEvent.REMOTE_DISCONNECTED;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,21 +20,14 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
-import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** Local socket files: reclaiming stale ones, their mode, and who may connect. */
 public class SecurityConformanceTest {
   @TempDir Path dir;
 
-  static List<Fixture> local() {
-    return Fixture.all().stream().filter(f -> f.kind() == Fixture.Kind.LOCAL).toList();
-  }
-
-  @FixtureTest
-  @MethodSource("local")
+  @OverLocalFixtures
   void aStaleSocketIsReclaimedOnlyWhenAskedAndOnlyIfNobodyListens(Fixture f) throws Exception {
     Path path = dir.resolve("stale.sock");
     ServerOptions keep = ServerOptions.defaults().deleteOnClose(false);
@@ -64,8 +57,7 @@ public class SecurityConformanceTest {
     assertEquals("x", Files.readString(file));
   }
 
-  @FixtureTest
-  @MethodSource("local")
+  @OverLocalFixtures
   void theSocketFileModeCanBeChosen(Fixture f) throws Exception {
     Path path = dir.resolve("group.sock");
     Assumptions.assumeTrue(
@@ -82,8 +74,7 @@ public class SecurityConformanceTest {
     return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
   }
 
-  @FixtureTest
-  @MethodSource("local")
+  @OverLocalFixtures
   void onlyAllowedUidsAreAccepted(Fixture f) throws Exception {
     Assumptions.assumeTrue(
         Files.exists(Path.of("/proc/self")), "needs /proc to learn this process's uid");
@@ -121,8 +112,7 @@ public class SecurityConformanceTest {
     }
   }
 
-  @FixtureTest
-  @MethodSource("local")
+  @OverLocalFixtures
   void allowedPeerUidsIsRefusedForTcpAndForBadIds(Fixture f) {
     assertThrows(
         IllegalArgumentException.class,
@@ -135,8 +125,7 @@ public class SecurityConformanceTest {
         IllegalArgumentException.class, () -> ServerOptions.defaults().allowedPeerUids(-1));
   }
 
-  @FixtureTest
-  @MethodSource("local")
+  @OverLocalFixtures
   void abstractNamesWhereTheTransportHasThem(Fixture f) throws Exception {
     String name = "bbipc-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
     boolean serverHas = Fixture.provider(f.serverTransport()).hasAbstractNamespace();

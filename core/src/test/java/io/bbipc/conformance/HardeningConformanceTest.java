@@ -1,11 +1,11 @@
-package io.bbipc.testsuite;
+package io.bbipc.conformance;
 
 import static io.bbipc.SocketEvent.CONNECTION_FAILED;
 import static io.bbipc.SocketEvent.CONNECTION_SUCCEEDED;
 import static io.bbipc.SocketEvent.DATA_AVAILABLE;
 import static io.bbipc.SocketEvent.READY_TO_WRITE;
 import static io.bbipc.SocketEvent.REMOTE_DISCONNECTED;
-import static io.bbipc.testsuite.Fixture.WAIT;
+import static io.bbipc.conformance.Fixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -24,8 +24,6 @@ import io.bbipc.spi.TransportProvider;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -185,13 +183,9 @@ public class HardeningConformanceTest {
                   .pipeline(
                       p ->
                           p.addLast(
-                              new ChannelInboundHandlerAdapter() {
-                                @Override
-                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                  ctx.fireChannelRead(
-                                      msg instanceof ByteBuf ? passOn.apply((ByteBuf) msg) : msg);
-                                }
-                              }))
+                              Streams.passingOn(
+                                  msg ->
+                                      msg instanceof ByteBuf ? passOn.apply((ByteBuf) msg) : msg)))
                   .build();
           StreamServer server = server(f, serverIpc, dir);
           StreamSocket client = connect(f, f.clientIpc(), server);
@@ -296,7 +290,7 @@ public class HardeningConformanceTest {
    * of the loop waited for it), and each registration copied the whole listener array. (That
    * cancelled and completed futures leave nothing registered is ListenerLeakTest's.)
    */
-  @FixtureTest
+  @PerFixture
   @MethodSource("sameTransport")
   void manyWhenReadyFuturesCompleteInBatches(Fixture f) throws Exception {
     final int count = 100_000;
